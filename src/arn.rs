@@ -1,0 +1,235 @@
+//! ARN templates from the IAM catalog (`arn:${Partition}:s3:::${BucketName}/${ObjectName}`):
+//! matching concrete ARNs against them, and filling them in from an event.
+
+use std::fmt;
+
+/// One piece of a parsed ARN template.
+#[derive(Debug, Clone, PartialEq, Eq)]
+enum Piece {
+    /// Literal text that must appear as is.
+    Literal(String),
+    /// A `${Name}` variable. `header` is true for variables among the first five
+    /// colon-separated fields (partition, service, region, account), which never contain `:`.
+    Variable { name: String, header: bool },
+}
+
+/// A parsed ARN template such as `arn:${Partition}:dynamodb:${Region}:${Account}:table/${TableName}`.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ArnTemplate {
+    text: String,
+    pieces: Vec<Piece>,
+    literal_len: usize,
+}
+
+/// The variables every template may use that come from the event rather than its parameters.
+pub const CONTEXT_VARIABLES: [&str; 3] = ["Partition", "Region", "Account"];
+
+impl ArnTemplate {
+    /// Parses a template. Text outside `${...}` is literal.
+    pub fn parse(text: &str) -> ArnTemplate {
+        let mut pieces = Vec::new();
+        let mut rest = text;
+        let mut colons = 0usize;
+        let mut literal_len = 0;
+        while !rest.is_empty() {
+            match rest.find("${") {
+                Some(start) => {
+                    let Some(end_rel) = rest[start..].find('}') else {
+                        pieces.push(Piece::Literal(rest.to_string()));
+                        literal_len += rest.len();
+                        break;
+                    };
+                    if start > 0 {
+                        let lit = &rest[..start];
+                        colons += lit.matches(':').count();
+                        literal_len += lit.len();
+                        pieces.push(Piece::Literal(lit.to_string()));
+                    }
+                    let name = &rest[start + 2..start + end_rel];
+                    pieces.push(Piece::Variable { name: name.to_string(), header: colons < 5 });
+                    rest = &rest[start + end_rel + 1..];
+                }
+                None => {
+                    literal_len += rest.len();
+                    pieces.push(Piece::Literal(rest.to_string()));
+                    break;
+                }
+            }
+        }
+        ArnTemplate { text: text.to_string(), pieces, literal_len }
+    }
+
+    /// The template text as the catalog states it.
+    pub fn as_str(&self) -> &str {
+        &self.text
+    }
+
+    /// Number of literal characters: a template with more of them is more specific.
+    pub fn specificity(&self) -> usize {
+        self.literal_len
+    }
+
+    /// Names of the variables, in order.
+    pub fn variables(&self) -> impl Iterator<Item = &str> {
+        self.pieces.iter().filter_map(|p| match p {
+            Piece::Variable { name, .. } => Some(name.as_str()),
+            Piece::Literal(_) => None,
+        })
+    }
+
+    /// Variables that must come from the request (all but partition, region and account).
+    pub fn request_variables(&self) -> impl Iterator<Item = &str> {
+        self.variables().filter(|v| !CONTEXT_VARIABLES.contains(v))
+    }
+
+    /// True when `arn` is an instance of this template. Header variables match any run of
+    /// characters without `:` (possibly empty); resource variables match one or more characters.
+    /// Literals are compared case-sensitively, as IAM compares ARNs.
+    pub fn matches(&self, arn: &str) -> bool {
+        match_pieces(&self.pieces, arn)
+    }
+
+    /// Fills the template. `value` returns the value of a variable, or `None` when unknown;
+    /// the result is `None` if any variable is unknown.
+    pub fn fill(&self, mut value: impl FnMut(&str) -> Option<String>) -> Option<String> {
+        let mut out = String::with_capacity(self.text.len() + 32);
+        for p in &self.pieces {
+            match p {
+                Piece::Literal(l) => out.push_str(l),
+                Piece::Variable { name, .. } => out.push_str(&value(name)?),
+            }
+        }
+        Some(out)
+    }
+}
+
+impl fmt::Display for ArnTemplate {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(&self.text)
+    }
+}
+
+fn match_pieces(pieces: &[Piece], s: &str) -> bool {
+    match pieces.split_first() {
+        None => s.is_empty(),
+        Some((Piece::Literal(l), rest)) => s.strip_prefix(l.as_str()).is_some_and(|t| match_pieces(rest, t)),
+        Some((Piece::Variable { header, .. }, rest)) => {
+            let limit = if *header { s.find(':').unwrap_or(s.len()) } else { s.len() };
+            let min = usize::from(!*header);
+            // Try every split point; templates are short, so this is cheap.
+            (min..=limit).filter(|&i| s.is_char_boundary(i)).any(|i| match_pieces(rest, &s[i..]))
+        }
+    }
+}
+
+/// The partition of a region: `aws-cn` for China, `aws-us-gov` for GovCloud, `aws-iso*` for
+/// the isolated regions, `aws` otherwise.
+pub fn partition_of_region(region: &str) -> &'static str {
+    if region.starts_with("cn-") {
+        "aws-cn"
+    } else if region.starts_with("us-gov-") {
+        "aws-us-gov"
+    } else if region.starts_with("us-isob-") {
+        "aws-iso-b"
+    } else if region.starts_with("us-iso-") {
+        "aws-iso"
+    } else {
+        "aws"
+    }
+}
+
+/// The fields of a concrete ARN `arn:partition:service:region:account:resource`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Arn<'a> {
+    /// `aws`, `aws-cn`, ...
+    pub partition: &'a str,
+    /// The service namespace, e.g. `s3`.
+    pub service: &'a str,
+    /// Region, possibly empty.
+    pub region: &'a str,
+    /// Account ID, possibly empty.
+    pub account: &'a str,
+    /// Everything after the fifth colon.
+    pub resource: &'a str,
+}
+
+impl<'a> Arn<'a> {
+    /// Splits an ARN into its fields; `None` if it does not start with `arn:` and have six fields.
+    pub fn parse(s: &'a str) -> Option<Arn<'a>> {
+        let mut it = s.splitn(6, ':');
+        if it.next()? != "arn" {
+            return None;
+        }
+        Some(Arn {
+            partition: it.next()?,
+            service: it.next()?,
+            region: it.next()?,
+            account: it.next()?,
+            resource: it.next()?,
+        })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn matching_follows_template_segments() {
+        let object = ArnTemplate::parse("arn:${Partition}:s3:::${BucketName}/${ObjectName}");
+        let bucket = ArnTemplate::parse("arn:${Partition}:s3:::${BucketName}");
+        let cases = [
+            (&object, "arn:aws:s3:::bucket/key/with/slashes", true),
+            (&object, "arn:aws:s3:::bucket", false),
+            (&object, "arn:aws:s3:::bucket/", false),
+            (&bucket, "arn:aws:s3:::bucket", true),
+            // A bucket template matches an object ARN too; specificity picks the object type.
+            (&bucket, "arn:aws:s3:::bucket/key", true),
+            (&bucket, "arn:aws:s3:us-east-1::bucket", false),
+            (&object, "arn:aws-cn:s3:::b/k", true),
+            (&object, "ARN:aws:s3:::b/k", false),
+        ];
+        for (t, arn, want) in cases {
+            assert_eq!(t.matches(arn), want, "{t} vs {arn}");
+        }
+        assert!(object.specificity() > bucket.specificity());
+    }
+
+    #[test]
+    fn header_variables_do_not_cross_colons() {
+        let t = ArnTemplate::parse("arn:${Partition}:sqs:${Region}:${Account}:${QueueName}");
+        assert!(t.matches("arn:aws:sqs:us-east-1:123456789012:jobs"));
+        assert!(!t.matches("arn:aws:sqs:us-east-1:123456789012"));
+        let role = ArnTemplate::parse("arn:${Partition}:iam::${Account}:role/${RoleNameWithPath}");
+        assert!(role.matches("arn:aws:iam::123456789012:role/service-role/app"));
+        assert!(!role.matches("arn:aws:iam:us-east-1:123456789012:role/app"));
+    }
+
+    #[test]
+    fn fill_and_variables() {
+        let t = ArnTemplate::parse("arn:${Partition}:dynamodb:${Region}:${Account}:table/${TableName}/index/${IndexName}");
+        assert_eq!(t.request_variables().collect::<Vec<_>>(), ["TableName", "IndexName"]);
+        let arn = t.fill(|v| {
+            Some(match v {
+                "Partition" => "aws",
+                "Region" => "eu-west-1",
+                "Account" => "111122223333",
+                "TableName" => "orders",
+                "IndexName" => "by-date",
+                _ => return None,
+            }.to_string())
+        });
+        assert_eq!(arn.as_deref(), Some("arn:aws:dynamodb:eu-west-1:111122223333:table/orders/index/by-date"));
+        assert_eq!(t.fill(|_| None), None);
+    }
+
+    #[test]
+    fn partitions_and_arn_fields() {
+        assert_eq!(partition_of_region("cn-north-1"), "aws-cn");
+        assert_eq!(partition_of_region("us-gov-west-1"), "aws-us-gov");
+        assert_eq!(partition_of_region("eu-central-1"), "aws");
+        let a = Arn::parse("arn:aws:lambda:us-east-1:123456789012:function:f:live").unwrap();
+        assert_eq!((a.service, a.region, a.account, a.resource), ("lambda", "us-east-1", "123456789012", "function:f:live"));
+        assert!(Arn::parse("not-an-arn").is_none());
+    }
+}

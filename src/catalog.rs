@@ -1,0 +1,358 @@
+//! The IAM action catalog and the CloudTrail tables derived from it (`action-maps/`), embedded
+//! in the binary so iamtrim runs anywhere.
+
+use std::collections::{BTreeMap, HashMap, HashSet};
+use std::fmt;
+use std::sync::OnceLock;
+
+use serde::Deserialize;
+
+use crate::arn::ArnTemplate;
+
+const CATALOG_JSON: &str = include_str!("../action-maps/catalog.json");
+const EVENT_SOURCES_JSON: &str = include_str!("../action-maps/event-sources.json");
+const OPERATIONS_JSON: &str = include_str!("../action-maps/operations.json");
+const OVERRIDES_JSON: &str = include_str!("../action-maps/overrides.json");
+
+/// IAM access level of an action, in the order a reviewer cares about them.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Deserialize)]
+pub enum AccessLevel {
+    /// Changes who can do what (`iam:PutRolePolicy`, `s3:PutBucketPolicy`).
+    #[serde(rename = "Permissions management")]
+    PermissionsManagement,
+    /// Creates, changes or deletes resources.
+    Write,
+    /// Tags resources.
+    Tagging,
+    /// Reads resource contents or configuration.
+    Read,
+    /// Lists resources.
+    List,
+}
+
+impl AccessLevel {
+    /// The name IAM documentation uses.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            AccessLevel::PermissionsManagement => "Permissions management",
+            AccessLevel::Write => "Write",
+            AccessLevel::Tagging => "Tagging",
+            AccessLevel::Read => "Read",
+            AccessLevel::List => "List",
+        }
+    }
+}
+
+impl fmt::Display for AccessLevel {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
+/// A resource type an action can be scoped to.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ResourceTypeRef {
+    /// Resource type key within the service (lower case), e.g. `object`.
+    pub name: String,
+    /// The catalog marks the type as required for the action.
+    pub required: bool,
+}
+
+/// One IAM action.
+#[derive(Debug, Clone)]
+pub struct Action {
+    /// Full canonical name, e.g. `s3:GetObject`.
+    pub name: String,
+    /// Access level.
+    pub level: AccessLevel,
+    /// Resource types the action can be scoped to; empty means only `*`.
+    pub resource_types: Vec<ResourceTypeRef>,
+    /// Actions the catalog says this one also needs.
+    pub dependent: Vec<String>,
+}
+
+impl Action {
+    /// The service prefix (`s3` of `s3:GetObject`).
+    pub fn prefix(&self) -> &str {
+        self.name.split_once(':').map_or("", |(p, _)| p)
+    }
+    /// True when the action supports resource-level permissions.
+    pub fn has_resources(&self) -> bool {
+        !self.resource_types.is_empty()
+    }
+    /// True when the action can be scoped to resource type `name`.
+    pub fn accepts_type(&self, name: &str) -> bool {
+        self.resource_types.iter().any(|r| r.name == name)
+    }
+}
+
+/// One service of the catalog.
+#[derive(Debug)]
+pub struct Service {
+    /// Display name (`Amazon S3`).
+    pub name: String,
+    actions: HashMap<String, Action>,
+    resources: BTreeMap<String, Vec<ArnTemplate>>,
+}
+
+/// One action an overridden event needs.
+#[derive(Debug, Clone, Deserialize, PartialEq, Eq)]
+pub struct OverrideAction {
+    /// `prefix:Action`.
+    pub action: String,
+    /// Where the resource comes from when not the event's own (`s3-copy-source`).
+    #[serde(default)]
+    pub source: Option<String>,
+    /// Template variable -> requestParameters member to fill it from.
+    #[serde(default)]
+    pub params: BTreeMap<String, String>,
+}
+
+/// A reviewed entry of `action-maps/overrides.json`.
+#[derive(Debug, Clone, Deserialize)]
+pub struct Override {
+    /// Actions the event needs; empty when it needs no permission.
+    pub actions: Vec<OverrideAction>,
+    /// Why, for reports.
+    pub reason: String,
+}
+
+/// The catalog of IAM actions, resource types and CloudTrail mapping tables.
+#[derive(Debug)]
+pub struct ActionCatalog {
+    services: HashMap<String, Service>,
+    event_sources: HashMap<String, String>,
+    operations: HashMap<String, HashSet<String>>,
+    overrides: HashMap<String, Override>,
+}
+
+#[derive(Deserialize)]
+struct RawCatalog {
+    services: HashMap<String, RawService>,
+}
+
+#[derive(Deserialize)]
+struct RawService {
+    name: String,
+    actions: HashMap<String, RawAction>,
+    resources: HashMap<String, Vec<String>>,
+}
+
+#[derive(Deserialize)]
+struct RawAction {
+    level: AccessLevel,
+    resources: Vec<String>,
+    #[serde(default)]
+    dependent: Vec<String>,
+}
+
+#[derive(Deserialize)]
+struct RawSources {
+    sources: HashMap<String, String>,
+}
+
+#[derive(Deserialize)]
+struct RawOperations {
+    operations: HashMap<String, Vec<String>>,
+}
+
+#[derive(Deserialize)]
+struct RawOverrides {
+    overrides: HashMap<String, Override>,
+}
+
+impl ActionCatalog {
+    /// The catalog embedded at build time from `action-maps/`.
+    pub fn embedded() -> &'static ActionCatalog {
+        static CATALOG: OnceLock<ActionCatalog> = OnceLock::new();
+        CATALOG.get_or_init(|| {
+            // The embedded files are checked by the build's own tests; a parse failure here is a
+            // packaging bug, not a user error.
+            ActionCatalog::from_json(CATALOG_JSON, EVENT_SOURCES_JSON, OPERATIONS_JSON, OVERRIDES_JSON)
+                .unwrap_or_else(|e| panic!("embedded action-maps are invalid: {e}"))
+        })
+    }
+
+    /// Builds a catalog from the four `action-maps/` documents.
+    pub fn from_json(catalog: &str, sources: &str, operations: &str, overrides: &str) -> Result<ActionCatalog, serde_json::Error> {
+        let raw: RawCatalog = serde_json::from_str(catalog)?;
+        let services = raw
+            .services
+            .into_iter()
+            .map(|(prefix, s)| {
+                let actions = s
+                    .actions
+                    .into_iter()
+                    .map(|(name, a)| {
+                        let resource_types = a
+                            .resources
+                            .into_iter()
+                            .map(|r| match r.strip_suffix('*') {
+                                Some(n) => ResourceTypeRef { name: n.to_string(), required: true },
+                                None => ResourceTypeRef { name: r, required: false },
+                            })
+                            .collect();
+                        let action = Action { name: format!("{prefix}:{name}"), level: a.level, resource_types, dependent: a.dependent };
+                        (name.to_ascii_lowercase(), action)
+                    })
+                    .collect();
+                let resources = s
+                    .resources
+                    .into_iter()
+                    .map(|(k, ts)| (k, ts.iter().map(|t| ArnTemplate::parse(t)).collect()))
+                    .collect();
+                (prefix, Service { name: s.name, actions, resources })
+            })
+            .collect();
+        let event_sources = serde_json::from_str::<RawSources>(sources)?.sources;
+        let operations = serde_json::from_str::<RawOperations>(operations)?
+            .operations
+            .into_iter()
+            .map(|(p, ops)| (p, ops.into_iter().collect()))
+            .collect();
+        let overrides = serde_json::from_str::<RawOverrides>(overrides)?.overrides;
+        Ok(ActionCatalog { services, event_sources, operations, overrides })
+    }
+
+    /// The service with IAM prefix `prefix`.
+    pub fn service(&self, prefix: &str) -> Option<&Service> {
+        self.services.get(prefix)
+    }
+
+    /// Number of services.
+    pub fn service_count(&self) -> usize {
+        self.services.len()
+    }
+
+    /// Number of actions over all services.
+    pub fn action_count(&self) -> usize {
+        self.services.values().map(|s| s.actions.len()).sum()
+    }
+
+    /// Looks up `prefix:name`, ignoring the case of the action name as IAM does.
+    pub fn action(&self, prefix: &str, name: &str) -> Option<&Action> {
+        let svc = self.services.get(prefix)?;
+        svc.actions.get(name).or_else(|| svc.actions.get(&name.to_ascii_lowercase()))
+    }
+
+    /// Looks up a full action name `prefix:Name`.
+    pub fn action_by_name(&self, full: &str) -> Option<&Action> {
+        let (prefix, name) = full.split_once(':')?;
+        self.action(prefix, name)
+    }
+
+    /// All actions of a service, in no particular order.
+    pub fn actions_of(&self, prefix: &str) -> impl Iterator<Item = &Action> {
+        self.services.get(prefix).into_iter().flat_map(|s| s.actions.values())
+    }
+
+    /// The ARN templates of resource type `rtype` of service `prefix`.
+    pub fn templates(&self, prefix: &str, rtype: &str) -> &[ArnTemplate] {
+        self.services.get(prefix).and_then(|s| s.resources.get(rtype)).map_or(&[], |v| v.as_slice())
+    }
+
+    /// The IAM prefix for a CloudTrail `eventSource`: the derived table first, then
+    /// `<prefix>.amazonaws.com` when `<prefix>` is a catalog service.
+    pub fn prefix_for_event_source<'a>(&'a self, event_source: &'a str) -> Option<&'a str> {
+        if let Some(p) = self.event_sources.get(event_source) {
+            return Some(p);
+        }
+        let p = event_source.strip_suffix(".amazonaws.com")?;
+        self.services.contains_key(p).then_some(p)
+    }
+
+    /// The resource type of service `prefix` that `arn` is an instance of; when several
+    /// templates match, the most specific (most literal characters) wins, so
+    /// `arn:aws:s3:::b/k` is an `object`, not a `bucket`.
+    pub fn classify_arn(&self, prefix: &str, arn: &str) -> Option<&str> {
+        let svc = self.services.get(prefix)?;
+        let mut best: Option<(&str, usize)> = None;
+        for (rtype, templates) in &svc.resources {
+            for t in templates {
+                if t.matches(arn) && best.is_none_or(|(_, s)| t.specificity() > s) {
+                    best = Some((rtype.as_str(), t.specificity()));
+                }
+            }
+        }
+        best.map(|(r, _)| r)
+    }
+
+    /// True when AWS documents `name` as an API operation of service `prefix`.
+    pub fn is_documented_operation(&self, prefix: &str, name: &str) -> bool {
+        self.operations.get(prefix).is_some_and(|ops| ops.contains(name))
+    }
+
+    /// The reviewed override entry for `prefix:event_name`, if any.
+    pub fn override_for(&self, prefix: &str, event_name: &str) -> Option<&Override> {
+        self.overrides.get(&format!("{prefix}:{event_name}"))
+    }
+
+    /// All override entries, keyed `prefix:EventName`.
+    pub fn overrides(&self) -> &HashMap<String, Override> {
+        &self.overrides
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn catalog() -> &'static ActionCatalog {
+        ActionCatalog::embedded()
+    }
+
+    #[test]
+    fn embedded_catalog_loads_with_expected_size() {
+        let c = catalog();
+        assert!(c.service_count() > 400, "{} services", c.service_count());
+        assert!(c.action_count() > 20_000, "{} actions", c.action_count());
+    }
+
+    #[test]
+    fn actions_are_found_case_insensitively_with_canonical_names() {
+        let c = catalog();
+        let a = c.action("s3", "getobject").unwrap();
+        assert_eq!(a.name, "s3:GetObject");
+        assert_eq!(a.level, AccessLevel::Read);
+        assert!(a.accepts_type("object"));
+        assert!(!a.accepts_type("bucket"));
+        assert!(c.action("s3", "NoSuchAction").is_none());
+        assert!(c.action("nosuchservice", "GetObject").is_none());
+        assert_eq!(c.action_by_name("iam:PassRole").unwrap().level, AccessLevel::Write);
+        assert!(!c.action("ec2", "DescribeInstances").unwrap().has_resources());
+    }
+
+    #[test]
+    fn event_sources_resolve_including_documented_exceptions() {
+        let c = catalog();
+        for (source, prefix) in [
+            ("s3.amazonaws.com", "s3"),
+            ("monitoring.amazonaws.com", "cloudwatch"),
+            ("pinpoint.amazonaws.com", "mobiletargeting"),
+            ("streams.dynamodb.amazonaws.com", "dynamodb"),
+            ("tagging.amazonaws.com", "tag"),
+            ("rdsdata.amazonaws.com", "rds-data"),
+            ("lambda.amazonaws.com", "lambda"),
+        ] {
+            assert_eq!(c.prefix_for_event_source(source), Some(prefix), "{source}");
+        }
+        assert_eq!(c.prefix_for_event_source("nothing.example.com"), None);
+    }
+
+    #[test]
+    fn arns_classify_to_the_most_specific_type() {
+        let c = catalog();
+        assert_eq!(c.classify_arn("s3", "arn:aws:s3:::b/k"), Some("object"));
+        assert_eq!(c.classify_arn("s3", "arn:aws:s3:::b"), Some("bucket"));
+        assert_eq!(c.classify_arn("dynamodb", "arn:aws:dynamodb:us-east-1:1:table/t/index/i"), Some("index"));
+        assert_eq!(c.classify_arn("dynamodb", "arn:aws:dynamodb:us-east-1:1:table/t"), Some("table"));
+        assert_eq!(c.classify_arn("logs", "arn:aws:logs:us-east-1:1:log-group:/a/b:log-stream:s"), Some("log-stream"));
+    }
+
+    #[test]
+    fn documented_operations_are_known() {
+        let c = catalog();
+        assert!(c.is_documented_operation("s3", "ListObjectsV2"));
+        assert!(!c.is_documented_operation("iam", "NotCreateUser"));
+    }
+}

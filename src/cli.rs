@@ -1,0 +1,282 @@
+//! Command-line interface: argument parsing, the `generate` and `coverage` commands, exit codes.
+//! Data goes to stdout (or `--output`), messages for people to stderr.
+
+use std::io::{IsTerminal, Write};
+use std::path::{Path, PathBuf};
+
+use clap::{Args, Parser, Subcommand};
+
+use crate::catalog::ActionCatalog;
+use crate::coverage;
+use crate::filter::{BadRole, BadTime, RoleFilter, TimeRange};
+use crate::mapper::EventMapper;
+use crate::report::RunReport;
+use crate::source;
+use crate::synth;
+use crate::usage::{self, Selection};
+
+/// Success.
+pub const EXIT_OK: i32 = 0;
+/// Nothing could be read, or output could not be written.
+pub const EXIT_ERROR: i32 = 1;
+/// Bad arguments.
+pub const EXIT_USAGE: i32 = 2;
+/// `--strict` and some input was rejected.
+pub const EXIT_REJECTED: i32 = 4;
+
+const EXIT_CODES: &str = "Exit status: 0 success; 1 nothing readable or output not writable; 2 bad arguments; \
+4 with --strict, some input was rejected.";
+
+/// iamtrim: the least-privilege IAM policy a role needs, from what it did (CloudTrail).
+#[derive(Debug, Parser)]
+#[command(name = "iamtrim", version, about, after_help = EXIT_CODES)]
+pub struct Cli {
+    /// What to do.
+    #[command(subcommand)]
+    pub command: Command,
+}
+
+/// Subcommands.
+#[derive(Debug, Subcommand)]
+pub enum Command {
+    /// Generate the policy a role needs from CloudTrail logs.
+    #[command(after_help = EXIT_CODES)]
+    Generate(GenerateArgs),
+    /// Measure how many eventSource/eventName pairs of a corpus map to IAM actions.
+    #[command(after_help = EXIT_CODES)]
+    Coverage(CoverageArgs),
+}
+
+/// `iamtrim generate`.
+#[derive(Debug, Args)]
+pub struct GenerateArgs {
+    /// CloudTrail log files or directories (searched recursively): trail files
+    /// ({"Records":[...]}, .json or .json.gz), JSON Lines of records, or saved
+    /// `aws cloudtrail lookup-events` output.
+    #[arg(long, required = true, num_args = 1.., value_name = "PATH")]
+    pub logs: Vec<PathBuf>,
+    /// The role: its ARN (arn:aws:iam::123456789012:role/NAME) or its name. Matches every
+    /// session of the role.
+    #[arg(long)]
+    pub role: String,
+    /// Start of the window: a date (2026-10-01, UTC) or an RFC 3339 time.
+    #[arg(long, conflicts_with = "days")]
+    pub from: Option<String>,
+    /// End of the window, inclusive: a date (the whole day, UTC) or an RFC 3339 time.
+    #[arg(long, conflicts_with = "days")]
+    pub to: Option<String>,
+    /// The window is the last N days up to now. Default: every event in the logs.
+    #[arg(long, value_name = "N")]
+    pub days: Option<u32>,
+    /// Write the policy here instead of stdout.
+    #[arg(long, short, value_name = "FILE")]
+    pub output: Option<PathBuf>,
+    /// Write a JSON report (counts, rejected records, denied and unmapped calls, evidence per action).
+    #[arg(long, value_name = "FILE")]
+    pub report: Option<PathBuf>,
+    /// Exit with status 4 if any record or file was rejected.
+    #[arg(long)]
+    pub strict: bool,
+    /// Print no summary on stderr (warnings and errors still go there).
+    #[arg(long, short)]
+    pub quiet: bool,
+}
+
+/// `iamtrim coverage`.
+#[derive(Debug, Args)]
+pub struct CoverageArgs {
+    /// CloudTrail log files or directories.
+    #[arg(long, required = true, num_args = 1.., value_name = "PATH")]
+    pub logs: Vec<PathBuf>,
+    /// Print the full report as JSON on stdout.
+    #[arg(long)]
+    pub json: bool,
+}
+
+/// Errors that end a command.
+#[derive(Debug, thiserror::Error)]
+pub enum CliError {
+    /// `--role` is malformed.
+    #[error(transparent)]
+    Role(#[from] BadRole),
+    /// `--from`/`--to` is malformed.
+    #[error(transparent)]
+    Time(#[from] BadTime),
+    /// `--from` is after `--to`.
+    #[error("--from ({from}) is after --to ({to})")]
+    EmptyWindow {
+        /// From.
+        from: String,
+        /// To.
+        to: String,
+    },
+    /// No log could be read.
+    #[error("{0}")]
+    NothingReadable(String),
+    /// Output could not be written.
+    #[error("cannot write `{path}`: {source}")]
+    Write {
+        /// The file.
+        path: String,
+        /// Why.
+        source: std::io::Error,
+    },
+}
+
+impl CliError {
+    /// The exit status for this error.
+    pub fn exit_code(&self) -> i32 {
+        match self {
+            CliError::Role(_) | CliError::Time(_) | CliError::EmptyWindow { .. } => EXIT_USAGE,
+            CliError::NothingReadable(_) | CliError::Write { .. } => EXIT_ERROR,
+        }
+    }
+}
+
+/// Runs the command line `args` (including the program name) and returns the exit status.
+pub fn run<I, T>(args: I) -> i32
+where
+    I: IntoIterator<Item = T>,
+    T: Into<std::ffi::OsString> + Clone,
+{
+    let cli = match Cli::try_parse_from(args) {
+        Ok(c) => c,
+        Err(e) => {
+            let _ = e.print();
+            return if e.use_stderr() { EXIT_USAGE } else { EXIT_OK };
+        }
+    };
+    let result = match cli.command {
+        Command::Generate(a) => generate(&a),
+        Command::Coverage(a) => run_coverage(&a),
+    };
+    match result {
+        Ok(code) => code,
+        Err(e) => {
+            eprintln!("iamtrim: error: {e}");
+            e.exit_code()
+        }
+    }
+}
+
+fn write_out(path: Option<&Path>, text: &str) -> Result<(), CliError> {
+    match path {
+        Some(p) => std::fs::write(p, text).map_err(|source| CliError::Write { path: p.display().to_string(), source }),
+        None => {
+            let mut out = std::io::stdout().lock();
+            out.write_all(text.as_bytes()).and_then(|_| out.flush()).map_err(|source| CliError::Write { path: "stdout".into(), source })
+        }
+    }
+}
+
+/// A progress bar on stderr when it is a terminal, nothing otherwise.
+fn progress_bar(len: usize, what: &str) -> indicatif::ProgressBar {
+    if !std::io::stderr().is_terminal() || len < 2 {
+        return indicatif::ProgressBar::hidden();
+    }
+    let bar = indicatif::ProgressBar::new(len as u64);
+    let style = indicatif::ProgressStyle::with_template("{prefix} [{bar:30}] {pos}/{len} files · {elapsed} · eta {eta}")
+        .unwrap_or_else(|_| indicatif::ProgressStyle::default_bar())
+        .progress_chars("=> ");
+    bar.set_style(style);
+    bar.set_prefix(what.to_string());
+    bar
+}
+
+fn generate(args: &GenerateArgs) -> Result<i32, CliError> {
+    let role = RoleFilter::parse(&args.role)?;
+    let range = match args.days {
+        Some(d) => TimeRange::last_days(d, chrono::Utc::now()),
+        None => TimeRange::parse(args.from.as_deref(), args.to.as_deref())?,
+    };
+    if let (Some(f), Some(t)) = (range.from, range.to) {
+        if f > t {
+            return Err(CliError::EmptyWindow { from: f.to_rfc3339(), to: t.to_rfc3339() });
+        }
+    }
+    let catalog = ActionCatalog::embedded();
+    let mapper = EventMapper::new(catalog);
+    let selection = Selection { role: Some(role.clone()), range };
+
+    let found = source::discover(&args.logs, &range);
+    let bar = progress_bar(found.files.len(), "reading");
+    let no_files = found.files.is_empty() && found.skipped_by_date == 0;
+    let usage = usage::collect_local(found, &selection, &mapper, &|n| bar.set_position(n));
+    bar.finish_and_clear();
+
+    let window = if range.is_bounded() { range.to_string() } else { "all events in the logs".to_string() };
+    let policy = synth::synthesize(&usage.actions, catalog);
+    let report = RunReport::new(role.as_str(), &window, &usage, &policy, catalog);
+    if !args.quiet || !usage.rejections.is_empty() {
+        eprint!("{}", report.summary(100));
+    }
+    debug_assert!(usage.reconciles());
+
+    if no_files && usage.records_read == usage.records_rejected {
+        let listed: Vec<String> = args.logs.iter().map(|p| p.display().to_string()).collect();
+        let why = if usage.rejections.is_empty() {
+            format!("no CloudTrail log files (.json, .jsonl, .ndjson, optionally .gz) under {}", listed.join(", "))
+        } else {
+            format!("nothing readable under {}", listed.join(", "))
+        };
+        return Err(CliError::NothingReadable(why));
+    }
+    if usage.records_read > 0 && !usage.anything_readable() {
+        return Err(CliError::NothingReadable(format!("all {} records or files were rejected (listed above)", usage.records_rejected)));
+    }
+    if usage.records_matched == 0 {
+        eprintln!("warning: no event of role {} in {}; the policy has no statements", role.as_str(), window);
+    }
+
+    if let Some(path) = &args.report {
+        let json = serde_json::to_string_pretty(&report).unwrap_or_default() + "\n";
+        write_out(Some(path), &json)?;
+    }
+    write_out(args.output.as_deref(), &policy.to_pretty_json())?;
+    if args.strict && usage.records_rejected > 0 {
+        eprintln!("iamtrim: --strict: {} records or files were rejected", usage.records_rejected);
+        return Ok(EXIT_REJECTED);
+    }
+    Ok(EXIT_OK)
+}
+
+fn run_coverage(args: &CoverageArgs) -> Result<i32, CliError> {
+    let mapper = EventMapper::new(ActionCatalog::embedded());
+    let report = coverage::measure(&args.logs, &mapper);
+    if report.records_read == 0 {
+        return Err(CliError::NothingReadable(format!(
+            "no CloudTrail log files under {}",
+            args.logs.iter().map(|p| p.display().to_string()).collect::<Vec<_>>().join(", ")
+        )));
+    }
+    if args.json {
+        write_out(None, &(serde_json::to_string_pretty(&report).unwrap_or_default() + "\n"))?;
+    } else {
+        let mut s = String::new();
+        use std::fmt::Write as _;
+        let _ = writeln!(s, "records: {} read in {} files, {} rejected", report.records_read, report.files_read, report.records_rejected);
+        for (title, f) in [("all principals", &report.all_principals), ("IAM users and roles", &report.iam_users_and_roles)] {
+            let _ = writeln!(
+                s,
+                "{title}: {} distinct eventSource/eventName pairs, {} real operations, {} mapped: {:.1}%",
+                f.pairs, f.real_operation_pairs, f.mapped_pairs, f.coverage_percent
+            );
+        }
+        let _ = writeln!(s, "actions: {}", report.actions.len());
+        for (status, title) in [("unmapped", "unmapped operations"), ("not_an_operation", "not operations AWS documents (never mapped)"), ("not_an_api_call", "not API calls")] {
+            let list: Vec<_> = report.pair_details.iter().filter(|p| p.status == status).collect();
+            if list.is_empty() {
+                continue;
+            }
+            let _ = writeln!(s, "{title}:");
+            for p in list {
+                let _ = writeln!(s, "  {} {} ×{}", p.source, p.name, p.count);
+            }
+        }
+        for r in report.rejected.iter().take(100) {
+            let _ = writeln!(s, "rejected: {}: {}: {}", r.file, r.location, r.reason);
+        }
+        write_out(None, &s)?;
+    }
+    Ok(EXIT_OK)
+}

@@ -1,0 +1,21 @@
+//! iamtrim turns what an AWS IAM role actually did (CloudTrail) into the least-privilege policy
+//! it needs.
+//!
+//! Pipeline: [`source`] reads records, [`event`] parses them, [`filter`] keeps the role and
+//! window, [`mapper`] turns events into actions and resources checked against the
+//! [`catalog`], [`usage`] aggregates, [`synth`] writes the [`policy`], [`report`] accounts for
+//! every record. [`cli`] is the command line on top.
+#![warn(missing_docs)]
+
+pub mod arn;
+pub mod catalog;
+pub mod cli;
+pub mod coverage;
+pub mod event;
+pub mod filter;
+pub mod mapper;
+pub mod policy;
+pub mod report;
+pub mod source;
+pub mod synth;
+pub mod usage;

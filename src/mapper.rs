@@ -1,0 +1,541 @@
+//! Turns one CloudTrail event into the IAM actions it needed and the resources they were used
+//! on, validated against the [`ActionCatalog`]. Nothing is guessed: an event that does not map
+//! to a catalog action comes back as [`Mapping::Unmapped`] with the reason.
+
+use std::collections::BTreeSet;
+
+use serde_json::{Map, Value};
+
+use crate::arn::{partition_of_region, Arn, ArnTemplate};
+use crate::catalog::{Action, ActionCatalog, OverrideAction};
+use crate::event::Event;
+
+/// How the resources of an [`ActionUse`] were found.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
+pub enum Resolution {
+    /// Taken from the event: `resources[]` or an ARN-valued request parameter.
+    Event,
+    /// Built from request parameters with the action's ARN templates.
+    Parameters,
+    /// The resource could not be determined; the ARN template with `*` for unknown parts is used.
+    Wildcard,
+    /// The action has no resource-level permissions: `*`.
+    NotScoped,
+}
+
+/// One action an event needed, and on what.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ActionUse {
+    /// Canonical action name, `s3:GetObject`.
+    pub action: String,
+    /// Resource ARNs (sorted, deduplicated), or `["*"]`.
+    pub resources: Vec<String>,
+    /// Where the resources came from.
+    pub resolution: Resolution,
+}
+
+/// Why an event could not be mapped.
+#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord)]
+pub enum Unmapped {
+    /// The eventSource matches no IAM service prefix.
+    UnknownEventSource,
+    /// The event name is no action of the service and no reviewed override covers it.
+    NoSuchAction {
+        /// The IAM prefix the event source maps to.
+        prefix: String,
+    },
+}
+
+impl Unmapped {
+    /// A sentence for reports.
+    pub fn reason(&self) -> String {
+        match self {
+            Unmapped::UnknownEventSource => "event source matches no IAM service prefix".to_string(),
+            Unmapped::NoSuchAction { prefix } => format!("no `{prefix}` action or reviewed override matches the event name"),
+        }
+    }
+}
+
+/// The result of mapping one event.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Mapping {
+    /// The event needed these actions.
+    Actions(Vec<ActionUse>),
+    /// The call needs no IAM permission (reason from the override table).
+    NoPermission(String),
+    /// The event could not be mapped.
+    Unmapped(Unmapped),
+}
+
+/// Maps CloudTrail events to IAM actions and resources.
+#[derive(Debug, Clone, Copy)]
+pub struct EventMapper<'c> {
+    catalog: &'c ActionCatalog,
+}
+
+/// Request-parameter members that fill a template variable, beyond the generic
+/// lowerCamelCase rule (`${TableName}` <- `tableName`).
+const VARIABLE_PARAMETERS: &[(&str, &[&str])] = &[
+    ("BucketName", &["bucketName", "bucket", "Bucket"]),
+    ("ObjectName", &["key", "Key"]),
+    ("ParameterNameWithoutLeadingSlash", &["name", "names"]),
+    ("RoleNameWithPath", &["roleName"]),
+    ("UserNameWithPath", &["userName"]),
+    ("GroupNameWithPath", &["groupName"]),
+    ("InstanceProfileNameWithPath", &["instanceProfileName"]),
+    ("KeyId", &["keyId"]),
+    ("SecretId", &["secretId"]),
+    ("FunctionName", &["functionName"]),
+    ("LogGroupName", &["logGroupName"]),
+    ("LogStreamName", &["logStreamName"]),
+    ("StreamName", &["streamName"]),
+    ("DeliveryStreamName", &["deliveryStreamName"]),
+    ("RepositoryName", &["repositoryName"]),
+    ("TopicName", &["name"]),
+    ("QueueName", &["queueName"]),
+    ("TableName", &["tableName", "tableArn"]),
+    ("IndexName", &["indexName"]),
+    ("TrailName", &["name", "trailName"]),
+    ("StateMachineName", &["name"]),
+];
+
+impl<'c> EventMapper<'c> {
+    /// A mapper over `catalog`.
+    pub fn new(catalog: &'c ActionCatalog) -> Self {
+        EventMapper { catalog }
+    }
+
+    /// The catalog this mapper validates against.
+    pub fn catalog(&self) -> &'c ActionCatalog {
+        self.catalog
+    }
+
+    /// The actions an event needs, without resolving resources (cheap; for coverage).
+    pub fn actions_for(&self, event_source: &str, event_name: &str) -> Result<Vec<&'c Action>, MappingHint> {
+        let Some(prefix) = self.catalog.prefix_for_event_source(event_source) else {
+            return Err(MappingHint::Unmapped(Unmapped::UnknownEventSource));
+        };
+        let name = normalize_event_name(prefix, event_name);
+        if let Some(ov) = self.catalog.override_for(prefix, event_name).or_else(|| self.catalog.override_for(prefix, name)) {
+            if ov.actions.is_empty() {
+                return Err(MappingHint::NoPermission(ov.reason.clone()));
+            }
+            // overrides.json is checked against the catalog by action-maps/generate.py and a test.
+            return Ok(ov.actions.iter().filter_map(|a| self.catalog.action_by_name(&a.action)).collect());
+        }
+        match self.catalog.action(prefix, name) {
+            Some(a) => Ok(vec![a]),
+            None => Err(MappingHint::Unmapped(Unmapped::NoSuchAction { prefix: prefix.to_string() })),
+        }
+    }
+
+    /// Maps one event: actions from the override table or the catalog, resources from the event.
+    pub fn map(&self, event: &Event<'_>) -> Mapping {
+        let Some(prefix) = self.catalog.prefix_for_event_source(&event.event_source) else {
+            return Mapping::Unmapped(Unmapped::UnknownEventSource);
+        };
+        let name = normalize_event_name(prefix, &event.event_name);
+        let params = event
+            .request_parameters
+            .and_then(|raw| serde_json::from_str::<Value>(raw.get()).ok())
+            .and_then(|v| match v {
+                Value::Object(m) => Some(m),
+                _ => None,
+            })
+            .unwrap_or_default();
+        let ctx = Context::new(event);
+
+        let ov = self.catalog.override_for(prefix, &event.event_name).or_else(|| self.catalog.override_for(prefix, name));
+        if let Some(ov) = ov {
+            if ov.actions.is_empty() {
+                return Mapping::NoPermission(ov.reason.clone());
+            }
+            let uses = ov
+                .actions
+                .iter()
+                .filter_map(|oa| {
+                    let action = self.catalog.action_by_name(&oa.action)?;
+                    Some(self.resolve(action, Some(oa), event, &params, &ctx))
+                })
+                .collect();
+            return Mapping::Actions(uses);
+        }
+        match self.catalog.action(prefix, name) {
+            Some(action) => Mapping::Actions(vec![self.resolve(action, None, event, &params, &ctx)]),
+            None => Mapping::Unmapped(Unmapped::NoSuchAction { prefix: prefix.to_string() }),
+        }
+    }
+
+    fn resolve(&self, action: &Action, ov: Option<&OverrideAction>, event: &Event<'_>, params: &Map<String, Value>, ctx: &Context) -> ActionUse {
+        let done = |resources: BTreeSet<String>, resolution| ActionUse {
+            action: action.name.clone(),
+            resources: prune_covered_prefixes(resources),
+            resolution,
+        };
+        if !action.has_resources() {
+            return done(BTreeSet::from(["*".to_string()]), Resolution::NotScoped);
+        }
+        let prefix = action.prefix();
+        let fits = |arn: &str| self.catalog.classify_arn(prefix, arn).is_some_and(|t| action.accepts_type(t));
+
+        // An override that says where the resource comes from is the only source considered.
+        if let Some(ov) = ov {
+            if ov.source.as_deref() == Some("s3-copy-source") {
+                let found: BTreeSet<String> = copy_source_arn(params, ctx).into_iter().filter(|a| fits(a)).collect();
+                return if found.is_empty() { self.wildcard(action, ctx) } else { done(found, Resolution::Parameters) };
+            }
+            if !ov.params.is_empty() {
+                let lookup = |var: &str| ov.params.get(var).map(|p| string_values(params.get(p))).unwrap_or_default();
+                let mut found: BTreeSet<String> = ov
+                    .params
+                    .values()
+                    .flat_map(|p| string_values(params.get(p)))
+                    .filter(|v| v.starts_with("arn:") && fits(v))
+                    .collect();
+                if found.is_empty() {
+                    found = self.build_from_parameters(action, ctx, &lookup);
+                }
+                return if found.is_empty() { self.wildcard(action, ctx) } else { done(found, Resolution::Parameters) };
+            }
+        }
+
+        let mut from_event: BTreeSet<String> = event
+            .resources
+            .iter()
+            .flatten()
+            .filter_map(|r| r.arn.as_deref())
+            .chain(arn_parameters(params).iter().map(String::as_str))
+            .filter(|a| fits(a))
+            .map(str::to_string)
+            .collect();
+        from_event.extend(derived_arns(params, ctx).into_iter().filter(|a| fits(a)));
+
+        let lookup = |var: &str| parameter_values(var, params);
+        let built = self.build_from_parameters(action, ctx, &lookup);
+        let resolution = if from_event.is_empty() { Resolution::Parameters } else { Resolution::Event };
+        from_event.extend(built);
+        if from_event.is_empty() {
+            return self.wildcard(action, ctx);
+        }
+        done(from_event, resolution)
+    }
+
+    /// Builds ARNs from request parameters: for each resource type of the action whose request
+    /// variables can all be filled, the filled templates. When several types can be built, the
+    /// ones that use the most request values win (an index over its table).
+    fn build_from_parameters(&self, action: &Action, ctx: &Context, lookup: &dyn Fn(&str) -> Vec<String>) -> BTreeSet<String> {
+        let mut best: (usize, BTreeSet<String>) = (0, BTreeSet::new());
+        for rt in &action.resource_types {
+            for template in self.catalog.templates(action.prefix(), &rt.name) {
+                let vars: Vec<&str> = template.request_variables().collect();
+                if vars.is_empty() {
+                    continue;
+                }
+                let values: Vec<Vec<String>> = vars.iter().map(|v| lookup(v)).collect();
+                if values.iter().any(Vec::is_empty) {
+                    continue;
+                }
+                let arns = fill_all(template, ctx, &vars, &values);
+                if arns.is_empty() {
+                    continue;
+                }
+                match vars.len().cmp(&best.0) {
+                    std::cmp::Ordering::Greater => best = (vars.len(), arns),
+                    std::cmp::Ordering::Equal => best.1.extend(arns),
+                    std::cmp::Ordering::Less => {}
+                }
+            }
+        }
+        best.1
+    }
+
+    /// The action's templates with the event's partition, region and account and `*` for the
+    /// rest: the required resource types, or every type when the catalog marks none required.
+    fn wildcard(&self, action: &Action, ctx: &Context) -> ActionUse {
+        let required: Vec<_> = action.resource_types.iter().filter(|r| r.required).collect();
+        let types: Vec<_> = if required.is_empty() { action.resource_types.iter().collect() } else { required };
+        let mut out = BTreeSet::new();
+        for rt in types {
+            for t in self.catalog.templates(action.prefix(), &rt.name) {
+                if let Some(arn) = t.fill(|v| Some(ctx.context_value(v).unwrap_or_else(|| "*".to_string()))) {
+                    out.insert(arn);
+                }
+            }
+        }
+        if out.is_empty() {
+            out.insert("*".to_string());
+        }
+        ActionUse { action: action.name.clone(), resources: out.into_iter().collect(), resolution: Resolution::Wildcard }
+    }
+}
+
+/// A cheap answer about an event pair, from [`EventMapper::actions_for`].
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum MappingHint {
+    /// Needs no permission.
+    NoPermission(String),
+    /// Does not map.
+    Unmapped(Unmapped),
+}
+
+/// Partition, region and account of the call.
+#[derive(Debug)]
+struct Context {
+    partition: String,
+    region: Option<String>,
+    account: Option<String>,
+}
+
+impl Context {
+    fn new(event: &Event<'_>) -> Context {
+        let region = event.aws_region.as_deref().filter(|r| !r.is_empty()).map(str::to_string);
+        Context {
+            partition: partition_of_region(region.as_deref().unwrap_or("")).to_string(),
+            region,
+            account: event.account().filter(|a| !a.is_empty()).map(str::to_string),
+        }
+    }
+
+    fn context_value(&self, var: &str) -> Option<String> {
+        match var {
+            "Partition" => Some(self.partition.clone()),
+            "Region" => self.region.clone(),
+            "Account" => self.account.clone(),
+            _ => None,
+        }
+    }
+}
+
+/// Lambda event names carry the API version (`GetFunction20150331v2`, `ListFunctions20150331`);
+/// the operation is the name without it.
+pub fn normalize_event_name<'n>(prefix: &str, name: &'n str) -> &'n str {
+    if prefix != "lambda" {
+        return name;
+    }
+    let bytes = name.as_bytes();
+    let mut end = bytes.len();
+    // optional trailing `v<digits>`
+    let digits_end = end;
+    while end > 0 && bytes[end - 1].is_ascii_digit() {
+        end -= 1;
+    }
+    if end > 0 && end < digits_end && bytes[end - 1] == b'v' {
+        end -= 1;
+    } else {
+        end = digits_end;
+    }
+    // eight-digit date
+    if end >= 8 && bytes[end - 8..end].iter().all(u8::is_ascii_digit) && end > 8 {
+        return &name[..end - 8];
+    }
+    name
+}
+
+fn lower_camel(s: &str) -> String {
+    let mut c = s.chars();
+    match c.next() {
+        Some(f) => f.to_ascii_lowercase().to_string() + c.as_str(),
+        None => String::new(),
+    }
+}
+
+/// String values of a parameter (a string, or an array of strings).
+fn string_values(v: Option<&Value>) -> Vec<String> {
+    match v {
+        Some(Value::String(s)) if !s.is_empty() => vec![s.clone()],
+        Some(Value::Array(items)) => items.iter().filter_map(Value::as_str).filter(|s| !s.is_empty()).map(str::to_string).collect(),
+        _ => Vec::new(),
+    }
+}
+
+/// Values for template variable `var` from the request parameters, transformed to the form
+/// the template needs. ARN values are left to [`arn_parameters`].
+fn parameter_values(var: &str, params: &Map<String, Value>) -> Vec<String> {
+    let named = VARIABLE_PARAMETERS.iter().find(|(v, _)| *v == var).map(|(_, p)| p.to_vec()).unwrap_or_default();
+    let generic = [lower_camel(var), lower_camel(var.strip_suffix("Name").unwrap_or(var))];
+    let mut out = Vec::new();
+    for key in named.iter().copied().chain(generic.iter().map(String::as_str)) {
+        for value in string_values(params.get(key)) {
+            if let Some(v) = transform_value(var, &value, params) {
+                out.push(v);
+            }
+        }
+        if !out.is_empty() {
+            break;
+        }
+    }
+    out
+}
+
+fn transform_value(var: &str, value: &str, params: &Map<String, Value>) -> Option<String> {
+    match var {
+        "FunctionName" => {
+            // name, name:qualifier, 123456789012:function:name, or a full ARN.
+            let base = value.rsplit_once("function:").map_or(value, |(_, n)| n).to_string();
+            match params.get("qualifier").and_then(Value::as_str) {
+                Some(q) if !base.contains(':') && !q.is_empty() && q != "$LATEST" => Some(format!("{base}:{q}")),
+                _ => Some(base),
+            }
+        }
+        _ if value.starts_with("arn:") => None,
+        "ParameterNameWithoutLeadingSlash" => Some(value.trim_start_matches('/').to_string()),
+        // A key given as an alias cannot name the key ARN.
+        "KeyId" if value.starts_with("alias/") => None,
+        // Secrets Manager appends six random characters to a secret's name in its ARN.
+        "SecretId" => Some(format!("{value}-??????")),
+        _ => Some(value.to_string()),
+    }
+}
+
+/// ARN-valued request parameters (top-level strings and arrays of strings).
+fn arn_parameters(params: &Map<String, Value>) -> Vec<String> {
+    params.values().flat_map(|v| string_values(Some(v))).filter(|s| s.starts_with("arn:") && Arn::parse(s).is_some()).collect()
+}
+
+/// ARNs that a parameter names in another form: an SQS queue URL.
+fn derived_arns(params: &Map<String, Value>, ctx: &Context) -> Vec<String> {
+    let mut out = Vec::new();
+    for url in string_values(params.get("queueUrl")) {
+        if let Some(arn) = queue_url_to_arn(&url, ctx.region.as_deref()) {
+            out.push(arn);
+        }
+    }
+    out
+}
+
+/// `https://sqs.us-east-1.amazonaws.com/123456789012/jobs` -> `arn:aws:sqs:us-east-1:123456789012:jobs`;
+/// `fallback_region` serves legacy `queue.amazonaws.com` URLs, which name no region.
+pub fn queue_url_to_arn(url: &str, fallback_region: Option<&str>) -> Option<String> {
+    let rest = url.strip_prefix("https://").or_else(|| url.strip_prefix("http://"))?;
+    let mut parts = rest.split('/');
+    let host = parts.next()?;
+    let account = parts.next().filter(|a| !a.is_empty() && a.bytes().all(|b| b.is_ascii_digit()))?;
+    let name = parts.next().filter(|n| !n.is_empty())?;
+    let region = host.split('.').nth(1).filter(|r| r.contains('-')).or(fallback_region)?;
+    Some(format!("arn:{}:sqs:{region}:{account}:{name}", partition_of_region(region)))
+}
+
+/// The source object ARN of CopyObject / UploadPartCopy from `x-amz-copy-source`
+/// (`bucket/key`, optionally URL-encoded, with a leading `/` or a `?versionId=` suffix).
+fn copy_source_arn(params: &Map<String, Value>, ctx: &Context) -> Option<String> {
+    let raw = ["x-amz-copy-source", "copySource", "CopySource"].iter().find_map(|k| params.get(*k).and_then(Value::as_str))?;
+    let decoded = percent_decode(raw);
+    let path = decoded.trim_start_matches('/');
+    let path = path.split_once("?versionId=").map_or(path, |(p, _)| p);
+    let (bucket, key) = path.split_once('/')?;
+    if bucket.is_empty() || key.is_empty() {
+        return None;
+    }
+    Some(format!("arn:{}:s3:::{bucket}/{key}", ctx.partition))
+}
+
+fn percent_decode(s: &str) -> String {
+    fn hex(b: u8) -> Option<u8> {
+        (b as char).to_digit(16).map(|d| d as u8)
+    }
+    let bytes = s.as_bytes();
+    let mut out = Vec::with_capacity(bytes.len());
+    let mut i = 0;
+    while i < bytes.len() {
+        if bytes[i] == b'%' && i + 2 < bytes.len() {
+            if let (Some(h), Some(l)) = (hex(bytes[i + 1]), hex(bytes[i + 2])) {
+                out.push(h * 16 + l);
+                i += 3;
+                continue;
+            }
+        }
+        out.push(bytes[i]);
+        i += 1;
+    }
+    String::from_utf8_lossy(&out).into_owned()
+}
+
+/// Fills a template for every combination of the variables' values (capped).
+fn fill_all(template: &ArnTemplate, ctx: &Context, vars: &[&str], values: &[Vec<String>]) -> BTreeSet<String> {
+    const MAX_COMBINATIONS: usize = 1000;
+    let mut combos: Vec<Vec<&str>> = vec![Vec::new()];
+    for vals in values {
+        let mut next = Vec::new();
+        for c in &combos {
+            for v in vals {
+                if next.len() >= MAX_COMBINATIONS {
+                    break;
+                }
+                let mut c2 = c.clone();
+                c2.push(v.as_str());
+                next.push(c2);
+            }
+        }
+        combos = next;
+    }
+    combos
+        .into_iter()
+        .filter_map(|combo| {
+            template.fill(|var| {
+                ctx.context_value(var).or_else(|| vars.iter().position(|v| *v == var).map(|i| combo[i].to_string()))
+            })
+        })
+        .filter(|arn| template.matches(arn))
+        .collect()
+}
+
+/// Drops an ARN when a longer one in the set extends it (`table/t` when `table/t/index/i` is
+/// there; `function:f` when `function:f:live` is): the call was authorized on the longer one.
+fn prune_covered_prefixes(set: BTreeSet<String>) -> Vec<String> {
+    let all: Vec<String> = set.into_iter().collect();
+    all.iter()
+        .filter(|a| {
+            !all.iter().any(|b| b.len() > a.len() && b.starts_with(a.as_str()) && matches!(b.as_bytes()[a.len()], b'/' | b':'))
+        })
+        .cloned()
+        .collect()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn lambda_version_suffixes_are_stripped() {
+        for (name, want) in [
+            ("GetFunction20150331v2", "GetFunction"),
+            ("UpdateFunctionCode20150331v2", "UpdateFunctionCode"),
+            ("ListFunctions20150331", "ListFunctions"),
+            ("AddPermission20150331", "AddPermission"),
+            ("Invoke", "Invoke"),
+            ("GetFunction", "GetFunction"),
+        ] {
+            assert_eq!(normalize_event_name("lambda", name), want);
+        }
+        assert_eq!(normalize_event_name("s3", "GetObject20150331"), "GetObject20150331");
+    }
+
+    #[test]
+    fn queue_urls_become_arns() {
+        let ctx = Some("eu-west-1");
+        assert_eq!(
+            queue_url_to_arn("https://sqs.us-east-1.amazonaws.com/123456789012/jobs", ctx).as_deref(),
+            Some("arn:aws:sqs:us-east-1:123456789012:jobs")
+        );
+        assert_eq!(
+            queue_url_to_arn("https://queue.amazonaws.com/123456789012/jobs", ctx).as_deref(),
+            Some("arn:aws:sqs:eu-west-1:123456789012:jobs")
+        );
+        assert_eq!(queue_url_to_arn("not a url", ctx), None);
+    }
+
+    #[test]
+    fn covered_prefixes_are_pruned() {
+        let set: BTreeSet<String> = ["arn:aws:dynamodb:r:1:table/t", "arn:aws:dynamodb:r:1:table/t/index/i", "arn:aws:dynamodb:r:1:table/tt"]
+            .into_iter()
+            .map(String::from)
+            .collect();
+        assert_eq!(prune_covered_prefixes(set), ["arn:aws:dynamodb:r:1:table/t/index/i", "arn:aws:dynamodb:r:1:table/tt"]);
+    }
+
+    #[test]
+    fn percent_decoding_handles_copy_sources() {
+        assert_eq!(percent_decode("src%2Fdir%20a/key"), "src/dir a/key");
+        assert_eq!(percent_decode("100%"), "100%");
+    }
+}

@@ -1,0 +1,265 @@
+//! The run report: a JSON document for machines (`--report FILE`) and a summary for people
+//! (stderr). Both come from the same [`RunReport`].
+
+use std::fmt::Write as _;
+
+use serde::Serialize;
+
+use crate::catalog::ActionCatalog;
+use crate::policy::{PolicyDocument, MANAGED_POLICY_LIMIT};
+use crate::source::Rejection;
+use crate::usage::{EventKey, FilteredCounts, Usage};
+
+/// One rejected record.
+#[derive(Debug, Clone, Serialize, PartialEq, Eq)]
+pub struct RejectedRecord {
+    /// File.
+    pub file: String,
+    /// `Records[3]`, `line 4`, `file`, ...
+    pub location: String,
+    /// Why.
+    pub reason: String,
+}
+
+impl From<&Rejection> for RejectedRecord {
+    fn from(r: &Rejection) -> Self {
+        RejectedRecord { file: r.file.clone(), location: r.location.to_string(), reason: r.reason.clone() }
+    }
+}
+
+/// A pair with a count and a note.
+#[derive(Debug, Clone, Serialize, PartialEq, Eq)]
+pub struct PairCount {
+    /// `eventSource`.
+    #[serde(rename = "eventSource")]
+    pub event_source: String,
+    /// `eventName`.
+    #[serde(rename = "eventName")]
+    pub event_name: String,
+    /// Records.
+    pub count: u64,
+    /// Denied: the actions the call needed. Unmapped / no permission: why.
+    #[serde(skip_serializing_if = "String::is_empty")]
+    pub detail: String,
+}
+
+/// Per-action evidence.
+#[derive(Debug, Clone, Serialize, PartialEq, Eq)]
+pub struct ActionDetail {
+    /// `s3:GetObject`.
+    pub action: String,
+    /// IAM access level.
+    pub access_level: String,
+    /// Calls that needed it.
+    pub calls: u64,
+    /// Calls whose resource could not be determined (a wildcard ARN was used).
+    pub unresolved_calls: u64,
+    /// Resources.
+    pub resources: Vec<String>,
+    /// The events that needed it.
+    pub events: Vec<PairCount>,
+    /// First seen (RFC 3339).
+    pub first_seen: Option<String>,
+    /// Last seen.
+    pub last_seen: Option<String>,
+}
+
+/// Size of the generated policy.
+#[derive(Debug, Clone, Serialize, PartialEq, Eq)]
+pub struct PolicySize {
+    /// Statements.
+    pub statements: usize,
+    /// Characters, white space excluded.
+    pub characters: usize,
+    /// The managed policy limit.
+    pub managed_policy_limit: usize,
+    /// True when it fits.
+    pub fits_managed_policy: bool,
+}
+
+/// Everything a run found, reconciled.
+#[derive(Debug, Clone, Serialize)]
+pub struct RunReport {
+    /// The role asked for.
+    pub role: String,
+    /// The window asked for, or `all`.
+    pub window: String,
+    /// First matched event.
+    pub first_event: Option<String>,
+    /// Last matched event.
+    pub last_event: Option<String>,
+    /// Files opened.
+    pub files_read: u64,
+    /// Files skipped by their delivery date without opening.
+    pub files_skipped_by_date: u64,
+    /// Non-log files in the directories given.
+    pub files_ignored: u64,
+    /// Records read; each unreadable file or path counts as one.
+    pub records_read: u64,
+    /// Records that could not be used (listed in `rejected`).
+    pub records_rejected: u64,
+    /// Records left out by role, window or event type.
+    pub records_filtered: u64,
+    /// Breakdown of `records_filtered`.
+    pub filtered: FilteredCounts,
+    /// Records of the role in the window.
+    pub records_matched: u64,
+    /// Matched records mapped to actions.
+    pub records_mapped: u64,
+    /// Matched records refused by authorization.
+    pub records_denied: u64,
+    /// Matched records that could not be mapped.
+    pub records_unmapped: u64,
+    /// Matched records of calls needing no permission.
+    pub records_no_permission: u64,
+    /// Every rejected record, with file, location and reason.
+    pub rejected: Vec<RejectedRecord>,
+    /// Denied calls (not granted).
+    pub denied: Vec<PairCount>,
+    /// Calls that did not map to catalog actions.
+    pub unmapped: Vec<PairCount>,
+    /// Calls that need no permission.
+    pub no_permission: Vec<PairCount>,
+    /// Actions in the policy, sorted.
+    pub actions: Vec<String>,
+    /// Evidence per action.
+    pub action_details: Vec<ActionDetail>,
+    /// Size of the policy.
+    pub policy: PolicySize,
+}
+
+fn pairs(map: &std::collections::BTreeMap<EventKey, crate::usage::ReasonedCount>) -> Vec<PairCount> {
+    map.iter()
+        .map(|(k, v)| PairCount { event_source: k.source.clone(), event_name: k.name.clone(), count: v.count, detail: v.detail.clone() })
+        .collect()
+}
+
+fn time(t: Option<chrono::DateTime<chrono::Utc>>) -> Option<String> {
+    t.map(|t| t.to_rfc3339_opts(chrono::SecondsFormat::Secs, true))
+}
+
+impl RunReport {
+    /// Builds the report of a run.
+    pub fn new(role: &str, window: &str, usage: &Usage, policy: &PolicyDocument, catalog: &ActionCatalog) -> RunReport {
+        let size = policy.size();
+        RunReport {
+            role: role.to_string(),
+            window: window.to_string(),
+            first_event: time(usage.first_seen),
+            last_event: time(usage.last_seen),
+            files_read: usage.files_read,
+            files_skipped_by_date: usage.files_skipped_by_date,
+            files_ignored: usage.files_ignored,
+            records_read: usage.records_read,
+            records_rejected: usage.records_rejected,
+            records_filtered: usage.filtered.total(),
+            filtered: usage.filtered.clone(),
+            records_matched: usage.records_matched,
+            records_mapped: usage.records_mapped,
+            records_denied: usage.records_denied,
+            records_unmapped: usage.records_unmapped,
+            records_no_permission: usage.records_no_permission,
+            rejected: usage.rejections.iter().map(RejectedRecord::from).collect(),
+            denied: pairs(&usage.denied),
+            unmapped: pairs(&usage.unmapped),
+            no_permission: pairs(&usage.no_permission),
+            actions: usage.actions.keys().cloned().collect(),
+            action_details: usage
+                .actions
+                .iter()
+                .map(|(name, u)| ActionDetail {
+                    action: name.clone(),
+                    access_level: catalog.action_by_name(name).map(|a| a.level.to_string()).unwrap_or_default(),
+                    calls: u.calls,
+                    unresolved_calls: u.unresolved,
+                    resources: u.resources.iter().cloned().collect(),
+                    events: u
+                        .events
+                        .iter()
+                        .map(|(k, n)| PairCount { event_source: k.source.clone(), event_name: k.name.clone(), count: *n, detail: String::new() })
+                        .collect(),
+                    first_seen: time(u.first_seen),
+                    last_seen: time(u.last_seen),
+                })
+                .collect(),
+            policy: PolicySize {
+                statements: policy.statement.len(),
+                characters: size,
+                managed_policy_limit: MANAGED_POLICY_LIMIT,
+                fits_managed_policy: size <= MANAGED_POLICY_LIMIT,
+            },
+        }
+    }
+
+    /// The human summary for stderr. At most `max_listed` rejections are listed one by one.
+    pub fn summary(&self, max_listed: usize) -> String {
+        let mut s = String::new();
+        let _ = writeln!(s, "iamtrim: role {} · window {}", self.role, self.window);
+        let _ = writeln!(
+            s,
+            "  files: {} read, {} skipped by date, {} not logs",
+            self.files_read, self.files_skipped_by_date, self.files_ignored
+        );
+        let _ = writeln!(
+            s,
+            "  records: {} read = {} rejected + {} filtered (other principals {}, outside window {}, not API calls {}) + {} matched",
+            self.records_read,
+            self.records_rejected,
+            self.records_filtered,
+            self.filtered.other_principal,
+            self.filtered.outside_window,
+            self.filtered.not_api_call,
+            self.records_matched
+        );
+        let _ = writeln!(
+            s,
+            "  matched: {} = {} mapped + {} denied + {} unmapped + {} needing no permission",
+            self.records_matched, self.records_mapped, self.records_denied, self.records_unmapped, self.records_no_permission
+        );
+        if let (Some(a), Some(b)) = (&self.first_event, &self.last_event) {
+            let _ = writeln!(s, "  events from {a} to {b}");
+        }
+        let _ = writeln!(
+            s,
+            "  policy: {} actions in {} statements, {} characters (managed policy limit {})",
+            self.actions.len(),
+            self.policy.statements,
+            self.policy.characters,
+            self.policy.managed_policy_limit
+        );
+        if !self.policy.fits_managed_policy {
+            let _ = writeln!(
+                s,
+                "warning: the policy is {} characters, over the {}-character limit of a managed policy; split it or widen resources",
+                self.policy.characters, self.policy.managed_policy_limit
+            );
+        }
+        let unresolved: Vec<&ActionDetail> = self.action_details.iter().filter(|a| a.unresolved_calls > 0).collect();
+        if !unresolved.is_empty() {
+            let _ = writeln!(s, "  resources not determinable from the events (ARN template with * used):");
+            for a in unresolved {
+                let _ = writeln!(s, "    {} ({} of {} calls)", a.action, a.unresolved_calls, a.calls);
+            }
+        }
+        for (title, list) in [("denied (not granted)", &self.denied), ("unmapped (not granted)", &self.unmapped), ("need no permission", &self.no_permission)] {
+            if list.is_empty() {
+                continue;
+            }
+            let _ = writeln!(s, "  {title}:");
+            for p in list {
+                let detail = if p.detail.is_empty() { String::new() } else { format!(" — {}", p.detail) };
+                let _ = writeln!(s, "    {} {} ×{}{}", p.event_source, p.event_name, p.count, detail);
+            }
+        }
+        if !self.rejected.is_empty() {
+            let _ = writeln!(s, "  rejected:");
+            for r in self.rejected.iter().take(max_listed) {
+                let _ = writeln!(s, "    {}: {}: {}", r.file, r.location, r.reason);
+            }
+            if self.rejected.len() > max_listed {
+                let _ = writeln!(s, "    … and {} more (all in --report)", self.rejected.len() - max_listed);
+            }
+        }
+        s
+    }
+}

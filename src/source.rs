@@ -1,0 +1,487 @@
+//! Local CloudTrail sources: files and directories of trail log files (`{"Records":[...]}`,
+//! plain or gzipped), JSON Lines of records, and saved `aws cloudtrail lookup-events` output.
+//!
+//! Files are read one at a time into a buffer and their records handed to a callback as raw
+//! JSON text, so memory follows the largest file, not the input. A file or record that cannot
+//! be read is handed over as a [`Rejection`] naming the file and record, and reading goes on.
+
+use std::cell::Cell;
+use std::fmt;
+use std::fs;
+use std::io::Read;
+use std::path::{Path, PathBuf};
+
+use chrono::{DateTime, Duration, NaiveDate, NaiveDateTime, TimeZone, Utc};
+use flate2::read::MultiGzDecoder;
+use serde::de::{DeserializeSeed, IgnoredAny, MapAccess, SeqAccess, Visitor};
+use serde::Deserialize;
+use serde_json::value::RawValue;
+
+use crate::filter::TimeRange;
+
+/// How long after an event CloudTrail may deliver the file holding it, for skipping files by
+/// the timestamp in their name. CloudTrail delivers within about 5 minutes on average.
+pub const DELIVERY_SLACK: Duration = Duration::hours(2);
+
+/// Where a record sits in its file.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub enum Location {
+    /// The file as a whole (it could not be read or holds no records).
+    File,
+    /// `Records[i]` of a trail log document.
+    Record(usize),
+    /// `Events[i].CloudTrailEvent` of lookup-events output.
+    LookupEvent(usize),
+    /// Line `n` (1-based) of a JSON Lines file.
+    Line(usize),
+    /// `Records[i]` of the log document on line `n` of a JSON Lines file.
+    LineRecord(usize, usize),
+    /// `Events[i].CloudTrailEvent` of the lookup-events output on line `n` of a JSON Lines file.
+    LineLookupEvent(usize, usize),
+}
+
+impl fmt::Display for Location {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            Location::File => f.write_str("file"),
+            Location::Record(i) => write!(f, "Records[{i}]"),
+            Location::LookupEvent(i) => write!(f, "Events[{i}].CloudTrailEvent"),
+            Location::Line(n) => write!(f, "line {n}"),
+            Location::LineRecord(n, i) => write!(f, "line {n} Records[{i}]"),
+            Location::LineLookupEvent(n, i) => write!(f, "line {n} Events[{i}].CloudTrailEvent"),
+        }
+    }
+}
+
+/// A record or file that could not be used, and why.
+#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord)]
+pub struct Rejection {
+    /// The file, as given or found.
+    pub file: String,
+    /// Where in the file.
+    pub location: Location,
+    /// What was wrong.
+    pub reason: String,
+}
+
+impl fmt::Display for Rejection {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self.location {
+            Location::File => write!(f, "{}: {}", self.file, self.reason),
+            loc => write!(f, "{}: {loc}: {}", self.file, self.reason),
+        }
+    }
+}
+
+/// One item read from a file: a record's JSON text, or a rejection.
+#[derive(Debug)]
+pub enum Item<'a> {
+    /// The JSON text of one CloudTrail record.
+    Record {
+        /// Where it is.
+        location: Location,
+        /// The record.
+        json: &'a str,
+    },
+    /// Something that could not be read; counted as one rejected record.
+    Rejected(Rejection),
+}
+
+/// The files found under the paths given, after skipping those outside the date range.
+#[derive(Debug, Default)]
+pub struct Discovery {
+    /// Files to read, in path order.
+    pub files: Vec<PathBuf>,
+    /// Trail files (or day directories' files) skipped because their delivery time is outside the range.
+    pub skipped_by_date: usize,
+    /// Files in directories that are not logs (other extensions, CloudTrail digest files).
+    pub ignored: usize,
+    /// Paths that could not be listed.
+    pub errors: Vec<Rejection>,
+}
+
+/// Finds log files under `paths`. Directories are walked recursively in name order; files
+/// named explicitly are always read. Files whose name ends in `.json`, `.jsonl`, `.ndjson`
+/// (optionally `.gz`) are logs; CloudTrail digest files are ignored. With a date range, trail
+/// layout directories (`.../YYYY/MM/DD/`) and trail file names (`..._20261001T1205Z_...`) outside
+/// the range are skipped without being opened.
+pub fn discover(paths: &[PathBuf], range: &TimeRange) -> Discovery {
+    let mut d = Discovery::default();
+    for p in paths {
+        match fs::metadata(p) {
+            Ok(m) if m.is_dir() => walk(p, range, &mut d),
+            Ok(_) => d.files.push(p.clone()),
+            Err(e) => d.errors.push(Rejection { file: p.display().to_string(), location: Location::File, reason: format!("cannot open: {e}") }),
+        }
+    }
+    d
+}
+
+fn walk(dir: &Path, range: &TimeRange, d: &mut Discovery) {
+    let entries = match fs::read_dir(dir) {
+        Ok(e) => e,
+        Err(e) => {
+            d.errors.push(Rejection { file: dir.display().to_string(), location: Location::File, reason: format!("cannot list directory: {e}") });
+            return;
+        }
+    };
+    let mut entries: Vec<_> = entries.filter_map(Result::ok).map(|e| e.path()).collect();
+    entries.sort();
+    for path in entries {
+        let name = path.file_name().and_then(|n| n.to_str()).unwrap_or("");
+        if name.starts_with('.') {
+            continue;
+        }
+        if path.is_dir() {
+            if let Some((start, end)) = trail_dir_interval(&path) {
+                if !range.may_hold_delivery(start, end) {
+                    d.skipped_by_date += count_files(&path);
+                    continue;
+                }
+            }
+            walk(&path, range, d);
+            continue;
+        }
+        if !is_log_name(name) {
+            d.ignored += 1;
+            continue;
+        }
+        if let Some(t) = trail_file_time(name) {
+            if !range.may_hold_delivery(t, t) {
+                d.skipped_by_date += 1;
+                continue;
+            }
+        }
+        d.files.push(path);
+    }
+}
+
+fn count_files(dir: &Path) -> usize {
+    fs::read_dir(dir)
+        .map(|es| {
+            es.filter_map(Result::ok)
+                .map(|e| {
+                    let p = e.path();
+                    if p.is_dir() {
+                        count_files(&p)
+                    } else {
+                        usize::from(p.file_name().and_then(|n| n.to_str()).is_some_and(is_log_name))
+                    }
+                })
+                .sum()
+        })
+        .unwrap_or(0)
+}
+
+/// True for names iamtrim reads when walking a directory.
+pub fn is_log_name(name: &str) -> bool {
+    if name.contains("CloudTrail-Digest") {
+        return false;
+    }
+    let base = name.strip_suffix(".gz").unwrap_or(name);
+    [".json", ".jsonl", ".ndjson"].iter().any(|ext| base.ends_with(ext))
+}
+
+/// The delivery time in a trail file name
+/// (`123456789012_CloudTrail_us-east-1_20261001T1205Z_abcd.json.gz`).
+pub fn trail_file_time(name: &str) -> Option<DateTime<Utc>> {
+    let (_, rest) = name.split_once("_CloudTrail_")?;
+    let stamp = rest.split('_').nth(1)?;
+    let t = NaiveDateTime::parse_from_str(stamp, "%Y%m%dT%H%MZ").ok()?;
+    Some(Utc.from_utc_datetime(&t))
+}
+
+/// The interval of delivery times a trail layout directory can hold: `.../CloudTrail/<region>/YYYY[/MM[/DD]]`.
+pub fn trail_dir_interval(path: &Path) -> Option<(DateTime<Utc>, DateTime<Utc>)> {
+    let comps: Vec<&str> = path.components().filter_map(|c| c.as_os_str().to_str()).collect();
+    let ct = comps.iter().rposition(|c| *c == "CloudTrail")?;
+    let date_parts = comps.get(ct + 2..)?;
+    let nums: Vec<u32> = date_parts.iter().map(|s| s.parse().ok()).collect::<Option<_>>()?;
+    let (start, end) = match nums.as_slice() {
+        [y] => (NaiveDate::from_ymd_opt(*y as i32, 1, 1)?, NaiveDate::from_ymd_opt(*y as i32 + 1, 1, 1)?),
+        [y, m] => {
+            let s = NaiveDate::from_ymd_opt(*y as i32, *m, 1)?;
+            (s, s.checked_add_months(chrono::Months::new(1))?)
+        }
+        [y, m, d] => {
+            let s = NaiveDate::from_ymd_opt(*y as i32, *m, *d)?;
+            (s, s.succ_opt()?)
+        }
+        _ => return None,
+    };
+    let to_utc = |d: NaiveDate| Utc.from_utc_datetime(&d.and_hms_opt(0, 0, 0).unwrap_or_default());
+    Some((to_utc(start), to_utc(end) - Duration::nanoseconds(1)))
+}
+
+/// Reads one file and hands each record (or rejection) to `emit`.
+pub fn read_file(path: &Path, emit: &mut dyn FnMut(Item<'_>)) {
+    let name = path.display().to_string();
+    let reject = |emit: &mut dyn FnMut(Item<'_>), location, reason: String| emit(Item::Rejected(Rejection { file: name.clone(), location, reason }));
+
+    let mut raw = Vec::new();
+    if let Err(e) = fs::File::open(path).and_then(|mut f| f.read_to_end(&mut raw)) {
+        return reject(emit, Location::File, format!("cannot read: {e}"));
+    }
+    let mut gzip_error = None;
+    let bytes = if raw.starts_with(&[0x1f, 0x8b]) {
+        let mut out = Vec::with_capacity(raw.len() * 8);
+        if let Err(e) = MultiGzDecoder::new(&raw[..]).read_to_end(&mut out) {
+            gzip_error = Some(format!("corrupt or truncated gzip data ({e})"));
+        }
+        out
+    } else {
+        raw
+    };
+    let (text, had_invalid_utf8) = to_utf8(bytes);
+    read_text(&text, had_invalid_utf8, gzip_error.as_deref(), &name, emit);
+}
+
+/// Reads records from the text of a file (decompressed). `gzip_error` is set when the text is
+/// what could be decompressed before the gzip stream broke.
+pub fn read_text(text: &str, had_invalid_utf8: bool, gzip_error: Option<&str>, name: &str, emit: &mut dyn FnMut(Item<'_>)) {
+    let rejection = |location, reason: String| Item::Rejected(Rejection { file: name.to_string(), location, reason });
+    let body = text.trim_start_matches('\u{feff}');
+    if body.trim().is_empty() {
+        let reason = match gzip_error {
+            Some(g) => g.to_string(),
+            None => "empty file: no CloudTrail records".to_string(),
+        };
+        return emit(rejection(Location::File, reason));
+    }
+    // Records holding bytes that were not UTF-8 (replaced by U+FFFD when decoding) are rejected.
+    let checked = |location: Location, json: &str, emit: &mut dyn FnMut(Item<'_>)| {
+        if had_invalid_utf8 && json.contains('\u{fffd}') {
+            emit(rejection(location, "record contains bytes that are not valid UTF-8".to_string()));
+        } else {
+            emit(Item::Record { location, json });
+        }
+    };
+
+    let first_line = body.lines().find(|l| !l.trim().is_empty()).unwrap_or("");
+    let line_mode = serde_json::from_str::<&RawValue>(first_line.trim()).is_ok_and(|v| v.get().starts_with('{'));
+    if !line_mode {
+        return read_document(body, &mut |loc, json, emit| checked(loc, json, emit), &|loc, reason| rejection(loc, reason), gzip_error, emit);
+    }
+    let last = body.lines().enumerate().filter(|(_, l)| !l.trim().is_empty()).last().map_or(0, |(i, _)| i + 1);
+    for (n, line) in body.lines().enumerate() {
+        let n = n + 1;
+        let line = line.trim();
+        if line.is_empty() {
+            continue;
+        }
+        // The last line of a broken gzip stream is usually cut short.
+        if let (Some(g), true) = (gzip_error, n == last) {
+            if serde_json::from_str::<&RawValue>(line).is_err() {
+                emit(rejection(Location::Line(n), format!("{g}; line cut short")));
+                return;
+            }
+        }
+        if starts_with_key(line, "Records") || starts_with_key(line, "Events") {
+            read_document(line, &mut |loc, json, emit| checked(loc.on_line(n), json, emit), &|loc, reason| rejection(loc.on_line(n), reason), None, emit);
+        } else {
+            checked(Location::Line(n), line, emit);
+        }
+    }
+    if let Some(g) = gzip_error {
+        emit(rejection(Location::File, format!("{g}; records after the break are lost")));
+    }
+}
+
+impl Location {
+    fn on_line(self, n: usize) -> Location {
+        match self {
+            Location::Record(i) => Location::LineRecord(n, i),
+            Location::LookupEvent(i) => Location::LineLookupEvent(n, i),
+            Location::File => Location::Line(n),
+            other => other,
+        }
+    }
+}
+
+fn starts_with_key(line: &str, key: &str) -> bool {
+    line.strip_prefix('{').map(str::trim_start).and_then(|r| r.strip_prefix('"')).is_some_and(|r| r.starts_with(key) && r[key.len()..].starts_with('"'))
+}
+
+type RecordFn<'f> = dyn FnMut(Location, &str, &mut dyn FnMut(Item<'_>)) + 'f;
+type RejectFn<'f> = dyn Fn(Location, String) -> Item<'static> + 'f;
+
+/// Streams the records of one JSON document: `{"Records":[...]}` or `{"Events":[...]}`.
+fn read_document(doc: &str, record: &mut RecordFn<'_>, reject: &RejectFn<'_>, gzip_error: Option<&str>, emit: &mut dyn FnMut(Item<'_>)) {
+    let position = Cell::new(Location::File);
+    let mut de = serde_json::Deserializer::from_str(doc);
+    let visitor = DocVisitor { record, reject, emit, position: &position };
+    let result = serde::Deserializer::deserialize_map(&mut de, visitor).and_then(|found| de.end().map(|_| found));
+    match result {
+        Ok(true) => {
+            if let Some(g) = gzip_error {
+                emit(reject(Location::File, format!("{g}; records after the break are lost")));
+            }
+        }
+        Ok(false) => emit(reject(Location::File, "not a CloudTrail log: no `Records` or `Events` array".to_string())),
+        Err(e) => {
+            let what = if e.is_eof() {
+                match gzip_error {
+                    Some(g) => format!("{g}; JSON ends early ({e})"),
+                    None => format!("truncated JSON ({e})"),
+                }
+            } else if e.is_syntax() && position.get() == Location::File && !doc.trim_start().starts_with('{') {
+                format!("not JSON ({e})")
+            } else {
+                format!("invalid JSON ({e}); the rest of the file is not read")
+            };
+            emit(reject(position.get(), what));
+        }
+    }
+}
+
+struct DocVisitor<'v, 'f> {
+    record: &'v mut RecordFn<'f>,
+    reject: &'v RejectFn<'f>,
+    emit: &'v mut dyn FnMut(Item<'_>),
+    position: &'v Cell<Location>,
+}
+
+impl<'de> Visitor<'de> for DocVisitor<'_, '_> {
+    type Value = bool;
+    fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str("a CloudTrail log object")
+    }
+    fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<bool, A::Error> {
+        let mut found = false;
+        while let Some(key) = map.next_key::<std::borrow::Cow<'de, str>>()? {
+            match key.as_ref() {
+                "Records" | "Events" => {
+                    let lookup = key == "Events";
+                    map.next_value_seed(RecordsSeed { record: &mut *self.record, reject: self.reject, emit: &mut *self.emit, position: self.position, lookup })?;
+                    found = true;
+                }
+                _ => {
+                    map.next_value::<IgnoredAny>()?;
+                }
+            }
+        }
+        Ok(found)
+    }
+}
+
+struct RecordsSeed<'v, 'f> {
+    record: &'v mut RecordFn<'f>,
+    reject: &'v RejectFn<'f>,
+    emit: &'v mut dyn FnMut(Item<'_>),
+    position: &'v Cell<Location>,
+    lookup: bool,
+}
+
+#[derive(Deserialize)]
+struct LookupRow {
+    #[serde(rename = "CloudTrailEvent")]
+    cloud_trail_event: Option<String>,
+}
+
+impl<'de> DeserializeSeed<'de> for RecordsSeed<'_, '_> {
+    type Value = ();
+    fn deserialize<D: serde::Deserializer<'de>>(self, d: D) -> Result<(), D::Error> {
+        d.deserialize_seq(self)
+    }
+}
+
+impl<'de> Visitor<'de> for RecordsSeed<'_, '_> {
+    type Value = ();
+    fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str("an array of CloudTrail records")
+    }
+    fn visit_seq<S: SeqAccess<'de>>(self, mut seq: S) -> Result<(), S::Error> {
+        let mut i = 0;
+        loop {
+            let loc = if self.lookup { Location::LookupEvent(i) } else { Location::Record(i) };
+            self.position.set(loc);
+            if self.lookup {
+                match seq.next_element::<LookupRow>()? {
+                    None => break,
+                    Some(LookupRow { cloud_trail_event: Some(json) }) => (self.record)(loc, &json, self.emit),
+                    Some(LookupRow { cloud_trail_event: None }) => {
+                        (self.emit)((self.reject)(loc, "lookup event has no CloudTrailEvent".into()))
+                    }
+                }
+            } else {
+                match seq.next_element::<&'de RawValue>()? {
+                    None => break,
+                    Some(raw) => (self.record)(loc, raw.get(), self.emit),
+                }
+            }
+            i += 1;
+        }
+        self.position.set(Location::File);
+        Ok(())
+    }
+}
+
+/// Decodes bytes as UTF-8, replacing invalid sequences with U+FFFD; the flag says whether any were.
+pub fn to_utf8(bytes: Vec<u8>) -> (String, bool) {
+    match String::from_utf8(bytes) {
+        Ok(s) => (s, false),
+        Err(e) => (String::from_utf8_lossy(e.as_bytes()).into_owned(), true),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn collect(text: &str, invalid: bool, gz: Option<&str>) -> Vec<String> {
+        let mut out = Vec::new();
+        read_text(text, invalid, gz, "f.json", &mut |item| {
+            out.push(match item {
+                Item::Record { location, json } => format!("ok {location} {}", json.len()),
+                Item::Rejected(r) => format!("rejected {} {}", r.location, r.reason),
+            })
+        });
+        out
+    }
+
+    #[test]
+    fn reads_trail_documents_lookup_output_and_json_lines() {
+        let doc = "{\n \"Records\": [ {\"a\":1}, {\"b\":22} ]\n}";
+        assert_eq!(collect(doc, false, None), ["ok Records[0] 7", "ok Records[1] 8"]);
+        let lookup = r#"{"Events":[{"EventId":"1","CloudTrailEvent":"{\"a\":1}"}],"NextToken":"x"}"#;
+        assert_eq!(collect(lookup, false, None), ["ok line 1 Events[0].CloudTrailEvent 7"]);
+        let pretty_lookup = "{\n \"Events\": [\n  {\"CloudTrailEvent\": \"{}\"},\n  {\"EventId\": \"2\"}\n ]\n}";
+        assert_eq!(collect(pretty_lookup, false, None), ["ok Events[0].CloudTrailEvent 2", "rejected Events[1].CloudTrailEvent lookup event has no CloudTrailEvent"]);
+        let lines = "{\"a\":1}\n\n{\"b\":2}\n";
+        assert_eq!(collect(lines, false, None), ["ok line 1 7", "ok line 3 7"]);
+    }
+
+    #[test]
+    fn bad_documents_are_rejected_with_locations() {
+        let truncated = "{\"Records\": [ {\"a\":1}, {\"b\":";
+        let out = collect(truncated, false, None);
+        assert_eq!(out[0], "ok Records[0] 7");
+        assert!(out[1].starts_with("rejected Records[1] truncated JSON"), "{out:?}");
+        let out = collect("{\n\"foo\": 1}\n", false, None);
+        assert_eq!(out, ["rejected file not a CloudTrail log: no `Records` or `Events` array"]);
+        let out = collect("{\"a\":1}\n{\"b\":", false, Some("corrupt or truncated gzip data (x)"));
+        assert_eq!(out, ["ok line 1 7", "rejected line 2 corrupt or truncated gzip data (x); line cut short"]);
+        let out = collect("   \n", false, None);
+        assert_eq!(out, ["rejected file empty file: no CloudTrail records"]);
+        let out = collect("this is not json", false, None);
+        assert!(out[0].starts_with("rejected file not JSON"), "{out:?}");
+        let out = collect("{\"Records\": [ {\"a\":\"\u{fffd}\"}, {\"b\":1} ]}", true, None);
+        assert!(out[0].contains("not valid UTF-8"), "{out:?}");
+        assert_eq!(out[1], "ok line 1 Records[1] 7");
+    }
+
+    #[test]
+    fn trail_names_and_directories_give_delivery_times() {
+        let t = trail_file_time("123456789012_CloudTrail_us-east-1_20261001T1205Z_AbCd.json.gz").unwrap();
+        assert_eq!(t.to_rfc3339(), "2026-10-01T12:05:00+00:00");
+        assert!(trail_file_time("events.json").is_none());
+        let (s, e) = trail_dir_interval(Path::new("x/AWSLogs/123/CloudTrail/us-east-1/2026/02/28")).unwrap();
+        assert_eq!(s.to_rfc3339(), "2026-02-28T00:00:00+00:00");
+        assert!(e < s + Duration::days(1) && e > s + Duration::hours(23));
+        let (s, _) = trail_dir_interval(Path::new("AWSLogs/o-abc/123/CloudTrail/eu-west-1/2026/02")).unwrap();
+        assert_eq!(s.to_rfc3339(), "2026-02-01T00:00:00+00:00");
+        assert!(trail_dir_interval(Path::new("AWSLogs/123/CloudTrail/us-east-1")).is_none());
+        assert!(is_log_name("a.json.gz") && is_log_name("b.jsonl") && !is_log_name("c.txt"));
+        assert!(!is_log_name("123_CloudTrail-Digest_us-east-1_x_20261001T1205Z.json.gz"));
+    }
+}

@@ -1,0 +1,318 @@
+//! What a role did: records read from a source, filtered to the role and window, mapped to
+//! actions and aggregated. Every record read ends in exactly one count, so
+//! `records_read = records_rejected + records_filtered + records_matched` and
+//! `records_matched = records_mapped + records_denied + records_unmapped + records_no_permission`.
+
+use std::collections::{BTreeMap, BTreeSet};
+
+use chrono::{DateTime, Utc};
+use rayon::prelude::*;
+use serde::Serialize;
+
+use crate::event::Event;
+use crate::filter::{RoleFilter, TimeRange};
+use crate::mapper::{EventMapper, Mapping, Resolution};
+use crate::source::{self, Discovery, Item, Rejection};
+
+/// What to keep.
+#[derive(Debug, Clone)]
+pub struct Selection {
+    /// Only sessions of this role (all principals when `None`).
+    pub role: Option<RoleFilter>,
+    /// Only this window.
+    pub range: TimeRange,
+}
+
+/// Why matched-principal records were left out, by reason.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize)]
+pub struct FilteredCounts {
+    /// Made by another principal.
+    pub other_principal: u64,
+    /// Outside the time window.
+    pub outside_window: u64,
+    /// Not a call made with the principal's permissions (`AwsServiceEvent`, `AwsConsoleSignIn`, ...).
+    pub not_api_call: u64,
+}
+
+impl FilteredCounts {
+    /// All filtered records.
+    pub fn total(&self) -> u64 {
+        self.other_principal + self.outside_window + self.not_api_call
+    }
+}
+
+/// An eventSource/eventName pair.
+#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize)]
+pub struct EventKey {
+    /// `eventSource`.
+    #[serde(rename = "eventSource")]
+    pub source: String,
+    /// `eventName`.
+    #[serde(rename = "eventName")]
+    pub name: String,
+}
+
+/// How one action was used.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct ActionUsage {
+    /// Resources it was used on (`*` for actions without resource-level permissions).
+    pub resources: BTreeSet<String>,
+    /// Calls that needed it.
+    pub calls: u64,
+    /// Calls whose resource could not be determined (the template with `*` was used).
+    pub unresolved: u64,
+    /// The events that needed it, with counts.
+    pub events: BTreeMap<EventKey, u64>,
+    /// First and last time seen.
+    pub first_seen: Option<DateTime<Utc>>,
+    /// Last time seen.
+    pub last_seen: Option<DateTime<Utc>>,
+}
+
+/// A count with the reason that goes with it.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct ReasonedCount {
+    /// Records.
+    pub count: u64,
+    /// Why (unmapped) or what was refused (denied: the actions the call needed, when known).
+    pub detail: String,
+}
+
+/// The aggregate of a run.
+#[derive(Debug, Clone, Default)]
+pub struct Usage {
+    /// Files opened.
+    pub files_read: u64,
+    /// Files skipped without opening because of their delivery date.
+    pub files_skipped_by_date: u64,
+    /// Files in the directories given that are not logs.
+    pub files_ignored: u64,
+    /// Records read (each unreadable file counts as one).
+    pub records_read: u64,
+    /// Records that could not be used.
+    pub records_rejected: u64,
+    /// Records left out by the selection.
+    pub filtered: FilteredCounts,
+    /// Records of the role in the window.
+    pub records_matched: u64,
+    /// Matched records mapped to actions.
+    pub records_mapped: u64,
+    /// Matched records refused by authorization.
+    pub records_denied: u64,
+    /// Matched records that could not be mapped.
+    pub records_unmapped: u64,
+    /// Matched records of calls that need no permission.
+    pub records_no_permission: u64,
+    /// Every rejection, sorted by file and location.
+    pub rejections: Vec<Rejection>,
+    /// Action -> how it was used.
+    pub actions: BTreeMap<String, ActionUsage>,
+    /// Denied calls.
+    pub denied: BTreeMap<EventKey, ReasonedCount>,
+    /// Calls that could not be mapped.
+    pub unmapped: BTreeMap<EventKey, ReasonedCount>,
+    /// Calls that need no permission.
+    pub no_permission: BTreeMap<EventKey, ReasonedCount>,
+    /// First matched event.
+    pub first_seen: Option<DateTime<Utc>>,
+    /// Last matched event.
+    pub last_seen: Option<DateTime<Utc>>,
+}
+
+fn min_time(a: Option<DateTime<Utc>>, b: Option<DateTime<Utc>>) -> Option<DateTime<Utc>> {
+    match (a, b) {
+        (Some(x), Some(y)) => Some(x.min(y)),
+        (x, y) => x.or(y),
+    }
+}
+
+fn max_time(a: Option<DateTime<Utc>>, b: Option<DateTime<Utc>>) -> Option<DateTime<Utc>> {
+    match (a, b) {
+        (Some(x), Some(y)) => Some(x.max(y)),
+        (x, y) => x.or(y),
+    }
+}
+
+fn add_reasoned(map: &mut BTreeMap<EventKey, ReasonedCount>, key: EventKey, count: u64, detail: &str) {
+    let e = map.entry(key).or_default();
+    e.count += count;
+    if e.detail.is_empty() {
+        e.detail = detail.to_string();
+    }
+}
+
+impl Usage {
+    /// Counts reconcile as documented on the module.
+    pub fn reconciles(&self) -> bool {
+        self.records_read == self.records_rejected + self.filtered.total() + self.records_matched
+            && self.records_matched == self.records_mapped + self.records_denied + self.records_unmapped + self.records_no_permission
+            && self.records_rejected == self.rejections.len() as u64
+    }
+
+    /// True when at least one record could be read.
+    pub fn anything_readable(&self) -> bool {
+        self.records_read > self.records_rejected
+    }
+
+    /// Handles one item from a source.
+    pub fn ingest(&mut self, file: &str, item: Item<'_>, selection: &Selection, mapper: &EventMapper<'_>) {
+        self.records_read += 1;
+        let (location, json) = match item {
+            Item::Rejected(mut r) => {
+                if r.file.is_empty() {
+                    r.file = file.to_string();
+                }
+                return self.reject(r);
+            }
+            Item::Record { location, json } => (location, json),
+        };
+        let reject = |reason: String| Rejection { file: file.to_string(), location, reason };
+        let event = match Event::from_json(json) {
+            Ok(e) => e,
+            Err(e) => return self.reject(reject(describe_record_error(&e))),
+        };
+        if let Some(role) = &selection.role {
+            if !role.matches(&event) {
+                self.filtered.other_principal += 1;
+                return;
+            }
+        }
+        let time = match event.time() {
+            Some(Ok(t)) => Some(t),
+            Some(Err(e)) => return self.reject(reject(format!("eventTime `{}` is not an RFC 3339 time ({e})", event.event_time.as_deref().unwrap_or("")))),
+            None if selection.range.is_bounded() => return self.reject(reject("no eventTime, so the date range cannot be applied".to_string())),
+            None => None,
+        };
+        if let Some(t) = time {
+            if !selection.range.contains(t) {
+                self.filtered.outside_window += 1;
+                return;
+            }
+        }
+        if !event.is_principal_call() {
+            self.filtered.not_api_call += 1;
+            return;
+        }
+        self.records_matched += 1;
+        self.first_seen = min_time(self.first_seen, time);
+        self.last_seen = max_time(self.last_seen, time);
+        let key = EventKey { source: event.event_source.to_string(), name: event.event_name.to_string() };
+
+        if event.is_denied() {
+            self.records_denied += 1;
+            let needed = match mapper.actions_for(&event.event_source, &event.event_name) {
+                Ok(actions) => actions.iter().map(|a| a.name.as_str()).collect::<Vec<_>>().join(", "),
+                Err(_) => String::new(),
+            };
+            return add_reasoned(&mut self.denied, key, 1, &needed);
+        }
+        match mapper.map(&event) {
+            Mapping::Actions(uses) => {
+                self.records_mapped += 1;
+                for u in uses {
+                    let a = self.actions.entry(u.action).or_default();
+                    a.calls += 1;
+                    a.unresolved += u64::from(u.resolution == Resolution::Wildcard);
+                    a.resources.extend(u.resources);
+                    *a.events.entry(key.clone()).or_default() += 1;
+                    a.first_seen = min_time(a.first_seen, time);
+                    a.last_seen = max_time(a.last_seen, time);
+                }
+            }
+            Mapping::NoPermission(reason) => {
+                self.records_no_permission += 1;
+                add_reasoned(&mut self.no_permission, key, 1, &reason);
+            }
+            Mapping::Unmapped(why) => {
+                self.records_unmapped += 1;
+                add_reasoned(&mut self.unmapped, key, 1, &why.reason());
+            }
+        }
+    }
+
+    fn reject(&mut self, r: Rejection) {
+        self.records_rejected += 1;
+        self.rejections.push(r);
+    }
+
+    /// Adds another partial aggregate into this one.
+    pub fn merge(mut self, other: Usage) -> Usage {
+        self.files_read += other.files_read;
+        self.files_skipped_by_date += other.files_skipped_by_date;
+        self.files_ignored += other.files_ignored;
+        self.records_read += other.records_read;
+        self.records_rejected += other.records_rejected;
+        self.filtered.other_principal += other.filtered.other_principal;
+        self.filtered.outside_window += other.filtered.outside_window;
+        self.filtered.not_api_call += other.filtered.not_api_call;
+        self.records_matched += other.records_matched;
+        self.records_mapped += other.records_mapped;
+        self.records_denied += other.records_denied;
+        self.records_unmapped += other.records_unmapped;
+        self.records_no_permission += other.records_no_permission;
+        self.rejections.extend(other.rejections);
+        for (name, u) in other.actions {
+            let a = self.actions.entry(name).or_default();
+            a.resources.extend(u.resources);
+            a.calls += u.calls;
+            a.unresolved += u.unresolved;
+            for (k, n) in u.events {
+                *a.events.entry(k).or_default() += n;
+            }
+            a.first_seen = min_time(a.first_seen, u.first_seen);
+            a.last_seen = max_time(a.last_seen, u.last_seen);
+        }
+        for (target, src) in [(&mut self.denied, other.denied), (&mut self.unmapped, other.unmapped), (&mut self.no_permission, other.no_permission)] {
+            for (k, v) in src {
+                add_reasoned(target, k, v.count, &v.detail);
+            }
+        }
+        self.first_seen = min_time(self.first_seen, other.first_seen);
+        self.last_seen = max_time(self.last_seen, other.last_seen);
+        self
+    }
+
+    /// Sorts what order-dependent parts there are, so results do not depend on thread timing.
+    pub fn finish(mut self) -> Usage {
+        self.rejections.sort();
+        self
+    }
+}
+
+/// Makes serde's message for a record that is valid JSON but not a CloudTrail record read well.
+fn describe_record_error(e: &serde_json::Error) -> String {
+    let msg = e.to_string();
+    if let Some(field) = msg.strip_prefix("missing field `").and_then(|r| r.split('`').next()) {
+        return format!("not a CloudTrail record: missing `{field}`");
+    }
+    if e.is_syntax() || e.is_eof() {
+        return format!("invalid JSON ({msg})");
+    }
+    format!("not a CloudTrail record ({msg})")
+}
+
+/// Reads the files found by [`source::discover`] (in parallel, one file per task) and
+/// aggregates what the selection keeps. `progress` is called after each file with the number
+/// of files done.
+pub fn collect_local(found: Discovery, selection: &Selection, mapper: &EventMapper<'_>, progress: &(dyn Fn(u64) + Sync)) -> Usage {
+    let done = std::sync::atomic::AtomicU64::new(0);
+    let mut usage = found
+        .files
+        .par_iter()
+        .map(|path| {
+            let mut u = Usage { files_read: 1, ..Usage::default() };
+            let name = path.display().to_string();
+            source::read_file(path, &mut |item| u.ingest(&name, item, selection, mapper));
+            progress(done.fetch_add(1, std::sync::atomic::Ordering::Relaxed) + 1);
+            u
+        })
+        .reduce(Usage::default, Usage::merge);
+    usage.files_skipped_by_date += found.skipped_by_date as u64;
+    usage.files_ignored += found.ignored as u64;
+    for r in found.errors {
+        usage.records_read += 1;
+        usage.reject(r);
+    }
+    usage.finish()
+}
+
