@@ -41,9 +41,9 @@ pub struct Event<'a> {
     /// `requestParameters`, raw JSON (may be `null`).
     #[serde(borrow, default)]
     pub request_parameters: Option<&'a RawValue>,
-    /// `resources[]`: the ARNs CloudTrail names for the call.
-    #[serde(borrow, default)]
-    pub resources: Option<Vec<Resource<'a>>>,
+    /// `resources[]`: the ARNs CloudTrail names for the call, raw; see [`Event::resources`].
+    #[serde(borrow, default, rename = "resources")]
+    pub raw_resources: Option<&'a RawValue>,
 }
 
 /// `userIdentity`.
@@ -141,6 +141,12 @@ impl<'a> Event<'a> {
         serde_json::from_str(json)
     }
 
+    /// `resources[]`. The field is only a hint for resource ARNs, so one that is not an array of
+    /// objects (seen in hand-written fixtures) yields no resources rather than losing the record.
+    pub fn resources(&self) -> Vec<Resource<'a>> {
+        self.raw_resources.and_then(|raw| serde_json::from_str::<Vec<Resource<'a>>>(raw.get()).ok()).unwrap_or_default()
+    }
+
     /// `eventTime` as a UTC timestamp, `None` when absent.
     pub fn time(&self) -> Option<Result<DateTime<Utc>, chrono::ParseError>> {
         self.event_time.as_deref().map(|t| DateTime::parse_from_rfc3339(t).map(|d| d.with_timezone(&Utc)))
@@ -205,7 +211,7 @@ mod tests {
         assert_eq!(e.issuer_role_arn().as_deref(), Some("arn:aws:iam::123456789012:role/service/app"));
         assert_eq!(e.account(), Some("123456789012"));
         assert_eq!(e.request_parameters.unwrap().get(), r#"{"bucketName":"b","key":"k"}"#);
-        assert_eq!(e.resources.as_ref().unwrap()[0].arn.as_deref(), Some("arn:aws:s3:::b/k"));
+        assert_eq!(e.resources()[0].arn.as_deref(), Some("arn:aws:s3:::b/k"));
         assert!(e.time().unwrap().is_ok());
         assert!(e.is_principal_call());
     }
@@ -233,6 +239,12 @@ mod tests {
                 "errorCode": code, "errorMessage": msg}).to_string();
             assert_eq!(Event::from_json(&json).unwrap().is_denied(), want, "{code:?} {msg:?}");
         }
+    }
+
+    #[test]
+    fn malformed_resources_are_ignored_not_fatal() {
+        let json = r#"{"eventSource":"s3.amazonaws.com","eventName":"GetObject","userIdentity":{},"resources":"{'ARN': 'x'}"}"#;
+        assert!(Event::from_json(json).unwrap().resources().is_empty());
     }
 
     #[test]

@@ -78,7 +78,7 @@ pub struct EventMapper<'c> {
 const VARIABLE_PARAMETERS: &[(&str, &[&str])] = &[
     ("BucketName", &["bucketName", "bucket", "Bucket"]),
     ("ObjectName", &["key", "Key"]),
-    ("ParameterNameWithoutLeadingSlash", &["name", "names"]),
+    ("ParameterNameWithoutLeadingSlash", &["name", "names", "path"]),
     ("RoleNameWithPath", &["roleName"]),
     ("UserNameWithPath", &["userName"]),
     ("GroupNameWithPath", &["groupName"]),
@@ -97,6 +97,16 @@ const VARIABLE_PARAMETERS: &[(&str, &[&str])] = &[
     ("IndexName", &["indexName"]),
     ("TrailName", &["name", "trailName"]),
     ("StateMachineName", &["name"]),
+    ("SecurityGroupId", &["groupId"]),
+    ("NaclId", &["networkAclId"]),
+    ("InstanceId", &["instanceId", "instancesSet.items[].instanceId"]),
+    ("VolumeId", &["volumeId"]),
+    ("SnapshotId", &["snapshotId"]),
+    ("ImageId", &["imageId"]),
+    ("DbInstanceName", &["dBInstanceIdentifier"]),
+    ("DbClusterInstanceName", &["dBClusterIdentifier"]),
+    ("SnapshotName", &["dBSnapshotIdentifier"]),
+    ("ClusterSnapshotName", &["dBClusterSnapshotIdentifier"]),
 ];
 
 impl<'c> EventMapper<'c> {
@@ -199,10 +209,9 @@ impl<'c> EventMapper<'c> {
             }
         }
 
-        let mut from_event: BTreeSet<String> = event
-            .resources
+        let listed = event.resources();
+        let mut from_event: BTreeSet<String> = listed
             .iter()
-            .flatten()
             .filter_map(|r| r.arn.as_deref())
             .chain(arn_parameters(params).iter().map(String::as_str))
             .filter(|a| fits(a))
@@ -339,6 +348,21 @@ fn lower_camel(s: &str) -> String {
     }
 }
 
+/// Values at a dotted path of the request parameters; `name[]` steps into every element of an
+/// array (`instancesSet.items[].instanceId`).
+fn path_values(params: &Map<String, Value>, path: &str) -> Vec<String> {
+    let mut current: Vec<&Value> = Vec::new();
+    for (i, step) in path.split('.').enumerate() {
+        let (key, each) = match step.strip_suffix("[]") {
+            Some(k) => (k, true),
+            None => (step, false),
+        };
+        let next: Vec<&Value> = if i == 0 { params.get(key).into_iter().collect() } else { current.iter().filter_map(|v| v.get(key)).collect() };
+        current = if each { next.into_iter().filter_map(Value::as_array).flatten().collect() } else { next };
+    }
+    current.into_iter().flat_map(|v| string_values(Some(v))).collect()
+}
+
 /// String values of a parameter (a string, or an array of strings).
 fn string_values(v: Option<&Value>) -> Vec<String> {
     match v {
@@ -355,7 +379,8 @@ fn parameter_values(var: &str, params: &Map<String, Value>) -> Vec<String> {
     let generic = [lower_camel(var), lower_camel(var.strip_suffix("Name").unwrap_or(var))];
     let mut out = Vec::new();
     for key in named.iter().copied().chain(generic.iter().map(String::as_str)) {
-        for value in string_values(params.get(key)) {
+        let values = if key.contains('.') { path_values(params, key) } else { string_values(params.get(key)) };
+        for value in values {
             if let Some(v) = transform_value(var, &value, params) {
                 out.push(v);
             }
@@ -378,7 +403,7 @@ fn transform_value(var: &str, value: &str, params: &Map<String, Value>) -> Optio
             }
         }
         _ if value.starts_with("arn:") => None,
-        "ParameterNameWithoutLeadingSlash" => Some(value.trim_start_matches('/').to_string()),
+        "ParameterNameWithoutLeadingSlash" => Some(value.trim_matches('/').to_string()).filter(|v| !v.is_empty()),
         // A key given as an alias cannot name the key ARN.
         "KeyId" if value.starts_with("alias/") => None,
         // Secrets Manager appends six random characters to a secret's name in its ARN.
@@ -522,6 +547,14 @@ mod tests {
             Some("arn:aws:sqs:eu-west-1:123456789012:jobs")
         );
         assert_eq!(queue_url_to_arn("not a url", ctx), None);
+    }
+
+    #[test]
+    fn nested_parameter_paths_reach_array_elements() {
+        let params: Map<String, Value> =
+            serde_json::from_str(r#"{"instancesSet":{"items":[{"instanceId":"i-1"},{"instanceId":"i-2"}]}}"#).unwrap();
+        assert_eq!(path_values(&params, "instancesSet.items[].instanceId"), ["i-1", "i-2"]);
+        assert!(path_values(&params, "instancesSet.missing[].instanceId").is_empty());
     }
 
     #[test]
