@@ -177,12 +177,12 @@ def write(out_dir):
     for d in range(DAYS):
         day = START + timedelta(days=d)
         events = sorted(role_day(day) + others_day(day), key=lambda e: e["eventTime"])
-        # CloudTrail writes a file about every 5 minutes per region; group events into 4-hour files
-        # here to keep the example small, named by their delivery time.
+        # CloudTrail writes a file about every 5 minutes per region; group events into hourly files
+        # here to keep the example small, named by their delivery time (5 minutes after the last event).
         buckets = {}
         for e in events:
             t = datetime.strptime(e["eventTime"], "%Y-%m-%dT%H:%M:%SZ").replace(tzinfo=timezone.utc)
-            slot = t.replace(hour=t.hour - t.hour % 4, minute=0, second=0)
+            slot = t.replace(minute=0, second=0)
             buckets.setdefault((e["awsRegion"], slot), []).append(e)
         for (region, slot), evs in sorted(buckets.items()):
             delivered = max(datetime.strptime(e["eventTime"], "%Y-%m-%dT%H:%M:%SZ") for e in evs) + timedelta(minutes=5)

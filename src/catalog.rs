@@ -100,7 +100,8 @@ pub struct Service {
 pub struct OverrideAction {
     /// `prefix:Action`.
     pub action: String,
-    /// Where the resource comes from when not the event's own (`s3-copy-source`).
+    /// Where the resource comes from when not the event's own: `s3-copy-source`, or
+    /// `request-parameters` (built from the parameters, ignoring `resources[]`).
     #[serde(default)]
     pub source: Option<String>,
     /// Template variable -> requestParameters member to fill it from.

@@ -274,7 +274,7 @@ fn run_coverage(args: &CoverageArgs) -> Result<i32, CliError> {
             }
         }
         for r in report.rejected.iter().take(100) {
-            let _ = writeln!(s, "rejected: {}: {}: {}", r.file, r.location, r.reason);
+            let _ = writeln!(s, "rejected: {r}");
         }
         write_out(None, &s)?;
     }

@@ -147,9 +147,15 @@ impl<'a> Event<'a> {
         self.raw_resources.and_then(|raw| serde_json::from_str::<Vec<Resource<'a>>>(raw.get()).ok()).unwrap_or_default()
     }
 
-    /// `eventTime` as a UTC timestamp, `None` when absent.
+    /// `eventTime` as a UTC timestamp, `None` when absent. CloudTrail writes RFC 3339
+    /// (`2026-10-01T12:00:00Z`); query engines (Athena, CloudTrail Lake, SIEM exports) write
+    /// `2026-10-01 12:00:00[.fff]` in UTC, which is accepted too.
     pub fn time(&self) -> Option<Result<DateTime<Utc>, chrono::ParseError>> {
-        self.event_time.as_deref().map(|t| DateTime::parse_from_rfc3339(t).map(|d| d.with_timezone(&Utc)))
+        self.event_time.as_deref().map(|t| {
+            DateTime::parse_from_rfc3339(t).map(|d| d.with_timezone(&Utc)).or_else(|e| {
+                chrono::NaiveDateTime::parse_from_str(t, "%Y-%m-%d %H:%M:%S%.f").map(|n| n.and_utc()).map_err(|_| e)
+            })
+        })
     }
 
     /// True when the error code (or message) says the call was not authorized.
@@ -213,6 +219,10 @@ mod tests {
         assert_eq!(e.request_parameters.unwrap().get(), r#"{"bucketName":"b","key":"k"}"#);
         assert_eq!(e.resources()[0].arn.as_deref(), Some("arn:aws:s3:::b/k"));
         assert!(e.time().unwrap().is_ok());
+        for (t, ok) in [("2026-10-01T12:00:00Z", true), ("2026-10-01 12:00:00.000000000", true), ("2026-10-01 12:00:00", true), ("yesterday", false)] {
+            let json = format!(r#"{{"eventSource":"s","eventName":"n","userIdentity":{{}},"eventTime":"{t}"}}"#);
+            assert_eq!(Event::from_json(&json).unwrap().time().unwrap().is_ok(), ok, "{t}");
+        }
         assert!(e.is_principal_call());
     }
 

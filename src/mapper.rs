@@ -194,6 +194,11 @@ impl<'c> EventMapper<'c> {
                 let found: BTreeSet<String> = copy_source_arn(params, ctx).into_iter().filter(|a| fits(a)).collect();
                 return if found.is_empty() { self.wildcard(action, ctx) } else { done(found, Resolution::Parameters) };
             }
+            if ov.source.as_deref() == Some("request-parameters") {
+                let lookup = |var: &str| parameter_values(var, params);
+                let found = self.build_from_parameters(action, ctx, &lookup);
+                return if found.is_empty() { self.wildcard(action, ctx) } else { done(found, Resolution::Parameters) };
+            }
             if !ov.params.is_empty() {
                 let lookup = |var: &str| ov.params.get(var).map(|p| string_values(params.get(p))).unwrap_or_default();
                 let mut found: BTreeSet<String> = ov
@@ -258,13 +263,12 @@ impl<'c> EventMapper<'c> {
         best.1
     }
 
-    /// The action's templates with the event's partition, region and account and `*` for the
-    /// rest: the required resource types, or every type when the catalog marks none required.
+    /// The templates of the action's required resource types with the event's partition, region
+    /// and account and `*` for the rest. When the catalog marks no type required, the call may
+    /// have named no resource at all and only `*` is sure to allow it.
     fn wildcard(&self, action: &Action, ctx: &Context) -> ActionUse {
-        let required: Vec<_> = action.resource_types.iter().filter(|r| r.required).collect();
-        let types: Vec<_> = if required.is_empty() { action.resource_types.iter().collect() } else { required };
         let mut out = BTreeSet::new();
-        for rt in types {
+        for rt in action.resource_types.iter().filter(|r| r.required) {
             for t in self.catalog.templates(action.prefix(), &rt.name) {
                 if let Some(arn) = t.fill(|v| Some(ctx.context_value(v).unwrap_or_else(|| "*".to_string()))) {
                     out.insert(arn);

@@ -21,6 +21,16 @@ pub struct RejectedRecord {
     pub reason: String,
 }
 
+impl std::fmt::Display for RejectedRecord {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        if self.location == "file" {
+            write!(f, "{}: {}", self.file, self.reason)
+        } else {
+            write!(f, "{}: {}: {}", self.file, self.location, self.reason)
+        }
+    }
+}
+
 impl From<&Rejection> for RejectedRecord {
     fn from(r: &Rejection) -> Self {
         RejectedRecord { file: r.file.clone(), location: r.location.to_string(), reason: r.reason.clone() }
@@ -254,7 +264,7 @@ impl RunReport {
         if !self.rejected.is_empty() {
             let _ = writeln!(s, "  rejected:");
             for r in self.rejected.iter().take(max_listed) {
-                let _ = writeln!(s, "    {}: {}: {}", r.file, r.location, r.reason);
+                let _ = writeln!(s, "    {r}");
             }
             if self.rejected.len() > max_listed {
                 let _ = writeln!(s, "    … and {} more (all in --report)", self.rejected.len() - max_listed);

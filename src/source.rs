@@ -263,6 +263,9 @@ pub fn read_text(text: &str, had_invalid_utf8: bool, gzip_error: Option<&str>, n
         return read_document(body, &mut |loc, json, emit| checked(loc, json, emit), &|loc, reason| rejection(loc, reason), gzip_error, emit);
     }
     let last = body.lines().enumerate().filter(|(_, l)| !l.trim().is_empty()).last().map_or(0, |(i, _)| i + 1);
+    // A log document on a single line is located as a document, not as "line 1".
+    let single = body.lines().filter(|l| !l.trim().is_empty()).count() == 1;
+    let on_line = |loc: Location, n: usize| if single { loc } else { loc.on_line(n) };
     for (n, line) in body.lines().enumerate() {
         let n = n + 1;
         let line = line.trim();
@@ -277,7 +280,7 @@ pub fn read_text(text: &str, had_invalid_utf8: bool, gzip_error: Option<&str>, n
             }
         }
         if starts_with_key(line, "Records") || starts_with_key(line, "Events") {
-            read_document(line, &mut |loc, json, emit| checked(loc.on_line(n), json, emit), &|loc, reason| rejection(loc.on_line(n), reason), None, emit);
+            read_document(line, &mut |loc, json, emit| checked(on_line(loc, n), json, emit), &|loc, reason| rejection(on_line(loc, n), reason), None, emit);
         } else {
             checked(Location::Line(n), line, emit);
         }
@@ -444,7 +447,9 @@ mod tests {
         let doc = "{\n \"Records\": [ {\"a\":1}, {\"b\":22} ]\n}";
         assert_eq!(collect(doc, false, None), ["ok Records[0] 7", "ok Records[1] 8"]);
         let lookup = r#"{"Events":[{"EventId":"1","CloudTrailEvent":"{\"a\":1}"}],"NextToken":"x"}"#;
-        assert_eq!(collect(lookup, false, None), ["ok line 1 Events[0].CloudTrailEvent 7"]);
+        assert_eq!(collect(lookup, false, None), ["ok Events[0].CloudTrailEvent 7"]);
+        let two_docs = format!("{lookup}\n{}\n", doc.replace('\n', ""));
+        assert_eq!(collect(&two_docs, false, None), ["ok line 1 Events[0].CloudTrailEvent 7", "ok line 2 Records[0] 7", "ok line 2 Records[1] 8"]);
         let pretty_lookup = "{\n \"Events\": [\n  {\"CloudTrailEvent\": \"{}\"},\n  {\"EventId\": \"2\"}\n ]\n}";
         assert_eq!(collect(pretty_lookup, false, None), ["ok Events[0].CloudTrailEvent 2", "rejected Events[1].CloudTrailEvent lookup event has no CloudTrailEvent"]);
         let lines = "{\"a\":1}\n\n{\"b\":2}\n";
@@ -467,7 +472,7 @@ mod tests {
         assert!(out[0].starts_with("rejected file not JSON"), "{out:?}");
         let out = collect("{\"Records\": [ {\"a\":\"\u{fffd}\"}, {\"b\":1} ]}", true, None);
         assert!(out[0].contains("not valid UTF-8"), "{out:?}");
-        assert_eq!(out[1], "ok line 1 Records[1] 7");
+        assert_eq!(out[1], "ok Records[1] 7");
     }
 
     #[test]

@@ -1,0 +1,199 @@
+//! `iamtrim generate` end to end on the shipped examples.
+
+use std::io::Read;
+use std::path::{Path, PathBuf};
+
+use crate::util::{assert_reconciles, examples, iamtrim, iamtrim_env, read_json, root, s};
+
+const ROLE_ARN: &str = "arn:aws:iam::123456789012:role/dev-app-role";
+
+fn example_files() -> Vec<PathBuf> {
+    fn walk(d: &Path, out: &mut Vec<PathBuf>) {
+        let mut entries: Vec<_> = std::fs::read_dir(d).unwrap().map(|e| e.unwrap().path()).collect();
+        entries.sort();
+        for p in entries {
+            if p.is_dir() {
+                walk(&p, out)
+            } else if p.to_string_lossy().ends_with(".json.gz") {
+                out.push(p)
+            }
+        }
+    }
+    let mut out = Vec::new();
+    walk(&examples(), &mut out);
+    out
+}
+
+/// Every record of the examples, as JSON values.
+fn example_records() -> Vec<serde_json::Value> {
+    let mut all = Vec::new();
+    for f in example_files() {
+        let mut text = String::new();
+        flate2::read::GzDecoder::new(std::fs::File::open(&f).unwrap()).read_to_string(&mut text).unwrap();
+        let doc: serde_json::Value = serde_json::from_str(&text).unwrap();
+        all.extend(doc["Records"].as_array().unwrap().iter().cloned());
+    }
+    all
+}
+
+fn generate(extra: &[&str]) -> crate::util::Run {
+    let ex = examples();
+    let mut args = vec!["generate", "--logs", s(&ex), "--role", "dev-app-role"];
+    args.extend_from_slice(extra);
+    iamtrim(&args)
+}
+
+#[test]
+fn examples_yield_the_documented_policy() {
+    let r = generate(&[]);
+    assert_eq!(r.code, 0, "{}", r.stderr);
+    let expected = std::fs::read_to_string(root().join("docs/examples-policy.json")).unwrap();
+    assert_eq!(r.stdout, expected, "docs/examples-policy.json is stale: regenerate it with the README command");
+    let readme = std::fs::read_to_string(root().join("README.md")).unwrap();
+    assert!(readme.contains(expected.trim_end()), "README.md does not show the policy the examples yield");
+    // Summary on stderr, data on stdout.
+    assert!(r.stderr.contains("records: 650 read = 0 rejected + 42 filtered"), "{}", r.stderr);
+    assert!(!r.stdout.contains("records:"));
+}
+
+#[test]
+fn output_is_byte_identical_across_runs_and_thread_counts() {
+    let a = generate(&[]);
+    let b = iamtrim_env(&["generate", "--logs", s(&examples()), "--role", "dev-app-role"], &[("RAYON_NUM_THREADS", "1")]);
+    let c = generate(&[]);
+    assert_eq!(a.stdout, b.stdout);
+    assert_eq!(a.stdout, c.stdout);
+}
+
+#[test]
+fn report_accounts_for_every_record_and_lists_denied_calls() {
+    let dir = tempfile::tempdir().unwrap();
+    let report = dir.path().join("report.json");
+    let r = generate(&["--report", s(&report)]);
+    assert_eq!(r.code, 0, "{}", r.stderr);
+    let rep = read_json(&report);
+    assert_reconciles(&rep);
+    assert_eq!(rep["files_read"], 77);
+    assert_eq!(rep["records_read"], 650);
+    assert_eq!(rep["records_rejected"], 0);
+    assert_eq!(rep["filtered"]["other_principal"], 42);
+    assert_eq!(rep["records_denied"], 6);
+    let denied: Vec<(String, String, u64)> = rep["denied"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|d| (d["eventSource"].as_str().unwrap().into(), d["eventName"].as_str().unwrap().into(), d["count"].as_u64().unwrap()))
+        .collect();
+    assert_eq!(
+        denied,
+        vec![
+            ("ec2.amazonaws.com".into(), "DescribeInstances".into(), 1),
+            ("iam.amazonaws.com".into(), "ListRoles".into(), 1),
+            ("s3.amazonaws.com".into(), "DeleteObject".into(), 4),
+        ]
+    );
+    let actions: Vec<&str> = rep["actions"].as_array().unwrap().iter().map(|a| a.as_str().unwrap()).collect();
+    let mut sorted = actions.clone();
+    sorted.sort();
+    assert_eq!(actions, sorted, "actions are sorted");
+    for never in ["s3:DeleteObject", "iam:ListRoles", "ec2:DescribeInstances", "sts:GetCallerIdentity", "cloudformation:UpdateStack", "s3:ListAllMyBuckets"] {
+        assert!(!actions.contains(&never), "{never} must not be granted");
+    }
+    for used in ["s3:GetObject", "s3:PutObject", "s3:ListBucket", "dynamodb:Query", "lambda:InvokeFunction", "sqs:DeleteMessage", "kms:Decrypt", "ssm:GetParameter"] {
+        assert!(actions.contains(&used), "{used} was used");
+    }
+    assert_eq!(rep["no_permission"][0]["eventName"], "GetCallerIdentity");
+    assert!(rep["unmapped"].as_array().unwrap().is_empty());
+    // Failed calls other than authorization failures still prove use: the missing key is granted.
+    let get = rep["action_details"].as_array().unwrap().iter().find(|a| a["action"] == "s3:GetObject").unwrap();
+    assert!(get["resources"].as_array().unwrap().iter().any(|r| r.as_str().unwrap().ends_with("/missing.csv")));
+    assert_eq!(rep["policy"]["managed_policy_limit"], 6144);
+}
+
+#[test]
+fn role_arn_and_role_name_select_the_same_sessions() {
+    let by_name = generate(&[]);
+    let by_arn = iamtrim(&["generate", "--logs", s(&examples()), "--role", ROLE_ARN]);
+    assert_eq!(by_arn.code, 0);
+    assert_eq!(by_name.stdout, by_arn.stdout);
+    let other = iamtrim(&["generate", "--logs", s(&examples()), "--role", "ci-deploy-role"]);
+    assert!(other.stdout.contains("cloudformation:UpdateStack") && !other.stdout.contains("dynamodb"), "{}", other.stdout);
+    let wrong_account = iamtrim(&["generate", "--logs", s(&examples()), "--role", "arn:aws:iam::999999999999:role/dev-app-role"]);
+    assert!(wrong_account.stderr.contains("no event of role"), "{}", wrong_account.stderr);
+}
+
+#[test]
+fn date_window_limits_events_and_skips_files_by_their_delivery_time() {
+    let dir = tempfile::tempdir().unwrap();
+    let report = dir.path().join("r.json");
+    let r = generate(&["--from", "2026-10-03", "--to", "2026-10-03", "--report", s(&report)]);
+    assert_eq!(r.code, 0, "{}", r.stderr);
+    let rep = read_json(&report);
+    assert_reconciles(&rep);
+    assert!(rep["files_skipped_by_date"].as_u64().unwrap() >= 30, "{}", rep["files_skipped_by_date"]);
+    assert!(rep["first_event"].as_str().unwrap().starts_with("2026-10-03"));
+    assert!(rep["last_event"].as_str().unwrap().starts_with("2026-10-03"));
+    assert!(r.stdout.contains("uploads/2026/10/03/report-0.csv"));
+    assert!(!r.stdout.contains("uploads/2026/10/04/"), "a later day leaked in");
+    assert!(!r.stdout.contains("uploads/2026/10/02/"), "an earlier day leaked in");
+    // The iam:ListRoles denial happened that day.
+    assert_eq!(rep["denied"].as_array().unwrap().len(), 3);
+
+    let exact = generate(&["--from", "2026-10-03T08:00:00Z", "--to", "2026-10-03T08:59:59Z"]);
+    assert!(exact.stdout.contains("uploads/2026/10/03/report-0.csv") && !exact.stdout.contains("report-1.csv"), "{}", exact.stdout);
+
+    // The examples are from October 2026; the last day before "now" holds none of them.
+    let none = generate(&["--days", "1"]);
+    assert_eq!(none.code, 0);
+    assert!(none.stderr.contains("no event of role dev-app-role"), "{}", none.stderr);
+}
+
+#[test]
+fn json_lines_and_lookup_events_output_give_the_same_policy_as_trail_files() {
+    let records = example_records();
+    let dir = tempfile::tempdir().unwrap();
+    let jsonl = dir.path().join("records.jsonl");
+    std::fs::write(&jsonl, records.iter().map(|r| r.to_string() + "\n").collect::<String>()).unwrap();
+    let lookup = dir.path().join("lookup.json");
+    let events: Vec<serde_json::Value> = records
+        .iter()
+        .map(|r| serde_json::json!({"EventId": r["eventID"], "EventName": r["eventName"], "CloudTrailEvent": r.to_string()}))
+        .collect();
+    std::fs::write(&lookup, serde_json::to_string_pretty(&serde_json::json!({"Events": events})).unwrap()).unwrap();
+
+    let trail = generate(&[]);
+    for f in [&jsonl, &lookup] {
+        let r = iamtrim(&["generate", "--logs", s(f), "--role", "dev-app-role"]);
+        assert_eq!(r.code, 0, "{}", r.stderr);
+        assert_eq!(r.stdout, trail.stdout, "{}", f.display());
+    }
+}
+
+#[test]
+fn output_and_report_go_to_files_when_asked() {
+    let dir = tempfile::tempdir().unwrap();
+    let out = dir.path().join("policy.json");
+    let r = generate(&["--output", s(&out), "--quiet"]);
+    assert_eq!(r.code, 0);
+    assert!(r.stdout.is_empty());
+    assert!(r.stderr.is_empty(), "--quiet: {}", r.stderr);
+    let p = read_json(&out);
+    assert_eq!(p["Version"], "2012-10-17");
+}
+
+#[test]
+fn bad_arguments_exit_2_with_a_message() {
+    for (args, needle) in [
+        (vec!["--role", "arn:aws:iam::1:user/bob"], "not a role name or a role ARN"),
+        (vec!["--role", "x", "--from", "2026-10-05", "--to", "2026-10-01"], "is after --to"),
+        (vec!["--role", "x", "--from", "last tuesday"], "is not a date"),
+        (vec!["--role", "x", "--days", "3", "--from", "2026-10-01"], "cannot be used with"),
+    ] {
+        let ex = examples();
+        let mut full = vec!["generate", "--logs", s(&ex)];
+        full.extend(args.iter().copied());
+        let r = iamtrim(&full);
+        assert_eq!(r.code, 2, "{args:?}: {}", r.stderr);
+        assert!(r.stderr.contains(needle), "{args:?}: {}", r.stderr);
+    }
+}

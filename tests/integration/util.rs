@@ -1,0 +1,73 @@
+//! Helpers: run the binary, find the repository's files.
+
+use std::path::{Path, PathBuf};
+use std::process::{Command, Output};
+
+/// The repository root.
+pub fn root() -> PathBuf {
+    PathBuf::from(env!("CARGO_MANIFEST_DIR"))
+}
+
+/// `examples/`.
+pub fn examples() -> PathBuf {
+    root().join("examples")
+}
+
+/// The panther corpus copied into tests/data.
+pub fn panther() -> PathBuf {
+    root().join("tests/data/panther-analysis-tests.json")
+}
+
+/// The result of one run of the binary.
+pub struct Run {
+    pub code: i32,
+    pub stdout: String,
+    pub stderr: String,
+}
+
+/// Runs `iamtrim ARGS` with extra environment variables.
+pub fn iamtrim_env(args: &[&str], env: &[(&str, &str)]) -> Run {
+    let mut cmd = Command::new(env!("CARGO_BIN_EXE_iamtrim"));
+    cmd.args(args).env_remove("RAYON_NUM_THREADS");
+    for (k, v) in env {
+        cmd.env(k, v);
+    }
+    let Output { status, stdout, stderr } = cmd.output().expect("run iamtrim");
+    Run {
+        code: status.code().unwrap_or(-1),
+        stdout: String::from_utf8(stdout).expect("stdout is UTF-8"),
+        stderr: String::from_utf8(stderr).expect("stderr is UTF-8"),
+    }
+}
+
+/// Runs `iamtrim ARGS`.
+pub fn iamtrim(args: &[&str]) -> Run {
+    iamtrim_env(args, &[])
+}
+
+/// A path as &str.
+pub fn s(p: &Path) -> &str {
+    p.to_str().expect("UTF-8 path")
+}
+
+/// Reads a JSON file.
+pub fn read_json(p: &Path) -> serde_json::Value {
+    serde_json::from_str(&std::fs::read_to_string(p).expect("read")).expect("json")
+}
+
+/// Asserts the report's counts reconcile.
+pub fn assert_reconciles(r: &serde_json::Value) {
+    let n = |k: &str| r[k].as_u64().unwrap_or_else(|| panic!("report has no count `{k}`: {r}"));
+    assert_eq!(n("records_read"), n("records_rejected") + n("records_filtered") + n("records_matched"), "read = rejected + filtered + matched");
+    assert_eq!(
+        n("records_matched"),
+        n("records_mapped") + n("records_denied") + n("records_unmapped") + n("records_no_permission"),
+        "matched = mapped + denied + unmapped + no_permission"
+    );
+    let f = &r["filtered"];
+    assert_eq!(
+        n("records_filtered"),
+        f["other_principal"].as_u64().unwrap() + f["outside_window"].as_u64().unwrap() + f["not_api_call"].as_u64().unwrap()
+    );
+    assert_eq!(n("records_rejected"), r["rejected"].as_array().unwrap().len() as u64, "every rejection is listed");
+}
