@@ -8,7 +8,7 @@
 use std::cell::Cell;
 use std::fmt;
 use std::fs;
-use std::io::Read;
+use std::io::{BufRead, BufReader};
 use std::path::{Path, PathBuf};
 
 use chrono::{DateTime, Duration, NaiveDate, NaiveDateTime, TimeZone, Utc};
@@ -216,77 +216,155 @@ pub fn trail_dir_interval(path: &Path) -> Option<(DateTime<Utc>, DateTime<Utc>)>
 /// Reads one file and hands each record (or rejection) to `emit`.
 pub fn read_file(path: &Path, emit: &mut dyn FnMut(Item<'_>)) {
     let name = path.display().to_string();
-    let reject = |emit: &mut dyn FnMut(Item<'_>), location, reason: String| emit(Item::Rejected(Rejection { file: name.clone(), location, reason }));
-
-    let mut raw = Vec::new();
-    if let Err(e) = fs::File::open(path).and_then(|mut f| f.read_to_end(&mut raw)) {
-        return reject(emit, Location::File, format!("cannot read: {e}"));
-    }
-    let mut gzip_error = None;
-    let bytes = if raw.starts_with(&[0x1f, 0x8b]) {
-        let mut out = Vec::with_capacity(raw.len() * 8);
-        if let Err(e) = MultiGzDecoder::new(&raw[..]).read_to_end(&mut out) {
-            gzip_error = Some(format!("corrupt or truncated gzip data ({e})"));
-        }
-        out
-    } else {
-        raw
+    let mut raw = match fs::File::open(path) {
+        Ok(f) => BufReader::with_capacity(256 * 1024, f),
+        Err(e) => return emit(Item::Rejected(Rejection { file: name, location: Location::File, reason: format!("cannot read: {e}") })),
     };
-    let (text, had_invalid_utf8) = to_utf8(bytes);
-    read_text(&text, had_invalid_utf8, gzip_error.as_deref(), &name, emit);
+    let gzipped = match raw.fill_buf() {
+        Ok(head) => head.starts_with(&[0x1f, 0x8b]),
+        Err(e) => return emit(Item::Rejected(Rejection { file: name, location: Location::File, reason: format!("cannot read: {e}") })),
+    };
+    if gzipped {
+        read_stream(BufReader::with_capacity(256 * 1024, MultiGzDecoder::new(raw)), &name, emit);
+    } else {
+        read_stream(raw, &name, emit);
+    }
 }
 
-/// Reads records from the text of a file (decompressed). `gzip_error` is set when the text is
-/// what could be decompressed before the gzip stream broke.
-pub fn read_text(text: &str, had_invalid_utf8: bool, gzip_error: Option<&str>, name: &str, emit: &mut dyn FnMut(Item<'_>)) {
-    let rejection = |location, reason: String| Item::Rejected(Rejection { file: name.to_string(), location, reason });
-    let body = text.trim_start_matches('\u{feff}');
-    if body.trim().is_empty() {
-        let reason = match gzip_error {
-            Some(g) => g.to_string(),
-            None => "empty file: no CloudTrail records".to_string(),
-        };
-        return emit(rejection(Location::File, reason));
-    }
-    // Records holding bytes that were not UTF-8 (replaced by U+FFFD when decoding) are rejected.
-    let checked = |location: Location, json: &str, emit: &mut dyn FnMut(Item<'_>)| {
-        if had_invalid_utf8 && json.contains('\u{fffd}') {
-            emit(rejection(location, "record contains bytes that are not valid UTF-8".to_string()));
-        } else {
-            emit(Item::Record { location, json });
-        }
-    };
+/// Lines of a stream, blank ones skipped; a read error ends it and is kept.
+struct Lines<R> {
+    reader: R,
+    number: usize,
+    error: Option<String>,
+}
 
-    let first_line = body.lines().find(|l| !l.trim().is_empty()).unwrap_or("");
-    let line_mode = serde_json::from_str::<&RawValue>(first_line.trim()).is_ok_and(|v| v.get().starts_with('{'));
-    if !line_mode {
-        return read_document(body, &mut |loc, json, emit| checked(loc, json, emit), &|loc, reason| rejection(loc, reason), gzip_error, emit);
-    }
-    let last = body.lines().enumerate().filter(|(_, l)| !l.trim().is_empty()).last().map_or(0, |(i, _)| i + 1);
-    // A log document on a single line is located as a document, not as "line 1".
-    let single = body.lines().filter(|l| !l.trim().is_empty()).count() == 1;
-    let on_line = |loc: Location, n: usize| if single { loc } else { loc.on_line(n) };
-    for (n, line) in body.lines().enumerate() {
-        let n = n + 1;
-        let line = line.trim();
-        if line.is_empty() {
-            continue;
+/// One non-blank line and its 1-based number; `cut` when a read error ended it early.
+struct Line {
+    number: usize,
+    bytes: Vec<u8>,
+    cut: bool,
+}
+
+impl<R: BufRead> Lines<R> {
+    fn next_line(&mut self) -> Option<Line> {
+        if self.error.is_some() {
+            return None;
         }
-        // The last line of a broken gzip stream is usually cut short.
-        if let (Some(g), true) = (gzip_error, n == last) {
-            if serde_json::from_str::<&RawValue>(line).is_err() {
-                emit(rejection(Location::Line(n), format!("{g}; line cut short")));
-                return;
+        loop {
+            let mut bytes = Vec::new();
+            self.number += 1;
+            match self.reader.read_until(b'\n', &mut bytes) {
+                Ok(0) => return None,
+                Ok(_) if bytes.iter().all(u8::is_ascii_whitespace) => continue,
+                Ok(_) => return Some(Line { number: self.number, bytes, cut: false }),
+                Err(e) => {
+                    self.error = Some(describe_read_error(&e));
+                    return (!bytes.iter().all(u8::is_ascii_whitespace)).then_some(Line { number: self.number, bytes, cut: true });
+                }
             }
         }
-        if starts_with_key(line, "Records") || starts_with_key(line, "Events") {
-            read_document(line, &mut |loc, json, emit| checked(on_line(loc, n), json, emit), &|loc, reason| rejection(on_line(loc, n), reason), None, emit);
-        } else {
-            checked(Location::Line(n), line, emit);
+    }
+}
+
+fn describe_read_error(e: &std::io::Error) -> String {
+    format!("corrupt or truncated gzip data ({e})")
+}
+
+/// Reads records from a (decompressed) stream. JSON Lines are read a line at a time, so memory
+/// does not grow with the file; a log document (`{"Records":[...]}` over several lines, or
+/// lookup-events output) is read whole, which for trail files means one delivery object.
+pub fn read_stream<R: BufRead>(reader: R, name: &str, emit: &mut dyn FnMut(Item<'_>)) {
+    let rejection = |location, reason: String| Item::Rejected(Rejection { file: name.to_string(), location, reason });
+    let mut lines = Lines { reader, number: 0, error: None };
+    let Some(first) = lines.next_line() else {
+        let reason = lines.error.take().unwrap_or_else(|| "empty file: no CloudTrail records".to_string());
+        return emit(rejection(Location::File, reason));
+    };
+    let (first_text, first_invalid) = to_utf8(first.bytes);
+    let first_text = first_text.trim_start_matches('\u{feff}').to_string();
+    let head = first_text.trim();
+    // A compact log document on one line is read as such without parsing it twice.
+    let line_mode = starts_with_key(head, "Records")
+        || starts_with_key(head, "Events")
+        || serde_json::from_str::<&RawValue>(head).is_ok_and(|v| v.get().starts_with('{'));
+
+    if !line_mode {
+        // One document: the first line and everything after it.
+        let mut rest = Vec::new();
+        let mut gzip_error = lines.error.take();
+        if gzip_error.is_none() {
+            if let Err(e) = lines.reader.read_to_end(&mut rest) {
+                gzip_error = Some(describe_read_error(&e));
+            }
+        }
+        let (rest_text, rest_invalid) = to_utf8(rest);
+        let body = first_text + &rest_text;
+        let invalid = first_invalid || rest_invalid;
+        let record = &mut |loc: Location, json: &str, emit: &mut dyn FnMut(Item<'_>)| emit(checked_record(invalid, loc, json, name));
+        return read_document(&body, record, &|loc, reason| rejection(loc, reason), gzip_error.as_deref(), emit);
+    }
+
+    // JSON Lines, with one line of look-ahead so a file of a single line (a compact log
+    // document) is located as a document rather than as "line 1".
+    let mut current = DecodedLine { number: first.number, text: first_text, cut: first.cut, invalid: first_invalid };
+    let mut single = true;
+    let mut last_cut;
+    loop {
+        let next = lines.next_line();
+        single &= next.is_none() && current.number == first.number;
+        last_cut = current.cut;
+        read_line(&current, single, name, lines.error.as_deref(), emit);
+        match next {
+            Some(l) => {
+                let (text, invalid) = to_utf8(l.bytes);
+                current = DecodedLine { number: l.number, text, cut: l.cut, invalid };
+            }
+            None => break,
         }
     }
-    if let Some(g) = gzip_error {
-        emit(rejection(Location::File, format!("{g}; records after the break are lost")));
+    // A break between lines is reported here; one inside a line was reported with that line.
+    if let (Some(e), false) = (lines.error, last_cut) {
+        emit(rejection(Location::File, format!("{e}; records after the break are lost")));
+    }
+}
+
+/// A record, or its rejection when it holds bytes that were not UTF-8 (replaced by U+FFFD).
+fn checked_record<'j>(had_invalid_utf8: bool, location: Location, json: &'j str, name: &str) -> Item<'j> {
+    if had_invalid_utf8 && json.contains('\u{fffd}') {
+        Item::Rejected(Rejection { file: name.to_string(), location, reason: "record contains bytes that are not valid UTF-8".to_string() })
+    } else {
+        Item::Record { location, json }
+    }
+}
+
+/// A line decoded as UTF-8; `invalid` when bytes had to be replaced.
+struct DecodedLine {
+    number: usize,
+    text: String,
+    cut: bool,
+    invalid: bool,
+}
+
+/// One line of a JSON Lines file: a record, or a whole log document. `break_error` is the read
+/// error that cut the line short, when `line.cut`.
+fn read_line(line: &DecodedLine, single: bool, name: &str, break_error: Option<&str>, emit: &mut dyn FnMut(Item<'_>)) {
+    let rejection = |location, reason: String| Item::Rejected(Rejection { file: name.to_string(), location, reason });
+    let text = line.text.trim();
+    let invalid = line.invalid;
+    let n = line.number;
+    let break_error = if line.cut { break_error } else { None };
+    if starts_with_key(text, "Records") || starts_with_key(text, "Events") {
+        let on_line = |loc: Location| if single { loc } else { loc.on_line(n) };
+        let record = &mut |loc: Location, json: &str, emit: &mut dyn FnMut(Item<'_>)| emit(checked_record(invalid, on_line(loc), json, name));
+        return read_document(text, record, &|loc, reason| rejection(on_line(loc), reason), break_error, emit);
+    }
+    match break_error {
+        Some(e) if serde_json::from_str::<&RawValue>(text).is_err() => emit(rejection(Location::Line(n), format!("{e}; line cut short"))),
+        Some(e) => {
+            emit(checked_record(invalid, Location::Line(n), text, name));
+            emit(rejection(Location::File, format!("{e}; records after the break are lost")));
+        }
+        None => emit(checked_record(invalid, Location::Line(n), text, name)),
     }
 }
 
@@ -430,49 +508,95 @@ pub fn to_utf8(bytes: Vec<u8>) -> (String, bool) {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use std::io::Read;
 
-    fn collect(text: &str, invalid: bool, gz: Option<&str>) -> Vec<String> {
-        let mut out = Vec::new();
-        read_text(text, invalid, gz, "f.json", &mut |item| {
+    /// A reader that fails after its bytes, as a broken gzip stream does.
+    struct Broken<'a>(&'a [u8]);
+    impl Read for Broken<'_> {
+        fn read(&mut self, buf: &mut [u8]) -> std::io::Result<usize> {
+            if self.0.is_empty() {
+                return Err(std::io::Error::new(std::io::ErrorKind::UnexpectedEof, "x"));
+            }
+            let n = buf.len().min(self.0.len());
+            buf[..n].copy_from_slice(&self.0[..n]);
+            self.0 = &self.0[n..];
+            Ok(n)
+        }
+    }
+
+    fn show(out: &mut Vec<String>) -> impl FnMut(Item<'_>) + '_ {
+        |item| {
             out.push(match item {
                 Item::Record { location, json } => format!("ok {location} {}", json.len()),
                 Item::Rejected(r) => format!("rejected {} {}", r.location, r.reason),
             })
-        });
+        }
+    }
+
+    fn collect_bytes(bytes: &[u8]) -> Vec<String> {
+        let mut out = Vec::new();
+        read_stream(std::io::Cursor::new(bytes), "f.json", &mut show(&mut out));
+        out
+    }
+
+    fn collect(text: &str) -> Vec<String> {
+        collect_bytes(text.as_bytes())
+    }
+
+    fn collect_broken(text: &str) -> Vec<String> {
+        let mut out = Vec::new();
+        read_stream(BufReader::new(Broken(text.as_bytes())), "f.json", &mut show(&mut out));
         out
     }
 
     #[test]
     fn reads_trail_documents_lookup_output_and_json_lines() {
         let doc = "{\n \"Records\": [ {\"a\":1}, {\"b\":22} ]\n}";
-        assert_eq!(collect(doc, false, None), ["ok Records[0] 7", "ok Records[1] 8"]);
+        assert_eq!(collect(doc), ["ok Records[0] 7", "ok Records[1] 8"]);
+        assert_eq!(collect(&doc.replace('\n', "")), ["ok Records[0] 7", "ok Records[1] 8"]);
         let lookup = r#"{"Events":[{"EventId":"1","CloudTrailEvent":"{\"a\":1}"}],"NextToken":"x"}"#;
-        assert_eq!(collect(lookup, false, None), ["ok Events[0].CloudTrailEvent 7"]);
+        assert_eq!(collect(lookup), ["ok Events[0].CloudTrailEvent 7"]);
         let two_docs = format!("{lookup}\n{}\n", doc.replace('\n', ""));
-        assert_eq!(collect(&two_docs, false, None), ["ok line 1 Events[0].CloudTrailEvent 7", "ok line 2 Records[0] 7", "ok line 2 Records[1] 8"]);
+        assert_eq!(collect(&two_docs), ["ok line 1 Events[0].CloudTrailEvent 7", "ok line 2 Records[0] 7", "ok line 2 Records[1] 8"]);
         let pretty_lookup = "{\n \"Events\": [\n  {\"CloudTrailEvent\": \"{}\"},\n  {\"EventId\": \"2\"}\n ]\n}";
-        assert_eq!(collect(pretty_lookup, false, None), ["ok Events[0].CloudTrailEvent 2", "rejected Events[1].CloudTrailEvent lookup event has no CloudTrailEvent"]);
+        assert_eq!(collect(pretty_lookup), ["ok Events[0].CloudTrailEvent 2", "rejected Events[1].CloudTrailEvent lookup event has no CloudTrailEvent"]);
         let lines = "{\"a\":1}\n\n{\"b\":2}\n";
-        assert_eq!(collect(lines, false, None), ["ok line 1 7", "ok line 3 7"]);
+        assert_eq!(collect(lines), ["ok line 1 7", "ok line 3 7"]);
+        assert_eq!(collect("\u{feff}{\"a\":1}\n"), ["ok line 1 7"]);
     }
 
     #[test]
     fn bad_documents_are_rejected_with_locations() {
-        let truncated = "{\"Records\": [ {\"a\":1}, {\"b\":";
-        let out = collect(truncated, false, None);
+        let out = collect("{\"Records\": [ {\"a\":1}, {\"b\":");
         assert_eq!(out[0], "ok Records[0] 7");
         assert!(out[1].starts_with("rejected Records[1] truncated JSON"), "{out:?}");
-        let out = collect("{\n\"foo\": 1}\n", false, None);
-        assert_eq!(out, ["rejected file not a CloudTrail log: no `Records` or `Events` array"]);
-        let out = collect("{\"a\":1}\n{\"b\":", false, Some("corrupt or truncated gzip data (x)"));
-        assert_eq!(out, ["ok line 1 7", "rejected line 2 corrupt or truncated gzip data (x); line cut short"]);
-        let out = collect("   \n", false, None);
-        assert_eq!(out, ["rejected file empty file: no CloudTrail records"]);
-        let out = collect("this is not json", false, None);
-        assert!(out[0].starts_with("rejected file not JSON"), "{out:?}");
-        let out = collect("{\"Records\": [ {\"a\":\"\u{fffd}\"}, {\"b\":1} ]}", true, None);
-        assert!(out[0].contains("not valid UTF-8"), "{out:?}");
+        assert_eq!(collect("{\n\"foo\": 1}\n"), ["rejected file not a CloudTrail log: no `Records` or `Events` array"]);
+        assert_eq!(collect("   \n"), ["rejected file empty file: no CloudTrail records"]);
+        assert!(collect("this is not json")[0].starts_with("rejected file not JSON"));
+        // Bytes that are not UTF-8 reject their record only.
+        let mut bad = b"{\"Records\": [ {\"a\":\"".to_vec();
+        bad.extend_from_slice(&[0xff, 0xfe]);
+        bad.extend_from_slice(b"\"}, {\"b\":1} ]}");
+        let out = collect_bytes(&bad);
+        assert!(out[0].contains("rejected Records[0] record contains bytes that are not valid UTF-8"), "{out:?}");
         assert_eq!(out[1], "ok Records[1] 7");
+        let mut bad_line = b"{\"a\":\"".to_vec();
+        bad_line.extend_from_slice(&[0xc3]);
+        bad_line.extend_from_slice(b"\"}\n{\"b\":2}\n");
+        assert_eq!(collect_bytes(&bad_line), ["rejected line 1 record contains bytes that are not valid UTF-8", "ok line 2 7"]);
+    }
+
+    #[test]
+    fn broken_streams_keep_what_came_before_the_break() {
+        assert_eq!(
+            collect_broken("{\"a\":1}\n{\"b\":"),
+            ["ok line 1 7", "rejected line 2 corrupt or truncated gzip data (x); line cut short"]
+        );
+        let out = collect_broken("{\"Records\": [ {\"a\":1}, {\"b\":");
+        assert_eq!(out[0], "ok Records[0] 7");
+        assert!(out[1].starts_with("rejected Records[1] corrupt or truncated gzip data (x); JSON ends early"), "{out:?}");
+        assert_eq!(collect_broken(""), ["rejected file corrupt or truncated gzip data (x)"]);
+        assert_eq!(collect_broken("{\"a\":1}\n"), ["ok line 1 7", "rejected file corrupt or truncated gzip data (x); records after the break are lost"]);
     }
 
     #[test]

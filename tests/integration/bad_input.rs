@@ -20,7 +20,7 @@ fn bad_dir(dir: &Path) {
     std::fs::write(dir.join("good.json.gz"), gzip(good.as_bytes())).unwrap();
     // Truncated gzip: two good records, cut inside the second.
     let two = format!(r#"{{"Records":[{GOOD_RECORD},{}]}}"#, GOOD_RECORD.replace("good", "second"));
-    let gz = gzip(two.repeat(1).as_bytes());
+    let gz = gzip(two.as_bytes());
     std::fs::write(dir.join("truncated.json.gz"), &gz[..gz.len() * 2 / 3]).unwrap();
     // Invalid JSON in the middle of a log.
     std::fs::write(dir.join("invalid.json"), format!(r#"{{"Records":[{GOOD_RECORD},{{"eventSource": oops}}]}}"#)).unwrap();
