@@ -53,8 +53,42 @@ pub struct GenerateArgs {
     /// CloudTrail log files or directories (searched recursively): trail files
     /// ({"Records":[...]}, .json or .json.gz), JSON Lines of records, or saved
     /// `aws cloudtrail lookup-events` output.
-    #[arg(long, required = true, num_args = 1.., value_name = "PATH")]
+    #[arg(long, required_unless_present = "source", conflicts_with = "source", num_args = 1.., value_name = "PATH")]
     pub logs: Vec<PathBuf>,
+    /// Read from AWS instead of files: `lookup` (the CloudTrail LookupEvents API: management
+    /// events of the last 90 days) or `s3://BUCKET[/PREFIX]` (trail log files; data events too).
+    #[arg(long, value_name = "SOURCE")]
+    pub source: Option<String>,
+    /// AWS region: for `lookup`, the regions to read (repeatable; default: the profile's);
+    /// for `s3://`, only these trail regions (the bucket's own region is found by itself).
+    #[arg(long = "region", value_name = "REGION")]
+    pub regions: Vec<String>,
+    /// With `--source lookup`: every commercial region (see docs/sources.md).
+    #[arg(long, conflicts_with = "regions")]
+    pub all_regions: bool,
+    /// Named profile from the AWS config files (default: AWS_PROFILE, else the default chain).
+    #[arg(long)]
+    pub profile: Option<String>,
+    /// Send every AWS request to this endpoint (a moto server, a VPC endpoint, ...).
+    #[arg(long, value_name = "URL")]
+    pub endpoint_url: Option<String>,
+    /// With `s3://`: only these accounts (repeatable). With `lookup`: the account, for the cache
+    /// key (default: asked of STS).
+    #[arg(long = "account", value_name = "ID")]
+    pub accounts: Vec<String>,
+    /// With `lookup`: cache pages here (default: the user cache dir, e.g. ~/.cache/iamtrim).
+    #[arg(long, value_name = "DIR", conflicts_with = "no_cache")]
+    pub cache: Option<PathBuf>,
+    /// With `lookup`: neither read nor write the page cache.
+    #[arg(long)]
+    pub no_cache: bool,
+    /// With `s3://`: objects downloaded at once.
+    #[arg(long, default_value_t = 32, value_name = "N")]
+    pub concurrency: usize,
+    /// With `lookup`: requests per second per region (the API allows 2; lower it when other
+    /// tools share the quota).
+    #[arg(long, default_value_t = 2.0, value_name = "N")]
+    pub lookup_rate: f64,
     /// The role: its ARN (arn:aws:iam::123456789012:role/NAME) or its name. Matches every
     /// session of the role.
     #[arg(long)]
@@ -113,6 +147,13 @@ pub enum CliError {
     /// No log could be read.
     #[error("{0}")]
     NothingReadable(String),
+    /// An AWS source failed.
+    #[cfg(feature = "aws")]
+    #[error(transparent)]
+    Aws(#[from] crate::aws::AwsError),
+    /// `--source` is not one iamtrim knows.
+    #[error("{0}")]
+    BadSource(String),
     /// Output could not be written.
     #[error("cannot write `{path}`: {source}")]
     Write {
@@ -127,7 +168,11 @@ impl CliError {
     /// The exit status for this error.
     pub fn exit_code(&self) -> i32 {
         match self {
-            CliError::Role(_) | CliError::Time(_) | CliError::EmptyWindow { .. } => EXIT_USAGE,
+            CliError::Role(_) | CliError::Time(_) | CliError::EmptyWindow { .. } | CliError::BadSource(_) => EXIT_USAGE,
+            #[cfg(feature = "aws")]
+            CliError::Aws(crate::aws::AwsError::BadSource(_)) => EXIT_USAGE,
+            #[cfg(feature = "aws")]
+            CliError::Aws(_) => EXIT_ERROR,
             CliError::NothingReadable(_) | CliError::Write { .. } => EXIT_ERROR,
         }
     }
@@ -198,15 +243,25 @@ fn generate(args: &GenerateArgs) -> Result<i32, CliError> {
     let mapper = EventMapper::new(catalog);
     let selection = Selection { role: Some(role.clone()), range };
 
-    let found = source::discover(&args.logs, &range);
-    let bar = progress_bar(found.files.len(), "reading");
-    let no_files = found.files.is_empty() && found.skipped_by_date == 0;
-    let usage = usage::collect_local(found, &selection, &mapper, &|n| bar.set_position(n));
-    bar.finish_and_clear();
+    let (usage, no_files, source_stats) = match &args.source {
+        None => {
+            let found = source::discover(&args.logs, &range);
+            let bar = progress_bar(found.files.len(), "reading");
+            let no_files = found.files.is_empty() && found.skipped_by_date == 0;
+            let usage = usage::collect_local(found, &selection, &mapper, &|n| bar.set_position(n));
+            bar.finish_and_clear();
+            (usage, no_files, None)
+        }
+        Some(src) => {
+            let (usage, stats) = remote(src, args, &selection)?;
+            (usage, false, Some(stats))
+        }
+    };
 
     let window = if range.is_bounded() { range.to_string() } else { "all events in the logs".to_string() };
     let policy = synth::synthesize(&usage.actions, catalog);
-    let report = RunReport::new(role.as_str(), &window, &usage, &policy, catalog);
+    let mut report = RunReport::new(role.as_str(), &window, &usage, &policy, catalog);
+    report.source_stats = source_stats;
     if !args.quiet || !usage.rejections.is_empty() {
         eprint!("{}", report.summary(100));
     }
@@ -238,6 +293,84 @@ fn generate(args: &GenerateArgs) -> Result<i32, CliError> {
         return Ok(EXIT_REJECTED);
     }
     Ok(EXIT_OK)
+}
+
+/// Reads a remote source: returns the usage and the source's counters (also printed).
+#[cfg(feature = "aws")]
+fn remote(src: &str, args: &GenerateArgs, selection: &Selection) -> Result<(usage::Usage, serde_json::Value), CliError> {
+    use crate::aws::{lookup, s3, AwsOptions};
+    let aws = AwsOptions { profile: args.profile.clone(), endpoint_url: args.endpoint_url.clone() };
+    let progress = std::io::stderr().is_terminal();
+    let mapper = EventMapper::new(ActionCatalog::embedded());
+    let runtime = tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()
+        .map_err(|e| CliError::NothingReadable(format!("cannot start the async runtime: {e}")))?;
+    if src == "lookup" {
+        eprintln!(
+            "note: LookupEvents returns management events only: S3 object, Lambda Invoke and DynamoDB item calls (data events) \
+are not in it. Read trail files (--source s3://BUCKET) for those."
+        );
+        let regions = if args.all_regions {
+            crate::aws::ALL_REGIONS.iter().map(|r| r.to_string()).collect()
+        } else if args.regions.is_empty() {
+            let chain = runtime.block_on(crate::aws::load_config(&aws, None))?;
+            vec![chain.region().map(|r| r.to_string()).unwrap_or_default()]
+        } else {
+            args.regions.clone()
+        };
+        let cache_root = if args.no_cache { None } else { args.cache.clone().or_else(crate::aws::cache::PageCache::default_root) };
+        let opts = lookup::LookupOptions { regions, account: args.accounts.first().cloned(), cache_root, rate: args.lookup_rate, progress, aws };
+        let (usage, stats) = runtime.block_on(lookup::collect(&opts, selection, mapper))?;
+        for s in &stats {
+            let rate = if s.seconds > 0.0 { s.requests as f64 / s.seconds } else { 0.0 };
+            eprintln!(
+                "lookup {}: {} requests ({} throttled), {} pages fetched, {} from cache, {} events, {:.1} s ({:.2} requests/s)",
+                s.region, s.requests, s.throttled, s.pages_fetched, s.pages_cached, s.events, s.seconds, rate
+            );
+            if let Some(e) = &s.error {
+                eprintln!("warning: region {} was not read: {e}", s.region);
+            }
+        }
+        if stats.iter().all(|s| s.error.is_some()) {
+            let first = stats.iter().find_map(|s| s.error.clone()).unwrap_or_default();
+            return Err(CliError::NothingReadable(format!("no region could be read: {first}")));
+        }
+        return Ok((usage, serde_json::to_value(&stats).unwrap_or_default()));
+    }
+    if src.starts_with("s3://") {
+        let (bucket, prefix) = s3::parse_url(src)?;
+        let opts = s3::S3Options {
+            bucket,
+            prefix,
+            accounts: args.accounts.clone(),
+            regions: args.regions.clone(),
+            concurrency: args.concurrency,
+            progress,
+            aws,
+        };
+        let (usage, stats) = runtime.block_on(s3::collect(&opts, selection, mapper))?;
+        let secs = stats.seconds.max(1e-9);
+        eprintln!(
+            "s3: {} objects ({} failed) in {} trails, {:.1} MB, {} list requests, {:.2} s: {:.0} files/s, {:.1} MB/s",
+            stats.objects,
+            stats.objects_failed,
+            stats.trails.len(),
+            stats.bytes as f64 / 1e6,
+            stats.list_requests,
+            stats.seconds,
+            stats.objects as f64 / secs,
+            stats.bytes as f64 / 1e6 / secs
+        );
+        return Ok((usage, serde_json::to_value(&stats).unwrap_or_default()));
+    }
+    Err(CliError::BadSource(format!("--source `{src}` is neither `lookup` nor an s3:// URL")))
+}
+
+/// Without the `aws` feature there are no remote sources.
+#[cfg(not(feature = "aws"))]
+fn remote(src: &str, _args: &GenerateArgs, _selection: &Selection) -> Result<(usage::Usage, serde_json::Value), CliError> {
+    Err(CliError::BadSource(format!("--source `{src}`: this build has no AWS sources (built without the `aws` feature)")))
 }
 
 fn run_coverage(args: &CoverageArgs) -> Result<i32, CliError> {

@@ -4,10 +4,13 @@
 //! Pipeline: [`source`] reads records, [`event`] parses them, [`filter`] keeps the role and
 //! window, [`mapper`] turns events into actions and resources checked against the
 //! [`catalog`], [`usage`] aggregates, [`synth`] writes the [`policy`], [`report`] accounts for
-//! every record. [`cli`] is the command line on top.
+//! every record. [`cli`] is the command line on top. With the `aws` feature (default), `aws`
+//! reads CloudTrail from the LookupEvents API and from trail files in S3.
 #![warn(missing_docs)]
 
 pub mod arn;
+#[cfg(feature = "aws")]
+pub mod aws;
 pub mod catalog;
 pub mod cli;
 pub mod coverage;

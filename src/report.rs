@@ -136,6 +136,9 @@ pub struct RunReport {
     pub action_details: Vec<ActionDetail>,
     /// Size of the policy.
     pub policy: PolicySize,
+    /// Counters of a remote source (requests, pages, objects, bytes, seconds), when one was used.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub source_stats: Option<serde_json::Value>,
 }
 
 fn pairs(map: &std::collections::BTreeMap<EventKey, crate::usage::ReasonedCount>) -> Vec<PairCount> {
@@ -198,6 +201,7 @@ impl RunReport {
                 managed_policy_limit: MANAGED_POLICY_LIMIT,
                 fits_managed_policy: size <= MANAGED_POLICY_LIMIT,
             },
+            source_stats: None,
         }
     }
 

@@ -216,18 +216,27 @@ pub fn trail_dir_interval(path: &Path) -> Option<(DateTime<Utc>, DateTime<Utc>)>
 /// Reads one file and hands each record (or rejection) to `emit`.
 pub fn read_file(path: &Path, emit: &mut dyn FnMut(Item<'_>)) {
     let name = path.display().to_string();
-    let mut raw = match fs::File::open(path) {
-        Ok(f) => BufReader::with_capacity(256 * 1024, f),
-        Err(e) => return emit(Item::Rejected(Rejection { file: name, location: Location::File, reason: format!("cannot read: {e}") })),
-    };
+    match fs::File::open(path) {
+        Ok(f) => read_reader(BufReader::with_capacity(256 * 1024, f), &name, emit),
+        Err(e) => emit(Item::Rejected(Rejection { file: name, location: Location::File, reason: format!("cannot read: {e}") })),
+    }
+}
+
+/// Reads the bytes of one log object (e.g. downloaded from S3), named `name` in rejections.
+pub fn read_bytes(bytes: &[u8], name: &str, emit: &mut dyn FnMut(Item<'_>)) {
+    read_reader(bytes, name, emit)
+}
+
+/// Reads a log stream, gunzipping it when it starts with the gzip magic bytes.
+pub fn read_reader<R: BufRead>(mut raw: R, name: &str, emit: &mut dyn FnMut(Item<'_>)) {
     let gzipped = match raw.fill_buf() {
         Ok(head) => head.starts_with(&[0x1f, 0x8b]),
-        Err(e) => return emit(Item::Rejected(Rejection { file: name, location: Location::File, reason: format!("cannot read: {e}") })),
+        Err(e) => return emit(Item::Rejected(Rejection { file: name.to_string(), location: Location::File, reason: format!("cannot read: {e}") })),
     };
     if gzipped {
-        read_stream(BufReader::with_capacity(256 * 1024, MultiGzDecoder::new(raw)), &name, emit);
+        read_stream(BufReader::with_capacity(256 * 1024, MultiGzDecoder::new(raw)), name, emit);
     } else {
-        read_stream(raw, &name, emit);
+        read_stream(raw, name, emit);
     }
 }
 

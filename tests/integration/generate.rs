@@ -1,40 +1,8 @@
 //! `iamtrim generate` end to end on the shipped examples.
 
-use std::io::Read;
-use std::path::{Path, PathBuf};
-
-use crate::util::{assert_reconciles, examples, iamtrim, iamtrim_env, read_json, root, s};
+use crate::util::{assert_reconciles, example_records, examples, iamtrim, iamtrim_env, read_json, root, s};
 
 const ROLE_ARN: &str = "arn:aws:iam::123456789012:role/dev-app-role";
-
-fn example_files() -> Vec<PathBuf> {
-    fn walk(d: &Path, out: &mut Vec<PathBuf>) {
-        let mut entries: Vec<_> = std::fs::read_dir(d).unwrap().map(|e| e.unwrap().path()).collect();
-        entries.sort();
-        for p in entries {
-            if p.is_dir() {
-                walk(&p, out)
-            } else if p.to_string_lossy().ends_with(".json.gz") {
-                out.push(p)
-            }
-        }
-    }
-    let mut out = Vec::new();
-    walk(&examples(), &mut out);
-    out
-}
-
-/// Every record of the examples, as JSON values.
-fn example_records() -> Vec<serde_json::Value> {
-    let mut all = Vec::new();
-    for f in example_files() {
-        let mut text = String::new();
-        flate2::read::GzDecoder::new(std::fs::File::open(&f).unwrap()).read_to_string(&mut text).unwrap();
-        let doc: serde_json::Value = serde_json::from_str(&text).unwrap();
-        all.extend(doc["Records"].as_array().unwrap().iter().cloned());
-    }
-    all
-}
 
 fn generate(extra: &[&str]) -> crate::util::Run {
     let ex = examples();

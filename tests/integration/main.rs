@@ -3,6 +3,9 @@
 
 mod bad_input;
 mod corpus;
+mod fake_cloudtrail;
 mod generate;
+mod lookup;
 mod mapping;
+mod s3;
 mod util;

@@ -25,14 +25,28 @@ pub struct Run {
     pub stderr: String,
 }
 
-/// Runs `iamtrim ARGS` with extra environment variables.
-pub fn iamtrim_env(args: &[&str], env: &[(&str, &str)]) -> Run {
+/// The command for `iamtrim ARGS` with extra environment variables, isolated from the
+/// user's AWS configuration.
+pub fn command(args: &[&str], env: &[(&str, &str)]) -> Command {
     let mut cmd = Command::new(env!("CARGO_BIN_EXE_iamtrim"));
     cmd.args(args).env_remove("RAYON_NUM_THREADS");
+    for k in ["AWS_PROFILE", "AWS_DEFAULT_PROFILE", "AWS_REGION", "AWS_DEFAULT_REGION", "AWS_ACCESS_KEY_ID", "AWS_SECRET_ACCESS_KEY", "AWS_SESSION_TOKEN", "AWS_ENDPOINT_URL"] {
+        cmd.env_remove(k);
+    }
+    cmd.env("AWS_CONFIG_FILE", "/nonexistent/iamtrim-test-config").env("AWS_SHARED_CREDENTIALS_FILE", "/nonexistent/iamtrim-test-credentials");
+    cmd.env("AWS_EC2_METADATA_DISABLED", "true");
     for (k, v) in env {
         cmd.env(k, v);
     }
-    let Output { status, stdout, stderr } = cmd.output().expect("run iamtrim");
+    cmd
+}
+
+/// Environment with test credentials and a region, as a user with keys in the environment has.
+pub const AWS_TEST_ENV: &[(&str, &str)] = &[("AWS_ACCESS_KEY_ID", "testing"), ("AWS_SECRET_ACCESS_KEY", "testing"), ("AWS_REGION", "us-east-1")];
+
+/// Runs `iamtrim ARGS` with extra environment variables.
+pub fn iamtrim_env(args: &[&str], env: &[(&str, &str)]) -> Run {
+    let Output { status, stdout, stderr } = command(args, env).output().expect("run iamtrim");
     Run {
         code: status.code().unwrap_or(-1),
         stdout: String::from_utf8(stdout).expect("stdout is UTF-8"),
@@ -70,4 +84,35 @@ pub fn assert_reconciles(r: &serde_json::Value) {
         f["other_principal"].as_u64().unwrap() + f["outside_window"].as_u64().unwrap() + f["not_api_call"].as_u64().unwrap()
     );
     assert_eq!(n("records_rejected"), r["rejected"].as_array().unwrap().len() as u64, "every rejection is listed");
+}
+
+/// Every record of the examples, as JSON values, in file order.
+pub fn example_records() -> Vec<serde_json::Value> {
+    use std::io::Read;
+    let mut all = Vec::new();
+    for f in example_files() {
+        let mut text = String::new();
+        flate2::read::GzDecoder::new(std::fs::File::open(&f).unwrap()).read_to_string(&mut text).unwrap();
+        let doc: serde_json::Value = serde_json::from_str(&text).unwrap();
+        all.extend(doc["Records"].as_array().unwrap().iter().cloned());
+    }
+    all
+}
+
+/// The example trail files, in path order.
+pub fn example_files() -> Vec<PathBuf> {
+    fn walk(d: &Path, out: &mut Vec<PathBuf>) {
+        let mut entries: Vec<_> = std::fs::read_dir(d).unwrap().map(|e| e.unwrap().path()).collect();
+        entries.sort();
+        for p in entries {
+            if p.is_dir() {
+                walk(&p, out)
+            } else if p.to_string_lossy().ends_with(".json.gz") {
+                out.push(p)
+            }
+        }
+    }
+    let mut out = Vec::new();
+    walk(&examples(), &mut out);
+    out
 }

@@ -1,0 +1,351 @@
+//! Trail log files in S3: `s3://BUCKET[/PREFIX]` holding `AWSLogs/<account>/CloudTrail/<region>/YYYY/MM/DD/`
+//! (or the organization layout `AWSLogs/<org-id>/<account>/...`). Only the day prefixes that can
+//! hold the window are listed; objects are downloaded with bounded concurrency and parsed on
+//! all cores as they arrive, with the same reader as local files.
+
+use std::collections::BTreeSet;
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::time::{Duration, Instant};
+
+use aws_sdk_s3::error::ProvideErrorMetadata;
+use chrono::{DateTime, Utc};
+use rayon::prelude::*;
+
+use super::{explain, load_config, AwsError, AwsOptions};
+use crate::mapper::EventMapper;
+use crate::source::{self, is_log_name, trail_file_time, Item, Location, Rejection, DELIVERY_SLACK};
+use crate::usage::{Selection, Usage};
+
+/// Default number of objects downloaded at once.
+pub const DEFAULT_CONCURRENCY: usize = 32;
+
+/// What to read.
+#[derive(Debug, Clone)]
+pub struct S3Options {
+    /// Bucket.
+    pub bucket: String,
+    /// Prefix before `AWSLogs/` (may be empty).
+    pub prefix: String,
+    /// Only these accounts (all found when empty).
+    pub accounts: Vec<String>,
+    /// Only these trail regions (all found when empty).
+    pub regions: Vec<String>,
+    /// Objects in flight at once.
+    pub concurrency: usize,
+    /// Show a progress bar.
+    pub progress: bool,
+    /// Credentials and endpoint.
+    pub aws: AwsOptions,
+}
+
+/// Counters of an S3 run.
+#[derive(Debug, Clone, Default, serde::Serialize)]
+pub struct S3Stats {
+    /// List requests sent.
+    pub list_requests: u64,
+    /// Objects listed that can hold the window.
+    pub objects: u64,
+    /// Objects that could not be downloaded (reported and counted as rejected).
+    pub objects_failed: u64,
+    /// Bytes downloaded.
+    pub bytes: u64,
+    /// Seconds spent.
+    pub seconds: f64,
+    /// Accounts and regions read, as `account/region`.
+    pub trails: Vec<String>,
+}
+
+/// Splits `s3://bucket/prefix`.
+pub fn parse_url(url: &str) -> Result<(String, String), AwsError> {
+    let rest = url.strip_prefix("s3://").ok_or_else(|| AwsError::BadSource(format!("`{url}` is not an s3:// URL")))?;
+    let (bucket, prefix) = rest.split_once('/').unwrap_or((rest, ""));
+    if bucket.is_empty() {
+        return Err(AwsError::BadSource(format!("`{url}` names no bucket")));
+    }
+    Ok((bucket.to_string(), prefix.trim_matches('/').to_string()))
+}
+
+async fn client_for(opts: &S3Options, region: Option<&str>) -> Result<aws_sdk_s3::Client, AwsError> {
+    let config = load_config(&opts.aws, region).await?;
+    let conf = aws_sdk_s3::config::Builder::from(&config)
+        // Path-style addressing for custom endpoints (moto, S3-compatible stores, VPC endpoints by IP).
+        .force_path_style(opts.aws.endpoint_url.is_some())
+        .build();
+    Ok(aws_sdk_s3::Client::from_conf(conf))
+}
+
+/// Finds the bucket (following it to its region) and returns a client for it.
+async fn bucket_client(opts: &S3Options) -> Result<aws_sdk_s3::Client, AwsError> {
+    let client = client_for(opts, None).await?;
+    match client.head_bucket().bucket(&opts.bucket).send().await {
+        Ok(_) => Ok(client),
+        Err(err) => {
+            let raw_region = err.raw_response().and_then(|r| r.headers().get("x-amz-bucket-region")).map(str::to_string);
+            let status = err.raw_response().map(|r| r.status().as_u16());
+            let here = client.config().region().map(|r| r.to_string());
+            match (status, raw_region) {
+                (Some(301) | Some(400), Some(r)) if Some(&r) != here.as_ref() => {
+                    let moved = client_for(opts, Some(&r)).await?;
+                    moved.head_bucket().bucket(&opts.bucket).send().await.map_err(|e| {
+                        AwsError::Call(explain(&e, &format!("s3:ListBucket on arn:aws:s3:::{}", opts.bucket), &format!("opening s3://{} in {r}", opts.bucket)))
+                    })?;
+                    Ok(moved)
+                }
+                (Some(404), _) => Err(AwsError::Call(format!("bucket `{}` does not exist (or is not visible to these credentials)", opts.bucket))),
+                (Some(403), _) => Err(AwsError::Call(format!(
+                    "access denied opening s3://{}: iamtrim needs s3:ListBucket on arn:aws:s3:::{} (and s3:GetObject on its objects); see docs/permissions.md",
+                    opts.bucket, opts.bucket
+                ))),
+                _ => Err(AwsError::Call(explain(&err, &format!("s3:ListBucket on arn:aws:s3:::{}", opts.bucket), &format!("opening s3://{}", opts.bucket)))),
+            }
+        }
+    }
+}
+
+/// Lists the "directories" right under `prefix`.
+async fn list_dirs(client: &aws_sdk_s3::Client, bucket: &str, prefix: &str, stats: &mut S3Stats) -> Result<Vec<String>, AwsError> {
+    let mut out = Vec::new();
+    let mut token = None;
+    loop {
+        stats.list_requests += 1;
+        let page = client
+            .list_objects_v2()
+            .bucket(bucket)
+            .prefix(prefix)
+            .delimiter("/")
+            .set_continuation_token(token)
+            .send()
+            .await
+            .map_err(|e| AwsError::Call(explain(&e, &format!("s3:ListBucket on arn:aws:s3:::{bucket}"), &format!("listing s3://{bucket}/{prefix}"))))?;
+        for p in page.common_prefixes() {
+            if let Some(name) = p.prefix().and_then(|p| p.strip_prefix(prefix)).map(|p| p.trim_end_matches('/')) {
+                out.push(name.to_string());
+            }
+        }
+        token = page.next_continuation_token().map(str::to_string);
+        if token.is_none() {
+            return Ok(out);
+        }
+    }
+}
+
+/// Lists every key under `prefix`.
+async fn list_keys(client: &aws_sdk_s3::Client, bucket: &str, prefix: &str, stats: &mut S3Stats, out: &mut BTreeSet<(String, u64)>) -> Result<(), AwsError> {
+    let mut token = None;
+    loop {
+        stats.list_requests += 1;
+        let page = client
+            .list_objects_v2()
+            .bucket(bucket)
+            .prefix(prefix)
+            .set_continuation_token(token)
+            .send()
+            .await
+            .map_err(|e| AwsError::Call(explain(&e, &format!("s3:ListBucket on arn:aws:s3:::{bucket}"), &format!("listing s3://{bucket}/{prefix}"))))?;
+        for o in page.contents() {
+            if let Some(k) = o.key() {
+                out.insert((k.to_string(), o.size().unwrap_or(0).max(0) as u64));
+            }
+        }
+        token = page.next_continuation_token().map(str::to_string);
+        if token.is_none() {
+            return Ok(());
+        }
+    }
+}
+
+/// The day prefixes (`YYYY/MM/DD/`) whose files can hold events of the window.
+fn day_prefixes(from: DateTime<Utc>, to: DateTime<Utc>) -> Vec<String> {
+    let mut out = Vec::new();
+    let mut day = from.date_naive();
+    let last = (to + DELIVERY_SLACK).date_naive();
+    while day <= last {
+        out.push(day.format("%Y/%m/%d/").to_string());
+        match day.succ_opt() {
+            Some(d) => day = d,
+            None => break,
+        }
+    }
+    out
+}
+
+/// Lists the trail objects that can hold the window, reads them and aggregates.
+pub async fn collect(opts: &S3Options, selection: &Selection, mapper: EventMapper<'static>) -> Result<(Usage, S3Stats), AwsError> {
+    let started = Instant::now();
+    let mut stats = S3Stats::default();
+    let client = bucket_client(opts).await?;
+    let bucket = opts.bucket.as_str();
+    let base = if opts.prefix.is_empty() { "AWSLogs/".to_string() } else { format!("{}/AWSLogs/", opts.prefix) };
+
+    // Accounts directly under AWSLogs/, or under an organization ID.
+    let mut account_prefixes = Vec::new();
+    for name in list_dirs(&client, bucket, &base, &mut stats).await? {
+        if name.starts_with("o-") {
+            for acct in list_dirs(&client, bucket, &format!("{base}{name}/"), &mut stats).await? {
+                account_prefixes.push((acct.clone(), format!("{base}{name}/{acct}/")));
+            }
+        } else if name.len() == 12 && name.bytes().all(|b| b.is_ascii_digit()) {
+            account_prefixes.push((name.clone(), format!("{base}{name}/")));
+        }
+    }
+    account_prefixes.retain(|(a, _)| opts.accounts.is_empty() || opts.accounts.contains(a));
+    if account_prefixes.is_empty() {
+        return Err(AwsError::Call(format!(
+            "no CloudTrail logs under s3://{bucket}/{base}{}",
+            if opts.accounts.is_empty() { String::new() } else { format!(" for account {}", opts.accounts.join(", ")) }
+        )));
+    }
+
+    let mut keys = BTreeSet::new();
+    let mut skipped_by_date = 0u64;
+    for (account, prefix) in &account_prefixes {
+        let trail = format!("{prefix}CloudTrail/");
+        for region in list_dirs(&client, bucket, &trail, &mut stats).await? {
+            if !opts.regions.is_empty() && !opts.regions.contains(&region) {
+                continue;
+            }
+            stats.trails.push(format!("{account}/{region}"));
+            let region_prefix = format!("{trail}{region}/");
+            let mut found = BTreeSet::new();
+            match (selection.range.from, selection.range.to) {
+                (Some(from), to) => {
+                    let to = to.unwrap_or_else(Utc::now);
+                    for day in day_prefixes(from, to) {
+                        list_keys(&client, bucket, &format!("{region_prefix}{day}"), &mut stats, &mut found).await?;
+                    }
+                }
+                (None, _) => list_keys(&client, bucket, &region_prefix, &mut stats, &mut found).await?,
+            }
+            for (key, size) in found {
+                let name = key.rsplit('/').next().unwrap_or(&key);
+                if !is_log_name(name) {
+                    continue;
+                }
+                if let Some(t) = trail_file_time(name) {
+                    if !selection.range.may_hold_delivery(t, t) {
+                        skipped_by_date += 1;
+                        continue;
+                    }
+                }
+                keys.insert((key, size));
+            }
+        }
+    }
+    stats.objects = keys.len() as u64;
+
+    let bar = if opts.progress && keys.len() > 1 {
+        let b = indicatif::ProgressBar::new(keys.len() as u64);
+        b.set_style(
+            indicatif::ProgressStyle::with_template("s3 [{bar:30}] {pos}/{len} files · {msg} · {elapsed} · eta {eta}")
+                .unwrap_or_else(|_| indicatif::ProgressStyle::default_bar())
+                .progress_chars("=> "),
+        );
+        b
+    } else {
+        indicatif::ProgressBar::hidden()
+    };
+
+    // Downloads on tokio, parsing on rayon: a bounded channel between them keeps memory to
+    // about 2 x concurrency objects.
+    let concurrency = opts.concurrency.max(1);
+    let (tx, mut rx) = tokio::sync::mpsc::channel::<(String, Result<Vec<u8>, String>)>(concurrency * 2);
+    let bytes_seen = std::sync::Arc::new(AtomicU64::new(0));
+    let records_seen = std::sync::Arc::new(AtomicU64::new(0));
+    let consumer = {
+        let selection = selection.clone();
+        let bar = bar.clone();
+        let bytes_seen = bytes_seen.clone();
+        let records_seen = records_seen.clone();
+        std::thread::spawn(move || {
+            std::iter::from_fn(move || rx.blocking_recv())
+                .par_bridge()
+                .map(|(name, body)| {
+                    let mut u = Usage { files_read: 1, ..Usage::default() };
+                    match body {
+                        Ok(bytes) => source::read_bytes(&bytes, &name, &mut |item| u.ingest(&name, item, &selection, &mapper)),
+                        Err(reason) => u.ingest(&name, Item::Rejected(Rejection { file: name.clone(), location: Location::File, reason }), &selection, &mapper),
+                    }
+                    let records = records_seen.fetch_add(u.records_read, Ordering::Relaxed) + u.records_read;
+                    bar.inc(1);
+                    bar.set_message(format!("{} MB, {} records", bytes_seen.load(Ordering::Relaxed) / 1_000_000, records));
+                    u
+                })
+                .reduce(Usage::default, Usage::merge)
+        })
+    };
+
+    let semaphore = std::sync::Arc::new(tokio::sync::Semaphore::new(concurrency));
+    let mut tasks = tokio::task::JoinSet::new();
+    for (key, _) in keys {
+        let permit = semaphore.clone().acquire_owned().await.map_err(|e| AwsError::Call(e.to_string()))?;
+        let client = client.clone();
+        let tx = tx.clone();
+        let bucket = bucket.to_string();
+        let bytes_seen = bytes_seen.clone();
+        tasks.spawn(async move {
+            let body = get_with_retries(&client, &bucket, &key).await;
+            if let Ok(b) = &body {
+                bytes_seen.fetch_add(b.len() as u64, Ordering::Relaxed);
+            }
+            let _ = tx.send((format!("s3://{bucket}/{key}"), body)).await;
+            drop(permit);
+        });
+        // Reap finished tasks so the set stays small.
+        while tasks.try_join_next().is_some() {}
+    }
+    while tasks.join_next().await.is_some() {}
+    drop(tx);
+    let mut usage = consumer.join().map_err(|_| AwsError::Call("the parser thread panicked".into()))?;
+    bar.finish_and_clear();
+    usage.files_skipped_by_date += skipped_by_date;
+    stats.objects_failed = usage.rejections.iter().filter(|r| r.location == Location::File && r.reason.starts_with("download failed")).count() as u64;
+    stats.bytes = bytes_seen.load(Ordering::Relaxed);
+    stats.seconds = started.elapsed().as_secs_f64();
+    Ok((usage.finish(), stats))
+}
+
+/// GetObject and read the whole body, retrying transient failures (the SDK retries the call;
+/// this also retries a body that breaks mid-stream).
+async fn get_with_retries(client: &aws_sdk_s3::Client, bucket: &str, key: &str) -> Result<Vec<u8>, String> {
+    const ATTEMPTS: u32 = 3;
+    let mut last = String::new();
+    for attempt in 1..=ATTEMPTS {
+        match client.get_object().bucket(bucket).key(key).send().await {
+            Ok(out) => match out.body.collect().await {
+                Ok(b) => return Ok(b.into_bytes().to_vec()),
+                Err(e) => last = format!("download failed: body broke off ({e})"),
+            },
+            Err(e) => {
+                let code = e.code().unwrap_or("").to_string();
+                last = format!("download failed: {}", explain(&e, &format!("s3:GetObject on arn:aws:s3:::{bucket}/{key}"), "GetObject"));
+                if super::is_access_denied(&code) || code == "NoSuchKey" {
+                    return Err(last);
+                }
+            }
+        }
+        if attempt < ATTEMPTS {
+            tokio::time::sleep(Duration::from_millis(200 * u64::from(attempt))).await;
+        }
+    }
+    Err(last)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn s3_urls_split_into_bucket_and_prefix() {
+        assert_eq!(parse_url("s3://b").unwrap(), ("b".to_string(), String::new()));
+        assert_eq!(parse_url("s3://b/logs/org/").unwrap(), ("b".to_string(), "logs/org".to_string()));
+        assert!(parse_url("b/logs").is_err());
+        assert!(parse_url("s3:///x").is_err());
+    }
+
+    #[test]
+    fn day_prefixes_reach_past_the_window_by_the_delivery_slack() {
+        let t = |s: &str| DateTime::parse_from_rfc3339(s).unwrap().with_timezone(&Utc);
+        assert_eq!(day_prefixes(t("2026-10-01T10:00:00Z"), t("2026-10-02T12:00:00Z")), ["2026/10/01/", "2026/10/02/"]);
+        assert_eq!(day_prefixes(t("2026-10-01T10:00:00Z"), t("2026-10-01T23:30:00Z")), ["2026/10/01/", "2026/10/02/"]);
+    }
+}

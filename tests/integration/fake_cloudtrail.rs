@@ -1,0 +1,245 @@
+//! A loopback stand-in for the CloudTrail LookupEvents API (moto has none), speaking the real
+//! wire protocol: HTTP/1.1 POST, AWS JSON 1.1, `X-Amz-Target:
+//! com.amazonaws.cloudtrail.v20131101.CloudTrail_20131101.LookupEvents` (or the short
+//! `CloudTrail_20131101.LookupEvents` the Rust SDK sends), `Events[].CloudTrailEvent`
+//! as JSON strings, `NextToken` paging. It also answers STS GetCallerIdentity (query or JSON
+//! protocol). The region of a request is read from its SigV4 credential scope.
+//!
+//! Misbehaviour on purpose: it throttles (HTTP 400 `ThrottlingException`) every
+//! `throttle_every`-th request, answers one request with an empty page that still carries a
+//! `NextToken`, and can hang once it has served `hang_after_pages` pages (to interrupt a run).
+
+use std::collections::BTreeMap;
+use std::io::{BufRead, BufReader, Read, Write};
+use std::net::{TcpListener, TcpStream};
+use std::sync::{Arc, Mutex};
+use std::time::{Duration, Instant};
+
+/// One request the fake received.
+#[derive(Debug, Clone)]
+pub struct Logged {
+    /// Region from the credential scope.
+    pub region: String,
+    /// StartTime (epoch seconds).
+    pub start: i64,
+    /// NextToken sent, if any.
+    pub token: Option<String>,
+    /// "page", "throttled", "empty" or "hung".
+    pub outcome: &'static str,
+    /// When it arrived, since the fake started.
+    pub at: Duration,
+}
+
+/// Behaviour knobs.
+#[derive(Debug, Clone, Default)]
+pub struct Behaviour {
+    /// Throttle every n-th LookupEvents request (0: never).
+    pub throttle_every: usize,
+    /// Answer the first page request of this many days with an empty page and a NextToken.
+    pub empty_pages: usize,
+    /// After this many pages were served, hang every further request.
+    pub hang_after_pages: Option<usize>,
+    /// Page size (the API's is 50).
+    pub page_size: usize,
+}
+
+#[derive(Default)]
+struct State {
+    /// region -> (event time, CloudTrailEvent JSON), newest first as LookupEvents returns them.
+    events: BTreeMap<String, Vec<(i64, String)>>,
+    log: Vec<Logged>,
+    lookups: usize,
+    pages: usize,
+    empties_left: usize,
+    behaviour: Behaviour,
+}
+
+/// The running fake.
+pub struct FakeCloudTrail {
+    /// `http://127.0.0.1:PORT`.
+    pub url: String,
+    state: Arc<Mutex<State>>,
+}
+
+impl FakeCloudTrail {
+    /// Starts serving `events` (CloudTrail records as JSON values; their `awsRegion` decides the
+    /// region that returns them; a string value is served as is, for malformed records).
+    pub fn start(events: Vec<(String, i64, String)>, behaviour: Behaviour) -> FakeCloudTrail {
+        let listener = TcpListener::bind("127.0.0.1:0").expect("bind loopback");
+        let url = format!("http://{}", listener.local_addr().unwrap());
+        let mut by_region: BTreeMap<String, Vec<(i64, String)>> = BTreeMap::new();
+        for (region, t, json) in events {
+            by_region.entry(region).or_default().push((t, json));
+        }
+        for v in by_region.values_mut() {
+            v.sort_by(|a, b| b.0.cmp(&a.0).then(a.1.cmp(&b.1)));
+        }
+        let mut behaviour = behaviour;
+        if behaviour.page_size == 0 {
+            behaviour.page_size = 50;
+        }
+        let state = Arc::new(Mutex::new(State { events: by_region, empties_left: behaviour.empty_pages, behaviour, ..State::default() }));
+        let started = Instant::now();
+        let st = state.clone();
+        std::thread::spawn(move || {
+            for conn in listener.incoming() {
+                let Ok(conn) = conn else { continue };
+                let st = st.clone();
+                std::thread::spawn(move || serve(conn, st, started));
+            }
+        });
+        FakeCloudTrail { url, state }
+    }
+
+    /// Every request so far.
+    pub fn log(&self) -> Vec<Logged> {
+        self.state.lock().unwrap().log.clone()
+    }
+
+    /// LookupEvents requests received so far.
+    pub fn lookups(&self) -> usize {
+        self.state.lock().unwrap().lookups
+    }
+
+    /// Stops hanging: later requests are served again.
+    pub fn release(&self) {
+        self.state.lock().unwrap().behaviour.hang_after_pages = None;
+    }
+}
+
+fn serve(conn: TcpStream, state: Arc<Mutex<State>>, started: Instant) {
+    let mut reader = BufReader::new(conn.try_clone().expect("clone stream"));
+    let mut writer = conn;
+    loop {
+        // Request line and headers.
+        let mut line = String::new();
+        if reader.read_line(&mut line).unwrap_or(0) == 0 {
+            return;
+        }
+        let mut headers = BTreeMap::new();
+        loop {
+            let mut h = String::new();
+            if reader.read_line(&mut h).unwrap_or(0) == 0 {
+                return;
+            }
+            let h = h.trim_end();
+            if h.is_empty() {
+                break;
+            }
+            if let Some((k, v)) = h.split_once(':') {
+                headers.insert(k.trim().to_ascii_lowercase(), v.trim().to_string());
+            }
+        }
+        let len: usize = headers.get("content-length").and_then(|v| v.parse().ok()).unwrap_or(0);
+        let mut body = vec![0; len];
+        if reader.read_exact(&mut body).is_err() {
+            return;
+        }
+        let (status, content_type, extra, payload) = respond(&headers, &body, &state, started);
+        let response = format!(
+            "HTTP/1.1 {status}\r\nContent-Type: {content_type}\r\nContent-Length: {}\r\nx-amzn-RequestId: fake-{}\r\n{extra}\r\n",
+            payload.len(),
+            started.elapsed().as_nanos()
+        );
+        if writer.write_all(response.as_bytes()).and_then(|_| writer.write_all(payload.as_bytes())).is_err() {
+            return;
+        }
+    }
+}
+
+fn region_of(headers: &BTreeMap<String, String>) -> String {
+    headers
+        .get("authorization")
+        .and_then(|a| a.split("Credential=").nth(1))
+        .and_then(|c| c.split('/').nth(2))
+        .unwrap_or("us-east-1")
+        .to_string()
+}
+
+type Reply = (&'static str, &'static str, String, String);
+
+fn respond(headers: &BTreeMap<String, String>, body: &[u8], state: &Arc<Mutex<State>>, started: Instant) -> Reply {
+    let target = headers.get("x-amz-target").cloned().unwrap_or_default();
+    let text = String::from_utf8_lossy(body);
+    if target.ends_with("GetCallerIdentity") {
+        let json = r#"{"Account":"123456789012","Arn":"arn:aws:iam::123456789012:user/tester","UserId":"AIDATESTER"}"#;
+        return ("200 OK", "application/x-amz-json-1.0", String::new(), json.to_string());
+    }
+    if text.contains("Action=GetCallerIdentity") {
+        let xml = "<GetCallerIdentityResponse xmlns=\"https://sts.amazonaws.com/doc/2011-06-15/\"><GetCallerIdentityResult>\
+<Arn>arn:aws:iam::123456789012:user/tester</Arn><UserId>AIDATESTER</UserId><Account>123456789012</Account>\
+</GetCallerIdentityResult><ResponseMetadata><RequestId>fake</RequestId></ResponseMetadata></GetCallerIdentityResponse>";
+        return ("200 OK", "text/xml", String::new(), xml.to_string());
+    }
+    // AWS accepts the target with the Smithy namespace (botocore and the AWS CLI send
+    // `com.amazonaws.cloudtrail.v20131101.CloudTrail_20131101.LookupEvents`) or without it (the
+    // Rust SDK sends `CloudTrail_20131101.LookupEvents`); so does the fake.
+    if !matches!(target.as_str(), "com.amazonaws.cloudtrail.v20131101.CloudTrail_20131101.LookupEvents" | "CloudTrail_20131101.LookupEvents") {
+        let err = format!(r#"{{"__type":"UnknownOperationException","message":"fake CloudTrail: unknown target `{target}`"}}"#);
+        return ("400 Bad Request", "application/x-amz-json-1.1", String::new(), err);
+    }
+    let req: serde_json::Value = serde_json::from_slice(body).unwrap_or_default();
+    let region = region_of(headers);
+    let start = req["StartTime"].as_f64().unwrap_or(0.0) as i64;
+    let end = req["EndTime"].as_f64().unwrap_or(f64::MAX) as i64;
+    let token = req["NextToken"].as_str().map(str::to_string);
+    let max = req["MaxResults"].as_u64().unwrap_or(50) as usize;
+
+    let hang = {
+        let mut st = state.lock().unwrap();
+        st.lookups += 1;
+        let n = st.lookups;
+        let at = started.elapsed();
+        if st.behaviour.hang_after_pages.is_some_and(|h| st.pages >= h) {
+            st.log.push(Logged { region: region.clone(), start, token: token.clone(), outcome: "hung", at });
+            true
+        } else if st.behaviour.throttle_every > 0 && n % st.behaviour.throttle_every == 0 {
+            st.log.push(Logged { region, start, token, outcome: "throttled", at });
+            let err = r#"{"__type":"ThrottlingException","message":"Rate exceeded"}"#.to_string();
+            return ("400 Bad Request", "application/x-amz-json-1.1", "x-amzn-ErrorType: ThrottlingException\r\n".to_string(), err);
+        } else {
+            false
+        }
+    };
+    if hang {
+        std::thread::sleep(Duration::from_secs(120));
+        let err = r#"{"__type":"ServiceUnavailableException","message":"fake hung"}"#.to_string();
+        return ("503 Service Unavailable", "application/x-amz-json-1.1", String::new(), err);
+    }
+
+    let mut st = state.lock().unwrap();
+    let at = started.elapsed();
+    let offset = match &token {
+        None => 0,
+        Some(t) => match t.strip_prefix(&format!("{region}:{start}:")).and_then(|o| o.parse::<usize>().ok()) {
+            Some(o) => o,
+            None => {
+                let err = r#"{"__type":"InvalidNextTokenException","message":"bad token"}"#.to_string();
+                return ("400 Bad Request", "application/x-amz-json-1.1", String::new(), err);
+            }
+        },
+    };
+    if token.is_none() && st.empties_left > 0 {
+        st.empties_left -= 1;
+        st.log.push(Logged { region: region.clone(), start, token: None, outcome: "empty", at });
+        let json = serde_json::json!({"Events": [], "NextToken": format!("{region}:{start}:0")});
+        return ("200 OK", "application/x-amz-json-1.1", String::new(), json.to_string());
+    }
+    let page_size = st.behaviour.page_size.min(max.max(1));
+    let matching: Vec<&(i64, String)> = st.events.get(&region).map(|v| v.iter().filter(|(t, _)| *t >= start && *t <= end).collect()).unwrap_or_default();
+    let page: Vec<serde_json::Value> = matching
+        .iter()
+        .skip(offset)
+        .take(page_size)
+        .enumerate()
+        .map(|(i, (t, json))| serde_json::json!({"EventId": format!("e-{region}-{}", offset + i), "EventTime": *t as f64, "CloudTrailEvent": json}))
+        .collect();
+    let next = (offset + page.len() < matching.len()).then(|| format!("{region}:{start}:{}", offset + page.len()));
+    st.pages += 1;
+    st.log.push(Logged { region, start, token, outcome: "page", at });
+    let mut json = serde_json::json!({"Events": page});
+    if let Some(n) = next {
+        json["NextToken"] = serde_json::Value::String(n);
+    }
+    ("200 OK", "application/x-amz-json-1.1", String::new(), json.to_string())
+}
