@@ -41,7 +41,7 @@ pub struct Cli {
 pub enum Command {
     /// Generate the policy a role needs from CloudTrail logs.
     #[command(after_help = EXIT_CODES)]
-    Generate(GenerateArgs),
+    Generate(Box<GenerateArgs>),
     /// Measure how many eventSource/eventName pairs of a corpus map to IAM actions.
     #[command(after_help = EXIT_CODES)]
     Coverage(CoverageArgs),
@@ -311,6 +311,17 @@ fn remote(src: &str, args: &GenerateArgs, selection: &Selection) -> Result<(usag
             "note: LookupEvents returns management events only: S3 object, Lambda Invoke and DynamoDB item calls (data events) \
 are not in it. Read trail files (--source s3://BUCKET) for those."
         );
+        if let Some(from) = selection.range.from {
+            let oldest = chrono::Utc::now() - chrono::Duration::days(lookup::RETENTION_DAYS);
+            if from < oldest {
+                eprintln!(
+                    "note: LookupEvents keeps {} days; the window starts {} and is read from {}",
+                    lookup::RETENTION_DAYS,
+                    from.format("%Y-%m-%d"),
+                    oldest.format("%Y-%m-%d")
+                );
+            }
+        }
         let regions = if args.all_regions {
             crate::aws::ALL_REGIONS.iter().map(|r| r.to_string()).collect()
         } else if args.regions.is_empty() {

@@ -174,3 +174,24 @@ fn lookup_errors_are_clear() {
     assert_eq!(r.code, 2);
     assert!(r.stderr.contains("neither `lookup` nor an s3:// URL"), "{}", r.stderr);
 }
+
+#[test]
+fn profile_credentials_and_region_come_from_the_shared_files() {
+    let fake = FakeCloudTrail::start(fake_events(&["eu-west-1"], false), Behaviour::default());
+    let dir = tempfile::tempdir().unwrap();
+    let config = dir.path().join("config");
+    let credentials = dir.path().join("credentials");
+    std::fs::write(&config, "[profile audit]\nregion = eu-west-1\n").unwrap();
+    std::fs::write(&credentials, "[audit]\naws_access_key_id = AKIAAUDIT\naws_secret_access_key = secret\n").unwrap();
+    let env = [("AWS_CONFIG_FILE", s(&config)), ("AWS_SHARED_CREDENTIALS_FILE", s(&credentials))];
+    let args = ["generate", "--source", "lookup", "--profile", "audit", "--role", "dev-app-role", "--from", "2026-10-01", "--to", "2026-10-07",
+        "--endpoint-url", fake.url.as_str(), "--no-cache", "--lookup-rate", "50"];
+    let r = iamtrim_env(&args, &env);
+    assert_eq!(r.code, 0, "{}", r.stderr);
+    // The region came from the profile: the fake saw eu-west-1 in the credential scope.
+    assert!(fake.log().iter().all(|l| l.region == "eu-west-1"), "{:?}", fake.log());
+    assert_eq!(r.stdout, local_policy(&["eu-west-1"]));
+    // Without the profile there are no credentials.
+    let r = iamtrim_env(&args.iter().filter(|a| !["--profile", "audit"].contains(a)).copied().collect::<Vec<_>>(), &env);
+    assert_eq!(r.code, 1, "{}", r.stderr);
+}
