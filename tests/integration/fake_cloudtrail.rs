@@ -15,6 +15,9 @@ use std::net::{TcpListener, TcpStream};
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
+/// A region where the caller lacks cloudtrail:LookupEvents.
+pub const DENIED_REGION: &str = "ap-south-2";
+
 /// One request the fake received.
 #[derive(Debug, Clone)]
 pub struct Logged {
@@ -180,6 +183,10 @@ fn respond(headers: &BTreeMap<String, String>, body: &[u8], state: &Arc<Mutex<St
     }
     let req: serde_json::Value = serde_json::from_slice(body).unwrap_or_default();
     let region = region_of(headers);
+    if region == DENIED_REGION {
+        let err = r#"{"__type":"AccessDeniedException","message":"User: arn:aws:iam::123456789012:user/tester is not authorized to perform: cloudtrail:LookupEvents"}"#;
+        return ("400 Bad Request", "application/x-amz-json-1.1", String::new(), err.to_string());
+    }
     let start = req["StartTime"].as_f64().unwrap_or(0.0) as i64;
     let end = req["EndTime"].as_f64().unwrap_or(f64::MAX) as i64;
     let token = req["NextToken"].as_str().map(str::to_string);

@@ -169,6 +169,13 @@ fn lookup_errors_are_clear() {
     let r = iamtrim_env(&lookup_args(&fake, &["us-east-1"], &["--no-cache"]), &[("AWS_REGION", "us-east-1")]);
     assert_eq!(r.code, 1, "{}", r.stderr);
     assert!(r.stderr.contains("no AWS credentials found"), "{}", r.stderr);
+    // A region where LookupEvents is denied: the run names the permission; other regions go on.
+    let r = iamtrim_env(&lookup_args(&fake, &[crate::fake_cloudtrail::DENIED_REGION], &["--no-cache", "--account", "1"]), AWS_TEST_ENV);
+    assert_eq!(r.code, 1, "{}", r.stderr);
+    assert!(r.stderr.contains("access denied reading LookupEvents in ap-south-2: iamtrim needs cloudtrail:LookupEvents"), "{}", r.stderr);
+    let r = iamtrim_env(&lookup_args(&fake, &[crate::fake_cloudtrail::DENIED_REGION, "us-east-1"], &["--no-cache", "--account", "1", "--lookup-rate", "50"]), AWS_TEST_ENV);
+    assert_eq!(r.code, 0, "{}", r.stderr);
+    assert!(r.stderr.contains("warning: region ap-south-2 was not read"), "{}", r.stderr);
     // A source that is neither lookup nor s3://.
     let r = iamtrim_env(&["generate", "--source", "athena", "--role", "x"], AWS_TEST_ENV);
     assert_eq!(r.code, 2);
