@@ -242,6 +242,13 @@ impl ActionCatalog {
         self.action(prefix, name)
     }
 
+    /// Every service prefix, sorted.
+    pub fn prefixes(&self) -> Vec<&str> {
+        let mut p: Vec<&str> = self.services.keys().map(String::as_str).collect();
+        p.sort_unstable();
+        p
+    }
+
     /// All actions of a service, in no particular order.
     pub fn actions_of(&self, prefix: &str) -> impl Iterator<Item = &Action> {
         self.services.get(prefix).into_iter().flat_map(|s| s.actions.values())
