@@ -11,6 +11,9 @@ Writes, next to this script:
   event-sources.json  CloudTrail eventSource -> IAM service prefix.
   operations.json     IAM prefix -> API operation names AWS documents for it; used only to
                       tell real operations from made-up event names when measuring coverage.
+  aws-managed-policies.json
+                      AWS managed policy ARN -> {name, version, document}, for diffs that must
+                      work offline (from ../shared/data/aws-managed-policies.json).
 
 It never writes overrides.json (hand-written and reviewed), but it checks that every action
 named there exists in the catalog and fails if one does not.
@@ -205,6 +208,15 @@ def main():
         os.path.join(HERE, "operations.json"),
         {"attribution": "AWS Service Authorization Reference, programmatic JSON (2026-08-22); see NOTICE", "operations": operations},
         "operations",
+    )
+    managed = load(os.path.join(args.data, "aws-managed-policies.json"))
+    write_json(
+        os.path.join(HERE, "aws-managed-policies.json"),
+        {
+            "attribution": "iann0036/iam-dataset aws/managedpolicies (MIT) and moto (Apache-2.0); see NOTICE",
+            "policies": {arn: {"name": p["name"], "version": p.get("version"), "document": p["document"]} for arn, p in managed.items()},
+        },
+        "policies",
     )
     n_actions = sum(len(s["actions"]) for s in services.values())
     print(f"catalog: {len(services)} services, {n_actions} actions; {len(sources)} event sources; "

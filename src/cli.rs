@@ -21,11 +21,13 @@ pub const EXIT_OK: i32 = 0;
 pub const EXIT_ERROR: i32 = 1;
 /// Bad arguments.
 pub const EXIT_USAGE: i32 = 2;
+/// `diff --fail-on` found what it was told to fail on.
+pub const EXIT_DIFF: i32 = 3;
 /// `--strict` and some input was rejected.
 pub const EXIT_REJECTED: i32 = 4;
 
-const EXIT_CODES: &str = "Exit status: 0 success; 1 nothing readable or output not writable; 2 bad arguments; \
-4 with --strict, some input was rejected.";
+const EXIT_CODES: &str = "Exit status: 0 success; 1 nothing readable, an AWS error, or output not writable; 2 bad arguments; \
+3 diff --fail-on found unused or not-granted permissions; 4 with --strict, some input was rejected.";
 
 /// iamtrim: the least-privilege IAM policy a role needs, from what it did (CloudTrail).
 #[derive(Debug, Parser)]
@@ -42,14 +44,17 @@ pub enum Command {
     /// Generate the policy a role needs from CloudTrail logs.
     #[command(after_help = EXIT_CODES)]
     Generate(Box<GenerateArgs>),
+    /// Compare a role's current policies with what it used.
+    #[command(after_help = EXIT_CODES)]
+    Diff(Box<DiffArgs>),
     /// Measure how many eventSource/eventName pairs of a corpus map to IAM actions.
     #[command(after_help = EXIT_CODES)]
     Coverage(CoverageArgs),
 }
 
-/// `iamtrim generate`.
+/// Where the activity comes from and whose it is (shared by `generate` and `diff`).
 #[derive(Debug, Args)]
-pub struct GenerateArgs {
+pub struct InputArgs {
     /// CloudTrail log files or directories (searched recursively): trail files
     /// ({"Records":[...]}, .json or .json.gz), JSON Lines of records, or saved
     /// `aws cloudtrail lookup-events` output.
@@ -102,6 +107,14 @@ pub struct GenerateArgs {
     /// The window is the last N days up to now. Default: every event in the logs.
     #[arg(long, value_name = "N")]
     pub days: Option<u32>,
+}
+
+/// `iamtrim generate`.
+#[derive(Debug, Args)]
+pub struct GenerateArgs {
+    /// Activity to read.
+    #[command(flatten)]
+    pub input: InputArgs,
     /// Write the policy here instead of stdout.
     #[arg(long, short, value_name = "FILE")]
     pub output: Option<PathBuf>,
@@ -114,6 +127,55 @@ pub struct GenerateArgs {
     /// Print no summary on stderr (warnings and errors still go there).
     #[arg(long, short)]
     pub quiet: bool,
+}
+
+/// Output format of `diff`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+pub enum DiffFormat {
+    /// For people at a terminal (colour unless NO_COLOR or not a terminal).
+    Terminal,
+    /// For a pull-request comment.
+    Markdown,
+    /// For machines.
+    Json,
+}
+
+/// What makes `diff` exit 3.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+pub enum FailOn {
+    /// Something is granted and never used.
+    Unused,
+    /// Something used (or tried) is not granted.
+    NotGranted,
+    /// Either.
+    Any,
+}
+
+/// `iamtrim diff`.
+#[derive(Debug, Args)]
+pub struct DiffArgs {
+    /// Activity to read.
+    #[command(flatten)]
+    pub input: InputArgs,
+    /// Compare with these policies instead of the role's in IAM: policy files (JSON), or AWS
+    /// managed policies by ARN or name (resolved from the bundled copies).
+    #[arg(long, num_args = 1.., value_name = "FILE|ARN|NAME")]
+    pub current: Vec<String>,
+    /// With --current: this permissions boundary (file, ARN or name).
+    #[arg(long, value_name = "FILE|ARN|NAME", requires = "current")]
+    pub boundary: Option<String>,
+    /// Resolve AWS managed policies from the bundled copies instead of IAM.
+    #[arg(long)]
+    pub offline: bool,
+    /// Output format.
+    #[arg(long, value_enum, default_value = "terminal")]
+    pub format: DiffFormat,
+    /// Exit 3 when this part of the diff is not empty.
+    #[arg(long, value_enum, value_name = "unused|not-granted|any")]
+    pub fail_on: Option<FailOn>,
+    /// Write the diff here instead of stdout.
+    #[arg(long, short, value_name = "FILE")]
+    pub output: Option<PathBuf>,
 }
 
 /// `iamtrim coverage`.
@@ -154,6 +216,9 @@ pub enum CliError {
     /// `--source` is not one iamtrim knows.
     #[error("{0}")]
     BadSource(String),
+    /// A policy given with --current cannot be used.
+    #[error("{0}")]
+    Policy(String),
     /// Output could not be written.
     #[error("cannot write `{path}`: {source}")]
     Write {
@@ -173,7 +238,7 @@ impl CliError {
             CliError::Aws(crate::aws::AwsError::BadSource(_)) => EXIT_USAGE,
             #[cfg(feature = "aws")]
             CliError::Aws(_) => EXIT_ERROR,
-            CliError::NothingReadable(_) | CliError::Write { .. } => EXIT_ERROR,
+            CliError::NothingReadable(_) | CliError::Write { .. } | CliError::Policy(_) => EXIT_ERROR,
         }
     }
 }
@@ -193,6 +258,7 @@ where
     };
     let result = match cli.command {
         Command::Generate(a) => generate(&a),
+        Command::Diff(a) => run_diff(&a),
         Command::Coverage(a) => run_coverage(&a),
     };
     match result {
@@ -228,24 +294,33 @@ fn progress_bar(len: usize, what: &str) -> indicatif::ProgressBar {
     bar
 }
 
-fn generate(args: &GenerateArgs) -> Result<i32, CliError> {
-    let role = RoleFilter::parse(&args.role)?;
-    let range = match args.days {
+/// The activity of a run, read and reconciled.
+struct Collected {
+    role: RoleFilter,
+    window: String,
+    usage: usage::Usage,
+    source_stats: Option<serde_json::Value>,
+}
+
+/// Reads the activity `input` names, prints the summary (unless `quiet` and nothing went
+/// wrong), and fails when nothing at all was readable.
+fn collect(input: &InputArgs, quiet: bool, policy_for_summary: &mut dyn FnMut(&usage::Usage) -> RunReport) -> Result<(Collected, RunReport), CliError> {
+    let role = RoleFilter::parse(&input.role)?;
+    let range = match input.days {
         Some(d) => TimeRange::last_days(d, chrono::Utc::now()),
-        None => TimeRange::parse(args.from.as_deref(), args.to.as_deref())?,
+        None => TimeRange::parse(input.from.as_deref(), input.to.as_deref())?,
     };
     if let (Some(f), Some(t)) = (range.from, range.to) {
         if f > t {
             return Err(CliError::EmptyWindow { from: f.to_rfc3339(), to: t.to_rfc3339() });
         }
     }
-    let catalog = ActionCatalog::embedded();
-    let mapper = EventMapper::new(catalog);
+    let mapper = EventMapper::new(ActionCatalog::embedded());
     let selection = Selection { role: Some(role.clone()), range };
 
-    let (usage, no_files, source_stats) = match &args.source {
+    let (usage, no_files, source_stats) = match &input.source {
         None => {
-            let found = source::discover(&args.logs, &range);
+            let found = source::discover(&input.logs, &range);
             let bar = progress_bar(found.files.len(), "reading");
             let no_files = found.files.is_empty() && found.skipped_by_date == 0;
             let usage = usage::collect_local(found, &selection, &mapper, &|n| bar.set_position(n));
@@ -253,22 +328,21 @@ fn generate(args: &GenerateArgs) -> Result<i32, CliError> {
             (usage, no_files, None)
         }
         Some(src) => {
-            let (usage, stats) = remote(src, args, &selection)?;
+            let (usage, stats) = remote(src, input, &selection)?;
             (usage, false, Some(stats))
         }
     };
-
     let window = if range.is_bounded() { range.to_string() } else { "all events in the logs".to_string() };
-    let policy = synth::synthesize(&usage.actions, catalog);
-    let mut report = RunReport::new(role.as_str(), &window, &usage, &policy, catalog);
-    report.source_stats = source_stats;
-    if !args.quiet || !usage.rejections.is_empty() {
+    let mut report = policy_for_summary(&usage);
+    report.window = window.clone();
+    report.source_stats = source_stats.clone();
+    if !quiet || !usage.rejections.is_empty() {
         eprint!("{}", report.summary(100));
     }
     debug_assert!(usage.reconciles());
 
     if no_files && usage.records_read == usage.records_rejected {
-        let listed: Vec<String> = args.logs.iter().map(|p| p.display().to_string()).collect();
+        let listed: Vec<String> = input.logs.iter().map(|p| p.display().to_string()).collect();
         let why = if usage.rejections.is_empty() {
             format!("no CloudTrail log files (.json, .jsonl, .ndjson, optionally .gz) under {}", listed.join(", "))
         } else {
@@ -282,22 +356,107 @@ fn generate(args: &GenerateArgs) -> Result<i32, CliError> {
     if usage.records_matched == 0 {
         eprintln!("warning: no event of role {} in {}; the policy has no statements", role.as_str(), window);
     }
+    Ok((Collected { role, window, usage, source_stats }, report))
+}
 
+fn generate(args: &GenerateArgs) -> Result<i32, CliError> {
+    let catalog = ActionCatalog::embedded();
+    let role_text = args.input.role.clone();
+    let mut policy = None;
+    let (collected, report) = collect(&args.input, args.quiet, &mut |usage| {
+        let p = synth::synthesize(&usage.actions, catalog);
+        let r = RunReport::new(&role_text, "", usage, &p, catalog);
+        policy = Some(p);
+        r
+    })?;
+    let policy = policy.unwrap_or_else(|| synth::synthesize(&collected.usage.actions, catalog));
     if let Some(path) = &args.report {
         let json = serde_json::to_string_pretty(&report).unwrap_or_default() + "\n";
         write_out(Some(path), &json)?;
     }
     write_out(args.output.as_deref(), &policy.to_pretty_json())?;
-    if args.strict && usage.records_rejected > 0 {
-        eprintln!("iamtrim: --strict: {} records or files were rejected", usage.records_rejected);
+    if args.strict && collected.usage.records_rejected > 0 {
+        eprintln!("iamtrim: --strict: {} records or files were rejected", collected.usage.records_rejected);
         return Ok(EXIT_REJECTED);
     }
     Ok(EXIT_OK)
 }
 
+/// One `--current`/`--boundary` value: a policy file, or an AWS managed policy ARN or name.
+fn load_current(value: &str) -> Result<crate::model::Policy, CliError> {
+    let path = Path::new(value);
+    if path.is_file() {
+        let text = std::fs::read_to_string(path).map_err(|e| CliError::Policy(format!("cannot read `{value}`: {e}")))?;
+        return crate::model::Policy::parse(value, &text).map_err(|e| CliError::Policy(e.to_string()));
+    }
+    match crate::diff::ManagedPolicies::embedded().get(value) {
+        Some(p) => p.map_err(|e| CliError::Policy(e.to_string())),
+        None => Err(CliError::Policy(format!("`{value}` is neither a policy file nor an AWS managed policy iamtrim knows"))),
+    }
+}
+
+fn run_diff(args: &DiffArgs) -> Result<i32, CliError> {
+    let catalog = ActionCatalog::embedded();
+    let role_text = args.input.role.clone();
+    let (collected, _) = collect(&args.input, true, &mut |usage| {
+        let p = synth::synthesize(&usage.actions, catalog);
+        RunReport::new(&role_text, "", usage, &p, catalog)
+    })?;
+    let current = if args.current.is_empty() {
+        current_from_iam(args, &collected.role)?
+    } else {
+        let identity = args.current.iter().map(|c| load_current(c)).collect::<Result<Vec<_>, _>>()?;
+        let boundary = args.boundary.as_deref().map(load_current).transpose()?;
+        crate::evaluator::PolicySet { identity, boundary }
+    };
+    let generated = synth::synthesize(&collected.usage.actions, catalog);
+    let diff = crate::diff::PolicyDiff::compute(collected.role.as_str(), &collected.usage, &current, &generated, catalog);
+    let text = match args.format {
+        DiffFormat::Json => diff.to_json(),
+        DiffFormat::Markdown => diff.to_markdown(),
+        DiffFormat::Terminal => {
+            let colour = args.output.is_none() && std::io::stdout().is_terminal() && std::env::var_os("NO_COLOR").is_none_or(|v| v.is_empty());
+            diff.to_terminal(colour)
+        }
+    };
+    write_out(args.output.as_deref(), &text)?;
+    let _ = &collected.window;
+    let _ = &collected.source_stats;
+    if !diff.generated_policy_denies.is_empty() {
+        eprintln!("iamtrim: error: the generated policy would refuse {} calls the role made (a bug: please report it)", diff.generated_policy_denies.len());
+        return Ok(EXIT_ERROR);
+    }
+    let fail = match args.fail_on {
+        None => false,
+        Some(FailOn::Unused) => !diff.unused_granted.is_empty(),
+        Some(FailOn::NotGranted) => !diff.used_not_granted.is_empty(),
+        Some(FailOn::Any) => !diff.unused_granted.is_empty() || !diff.used_not_granted.is_empty(),
+    };
+    Ok(if fail { EXIT_DIFF } else { EXIT_OK })
+}
+
+#[cfg(feature = "aws")]
+fn current_from_iam(args: &DiffArgs, role: &RoleFilter) -> Result<crate::evaluator::PolicySet, CliError> {
+    let aws = crate::aws::AwsOptions { profile: args.input.profile.clone(), endpoint_url: args.input.endpoint_url.clone() };
+    let runtime = tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()
+        .map_err(|e| CliError::NothingReadable(format!("cannot start the async runtime: {e}")))?;
+    let (set, notes) = runtime.block_on(crate::aws::iam::role_policies(&aws, role.name(), args.offline))?;
+    for n in notes {
+        eprintln!("note: {n}");
+    }
+    Ok(set)
+}
+
+#[cfg(not(feature = "aws"))]
+fn current_from_iam(_args: &DiffArgs, _role: &RoleFilter) -> Result<crate::evaluator::PolicySet, CliError> {
+    Err(CliError::Policy("this build cannot read IAM (built without the `aws` feature): pass --current".into()))
+}
+
 /// Reads a remote source: returns the usage and the source's counters (also printed).
 #[cfg(feature = "aws")]
-fn remote(src: &str, args: &GenerateArgs, selection: &Selection) -> Result<(usage::Usage, serde_json::Value), CliError> {
+fn remote(src: &str, args: &InputArgs, selection: &Selection) -> Result<(usage::Usage, serde_json::Value), CliError> {
     use crate::aws::{lookup, s3, AwsOptions};
     let aws = AwsOptions { profile: args.profile.clone(), endpoint_url: args.endpoint_url.clone() };
     let progress = std::io::stderr().is_terminal();
@@ -380,7 +539,7 @@ are not in it. Read trail files (--source s3://BUCKET) for those."
 
 /// Without the `aws` feature there are no remote sources.
 #[cfg(not(feature = "aws"))]
-fn remote(src: &str, _args: &GenerateArgs, _selection: &Selection) -> Result<(usage::Usage, serde_json::Value), CliError> {
+fn remote(src: &str, _args: &InputArgs, _selection: &Selection) -> Result<(usage::Usage, serde_json::Value), CliError> {
     Err(CliError::BadSource(format!("--source `{src}`: this build has no AWS sources (built without the `aws` feature)")))
 }
 

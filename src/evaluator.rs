@@ -47,6 +47,8 @@ pub struct Matched {
     pub effect: Effect,
     /// True when it has conditions (or a policy variable) and so applies only sometimes.
     pub conditional: bool,
+    /// Its `Resource` patterns (`NotResource` ones prefixed with `not `).
+    pub resources: Vec<String>,
 }
 
 /// A decision and the statements that made it.
@@ -212,7 +214,11 @@ fn evaluate_policies<'p>(policies: impl Iterator<Item = &'p Policy>, action: &st
     for p in policies {
         for st in &p.statements {
             if let Some(conditional) = statement_applies(st, action, resource) {
-                matched.push(Matched { policy: p.name.clone(), sid: st.sid.clone(), effect: st.effect, conditional });
+                let resources = match &st.resources {
+                    Resources::Only(r) => r.clone(),
+                    Resources::AllBut(r) => r.iter().map(|x| format!("not {x}")).collect(),
+                };
+                matched.push(Matched { policy: p.name.clone(), sid: st.sid.clone(), effect: st.effect, conditional, resources });
                 match (st.effect, conditional) {
                     (Effect::Deny, false) => deny = true,
                     (Effect::Deny, true) => cond_deny = true,

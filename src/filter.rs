@@ -107,6 +107,11 @@ impl RoleFilter {
         &self.given
     }
 
+    /// The role's name (without path).
+    pub fn name(&self) -> &str {
+        &self.name
+    }
+
     /// True when a session of this role made the call. Role names are unique within an account
     /// whatever their path, so account and name decide; a name alone matches in any account.
     pub fn matches(&self, event: &Event<'_>) -> bool {

@@ -14,6 +14,7 @@ pub mod aws;
 pub mod catalog;
 pub mod cli;
 pub mod coverage;
+pub mod diff;
 pub mod evaluator;
 pub mod event;
 pub mod filter;

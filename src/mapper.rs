@@ -458,7 +458,8 @@ fn copy_source_arn(params: &Map<String, Value>, ctx: &Context) -> Option<String>
     Some(format!("arn:{}:s3:::{bucket}/{key}", ctx.partition))
 }
 
-fn percent_decode(s: &str) -> String {
+/// Decodes `%XX` escapes (URL-encoded policy documents, S3 copy sources); `+` is kept.
+pub fn percent_decode(s: &str) -> String {
     fn hex(b: u8) -> Option<u8> {
         (b as char).to_digit(16).map(|d| d as u8)
     }

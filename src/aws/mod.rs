@@ -4,6 +4,7 @@
 //! `--profile`, `--region` and `--endpoint-url`.
 
 pub mod cache;
+pub mod iam;
 pub mod lookup;
 pub mod s3;
 

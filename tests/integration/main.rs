@@ -3,6 +3,7 @@
 
 mod bad_input;
 mod corpus;
+mod diff;
 mod evaluator;
 mod fake_cloudtrail;
 mod generate;

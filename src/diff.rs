@@ -1,0 +1,347 @@
+//! What a role's current policies grant against what it used: used and granted, granted but
+//! unused (by service and access level), used but not granted (including refused calls), `*`
+//! resources that can be narrowed to the ARNs used, and whether the generated policy would
+//! refuse anything the role did (it must not).
+
+use std::collections::{BTreeMap, BTreeSet};
+use std::fmt::Write as _;
+
+use serde::Serialize;
+use serde_json::Value;
+
+use crate::catalog::{AccessLevel, ActionCatalog};
+use crate::evaluator::{Decision, PolicySet};
+use crate::model::{Policy, PolicyError};
+use crate::policy::PolicyDocument;
+use crate::usage::Usage;
+
+const MANAGED_JSON: &str = include_str!("../action-maps/aws-managed-policies.json");
+
+/// The AWS managed policies bundled with iamtrim, for offline diffs.
+#[derive(Debug)]
+pub struct ManagedPolicies {
+    by_arn: BTreeMap<String, Value>,
+}
+
+impl ManagedPolicies {
+    /// The bundled set (parsed on first use).
+    pub fn embedded() -> &'static ManagedPolicies {
+        static SET: std::sync::OnceLock<ManagedPolicies> = std::sync::OnceLock::new();
+        SET.get_or_init(|| {
+            let v: Value = serde_json::from_str(MANAGED_JSON).unwrap_or_default();
+            let by_arn = v["policies"].as_object().map(|m| m.iter().map(|(k, v)| (k.clone(), v["document"].clone())).collect()).unwrap_or_default();
+            ManagedPolicies { by_arn }
+        })
+    }
+
+    /// Number of policies.
+    pub fn len(&self) -> usize {
+        self.by_arn.len()
+    }
+
+    /// True when none are bundled.
+    pub fn is_empty(&self) -> bool {
+        self.by_arn.is_empty()
+    }
+
+    /// The policy with this ARN (`arn:aws:iam::aws:policy/...`) or name (`AmazonS3FullAccess`).
+    pub fn get(&self, arn_or_name: &str) -> Option<Result<Policy, PolicyError>> {
+        let arn = if arn_or_name.starts_with("arn:") {
+            arn_or_name.to_string()
+        } else {
+            let suffix = format!("/{arn_or_name}");
+            self.by_arn.keys().find(|k| k.ends_with(&suffix))?.clone()
+        };
+        let doc = self.by_arn.get(&arn)?;
+        let name = arn.rsplit('/').next().unwrap_or(&arn).to_string();
+        Some(Policy::from_value(&name, doc))
+    }
+}
+
+/// An action with resources.
+#[derive(Debug, Clone, Serialize, PartialEq, Eq, PartialOrd, Ord)]
+pub struct ActionResources {
+    /// `s3:GetObject`.
+    pub action: String,
+    /// Resources (sorted).
+    pub resources: Vec<String>,
+    /// Why, where it applies (`refused in CloudTrail`, `not granted`, `granted only under conditions`).
+    #[serde(skip_serializing_if = "String::is_empty")]
+    pub note: String,
+}
+
+/// A granted action that was never used.
+#[derive(Debug, Clone, Serialize, PartialEq, Eq, PartialOrd, Ord)]
+pub struct UnusedAction {
+    /// `s3:DeleteBucket`.
+    pub action: String,
+    /// Service prefix.
+    pub service: String,
+    /// Access level.
+    pub access_level: String,
+}
+
+/// A used action granted on more than it used.
+#[derive(Debug, Clone, Serialize, PartialEq, Eq, PartialOrd, Ord)]
+pub struct Narrowing {
+    /// The action.
+    pub action: String,
+    /// What the current policies grant it on.
+    pub granted: Vec<String>,
+    /// What was used.
+    pub used: Vec<String>,
+}
+
+/// A refused call.
+#[derive(Debug, Clone, Serialize, PartialEq, Eq, PartialOrd, Ord)]
+pub struct DeniedCall {
+    /// The action the call needed (empty when it does not map).
+    pub action: String,
+    /// `eventSource`.
+    #[serde(rename = "eventSource")]
+    pub event_source: String,
+    /// `eventName`.
+    #[serde(rename = "eventName")]
+    pub event_name: String,
+    /// How often.
+    pub count: u64,
+}
+
+/// Counts for one service.
+#[derive(Debug, Clone, Serialize, PartialEq, Eq)]
+pub struct ServiceSummary {
+    /// Prefix.
+    pub service: String,
+    /// Actions the current policies grant.
+    pub granted: usize,
+    /// Of those, used.
+    pub used: usize,
+}
+
+/// The diff.
+#[derive(Debug, Clone, Serialize)]
+pub struct PolicyDiff {
+    /// The role.
+    pub role: String,
+    /// The policies compared against.
+    pub current_policies: Vec<String>,
+    /// Used and granted.
+    pub used_granted: Vec<ActionResources>,
+    /// Granted and never used; Permissions management and Write first, then by service.
+    pub unused_granted: Vec<UnusedAction>,
+    /// Used (or tried) and not granted.
+    pub used_not_granted: Vec<ActionResources>,
+    /// Calls refused in CloudTrail.
+    pub denied: Vec<DeniedCall>,
+    /// `*` and wildcard grants that can be narrowed to the ARNs used.
+    pub narrowed_resources: Vec<Narrowing>,
+    /// Used actions the generated policy would refuse (must be empty).
+    pub generated_policy_denies: Vec<ActionResources>,
+    /// Per service: granted and used.
+    pub services: Vec<ServiceSummary>,
+}
+
+fn level_rank(level: &str) -> u8 {
+    match level {
+        "Permissions management" => 0,
+        "Write" => 1,
+        "Tagging" => 2,
+        "Read" => 3,
+        _ => 4,
+    }
+}
+
+impl PolicyDiff {
+    /// Compares `current` with what `usage` shows; `generated` is checked against every call.
+    pub fn compute(role: &str, usage: &Usage, current: &PolicySet, generated: &PolicyDocument, catalog: &ActionCatalog) -> PolicyDiff {
+        let mut used_granted = Vec::new();
+        let mut used_not_granted = Vec::new();
+        let mut narrowed = Vec::new();
+        let generated_set = PolicySet::new(Policy::parse("generated", &generated.to_pretty_json()).into_iter().collect());
+        let mut generated_denies = Vec::new();
+
+        for (action, u) in &usage.actions {
+            let mut refused = Vec::new();
+            let mut conditional = Vec::new();
+            let mut granted_on = BTreeSet::new();
+            for r in &u.resources {
+                let e = current.evaluate(action, r);
+                match e.decision {
+                    Decision::Allow => {}
+                    d if d.may_allow() => conditional.push(r.clone()),
+                    _ => refused.push(r.clone()),
+                }
+                for m in e.matched.iter().filter(|m| m.effect == crate::model::Effect::Allow) {
+                    granted_on.extend(m.resources.iter().cloned());
+                }
+                if !generated_set.evaluate(action, r).decision.is_allow() {
+                    generated_denies.push((action.clone(), r.clone()));
+                }
+            }
+            let resources: Vec<String> = u.resources.iter().cloned().collect();
+            if refused.is_empty() {
+                let note = if conditional.is_empty() { String::new() } else { format!("granted only under conditions on {}", conditional.join(", ")) };
+                used_granted.push(ActionResources { action: action.clone(), resources: resources.clone(), note });
+                // Granted on wildcards broader than what was used?
+                let broader: Vec<String> = granted_on.into_iter().filter(|g| g.contains('*') && !u.resources.contains(g)).collect();
+                if !broader.is_empty() && !(u.resources.len() == 1 && u.resources.contains("*")) {
+                    narrowed.push(Narrowing { action: action.clone(), granted: broader, used: resources });
+                }
+            } else {
+                used_not_granted.push(ActionResources { action: action.clone(), resources: refused, note: "not granted by the current policies".into() });
+            }
+        }
+
+        let mut denied = Vec::new();
+        for (key, d) in &usage.denied {
+            let actions: Vec<&str> = d.detail.split(", ").filter(|a| !a.is_empty()).collect();
+            if actions.is_empty() {
+                denied.push(DeniedCall { action: String::new(), event_source: key.source.clone(), event_name: key.name.clone(), count: d.count });
+            }
+            for a in actions {
+                denied.push(DeniedCall { action: a.to_string(), event_source: key.source.clone(), event_name: key.name.clone(), count: d.count });
+                if !used_not_granted.iter().any(|x| x.action == a) && !usage.actions.contains_key(a) {
+                    used_not_granted.push(ActionResources { action: a.to_string(), resources: Vec::new(), note: format!("refused in CloudTrail ({} {} ×{})", key.source, key.name, d.count) });
+                }
+            }
+        }
+        denied.sort();
+        used_not_granted.sort();
+
+        let granted = current.granted_actions(catalog);
+        let used_names: BTreeSet<&str> = usage.actions.keys().map(String::as_str).collect();
+        let mut unused: Vec<UnusedAction> = granted
+            .iter()
+            .filter(|a| !used_names.contains(a.as_str()))
+            .map(|a| UnusedAction {
+                action: a.clone(),
+                service: a.split(':').next().unwrap_or("").to_string(),
+                access_level: catalog.action_by_name(a).map(|x| x.level.as_str()).unwrap_or(AccessLevel::Write.as_str()).to_string(),
+            })
+            .collect();
+        unused.sort_by(|a, b| (level_rank(&a.access_level), &a.service, &a.action).cmp(&(level_rank(&b.access_level), &b.service, &b.action)));
+
+        let mut per_service: BTreeMap<String, (usize, usize)> = BTreeMap::new();
+        for a in &granted {
+            let e = per_service.entry(a.split(':').next().unwrap_or("").to_string()).or_default();
+            e.0 += 1;
+            e.1 += usize::from(used_names.contains(a.as_str()));
+        }
+        PolicyDiff {
+            role: role.to_string(),
+            current_policies: current.identity.iter().map(|p| p.name.clone()).chain(current.boundary.iter().map(|b| format!("{} (permissions boundary)", b.name))).collect(),
+            used_granted,
+            unused_granted: unused,
+            used_not_granted,
+            denied,
+            narrowed_resources: narrowed,
+            generated_policy_denies: generated_denies.into_iter().map(|(action, r)| ActionResources { action, resources: vec![r], note: String::new() }).collect(),
+            services: per_service.into_iter().map(|(service, (granted, used))| ServiceSummary { service, granted, used }).collect(),
+        }
+    }
+
+    /// JSON with the keys documented in docs/diff.md.
+    pub fn to_json(&self) -> String {
+        serde_json::to_string_pretty(self).unwrap_or_default() + "\n"
+    }
+
+    /// Markdown that fits a pull-request comment.
+    pub fn to_markdown(&self) -> String {
+        let mut s = String::new();
+        let _ = writeln!(s, "### iamtrim: `{}`\n", self.role);
+        let _ = writeln!(s, "Compared with: {}\n", self.current_policies.iter().map(|p| format!("`{p}`")).collect::<Vec<_>>().join(", "));
+        let _ = writeln!(
+            s,
+            "| | count |\n|---|---:|\n| used and granted | {} |\n| granted, never used | {} |\n| used, not granted | {} |\n| refused calls | {} |\n| resources to narrow | {} |\n",
+            self.used_granted.len(),
+            self.unused_granted.len(),
+            self.used_not_granted.len(),
+            self.denied.len(),
+            self.narrowed_resources.len()
+        );
+        let _ = writeln!(s, "| service | granted | used |\n|---|---:|---:|");
+        for svc in &self.services {
+            let _ = writeln!(s, "| {} | {} | {} |", svc.service, svc.granted, svc.used);
+        }
+        s.push('\n');
+        if !self.used_not_granted.is_empty() {
+            let _ = writeln!(s, "**Used but not granted**\n");
+            for a in &self.used_not_granted {
+                let _ = writeln!(s, "- `{}` {}{}", a.action, a.resources.iter().map(|r| format!("`{r}`")).collect::<Vec<_>>().join(", "), if a.note.is_empty() { String::new() } else { format!(" — {}", a.note) });
+            }
+            s.push('\n');
+        }
+        if !self.unused_granted.is_empty() {
+            let _ = writeln!(s, "<details><summary><b>Granted but never used</b> ({})</summary>\n", self.unused_granted.len());
+            let mut last = (String::new(), String::new());
+            for a in &self.unused_granted {
+                if (a.access_level.clone(), a.service.clone()) != last {
+                    last = (a.access_level.clone(), a.service.clone());
+                    let _ = writeln!(s, "\n*{}* · `{}`:", a.access_level, a.service);
+                }
+                let _ = write!(s, " `{}`", a.action.split(':').nth(1).unwrap_or(&a.action));
+            }
+            let _ = writeln!(s, "\n\n</details>\n");
+        }
+        if !self.narrowed_resources.is_empty() {
+            let _ = writeln!(s, "**Resources to narrow**\n");
+            for n in &self.narrowed_resources {
+                let _ = writeln!(s, "- `{}`: {} → {}", n.action, n.granted.join(", "), n.used.iter().map(|r| format!("`{r}`")).collect::<Vec<_>>().join(", "));
+            }
+            s.push('\n');
+        }
+        if !self.denied.is_empty() {
+            let _ = writeln!(s, "**Refused in CloudTrail**\n");
+            for d in &self.denied {
+                let _ = writeln!(s, "- `{}` ({} {} ×{})", d.action, d.event_source, d.event_name, d.count);
+            }
+            s.push('\n');
+        }
+        let _ = writeln!(
+            s,
+            "Generated policy: {}",
+            if self.generated_policy_denies.is_empty() { "allows every call the role made.".to_string() } else { format!("**would refuse {} calls**", self.generated_policy_denies.len()) }
+        );
+        s
+    }
+
+    /// Text for a terminal; ANSI colour when `colour`.
+    pub fn to_terminal(&self, colour: bool) -> String {
+        let paint = |code: &str, t: &str| if colour { format!("\u{1b}[{code}m{t}\u{1b}[0m") } else { t.to_string() };
+        let mut s = String::new();
+        let _ = writeln!(s, "{} {}", paint("1", "role"), self.role);
+        let _ = writeln!(s, "compared with: {}", self.current_policies.join(", "));
+        for svc in &self.services {
+            let _ = writeln!(s, "  {}: {} granted, {} used", svc.service, svc.granted, svc.used);
+        }
+        let _ = writeln!(s, "{} ({})", paint("32", "used and granted"), self.used_granted.len());
+        for a in &self.used_granted {
+            let _ = writeln!(s, "  {}{}", a.action, if a.note.is_empty() { String::new() } else { format!("  ({})", a.note) });
+        }
+        let _ = writeln!(s, "{} ({})", paint("31", "used but not granted"), self.used_not_granted.len());
+        for a in &self.used_not_granted {
+            let _ = writeln!(s, "  {} {}  ({})", a.action, a.resources.join(" "), a.note);
+        }
+        let _ = writeln!(s, "{} ({})", paint("33", "granted but never used"), self.unused_granted.len());
+        let mut by_group: BTreeMap<(u8, String, String), Vec<&str>> = BTreeMap::new();
+        for a in &self.unused_granted {
+            by_group.entry((level_rank(&a.access_level), a.access_level.clone(), a.service.clone())).or_default().push(a.action.split(':').nth(1).unwrap_or(""));
+        }
+        for ((_, level, service), actions) in by_group {
+            let shown: Vec<&str> = actions.iter().take(12).copied().collect();
+            let more = if actions.len() > 12 { format!(" … +{}", actions.len() - 12) } else { String::new() };
+            let _ = writeln!(s, "  {level} · {service} ({}): {}{more}", actions.len(), shown.join(" "));
+        }
+        let _ = writeln!(s, "{} ({})", paint("36", "resources to narrow"), self.narrowed_resources.len());
+        for n in &self.narrowed_resources {
+            let _ = writeln!(s, "  {}: {} -> {} ARN(s)", n.action, n.granted.join(", "), n.used.len());
+        }
+        let _ = writeln!(s, "{} ({})", paint("35", "refused in CloudTrail"), self.denied.len());
+        for d in &self.denied {
+            let _ = writeln!(s, "  {} ({} {} ×{})", d.action, d.event_source, d.event_name, d.count);
+        }
+        let verdict = if self.generated_policy_denies.is_empty() { paint("32", "allows every call the role made") } else { paint("31", &format!("would refuse {} calls", self.generated_policy_denies.len())) };
+        let _ = writeln!(s, "generated policy: {verdict}");
+        s
+    }
+}
