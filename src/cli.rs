@@ -294,17 +294,18 @@ fn progress_bar(len: usize, what: &str) -> indicatif::ProgressBar {
     bar
 }
 
-/// The activity of a run, read and reconciled.
+/// The activity of a run.
 struct Collected {
     role: RoleFilter,
     window: String,
     usage: usage::Usage,
     source_stats: Option<serde_json::Value>,
+    /// No log file was found at all (local source).
+    no_files: bool,
 }
 
-/// Reads the activity `input` names, prints the summary (unless `quiet` and nothing went
-/// wrong), and fails when nothing at all was readable.
-fn collect(input: &InputArgs, quiet: bool, policy_for_summary: &mut dyn FnMut(&usage::Usage) -> RunReport) -> Result<(Collected, RunReport), CliError> {
+/// Reads the activity `input` names.
+fn collect(input: &InputArgs) -> Result<Collected, CliError> {
     let role = RoleFilter::parse(&input.role)?;
     let range = match input.days {
         Some(d) => TimeRange::last_days(d, chrono::Utc::now()),
@@ -317,7 +318,6 @@ fn collect(input: &InputArgs, quiet: bool, policy_for_summary: &mut dyn FnMut(&u
     }
     let mapper = EventMapper::new(ActionCatalog::embedded());
     let selection = Selection { role: Some(role.clone()), range };
-
     let (usage, no_files, source_stats) = match &input.source {
         None => {
             let found = source::discover(&input.logs, &range);
@@ -333,15 +333,20 @@ fn collect(input: &InputArgs, quiet: bool, policy_for_summary: &mut dyn FnMut(&u
         }
     };
     let window = if range.is_bounded() { range.to_string() } else { "all events in the logs".to_string() };
-    let mut report = policy_for_summary(&usage);
-    report.window = window.clone();
-    report.source_stats = source_stats.clone();
+    debug_assert!(usage.reconciles());
+    Ok(Collected { role, window, usage, source_stats, no_files })
+}
+
+/// Builds the run report, prints its summary (unless `quiet` and nothing was rejected), and
+/// fails when nothing at all was readable.
+fn report_run(c: &Collected, input: &InputArgs, policy: &crate::policy::PolicyDocument, quiet: bool) -> Result<RunReport, CliError> {
+    let mut report = RunReport::new(c.role.as_str(), &c.window, &c.usage, policy, ActionCatalog::embedded());
+    report.source_stats = c.source_stats.clone();
+    let usage = &c.usage;
     if !quiet || !usage.rejections.is_empty() {
         eprint!("{}", report.summary(100));
     }
-    debug_assert!(usage.reconciles());
-
-    if no_files && usage.records_read == usage.records_rejected {
+    if c.no_files && usage.records_read == usage.records_rejected {
         let listed: Vec<String> = input.logs.iter().map(|p| p.display().to_string()).collect();
         let why = if usage.rejections.is_empty() {
             format!("no CloudTrail log files (.json, .jsonl, .ndjson, optionally .gz) under {}", listed.join(", "))
@@ -354,29 +359,22 @@ fn collect(input: &InputArgs, quiet: bool, policy_for_summary: &mut dyn FnMut(&u
         return Err(CliError::NothingReadable(format!("all {} records or files were rejected (listed above)", usage.records_rejected)));
     }
     if usage.records_matched == 0 {
-        eprintln!("warning: no event of role {} in {}; the policy has no statements", role.as_str(), window);
+        eprintln!("warning: no event of role {} in {}; the policy has no statements", c.role.as_str(), c.window);
     }
-    Ok((Collected { role, window, usage, source_stats }, report))
+    Ok(report)
 }
 
 fn generate(args: &GenerateArgs) -> Result<i32, CliError> {
-    let catalog = ActionCatalog::embedded();
-    let role_text = args.input.role.clone();
-    let mut policy = None;
-    let (collected, report) = collect(&args.input, args.quiet, &mut |usage| {
-        let p = synth::synthesize(&usage.actions, catalog);
-        let r = RunReport::new(&role_text, "", usage, &p, catalog);
-        policy = Some(p);
-        r
-    })?;
-    let policy = policy.unwrap_or_else(|| synth::synthesize(&collected.usage.actions, catalog));
+    let c = collect(&args.input)?;
+    let policy = synth::synthesize(&c.usage.actions, ActionCatalog::embedded());
+    let report = report_run(&c, &args.input, &policy, args.quiet)?;
     if let Some(path) = &args.report {
         let json = serde_json::to_string_pretty(&report).unwrap_or_default() + "\n";
         write_out(Some(path), &json)?;
     }
     write_out(args.output.as_deref(), &policy.to_pretty_json())?;
-    if args.strict && collected.usage.records_rejected > 0 {
-        eprintln!("iamtrim: --strict: {} records or files were rejected", collected.usage.records_rejected);
+    if args.strict && c.usage.records_rejected > 0 {
+        eprintln!("iamtrim: --strict: {} records or files were rejected", c.usage.records_rejected);
         return Ok(EXIT_REJECTED);
     }
     Ok(EXIT_OK)
@@ -397,11 +395,9 @@ fn load_current(value: &str) -> Result<crate::model::Policy, CliError> {
 
 fn run_diff(args: &DiffArgs) -> Result<i32, CliError> {
     let catalog = ActionCatalog::embedded();
-    let role_text = args.input.role.clone();
-    let (collected, _) = collect(&args.input, true, &mut |usage| {
-        let p = synth::synthesize(&usage.actions, catalog);
-        RunReport::new(&role_text, "", usage, &p, catalog)
-    })?;
+    let collected = collect(&args.input)?;
+    let generated = synth::synthesize(&collected.usage.actions, catalog);
+    report_run(&collected, &args.input, &generated, true)?;
     let current = if args.current.is_empty() {
         current_from_iam(args, &collected.role)?
     } else {
@@ -409,7 +405,6 @@ fn run_diff(args: &DiffArgs) -> Result<i32, CliError> {
         let boundary = args.boundary.as_deref().map(load_current).transpose()?;
         crate::evaluator::PolicySet { identity, boundary }
     };
-    let generated = synth::synthesize(&collected.usage.actions, catalog);
     let diff = crate::diff::PolicyDiff::compute(collected.role.as_str(), &collected.usage, &current, &generated, catalog);
     let text = match args.format {
         DiffFormat::Json => diff.to_json(),
@@ -420,8 +415,6 @@ fn run_diff(args: &DiffArgs) -> Result<i32, CliError> {
         }
     };
     write_out(args.output.as_deref(), &text)?;
-    let _ = &collected.window;
-    let _ = &collected.source_stats;
     if !diff.generated_policy_denies.is_empty() {
         eprintln!("iamtrim: error: the generated policy would refuse {} calls the role made (a bug: please report it)", diff.generated_policy_denies.len());
         return Ok(EXIT_ERROR);

@@ -184,7 +184,8 @@ impl PolicyDiff {
                 used_granted.push(ActionResources { action: action.clone(), resources: resources.clone(), note });
                 // Granted on wildcards broader than what was used?
                 let broader: Vec<String> = granted_on.into_iter().filter(|g| g.contains('*') && !u.resources.contains(g)).collect();
-                if !broader.is_empty() && !(u.resources.len() == 1 && u.resources.contains("*")) {
+                // An action used only on `*` (no resource-level permissions) has nothing to narrow to.
+                if !broader.is_empty() && u.resources.iter().any(|r| r != "*") {
                     narrowed.push(Narrowing { action: action.clone(), granted: broader, used: resources });
                 }
             } else {
