@@ -124,9 +124,28 @@ pub struct GenerateArgs {
     /// Exit with status 4 if any record or file was rejected.
     #[arg(long)]
     pub strict: bool,
+    /// Resource generalization: `exact` (every ARN seen), `prefix` (many ARNs in one bucket,
+    /// table or log group collapse to their longest common path plus *), `service` (* for
+    /// every action).
+    #[arg(long, value_enum, default_value = "prefix")]
+    pub resources: ResourcesArg,
+    /// With `--resources prefix`: more ARNs than this in one container are collapsed.
+    #[arg(long, default_value_t = 10, value_name = "N")]
+    pub max_arns_per_statement: usize,
     /// Print no summary on stderr (warnings and errors still go there).
     #[arg(long, short)]
     pub quiet: bool,
+}
+
+/// `--resources`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+pub enum ResourcesArg {
+    /// Every ARN seen.
+    Exact,
+    /// Collapse many ARNs of one container to a common prefix.
+    Prefix,
+    /// `*` for every action.
+    Service,
 }
 
 /// Output format of `diff`.
@@ -366,8 +385,38 @@ fn report_run(c: &Collected, input: &InputArgs, policy: &crate::policy::PolicyDo
 
 fn generate(args: &GenerateArgs) -> Result<i32, CliError> {
     let c = collect(&args.input)?;
-    let policy = synth::synthesize(&c.usage.actions, ActionCatalog::embedded());
-    let report = report_run(&c, &args.input, &policy, args.quiet)?;
+    let opts = synth::SynthOptions {
+        resources: match args.resources {
+            ResourcesArg::Exact => synth::ResourceMode::Exact,
+            ResourcesArg::Prefix => synth::ResourceMode::Prefix,
+            ResourcesArg::Service => synth::ResourceMode::Service,
+        },
+        max_arns_per_statement: args.max_arns_per_statement.max(1),
+    };
+    if opts.resources == synth::ResourceMode::Service {
+        eprintln!("warning: --resources service grants every action on `*`: the policy is not resource-scoped");
+    }
+    let (policy, widenings) = synth::synthesize_with(&c.usage.actions, ActionCatalog::embedded(), &opts);
+    let mut report = report_run(&c, &args.input, &policy, args.quiet)?;
+    if !widenings.is_empty() && !args.quiet {
+        eprintln!("  widened resources (--resources prefix):");
+        for w in &widenings {
+            eprintln!("    {}: {} ARNs -> {} ({})", w.action, w.replaced, w.pattern, w.reason);
+        }
+    }
+    report.widened = widenings;
+    // Self-check: the policy must allow every call it was made from.
+    let check = synth::self_check(&policy, &c.usage);
+    if !args.quiet || !check.refused.is_empty() {
+        eprintln!("  self-check: allows {}/{} observed calls ({} action/resource pairs)", check.allowed_calls, check.calls, check.pairs);
+    }
+    report.self_check = Some(check.clone());
+    if !check.refused.is_empty() {
+        for (a, r) in &check.refused {
+            eprintln!("iamtrim: error: the generated policy would refuse {a} on {r}");
+        }
+        return Err(CliError::NothingReadable("self-check failed: the generated policy does not allow every observed call".into()));
+    }
     if let Some(path) = &args.report {
         let json = serde_json::to_string_pretty(&report).unwrap_or_default() + "\n";
         write_out(Some(path), &json)?;
@@ -396,7 +445,7 @@ fn load_current(value: &str) -> Result<crate::model::Policy, CliError> {
 fn run_diff(args: &DiffArgs) -> Result<i32, CliError> {
     let catalog = ActionCatalog::embedded();
     let collected = collect(&args.input)?;
-    let generated = synth::synthesize(&collected.usage.actions, catalog);
+    let generated = synth::synthesize_with(&collected.usage.actions, catalog, &synth::SynthOptions::default()).0;
     report_run(&collected, &args.input, &generated, true)?;
     let current = if args.current.is_empty() {
         current_from_iam(args, &collected.role)?

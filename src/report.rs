@@ -136,6 +136,12 @@ pub struct RunReport {
     pub action_details: Vec<ActionDetail>,
     /// Size of the policy.
     pub policy: PolicySize,
+    /// Resources generalized, and why.
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub widened: Vec<crate::synth::Widening>,
+    /// The generated policy evaluated against every observed call.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub self_check: Option<crate::synth::SelfCheck>,
     /// Counters of a remote source (requests, pages, objects, bytes, seconds), when one was used.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub source_stats: Option<serde_json::Value>,
@@ -201,6 +207,8 @@ impl RunReport {
                 managed_policy_limit: MANAGED_POLICY_LIMIT,
                 fits_managed_policy: size <= MANAGED_POLICY_LIMIT,
             },
+            widened: Vec::new(),
+            self_check: None,
             source_stats: None,
         }
     }

@@ -101,7 +101,7 @@ fn diff_against_bundled_and_local_policies() {
     let ex = examples();
     let dir = tempfile::tempdir().unwrap();
     let generated = dir.path().join("generated.json");
-    let g = iamtrim(&["generate", "--logs", s(&ex), "--role", "dev-app-role", "--output", s(&generated), "--quiet"]);
+    let g = iamtrim(&["generate", "--logs", s(&ex), "--role", "dev-app-role", "--output", s(&generated), "--quiet", "--resources", "exact"]);
     assert_eq!(g.code, 0);
     // The generated policy: everything used is granted, nothing unused, except the refused calls.
     let r = iamtrim(&["diff", "--role", "dev-app-role", "--logs", s(&ex), "--current", s(&generated), "--format", "json"]);
@@ -109,7 +109,14 @@ fn diff_against_bundled_and_local_policies() {
     let v = json(&r.stdout);
     assert!(actions(&v, "unused_granted").is_empty());
     assert_eq!(actions(&v, "used_not_granted"), ["ec2:DescribeInstances", "iam:ListRoles", "s3:DeleteObject"]);
-    assert!(actions(&v, "narrowed_resources").is_empty());
+    assert!(actions(&v, "narrowed_resources").is_empty(), "an exact policy has nothing to narrow");
+    // The default (prefix) policy widened the S3 object keys, and the diff says exactly that.
+    let prefixed = dir.path().join("prefixed.json");
+    assert_eq!(iamtrim(&["generate", "--logs", s(&ex), "--role", "dev-app-role", "--output", s(&prefixed), "--quiet"]).code, 0);
+    let v = json(&iamtrim(&["diff", "--role", "dev-app-role", "--logs", s(&ex), "--current", s(&prefixed), "--format", "json"]).stdout);
+    assert_eq!(actions(&v, "narrowed_resources"), ["s3:GetObject", "s3:PutObject"]);
+    assert_eq!(v["narrowed_resources"][0]["granted"][0], "arn:aws:s3:::acme-dev-uploads/uploads/2026/10/*");
+    assert!(actions(&v, "unused_granted").is_empty());
     // --fail-on not-granted: the refused calls fail it; --fail-on unused passes.
     assert_eq!(iamtrim(&["diff", "--role", "dev-app-role", "--logs", s(&ex), "--current", s(&generated), "--fail-on", "not-granted"]).code, 3);
     assert_eq!(iamtrim(&["diff", "--role", "dev-app-role", "--logs", s(&ex), "--current", s(&generated), "--fail-on", "unused"]).code, 0);

@@ -76,6 +76,27 @@ fn report_accounts_for_every_record_and_lists_denied_calls() {
     let get = rep["action_details"].as_array().unwrap().iter().find(|a| a["action"] == "s3:GetObject").unwrap();
     assert!(get["resources"].as_array().unwrap().iter().any(|r| r.as_str().unwrap().ends_with("/missing.csv")));
     assert_eq!(rep["policy"]["managed_policy_limit"], 6144);
+    assert_eq!(rep["policy"]["fits_managed_policy"], true);
+    // Self-check: the policy allows every observed call.
+    assert_eq!(rep["self_check"]["calls"], rep["self_check"]["allowed_calls"]);
+    assert!(rep["self_check"]["refused"].as_array().unwrap().is_empty());
+    assert!(r.stderr.contains("self-check: allows 602/602 observed calls"), "{}", r.stderr);
+    // What was widened, and why.
+    let widened: Vec<(&str, &str)> = rep["widened"].as_array().unwrap().iter().map(|w| (w["action"].as_str().unwrap(), w["pattern"].as_str().unwrap())).collect();
+    assert_eq!(widened, [("s3:GetObject", "arn:aws:s3:::acme-dev-uploads/uploads/2026/10/*"), ("s3:PutObject", "arn:aws:s3:::acme-dev-uploads/uploads/2026/10/*")]);
+}
+
+#[test]
+fn resource_modes_exact_prefix_and_service() {
+    let exact = generate(&["--resources", "exact"]);
+    assert_eq!(exact.stdout.matches("arn:aws:s3:::acme-dev-uploads/uploads/2026/10/0").count(), 49 + 42);
+    assert!(exact.stderr.contains("over the 6144-character limit"), "{}", exact.stderr);
+    let tight = generate(&["--max-arns-per-statement", "100"]);
+    assert_eq!(tight.stdout, exact.stdout, "no container has more than 100 ARNs");
+    let service = generate(&["--resources", "service"]);
+    assert!(service.stderr.contains("not resource-scoped"), "{}", service.stderr);
+    let p: serde_json::Value = serde_json::from_str(&service.stdout).unwrap();
+    assert!(p["Statement"].as_array().unwrap().iter().all(|st| st["Resource"] == serde_json::json!(["*"])));
 }
 
 #[test]
