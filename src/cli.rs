@@ -132,9 +132,38 @@ pub struct GenerateArgs {
     /// With `--resources prefix`: more ARNs than this in one container are collapsed.
     #[arg(long, default_value_t = 10, value_name = "N")]
     pub max_arns_per_statement: usize,
+    /// Output format: the policy JSON, Terraform, a CloudFormation template, or a SAM `Policies:` block.
+    #[arg(long, value_enum, default_value = "json")]
+    pub format: PolicyFormat,
+    /// With `--format terraform`: an `aws_iam_policy` resource with jsonencode, or an
+    /// `aws_iam_policy_document` data source.
+    #[arg(long, value_enum, default_value = "resource")]
+    pub terraform_style: TerraformStyle,
     /// Print no summary on stderr (warnings and errors still go there).
     #[arg(long, short)]
     pub quiet: bool,
+}
+
+/// `generate --format`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+pub enum PolicyFormat {
+    /// IAM policy JSON.
+    Json,
+    /// Terraform.
+    Terraform,
+    /// A CloudFormation template (YAML) with an AWS::IAM::ManagedPolicy.
+    Cloudformation,
+    /// The Policies: block of an AWS::Serverless::Function.
+    Sam,
+}
+
+/// `--terraform-style`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+pub enum TerraformStyle {
+    /// resource "aws_iam_policy" with jsonencode.
+    Resource,
+    /// data "aws_iam_policy_document".
+    Document,
 }
 
 /// `--resources`.
@@ -421,7 +450,14 @@ fn generate(args: &GenerateArgs) -> Result<i32, CliError> {
         let json = serde_json::to_string_pretty(&report).unwrap_or_default() + "\n";
         write_out(Some(path), &json)?;
     }
-    write_out(args.output.as_deref(), &policy.to_pretty_json())?;
+    let format = match (args.format, args.terraform_style) {
+        (PolicyFormat::Json, _) => crate::emit::Format::Json,
+        (PolicyFormat::Terraform, TerraformStyle::Resource) => crate::emit::Format::TerraformResource,
+        (PolicyFormat::Terraform, TerraformStyle::Document) => crate::emit::Format::TerraformDocument,
+        (PolicyFormat::Cloudformation, _) => crate::emit::Format::CloudFormation,
+        (PolicyFormat::Sam, _) => crate::emit::Format::Sam,
+    };
+    write_out(args.output.as_deref(), &crate::emit::render(&policy, format, c.role.name()))?;
     if args.strict && c.usage.records_rejected > 0 {
         eprintln!("iamtrim: --strict: {} records or files were rejected", c.usage.records_rejected);
         return Ok(EXIT_REJECTED);

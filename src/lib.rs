@@ -15,6 +15,7 @@ pub mod catalog;
 pub mod cli;
 pub mod coverage;
 pub mod diff;
+pub mod emit;
 pub mod evaluator;
 pub mod event;
 pub mod filter;

@@ -6,6 +6,7 @@ mod corpus;
 mod diff;
 mod evaluator;
 mod fake_cloudtrail;
+mod formats;
 mod generate;
 mod lookup;
 mod mapping;
