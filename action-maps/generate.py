@@ -151,6 +151,14 @@ def check_overrides(services):
     return table
 
 
+def check_passrole(services):
+    table = load(os.path.join(HERE, "passrole.json"))
+    lower = {p: {a.lower() for a in s["actions"]} for p, s in services.items()}
+    bad = [k for k in table["passrole"] if k.split(":")[1].lower() not in lower.get(k.split(":")[0], set())]
+    if bad:
+        raise SystemExit("passrole.json names unknown actions: " + ", ".join(bad))
+
+
 def audit(services, operations, table):
     prefixes = sorted({k.split(":")[0] for k in table["overrides"]})
     for prefix in prefixes:
@@ -190,6 +198,7 @@ def main():
     sources = build_event_sources(args.data, services)
     operations = build_operations(args.data, services)
     table = check_overrides(services)
+    check_passrole(services)
     if args.audit:
         audit(services, operations, table)
         return

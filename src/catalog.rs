@@ -13,6 +13,7 @@ const CATALOG_JSON: &str = include_str!("../action-maps/catalog.json");
 const EVENT_SOURCES_JSON: &str = include_str!("../action-maps/event-sources.json");
 const OPERATIONS_JSON: &str = include_str!("../action-maps/operations.json");
 const OVERRIDES_JSON: &str = include_str!("../action-maps/overrides.json");
+const PASSROLE_JSON: &str = include_str!("../action-maps/passrole.json");
 
 /// IAM access level of an action, in the order a reviewer cares about them.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Deserialize)]
@@ -125,6 +126,12 @@ pub struct ActionCatalog {
     event_sources: HashMap<String, String>,
     operations: HashMap<String, HashSet<String>>,
     overrides: HashMap<String, Override>,
+    passrole: HashMap<String, Vec<String>>,
+}
+
+#[derive(Deserialize)]
+struct RawPassRole {
+    passrole: HashMap<String, Vec<String>>,
 }
 
 #[derive(Deserialize)]
@@ -212,7 +219,8 @@ impl ActionCatalog {
             .map(|(p, ops)| (p, ops.into_iter().collect()))
             .collect();
         let overrides = serde_json::from_str::<RawOverrides>(overrides)?.overrides;
-        Ok(ActionCatalog { services, event_sources, operations, overrides })
+        let passrole = serde_json::from_str::<RawPassRole>(PASSROLE_JSON)?.passrole;
+        Ok(ActionCatalog { services, event_sources, operations, overrides, passrole })
     }
 
     /// The service with IAM prefix `prefix`.
@@ -293,6 +301,12 @@ impl ActionCatalog {
     /// The reviewed override entry for `prefix:event_name`, if any.
     pub fn override_for(&self, prefix: &str, event_name: &str) -> Option<&Override> {
         self.overrides.get(&format!("{prefix}:{event_name}"))
+    }
+
+    /// The request-parameter paths holding the role a call passes (`action-maps/passrole.json`),
+    /// for `prefix:Operation`.
+    pub fn passed_role_parameters(&self, prefix: &str, operation: &str) -> Option<&[String]> {
+        self.passrole.get(&format!("{prefix}:{operation}")).map(Vec::as_slice)
     }
 
     /// All override entries, keyed `prefix:EventName`.

@@ -135,6 +135,10 @@ pub struct GenerateArgs {
     /// Output format: the policy JSON, Terraform, a CloudFormation template, or a SAM `Policies:` block.
     #[arg(long, value_enum, default_value = "json")]
     pub format: PolicyFormat,
+    /// Print, for each statement, the events (source, name, count, first and last seen) that
+    /// justify each action, and why implied permissions are there.
+    #[arg(long)]
+    pub explain: bool,
     /// With `--format terraform`: an `aws_iam_policy` resource with jsonencode, or an
     /// `aws_iam_policy_document` data source.
     #[arg(long, value_enum, default_value = "resource")]
@@ -434,6 +438,9 @@ fn generate(args: &GenerateArgs) -> Result<i32, CliError> {
         }
     }
     report.widened = widenings;
+    if args.explain {
+        eprint!("{}", report.explain(&policy));
+    }
     // Self-check: the policy must allow every call it was made from.
     let check = synth::self_check(&policy, &c.usage);
     if !args.quiet || !check.refused.is_empty() {

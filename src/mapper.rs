@@ -32,6 +32,8 @@ pub struct ActionUse {
     pub resources: Vec<String>,
     /// Where the resources came from.
     pub resolution: Resolution,
+    /// Set for permissions CloudTrail does not log but the call needed (iam:PassRole): why.
+    pub implied_by: Option<String>,
 }
 
 /// Why an event could not be mapped.
@@ -171,7 +173,11 @@ impl<'c> EventMapper<'c> {
             return Mapping::Actions(uses);
         }
         match self.catalog.action(prefix, name) {
-            Some(action) => Mapping::Actions(vec![self.resolve(action, None, event, &params, &ctx)]),
+            Some(action) => {
+                let mut uses = vec![self.resolve(action, None, event, &params, &ctx)];
+                uses.extend(self.passed_role(prefix, action.name.split_once(':').map_or(name, |(_, n)| n), &params, &ctx));
+                Mapping::Actions(uses)
+            }
             None => Mapping::Unmapped(Unmapped::NoSuchAction { prefix: prefix.to_string() }),
         }
     }
@@ -181,6 +187,7 @@ impl<'c> EventMapper<'c> {
             action: action.name.clone(),
             resources: prune_covered_prefixes(resources),
             resolution,
+            implied_by: None,
         };
         if !action.has_resources() {
             return done(BTreeSet::from(["*".to_string()]), Resolution::NotScoped);
@@ -278,7 +285,39 @@ impl<'c> EventMapper<'c> {
         if out.is_empty() {
             out.insert("*".to_string());
         }
-        ActionUse { action: action.name.clone(), resources: out.into_iter().collect(), resolution: Resolution::Wildcard }
+        ActionUse { action: action.name.clone(), resources: out.into_iter().collect(), resolution: Resolution::Wildcard, implied_by: None }
+    }
+
+    /// iam:PassRole for a call that passes a role (`action-maps/passrole.json`), on that role.
+    fn passed_role(&self, prefix: &str, name: &str, params: &Map<String, Value>, ctx: &Context) -> Option<ActionUse> {
+        let paths = self.catalog.passed_role_parameters(prefix, name)?;
+        let mut roles = BTreeSet::new();
+        let mut wildcard = false;
+        for path in paths {
+            for v in path_values(params, path) {
+                if v.starts_with("arn:") && v.contains(":role/") {
+                    roles.insert(v);
+                } else if v.contains(":instance-profile/") {
+                    // The profile's role is not named in the event.
+                    wildcard = true;
+                } else if !v.is_empty() && !v.contains(':') {
+                    let account = ctx.account.as_deref().unwrap_or("*");
+                    roles.insert(format!("arn:{}:iam::{account}:role/{v}", ctx.partition));
+                }
+            }
+        }
+        if wildcard {
+            roles.insert(format!("arn:{}:iam::{}:role/*", ctx.partition, ctx.account.as_deref().unwrap_or("*")));
+        }
+        if roles.is_empty() {
+            return None;
+        }
+        Some(ActionUse {
+            action: "iam:PassRole".to_string(),
+            resources: roles.into_iter().collect(),
+            resolution: if wildcard { Resolution::Wildcard } else { Resolution::Parameters },
+            implied_by: Some(format!("{prefix}:{name} passes the role ({}); CloudTrail never logs iam:PassRole", paths.join(", "))),
+        })
     }
 }
 

@@ -72,6 +72,9 @@ pub struct ActionDetail {
     pub first_seen: Option<String>,
     /// Last seen.
     pub last_seen: Option<String>,
+    /// For permissions CloudTrail does not log (iam:PassRole): why they are needed.
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub implied_by: Vec<String>,
 }
 
 /// Size of the generated policy.
@@ -199,6 +202,7 @@ impl RunReport {
                         .collect(),
                     first_seen: time(u.first_seen),
                     last_seen: time(u.last_seen),
+                    implied_by: u.implied_by.iter().cloned().collect(),
                 })
                 .collect(),
             policy: PolicySize {
@@ -211,6 +215,33 @@ impl RunReport {
             self_check: None,
             source_stats: None,
         }
+    }
+
+    /// `--explain`: for each statement of `policy`, the events that justify each action.
+    pub fn explain(&self, policy: &PolicyDocument) -> String {
+        let mut s = String::new();
+        for st in &policy.statement {
+            let _ = writeln!(s, "statement {} ({} resources: {})", st.sid, st.resource.len(), st.resource.join(", "));
+            for a in &st.action {
+                let Some(d) = self.action_details.iter().find(|d| &d.action == a) else { continue };
+                let events: Vec<String> = d.events.iter().map(|e| format!("{} {} ×{}", e.event_source, e.event_name, e.count)).collect();
+                let _ = writeln!(
+                    s,
+                    "  {a} [{}]: {}; first {}, last {}",
+                    d.access_level,
+                    events.join(", "),
+                    d.first_seen.as_deref().unwrap_or("?"),
+                    d.last_seen.as_deref().unwrap_or("?")
+                );
+                for why in &d.implied_by {
+                    let _ = writeln!(s, "    implied: {why}");
+                }
+                if d.resources.len() != st.resource.len() || d.resources != st.resource {
+                    let _ = writeln!(s, "    used on {} resource(s): {}", d.resources.len(), d.resources.iter().take(5).cloned().collect::<Vec<_>>().join(", "));
+                }
+            }
+        }
+        s
     }
 
     /// The human summary for stderr. At most `max_listed` rejections are listed one by one.
@@ -255,6 +286,15 @@ impl RunReport {
                 "warning: the policy is {} characters, over the {}-character limit of a managed policy; split it or widen resources",
                 self.policy.characters, self.policy.managed_policy_limit
             );
+        }
+        let implied: Vec<&ActionDetail> = self.action_details.iter().filter(|a| !a.implied_by.is_empty()).collect();
+        if !implied.is_empty() {
+            let _ = writeln!(s, "  implied permissions (not in CloudTrail, needed by the calls):");
+            for a in implied {
+                for why in &a.implied_by {
+                    let _ = writeln!(s, "    {} on {}: {why}", a.action, a.resources.join(", "));
+                }
+            }
         }
         let unresolved: Vec<&ActionDetail> = self.action_details.iter().filter(|a| a.unresolved_calls > 0).collect();
         if !unresolved.is_empty() {

@@ -67,6 +67,8 @@ pub struct ActionUsage {
     pub first_seen: Option<DateTime<Utc>>,
     /// Last time seen.
     pub last_seen: Option<DateTime<Utc>>,
+    /// Why the action is needed although CloudTrail does not log it (implied permissions).
+    pub implied_by: BTreeSet<String>,
 }
 
 /// A count with the reason that goes with it.
@@ -217,6 +219,7 @@ impl Usage {
                     *a.events.entry(key.clone()).or_default() += 1;
                     a.first_seen = min_time(a.first_seen, time);
                     a.last_seen = max_time(a.last_seen, time);
+                    a.implied_by.extend(u.implied_by);
                 }
             }
             Mapping::NoPermission(reason) => {
@@ -261,6 +264,7 @@ impl Usage {
             }
             a.first_seen = min_time(a.first_seen, u.first_seen);
             a.last_seen = max_time(a.last_seen, u.last_seen);
+            a.implied_by.extend(u.implied_by);
         }
         for (target, src) in [(&mut self.denied, other.denied), (&mut self.unmapped, other.unmapped), (&mut self.no_permission, other.no_permission)] {
             for (k, v) in src {

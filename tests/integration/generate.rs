@@ -186,3 +186,11 @@ fn bad_arguments_exit_2_with_a_message() {
         assert!(r.stderr.contains(needle), "{args:?}: {}", r.stderr);
     }
 }
+
+#[test]
+fn explain_names_the_events_behind_each_action() {
+    let r = generate(&["--explain", "--quiet"]);
+    assert_eq!(r.code, 0, "{}", r.stderr);
+    assert!(r.stderr.contains("statement S3Read"), "{}", r.stderr);
+    assert!(r.stderr.contains("  s3:GetObject [Read]: s3.amazonaws.com CopyObject ×7, s3.amazonaws.com GetObject ×49, s3.amazonaws.com HeadObject ×42; first 2026-10-01T08:03:00Z, last 2026-10-07T23:50:00Z"), "{}", r.stderr);
+}

@@ -240,3 +240,40 @@ fn calls_needing_no_permission_and_unknown_events() {
     assert_eq!(map("s3.amazonaws.com", "SetQueueAttributes", json!({}), None), Mapping::Unmapped(Unmapped::NoSuchAction { prefix: "s3".into() }));
     assert_eq!(map("nosuch.example.com", "Anything", json!({}), None), Mapping::Unmapped(Unmapped::UnknownEventSource));
 }
+
+#[test]
+fn passing_a_role_implies_iam_passrole_on_it() {
+    let with_pass = |m: Mapping| -> (Vec<String>, Vec<String>, Option<String>) {
+        match m {
+            Mapping::Actions(u) => {
+                let pass = u.iter().find(|x| x.action == "iam:PassRole");
+                (u.iter().map(|x| x.action.clone()).collect(), pass.map(|p| p.resources.clone()).unwrap_or_default(), pass.and_then(|p| p.implied_by.clone()))
+            }
+            other => panic!("{other:?}"),
+        }
+    };
+    let role = "arn:aws:iam::123456789012:role/lambda-exec";
+    let (actions, roles, why) = with_pass(map("lambda.amazonaws.com", "CreateFunction20150331", json!({"functionName": "f", "role": role}), None));
+    assert_eq!(actions, ["lambda:CreateFunction", "iam:PassRole"]);
+    assert_eq!(roles, [role]);
+    assert!(why.unwrap().contains("CloudTrail never logs iam:PassRole"));
+    let (_, roles, _) = with_pass(map("ecs.amazonaws.com", "RegisterTaskDefinition", json!({"family": "web", "taskRoleArn": "arn:aws:iam::123456789012:role/task", "executionRoleArn": "arn:aws:iam::123456789012:role/exec"}), None));
+    assert_eq!(roles, ["arn:aws:iam::123456789012:role/exec", "arn:aws:iam::123456789012:role/task"]);
+    // Glue takes a role name: the ARN is built in the event's account.
+    let (_, roles, _) = with_pass(map("glue.amazonaws.com", "CreateJob", json!({"name": "etl", "role": "glue-etl"}), None));
+    assert_eq!(roles, ["arn:aws:iam::123456789012:role/glue-etl"]);
+    // An instance profile does not name its role: every role of the account, flagged.
+    match map("ec2.amazonaws.com", "RunInstances", json!({"iamInstanceProfile": {"arn": "arn:aws:iam::123456789012:instance-profile/web"}}), None) {
+        Mapping::Actions(u) => {
+            let p = u.iter().find(|x| x.action == "iam:PassRole").expect("PassRole");
+            assert_eq!(p.resources, ["arn:aws:iam::123456789012:role/*"]);
+            assert_eq!(p.resolution, Resolution::Wildcard);
+        }
+        other => panic!("{other:?}"),
+    }
+    // No role in the request: no PassRole.
+    let (actions, _, _) = with_pass(map("lambda.amazonaws.com", "UpdateFunctionConfiguration20150331v2", json!({"functionName": "f", "timeout": 30}), None));
+    assert_eq!(actions, ["lambda:UpdateFunctionConfiguration"]);
+    let (actions, _, _) = with_pass(map("states.amazonaws.com", "CreateStateMachine", json!({"name": "m", "roleArn": "arn:aws:iam::123456789012:role/sfn"}), None));
+    assert_eq!(actions, ["states:CreateStateMachine", "iam:PassRole"]);
+}
