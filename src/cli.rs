@@ -135,6 +135,10 @@ pub struct GenerateArgs {
     /// Output format: the policy JSON, Terraform, a CloudFormation template, or a SAM `Policies:` block.
     #[arg(long, value_enum, default_value = "json")]
     pub format: PolicyFormat,
+    /// When the policy is over the 6,144-character managed policy limit, write it split into
+    /// several policies here (`<role>-1.json`, ...) instead of stdout.
+    #[arg(long, value_name = "DIR")]
+    pub output_dir: Option<PathBuf>,
     /// Print, for each statement, the events (source, name, count, first and last seen) that
     /// justify each action, and why implied permissions are there.
     #[arg(long)]
@@ -429,8 +433,33 @@ fn generate(args: &GenerateArgs) -> Result<i32, CliError> {
     if opts.resources == synth::ResourceMode::Service {
         eprintln!("warning: --resources service grants every action on `*`: the policy is not resource-scoped");
     }
-    let (policy, widenings) = synth::synthesize_with(&c.usage.actions, ActionCatalog::embedded(), &opts);
+    let (mut policy, mut widenings) = synth::synthesize_with(&c.usage.actions, ActionCatalog::embedded(), &opts);
+    // Size limits: statements already share resources; then prefix generalization (unless
+    // exact was asked for); then splitting into several managed policies.
+    let mut fit_steps = Vec::new();
+    if policy.size() > crate::policy::MANAGED_POLICY_LIMIT && opts.resources == synth::ResourceMode::Prefix {
+        // The least widening that fits: halve the threshold until the policy fits (or is 1).
+        let before = policy.size();
+        let mut threshold = opts.max_arns_per_statement;
+        while policy.size() > crate::policy::MANAGED_POLICY_LIMIT && threshold > 1 {
+            threshold = (threshold / 2).max(1);
+            let (p, w) = synth::synthesize_with(&c.usage.actions, ActionCatalog::embedded(), &synth::SynthOptions { max_arns_per_statement: threshold, ..opts });
+            policy = p;
+            widenings = w;
+        }
+        fit_steps.push(format!("prefix generalization tightened to --max-arns-per-statement {threshold}: {before} -> {} characters", policy.size()));
+    }
+    let parts = if policy.size() > crate::policy::MANAGED_POLICY_LIMIT { synth::split(&policy, crate::policy::MANAGED_POLICY_LIMIT) } else { vec![policy.clone()] };
+    if parts.len() > 1 {
+        fit_steps.push(format!("split into {} managed policies of at most {} characters", parts.len(), crate::policy::MANAGED_POLICY_LIMIT));
+        if parts.len() > 10 {
+            eprintln!("warning: {} managed policies are more than the 10 a role takes by default (20 with a quota increase)", parts.len());
+        }
+    }
     let mut report = report_run(&c, &args.input, &policy, args.quiet)?;
+    for step in &fit_steps {
+        eprintln!("  to fit the managed policy limit: {step}");
+    }
     if !widenings.is_empty() && !args.quiet {
         eprintln!("  widened resources (--resources prefix):");
         for w in &widenings {
@@ -464,7 +493,28 @@ fn generate(args: &GenerateArgs) -> Result<i32, CliError> {
         (PolicyFormat::Cloudformation, _) => crate::emit::Format::CloudFormation,
         (PolicyFormat::Sam, _) => crate::emit::Format::Sam,
     };
-    write_out(args.output.as_deref(), &crate::emit::render(&policy, format, c.role.name()))?;
+    match (&args.output_dir, parts.len()) {
+        (Some(dir), _) => {
+            std::fs::create_dir_all(dir).map_err(|source| CliError::Write { path: dir.display().to_string(), source })?;
+            let ext = match format {
+                crate::emit::Format::Json => "json",
+                crate::emit::Format::TerraformResource | crate::emit::Format::TerraformDocument => "tf",
+                crate::emit::Format::CloudFormation | crate::emit::Format::Sam => "yaml",
+            };
+            for (i, part) in parts.iter().enumerate() {
+                let name = if parts.len() == 1 { c.role.name().to_string() } else { format!("{}-{}", c.role.name(), i + 1) };
+                let path = dir.join(format!("{name}.{ext}"));
+                write_out(Some(&path), &crate::emit::render(part, format, &name))?;
+                eprintln!("  wrote {} ({} characters)", path.display(), part.size());
+            }
+        }
+        (None, n) => {
+            if n > 1 {
+                eprintln!("warning: the policy does not fit one managed policy; pass --output-dir DIR to write it as {n} policies (the whole policy is on stdout)");
+            }
+            write_out(args.output.as_deref(), &crate::emit::render(&policy, format, c.role.name()))?;
+        }
+    }
     if args.strict && c.usage.records_rejected > 0 {
         eprintln!("iamtrim: --strict: {} records or files were rejected", c.usage.records_rejected);
         return Ok(EXIT_REJECTED);

@@ -153,6 +153,54 @@ pub fn synthesize_with(actions: &BTreeMap<String, ActionUsage>, catalog: &Action
     (PolicyDocument { version: POLICY_VERSION.to_string(), statement }, widenings)
 }
 
+/// Splits `policy` into managed policies of at most `limit` characters each (white space not
+/// counted), keeping statements whole where they fit and cutting a statement's resources
+/// into parts where one statement alone is too large. No action or resource is dropped.
+pub fn split(policy: &PolicyDocument, limit: usize) -> Vec<PolicyDocument> {
+    let empty = PolicyDocument { version: policy.version.clone(), statement: Vec::new() };
+    let size_with = |doc: &PolicyDocument, st: &Statement| {
+        let mut d = doc.clone();
+        d.statement.push(st.clone());
+        d.size()
+    };
+    // Statements too large on their own are cut by resources (then by actions).
+    let mut pieces: Vec<Statement> = Vec::new();
+    for st in &policy.statement {
+        if size_with(&empty, st) <= limit {
+            pieces.push(st.clone());
+            continue;
+        }
+        let mut n = 1;
+        // Measured with the Sid it will carry.
+        let mut part = Statement { sid: format!("{}Part{n}", st.sid), effect: st.effect, action: st.action.clone(), resource: Vec::new() };
+        for r in &st.resource {
+            let mut trial = part.clone();
+            trial.resource.push(r.clone());
+            if !part.resource.is_empty() && size_with(&empty, &trial) > limit {
+                pieces.push(part.clone());
+                n += 1;
+                part.sid = format!("{}Part{n}", st.sid);
+                part.resource.clear();
+            }
+            part.resource.push(r.clone());
+        }
+        part.sid = if n == 1 { st.sid.clone() } else { format!("{}Part{n}", st.sid) };
+        pieces.push(part);
+    }
+    let mut out: Vec<PolicyDocument> = Vec::new();
+    for st in pieces {
+        match out.last_mut() {
+            Some(doc) if size_with(doc, &st) <= limit => doc.statement.push(st),
+            _ => {
+                let mut d = empty.clone();
+                d.statement.push(st);
+                out.push(d);
+            }
+        }
+    }
+    out
+}
+
 /// The generated policy evaluated against every call it came from.
 #[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
 pub struct SelfCheck {
@@ -272,6 +320,41 @@ mod tests {
         let sids: BTreeSet<&str> = p.statement.iter().map(|s| s.sid.as_str()).collect();
         assert_eq!(sids.len(), p.statement.len(), "{sids:?}");
         assert!(sids.contains("S3Write") && sids.contains("S3Write2"));
+    }
+
+    #[test]
+    fn a_role_with_400_actions_splits_into_policies_under_the_limit() {
+        let c = ActionCatalog::embedded();
+        let names: Vec<String> = c.actions_of("ec2").map(|a| a.name.clone()).take(400).collect();
+        assert_eq!(names.len(), 400);
+        let mut actions = BTreeMap::new();
+        for (i, n) in names.iter().enumerate() {
+            actions.insert(n.clone(), usage(&[&format!("arn:aws:ec2:us-east-1:123456789012:instance/i-{i:08}")]));
+        }
+        let (p, _) = synthesize_with(&actions, c, &SynthOptions { resources: ResourceMode::Exact, ..SynthOptions::default() });
+        assert!(p.size() > 6_144);
+        let parts = split(&p, 6_144);
+        assert!(parts.len() > 1);
+        assert!(parts.iter().all(|d| d.size() <= 6_144), "{:?}", parts.iter().map(PolicyDocument::size).collect::<Vec<_>>());
+        let mut seen: BTreeSet<(String, String)> = BTreeSet::new();
+        for d in &parts {
+            for st in &d.statement {
+                for a in &st.action {
+                    for r in &st.resource {
+                        seen.insert((a.clone(), r.clone()));
+                    }
+                }
+            }
+        }
+        let want: BTreeSet<(String, String)> = actions.iter().flat_map(|(a, u)| u.resources.iter().map(move |r| (a.clone(), r.clone()))).collect();
+        assert_eq!(seen, want, "nothing dropped, nothing added");
+        // One statement with a huge resource list is cut into parts too.
+        let mut big = BTreeMap::new();
+        big.insert("s3:GetObject".to_string(), usage(&(0..400).map(|i| format!("arn:aws:s3:::bucket-{i}/key")).collect::<Vec<_>>().iter().map(String::as_str).collect::<Vec<_>>()));
+        let (p, _) = synthesize_with(&big, c, &SynthOptions { resources: ResourceMode::Exact, ..SynthOptions::default() });
+        let parts = split(&p, 6_144);
+        assert!(parts.len() > 1 && parts.iter().all(|d| d.size() <= 6_144), "{} {:?}", p.size(), parts.iter().map(PolicyDocument::size).collect::<Vec<_>>());
+        assert_eq!(parts.iter().map(|d| d.statement[0].resource.len()).sum::<usize>(), 400);
     }
 
     fn set(arns: &[String]) -> BTreeSet<String> {

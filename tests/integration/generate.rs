@@ -91,8 +91,12 @@ fn resource_modes_exact_prefix_and_service() {
     let exact = generate(&["--resources", "exact"]);
     assert_eq!(exact.stdout.matches("arn:aws:s3:::acme-dev-uploads/uploads/2026/10/0").count(), 49 + 42);
     assert!(exact.stderr.contains("over the 6144-character limit"), "{}", exact.stderr);
-    let tight = generate(&["--max-arns-per-statement", "100"]);
-    assert_eq!(tight.stdout, exact.stdout, "no container has more than 100 ARNs");
+    // With a threshold of 100 nothing is collapsed, the policy is too large, and the least
+    // tightening that fits is applied and reported.
+    let loose = generate(&["--max-arns-per-statement", "100"]);
+    assert!(loose.stderr.contains("to fit the managed policy limit: prefix generalization tightened to --max-arns-per-statement 25"), "{}", loose.stderr);
+    assert!(loose.stderr.contains("(managed policy limit 6144)") && !loose.stderr.contains("over the 6144-character limit"), "{}", loose.stderr);
+    assert!(loose.stdout.contains("log-stream:2026/10/01/app"), "7 log streams stay exact under a threshold of 25");
     let service = generate(&["--resources", "service"]);
     assert!(service.stderr.contains("not resource-scoped"), "{}", service.stderr);
     let p: serde_json::Value = serde_json::from_str(&service.stdout).unwrap();
@@ -193,4 +197,41 @@ fn explain_names_the_events_behind_each_action() {
     assert_eq!(r.code, 0, "{}", r.stderr);
     assert!(r.stderr.contains("statement S3Read"), "{}", r.stderr);
     assert!(r.stderr.contains("  s3:GetObject [Read]: s3.amazonaws.com CopyObject ×7, s3.amazonaws.com GetObject ×49, s3.amazonaws.com HeadObject ×42; first 2026-10-01T08:03:00Z, last 2026-10-07T23:50:00Z"), "{}", r.stderr);
+}
+
+#[test]
+fn a_policy_over_the_limit_is_split_into_managed_policies_with_output_dir() {
+    let dir = tempfile::tempdir().unwrap();
+    let r = generate(&["--resources", "exact", "--output-dir", s(dir.path())]);
+    assert_eq!(r.code, 0, "{}", r.stderr);
+    assert!(r.stdout.is_empty());
+    assert!(r.stderr.contains("to fit the managed policy limit: split into 2 managed policies"), "{}", r.stderr);
+    let mut files: Vec<_> = std::fs::read_dir(dir.path()).unwrap().map(|e| e.unwrap().path()).collect();
+    files.sort();
+    let names: Vec<String> = files.iter().map(|f| f.file_name().unwrap().to_string_lossy().into_owned()).collect();
+    assert_eq!(names, ["dev-app-role-1.json", "dev-app-role-2.json"]);
+    let exact: serde_json::Value = serde_json::from_str(&generate(&["--resources", "exact"]).stdout).unwrap();
+    let pairs = |doc: &serde_json::Value| -> std::collections::BTreeSet<(String, String)> {
+        let mut out = std::collections::BTreeSet::new();
+        for st in doc["Statement"].as_array().unwrap() {
+            for a in st["Action"].as_array().unwrap() {
+                for r in st["Resource"].as_array().unwrap() {
+                    out.insert((a.as_str().unwrap().to_string(), r.as_str().unwrap().to_string()));
+                }
+            }
+        }
+        out
+    };
+    let mut union = std::collections::BTreeSet::new();
+    for f in &files {
+        let text = std::fs::read_to_string(f).unwrap();
+        let doc: serde_json::Value = serde_json::from_str(&text).unwrap();
+        let compact: usize = serde_json::to_string(&doc).unwrap().chars().filter(|c| !c.is_whitespace()).count();
+        assert!(compact <= 6144, "{} is {compact} characters", f.display());
+        union.extend(pairs(&doc));
+    }
+    assert_eq!(union, pairs(&exact), "the parts hold every action on every resource, nothing else");
+    // Without --output-dir the whole policy still goes to stdout, with a warning.
+    let r = generate(&["--resources", "exact"]);
+    assert!(r.stderr.contains("pass --output-dir DIR to write it as 2 policies"), "{}", r.stderr);
 }
