@@ -238,7 +238,29 @@ impl<'c> EventMapper<'c> {
         if from_event.is_empty() {
             return self.wildcard(action, ctx);
         }
+        let missing = self.missing_required(action, &from_event, ctx);
+        from_event.extend(missing);
         done(from_event, resolution)
+    }
+
+    /// IAM authorizes a call on every resource type the action requires. When the event named
+    /// only some of them, the others get their templates with the event's partition, region and
+    /// account and `*` for the rest. A type is covered when a resolved ARN falls under its
+    /// template (an index ARN is under its table's), so nothing is added for it.
+    fn missing_required(&self, action: &Action, resolved: &BTreeSet<String>, ctx: &Context) -> Vec<String> {
+        let mut out = Vec::new();
+        for rt in action.resource_types.iter().filter(|r| r.required) {
+            let templates = self.catalog.templates(action.prefix(), &rt.name);
+            if templates.iter().any(|t| resolved.iter().any(|arn| t.matches(arn))) {
+                continue;
+            }
+            for t in templates {
+                if let Some(arn) = t.fill(|v| Some(ctx.context_value(v).unwrap_or_else(|| "*".to_string()))) {
+                    out.push(arn);
+                }
+            }
+        }
+        out
     }
 
     /// Builds ARNs from request parameters: for each resource type of the action whose request
@@ -344,7 +366,8 @@ impl Context {
         Context {
             partition: partition_of_region(region.as_deref().unwrap_or("")).to_string(),
             region,
-            account: event.account().filter(|a| !a.is_empty()).map(str::to_string),
+            // An account that is not 12 digits (hand-edited or redacted logs) is unknown, not an ARN part.
+            account: event.account().filter(|a| a.len() == 12 && a.bytes().all(|b| b.is_ascii_digit())).map(str::to_string),
         }
     }
 

@@ -8,6 +8,7 @@ mod evaluator;
 mod fake_cloudtrail;
 mod formats;
 mod generate;
+mod lint;
 mod lookup;
 mod mapping;
 mod s3;

@@ -277,3 +277,27 @@ fn passing_a_role_implies_iam_passrole_on_it() {
     let (actions, _, _) = with_pass(map("states.amazonaws.com", "CreateStateMachine", json!({"name": "m", "roleArn": "arn:aws:iam::123456789012:role/sfn"}), None));
     assert_eq!(actions, ["states:CreateStateMachine", "iam:PassRole"]);
 }
+
+#[test]
+fn every_required_resource_type_of_an_action_is_covered() {
+    // rds:DeleteDBCluster requires the cluster and a cluster snapshot (the final one).
+    match map("rds.amazonaws.com", "DeleteDBCluster", json!({"dBClusterIdentifier": "aurora-prod"}), None) {
+        Mapping::Actions(u) => assert_eq!(
+            u[0].resources,
+            ["arn:aws:rds:us-east-1:123456789012:cluster-snapshot:*", "arn:aws:rds:us-east-1:123456789012:cluster:aurora-prod"]
+        ),
+        other => panic!("{other:?}"),
+    }
+    // A query on an index is covered by the index ARN: no table wildcard is added.
+    assert_eq!(
+        uses(map("dynamodb.amazonaws.com", "Query", json!({"tableName": "t", "indexName": "i"}), None)),
+        one("dynamodb:Query", &["arn:aws:dynamodb:us-east-1:123456789012:table/t/index/i"])
+    );
+    // An account that is not 12 digits is unknown: the ARN gets `*` there, never the bad value.
+    let json = event_json("sqs.amazonaws.com", "SendMessage", json!({"queueName": "q"}), None, "us-east-1").replace("123456789012", "1231231234");
+    let e = Event::from_json(&json).unwrap();
+    match EventMapper::new(ActionCatalog::embedded()).map(&e) {
+        Mapping::Actions(u) => assert_eq!(u[0].resources, ["arn:aws:sqs:us-east-1:*:*"]),
+        other => panic!("{other:?}"),
+    }
+}
