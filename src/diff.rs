@@ -287,7 +287,9 @@ impl PolicyDiff {
         if !self.narrowed_resources.is_empty() {
             let _ = writeln!(s, "**Resources to narrow**\n");
             for n in &self.narrowed_resources {
-                let _ = writeln!(s, "- `{}`: {} → {}", n.action, n.granted.join(", "), n.used.iter().map(|r| format!("`{r}`")).collect::<Vec<_>>().join(", "));
+                let shown: Vec<String> = n.used.iter().take(5).map(|r| format!("`{r}`")).collect();
+                let more = if n.used.len() > 5 { format!(" and {} more", n.used.len() - 5) } else { String::new() };
+                let _ = writeln!(s, "- `{}`: {} → {}{more}", n.action, n.granted.join(", "), shown.join(", "));
             }
             s.push('\n');
         }
