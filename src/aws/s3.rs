@@ -102,9 +102,16 @@ async fn bucket_client(opts: &S3Options) -> Result<aws_sdk_s3::Client, AwsError>
     }
 }
 
-/// Lists the "directories" right under `prefix`.
-async fn list_dirs(client: &aws_sdk_s3::Client, bucket: &str, prefix: &str, stats: &mut S3Stats) -> Result<Vec<String>, AwsError> {
-    let mut out = Vec::new();
+/// Pages through ListObjectsV2 under `prefix` (with `delimiter`, when given), handing each page
+/// to `on_page`.
+async fn list_pages(
+    client: &aws_sdk_s3::Client,
+    bucket: &str,
+    prefix: &str,
+    delimiter: Option<&str>,
+    stats: &mut S3Stats,
+    on_page: &mut dyn FnMut(&aws_sdk_s3::operation::list_objects_v2::ListObjectsV2Output),
+) -> Result<(), AwsError> {
     let mut token = None;
     loop {
         stats.list_requests += 1;
@@ -112,46 +119,43 @@ async fn list_dirs(client: &aws_sdk_s3::Client, bucket: &str, prefix: &str, stat
             .list_objects_v2()
             .bucket(bucket)
             .prefix(prefix)
-            .delimiter("/")
+            .set_delimiter(delimiter.map(str::to_string))
             .set_continuation_token(token)
             .send()
             .await
             .map_err(|e| AwsError::Call(explain(&e, &format!("s3:ListBucket on arn:aws:s3:::{bucket}"), &format!("listing s3://{bucket}/{prefix}"))))?;
-        for p in page.common_prefixes() {
-            if let Some(name) = p.prefix().and_then(|p| p.strip_prefix(prefix)).map(|p| p.trim_end_matches('/')) {
-                out.push(name.to_string());
-            }
-        }
-        token = page.next_continuation_token().map(str::to_string);
-        if token.is_none() {
-            return Ok(out);
-        }
-    }
-}
-
-/// Lists every key under `prefix`.
-async fn list_keys(client: &aws_sdk_s3::Client, bucket: &str, prefix: &str, stats: &mut S3Stats, out: &mut BTreeSet<(String, u64)>) -> Result<(), AwsError> {
-    let mut token = None;
-    loop {
-        stats.list_requests += 1;
-        let page = client
-            .list_objects_v2()
-            .bucket(bucket)
-            .prefix(prefix)
-            .set_continuation_token(token)
-            .send()
-            .await
-            .map_err(|e| AwsError::Call(explain(&e, &format!("s3:ListBucket on arn:aws:s3:::{bucket}"), &format!("listing s3://{bucket}/{prefix}"))))?;
-        for o in page.contents() {
-            if let Some(k) = o.key() {
-                out.insert((k.to_string(), o.size().unwrap_or(0).max(0) as u64));
-            }
-        }
+        on_page(&page);
         token = page.next_continuation_token().map(str::to_string);
         if token.is_none() {
             return Ok(());
         }
     }
+}
+
+/// Lists the "directories" right under `prefix`.
+async fn list_dirs(client: &aws_sdk_s3::Client, bucket: &str, prefix: &str, stats: &mut S3Stats) -> Result<Vec<String>, AwsError> {
+    let mut out = Vec::new();
+    list_pages(client, bucket, prefix, Some("/"), stats, &mut |page| {
+        for p in page.common_prefixes() {
+            if let Some(name) = p.prefix().and_then(|p| p.strip_prefix(prefix)).map(|p| p.trim_end_matches('/')) {
+                out.push(name.to_string());
+            }
+        }
+    })
+    .await?;
+    Ok(out)
+}
+
+/// Lists every key under `prefix`, with its size.
+async fn list_keys(client: &aws_sdk_s3::Client, bucket: &str, prefix: &str, stats: &mut S3Stats, out: &mut BTreeSet<(String, u64)>) -> Result<(), AwsError> {
+    list_pages(client, bucket, prefix, None, stats, &mut |page| {
+        for o in page.contents() {
+            if let Some(k) = o.key() {
+                out.insert((k.to_string(), o.size().unwrap_or(0).max(0) as u64));
+            }
+        }
+    })
+    .await
 }
 
 /// The day prefixes (`YYYY/MM/DD/`) whose files can hold events of the window.
