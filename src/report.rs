@@ -289,7 +289,7 @@ impl RunReport {
         }
         let implied: Vec<&ActionDetail> = self.action_details.iter().filter(|a| !a.implied_by.is_empty()).collect();
         if !implied.is_empty() {
-            let _ = writeln!(s, "  implied permissions (not in CloudTrail, needed by the calls):");
+            let _ = writeln!(s, "  permissions with a reason beyond the call (implied, or used by a service on the role's behalf):");
             for a in implied {
                 for why in &a.implied_by {
                     let _ = writeln!(s, "    {} on {}: {why}", a.action, a.resources.join(", "));

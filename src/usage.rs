@@ -208,10 +208,20 @@ impl Usage {
             };
             return add_reasoned(&mut self.denied, key, 1, &needed);
         }
+        // A call a service made with the role's permissions (SSE-KMS decrypts by S3, ...).
+        let on_behalf = event
+            .user_identity
+            .invoked_by
+            .as_deref()
+            .filter(|s| s.ends_with(".amazonaws.com"))
+            .map(|svc| format!("{} called by {svc} on the role's behalf, with the role's permissions", event.event_name));
         match mapper.map(&event) {
             Mapping::Actions(uses) => {
                 self.records_mapped += 1;
-                for u in uses {
+                for mut u in uses {
+                    if u.implied_by.is_none() {
+                        u.implied_by = on_behalf.clone();
+                    }
                     let a = self.actions.entry(u.action).or_default();
                     a.calls += 1;
                     a.unresolved += u64::from(u.resolution == Resolution::Wildcard);

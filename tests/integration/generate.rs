@@ -235,3 +235,26 @@ fn a_policy_over_the_limit_is_split_into_managed_policies_with_output_dir() {
     let r = generate(&["--resources", "exact"]);
     assert!(r.stderr.contains("pass --output-dir DIR to write it as 2 policies"), "{}", r.stderr);
 }
+
+#[test]
+fn calls_made_on_the_roles_behalf_say_so() {
+    let dir = tempfile::tempdir().unwrap();
+    let f = dir.path().join("kms.jsonl");
+    let event = serde_json::json!({
+        "eventTime": "2026-10-01T10:00:00Z", "eventSource": "kms.amazonaws.com", "eventName": "Decrypt", "awsRegion": "us-east-1",
+        "recipientAccountId": "123456789012",
+        "userIdentity": {"type": "AssumedRole", "arn": "arn:aws:sts::123456789012:assumed-role/dev-app-role/s", "invokedBy": "s3.amazonaws.com",
+            "sessionContext": {"sessionIssuer": {"type": "Role", "arn": "arn:aws:iam::123456789012:role/dev-app-role"}}},
+        "requestParameters": {"encryptionContext": {"aws:s3:arn": "arn:aws:s3:::b/k"}},
+        "resources": [{"ARN": "arn:aws:kms:us-east-1:123456789012:key/k1", "type": "AWS::KMS::Key"}]
+    });
+    std::fs::write(&f, event.to_string() + "\n").unwrap();
+    let report = dir.path().join("r.json");
+    let r = iamtrim(&["generate", "--logs", s(&f), "--role", "dev-app-role", "--report", s(&report), "--explain"]);
+    assert_eq!(r.code, 0, "{}", r.stderr);
+    assert!(r.stdout.contains("arn:aws:kms:us-east-1:123456789012:key/k1"));
+    let rep = read_json(&report);
+    assert_eq!(rep["action_details"][0]["implied_by"][0], "Decrypt called by s3.amazonaws.com on the role's behalf, with the role's permissions");
+    assert!(r.stderr.contains("kms:Decrypt on arn:aws:kms:us-east-1:123456789012:key/k1: Decrypt called by s3.amazonaws.com"), "{}", r.stderr);
+    assert!(r.stderr.contains("implied: Decrypt called by s3.amazonaws.com"), "{}", r.stderr);
+}

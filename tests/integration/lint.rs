@@ -63,3 +63,22 @@ fn generated_policies_pass_parliament_and_cfn_lint() {
     assert!(lint.status.success(), "lint errors:\n{report}");
     assert_eq!(report.matches("parliament ").count() + report.matches("cfn-lint ").count(), files.len());
 }
+
+#[test]
+fn generated_terraform_is_terraform_fmt_clean() {
+    let formatter = root().join(".npm-tools/node_modules/@cdktf/hcl-tools");
+    assert!(formatter.is_dir(), "{} is missing: run the tests with scripts/test, which installs it", formatter.display());
+    let dir = tempfile::tempdir().unwrap();
+    let ex = examples();
+    let mut files = Vec::new();
+    for (style, role, logs) in [("resource", "dev-app-role", ex.clone()), ("document", "dev-app-role", ex.clone()), ("resource", "arn:aws:iam::123456789012:role/tester", panther()), ("document", "arn:aws:iam::123456789012:role/tester", panther())] {
+        let out = dir.path().join(format!("{}-{style}.tf", files.len()));
+        let r = iamtrim(&["generate", "--logs", s(&logs), "--role", role, "--format", "terraform", "--terraform-style", style, "--output", s(&out), "--quiet"]);
+        assert_eq!(r.code, 0, "{}", r.stderr);
+        files.push(out);
+    }
+    let check = Command::new("node").arg(root().join("scripts/hcl-fmt-check.js")).args(&files).output().expect("run node scripts/hcl-fmt-check.js");
+    let report = String::from_utf8_lossy(&check.stdout);
+    assert!(check.status.success(), "{report}{}", String::from_utf8_lossy(&check.stderr));
+    assert_eq!(report.matches("fmt-clean ").count(), files.len(), "{report}");
+}
