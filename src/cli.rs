@@ -570,13 +570,20 @@ fn run_diff(args: &DiffArgs) -> Result<i32, CliError> {
     Ok(if fail { EXIT_DIFF } else { EXIT_OK })
 }
 
+/// The async runtime and AWS options for a command that talks to AWS.
 #[cfg(feature = "aws")]
-fn current_from_iam(args: &DiffArgs, role: &RoleFilter) -> Result<crate::evaluator::PolicySet, CliError> {
-    let aws = crate::aws::AwsOptions { profile: args.input.profile.clone(), endpoint_url: args.input.endpoint_url.clone() };
+fn aws_runtime(input: &InputArgs) -> Result<(tokio::runtime::Runtime, crate::aws::AwsOptions), CliError> {
+    let aws = crate::aws::AwsOptions { profile: input.profile.clone(), endpoint_url: input.endpoint_url.clone() };
     let runtime = tokio::runtime::Builder::new_multi_thread()
         .enable_all()
         .build()
         .map_err(|e| CliError::NothingReadable(format!("cannot start the async runtime: {e}")))?;
+    Ok((runtime, aws))
+}
+
+#[cfg(feature = "aws")]
+fn current_from_iam(args: &DiffArgs, role: &RoleFilter) -> Result<crate::evaluator::PolicySet, CliError> {
+    let (runtime, aws) = aws_runtime(&args.input)?;
     let (set, notes) = runtime.block_on(crate::aws::iam::role_policies(&aws, role.name(), args.offline))?;
     for n in notes {
         eprintln!("note: {n}");
@@ -592,14 +599,10 @@ fn current_from_iam(_args: &DiffArgs, _role: &RoleFilter) -> Result<crate::evalu
 /// Reads a remote source: returns the usage and the source's counters (also printed).
 #[cfg(feature = "aws")]
 fn remote(src: &str, args: &InputArgs, selection: &Selection) -> Result<(usage::Usage, serde_json::Value), CliError> {
-    use crate::aws::{lookup, s3, AwsOptions};
-    let aws = AwsOptions { profile: args.profile.clone(), endpoint_url: args.endpoint_url.clone() };
+    use crate::aws::{lookup, s3};
+    let (runtime, aws) = aws_runtime(args)?;
     let progress = std::io::stderr().is_terminal();
     let mapper = EventMapper::new(ActionCatalog::embedded());
-    let runtime = tokio::runtime::Builder::new_multi_thread()
-        .enable_all()
-        .build()
-        .map_err(|e| CliError::NothingReadable(format!("cannot start the async runtime: {e}")))?;
     if src == "lookup" {
         eprintln!(
             "note: LookupEvents returns management events only: S3 object, Lambda Invoke and DynamoDB item calls (data events) \

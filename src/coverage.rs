@@ -100,7 +100,7 @@ pub fn measure(paths: &[PathBuf], mapper: &EventMapper<'_>) -> CoverageReport {
                 match item {
                     Item::Rejected(r) => p.rejected.push(r),
                     Item::Record { location, json } => match Event::from_json(json) {
-                        Err(e) => p.rejected.push(Rejection { file: name.clone(), location, reason: format!("not a CloudTrail record ({e})") }),
+                        Err(e) => p.rejected.push(Rejection { file: name.clone(), location, reason: crate::usage::describe_record_error(&e) }),
                         Ok(ev) => {
                             let seen = p.pairs.entry(EventKey { source: ev.event_source.to_string(), name: ev.event_name.to_string() }).or_default();
                             seen.count += 1;

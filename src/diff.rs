@@ -157,8 +157,6 @@ impl PolicyDiff {
         let mut used_granted = Vec::new();
         let mut used_not_granted = Vec::new();
         let mut narrowed = Vec::new();
-        let generated_set = PolicySet::new(Policy::parse("generated", &generated.to_pretty_json()).into_iter().collect());
-        let mut generated_denies = Vec::new();
 
         for (action, u) in &usage.actions {
             let mut refused = Vec::new();
@@ -173,9 +171,6 @@ impl PolicyDiff {
                 }
                 for m in e.matched.iter().filter(|m| m.effect == crate::model::Effect::Allow) {
                     granted_on.extend(m.resources.iter().cloned());
-                }
-                if !generated_set.evaluate(action, r).decision.is_allow() {
-                    generated_denies.push((action.clone(), r.clone()));
                 }
             }
             let resources: Vec<String> = u.resources.iter().cloned().collect();
@@ -236,7 +231,7 @@ impl PolicyDiff {
             used_not_granted,
             denied,
             narrowed_resources: narrowed,
-            generated_policy_denies: generated_denies.into_iter().map(|(action, r)| ActionResources { action, resources: vec![r], note: String::new() }).collect(),
+            generated_policy_denies: crate::synth::self_check(generated, usage).refused.into_iter().map(|(action, r)| ActionResources { action, resources: vec![r], note: String::new() }).collect(),
             services: per_service.into_iter().map(|(service, (granted, used))| ServiceSummary { service, granted, used }).collect(),
         }
     }

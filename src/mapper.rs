@@ -254,11 +254,7 @@ impl<'c> EventMapper<'c> {
             if templates.iter().any(|t| resolved.iter().any(|arn| t.matches(arn))) {
                 continue;
             }
-            for t in templates {
-                if let Some(arn) = t.fill(|v| Some(ctx.context_value(v).unwrap_or_else(|| "*".to_string()))) {
-                    out.push(arn);
-                }
-            }
+            out.extend(scoped_wildcards(templates, ctx));
         }
         out
     }
@@ -298,11 +294,7 @@ impl<'c> EventMapper<'c> {
     fn wildcard(&self, action: &Action, ctx: &Context) -> ActionUse {
         let mut out = BTreeSet::new();
         for rt in action.resource_types.iter().filter(|r| r.required) {
-            for t in self.catalog.templates(action.prefix(), &rt.name) {
-                if let Some(arn) = t.fill(|v| Some(ctx.context_value(v).unwrap_or_else(|| "*".to_string()))) {
-                    out.insert(arn);
-                }
-            }
+            out.extend(scoped_wildcards(self.catalog.templates(action.prefix(), &rt.name), ctx));
         }
         if out.is_empty() {
             out.insert("*".to_string());
@@ -379,6 +371,11 @@ impl Context {
             _ => None,
         }
     }
+}
+
+/// `templates` filled with the event's partition, region and account and `*` for everything else.
+fn scoped_wildcards<'t>(templates: &'t [ArnTemplate], ctx: &'t Context) -> impl Iterator<Item = String> + 't {
+    templates.iter().filter_map(move |t| t.fill(|v| Some(ctx.context_value(v).unwrap_or_else(|| "*".to_string()))))
 }
 
 /// Lambda event names carry the API version (`GetFunction20150331v2`, `ListFunctions20150331`);

@@ -294,7 +294,7 @@ impl Usage {
 }
 
 /// Makes serde's message for a record that is valid JSON but not a CloudTrail record read well.
-fn describe_record_error(e: &serde_json::Error) -> String {
+pub fn describe_record_error(e: &serde_json::Error) -> String {
     let msg = e.to_string();
     if let Some(field) = msg.strip_prefix("missing field `").and_then(|r| r.split('`').next()) {
         return format!("not a CloudTrail record: missing `{field}`");
