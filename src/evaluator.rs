@@ -2,13 +2,15 @@
 //! actions match case-insensitively with `*` and `?`; ARNs match case-sensitively, segment by
 //! segment; an explicit Deny overrides any Allow; `NotAction`/`NotResource` match what they do
 //! not list; a permissions boundary limits what identity policies grant. Conditions are not
-//! guessed: a statement with conditions (or a policy variable in its resource) that matches is
-//! reported as conditional, never as a plain allow or deny.
+//! guessed: without a [`RequestContext`] a statement with conditions (or a policy variable in its
+//! resource) that matches is reported as conditional, never as a plain allow or deny. With one,
+//! the string, ARN, `Bool` and `Null` operators (with `ForAnyValue:`/`ForAllValues:` and
+//! `...IfExists`) are decided on the context's keys; other operators stay conditional.
 
-use std::collections::BTreeSet;
+use std::collections::{BTreeMap, BTreeSet};
 
 use crate::catalog::ActionCatalog;
-use crate::model::{Actions, Effect, Policy, Resources, Statement};
+use crate::model::{Actions, Condition, Effect, Policy, Resources, Statement};
 
 /// The outcome for one action on one resource.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
@@ -67,6 +69,64 @@ pub struct PolicySet {
     pub identity: Vec<Policy>,
     /// The permissions boundary, when the role has one.
     pub boundary: Option<Policy>,
+}
+
+/// The condition keys of one request and their values (several for multivalued keys such as
+/// `aws:CalledVia`). Keys are matched case-insensitively, as IAM does.
+#[derive(Debug, Clone, Default, PartialEq, Eq, PartialOrd, Ord)]
+pub struct RequestContext {
+    keys: BTreeMap<String, Vec<String>>,
+}
+
+impl RequestContext {
+    /// An empty context: every condition key is absent.
+    pub fn new() -> RequestContext {
+        RequestContext::default()
+    }
+
+    /// The context with `key` set to `values`.
+    pub fn with(mut self, key: &str, values: &[&str]) -> RequestContext {
+        self.keys.insert(key.to_ascii_lowercase(), values.iter().map(|v| v.to_string()).collect());
+        self
+    }
+
+    /// The values of `key`, when the request carries it.
+    pub fn get(&self, key: &str) -> Option<&[String]> {
+        self.keys.get(&key.to_ascii_lowercase()).map(Vec::as_slice)
+    }
+}
+
+/// Decides one condition on `ctx`: `Some(true)`/`Some(false)`, or `None` when the operator is
+/// not one iamtrim decides (numeric, date, IP and binary operators).
+pub fn condition_holds(c: &Condition, ctx: &RequestContext) -> Option<bool> {
+    let base = c.base_operator();
+    if base == "Null" {
+        let want_absent = c.values.iter().any(|v| v.eq_ignore_ascii_case("true"));
+        return Some(ctx.get(&c.key).is_none() == want_absent);
+    }
+    let negated = matches!(base, "StringNotEquals" | "StringNotEqualsIgnoreCase" | "StringNotLike" | "ArnNotEquals" | "ArnNotLike");
+    let matches_one: fn(&str, &str) -> bool = match base {
+        "StringEquals" | "StringNotEquals" => |p, v| p == v,
+        "StringEqualsIgnoreCase" | "StringNotEqualsIgnoreCase" | "Bool" => |p, v| p.eq_ignore_ascii_case(v),
+        "StringLike" | "StringNotLike" | "ArnEquals" | "ArnLike" | "ArnNotEquals" | "ArnNotLike" => |p, v| glob(p, v, false),
+        _ => return None,
+    };
+    let values = match ctx.get(&c.key) {
+        // An absent key: IfExists and ForAllValues hold, negated operators hold, others do not.
+        None => return Some(c.if_exists() || c.set_operator() == Some("ForAllValues") || (negated && c.set_operator() != Some("ForAnyValue"))),
+        Some(v) => v,
+    };
+    // One value satisfies the operator: for a positive operator it matches some policy value,
+    // for a negated one it matches none.
+    let satisfied = |v: &String| c.values.iter().any(|p| matches_one(p, v)) != negated;
+    Some(match c.set_operator() {
+        Some("ForAllValues") => values.iter().all(satisfied),
+        Some(_) => values.iter().any(satisfied),
+        // A single-valued key; for a multivalued one, any value for positive operators and
+        // every value for negated ones.
+        None if negated => values.iter().all(satisfied),
+        None => values.iter().any(satisfied),
+    })
 }
 
 /// `*` and `?` matching; `*` matches any run of characters, `?` exactly one.
@@ -178,7 +238,8 @@ pub fn resource_matches(pattern: &str, arn: &str) -> (bool, bool) {
     (true, variable)
 }
 
-fn statement_applies(st: &Statement, action: &str, resource: &str) -> Option<bool> {
+/// `None` when the statement does not apply; otherwise whether it applies only conditionally.
+fn statement_applies(st: &Statement, action: &str, resource: &str, ctx: Option<&RequestContext>) -> Option<bool> {
     let action_hit = match &st.actions {
         Actions::Only(pats) => pats.iter().any(|p| action_matches(p, action)),
         Actions::AllBut(pats) => !pats.iter().any(|p| action_matches(p, action)),
@@ -206,14 +267,28 @@ fn statement_applies(st: &Statement, action: &str, resource: &str) -> Option<boo
     if !resource_hit {
         return None;
     }
-    Some(variable || !st.conditions.is_empty())
+    let conditional = match ctx {
+        None => !st.conditions.is_empty(),
+        Some(ctx) => {
+            let mut unknown = false;
+            for c in &st.conditions {
+                match condition_holds(c, ctx) {
+                    Some(true) => {}
+                    Some(false) => return None,
+                    None => unknown = true,
+                }
+            }
+            unknown
+        }
+    };
+    Some(variable || conditional)
 }
 
-fn evaluate_policies<'p>(policies: impl Iterator<Item = &'p Policy>, action: &str, resource: &str, matched: &mut Vec<Matched>) -> Decision {
+fn evaluate_policies<'p>(policies: impl Iterator<Item = &'p Policy>, action: &str, resource: &str, ctx: Option<&RequestContext>, matched: &mut Vec<Matched>) -> Decision {
     let (mut deny, mut cond_deny, mut allow, mut cond_allow) = (false, false, false, false);
     for p in policies {
         for st in &p.statements {
-            if let Some(conditional) = statement_applies(st, action, resource) {
+            if let Some(conditional) = statement_applies(st, action, resource, ctx) {
                 let resources = match &st.resources {
                     Resources::Only(r) => r.clone(),
                     Resources::AllBut(r) => r.iter().map(|x| format!("not {x}")).collect(),
@@ -247,14 +322,24 @@ impl PolicySet {
         PolicySet { identity, boundary: None }
     }
 
-    /// Decides `action` on `resource` (`*` for actions without resource-level permissions).
+    /// Decides `action` on `resource` (`*` for actions without resource-level permissions),
+    /// with the request's condition keys unknown.
     pub fn evaluate(&self, action: &str, resource: &str) -> Evaluation {
+        self.evaluate_with(action, resource, None)
+    }
+
+    /// Decides `action` on `resource` for a request carrying `ctx`'s condition keys.
+    pub fn evaluate_in(&self, action: &str, resource: &str, ctx: &RequestContext) -> Evaluation {
+        self.evaluate_with(action, resource, Some(ctx))
+    }
+
+    fn evaluate_with(&self, action: &str, resource: &str, ctx: Option<&RequestContext>) -> Evaluation {
         let mut matched = Vec::new();
-        let identity = evaluate_policies(self.identity.iter(), action, resource, &mut matched);
+        let identity = evaluate_policies(self.identity.iter(), action, resource, ctx, &mut matched);
         let decision = match &self.boundary {
             None => identity,
             Some(b) => {
-                let bound = evaluate_policies(std::iter::once(b), action, resource, &mut matched);
+                let bound = evaluate_policies(std::iter::once(b), action, resource, ctx, &mut matched);
                 // Both must allow; the weaker outcome wins (Decision is ordered weakest first).
                 identity.min(bound)
             }

@@ -2,7 +2,7 @@
 //! ("Policy evaluation logic", "IAM JSON policy elements": Action, NotAction, Resource,
 //! NotResource, Condition, policy variables, permissions boundaries).
 
-use iamtrim::evaluator::{Decision, PolicySet};
+use iamtrim::evaluator::{Decision, PolicySet, RequestContext};
 use iamtrim::model::Policy;
 
 use Decision::*;
@@ -157,4 +157,72 @@ fn evaluations_name_the_statements_that_decided() {
     assert_eq!(e.decision, ExplicitDeny);
     let names: Vec<(&str, &str)> = e.matched.iter().map(|m| (m.policy.as_str(), m.sid.as_str())).collect();
     assert_eq!(names, [("admin", "#1"), ("deny", "#1")]);
+}
+
+/// A case decided with the request's condition keys known.
+struct ContextCase {
+    rule: &'static str,
+    policy: &'static str,
+    context: &'static [(&'static str, &'static [&'static str])],
+    action: &'static str,
+    want: Decision,
+}
+
+const fn ctx(rule: &'static str, policy: &'static str, context: &'static [(&'static str, &'static [&'static str])], action: &'static str, want: Decision) -> ContextCase {
+    ContextCase { rule, policy, context, action, want }
+}
+
+const REGIONS: &str = r#"{"Statement":{"Effect":"Allow","Action":"s3:GetObject","Resource":"*","Condition":{"StringEquals":{"aws:RequestedRegion":["eu-west-1","us-east-1"]}}}}"#;
+const VPCE: &str = r#"{"Statement":{"Effect":"Allow","Action":"s3:GetObject","Resource":"*","Condition":{"StringEquals":{"aws:SourceVpce":"vpce-1a2b"}}}}"#;
+const VIA_KMS: &str = r#"{"Statement":{"Effect":"Allow","Action":"kms:Decrypt","Resource":"*","Condition":{"StringEquals":{"kms:ViaService":"s3.us-east-1.amazonaws.com"}}}}"#;
+const CALLED_VIA: &str = r#"{"Statement":{"Effect":"Allow","Action":"s3:GetObject","Resource":"*","Condition":{"ForAnyValue:StringEquals":{"aws:CalledVia":["athena.amazonaws.com"]}}}}"#;
+const CALLED_VIA_ALL: &str = r#"{"Statement":{"Effect":"Allow","Action":"s3:GetObject","Resource":"*","Condition":{"ForAllValues:StringEquals":{"aws:CalledVia":["athena.amazonaws.com"]}}}}"#;
+const REGION_LIKE: &str = r#"{"Statement":{"Effect":"Allow","Action":"s3:GetObject","Resource":"*","Condition":{"StringLike":{"aws:RequestedRegion":"eu-*"}}}}"#;
+const NOT_REGION_DENY: &str = r#"{"Statement":[{"Effect":"Allow","Action":"*","Resource":"*"},{"Effect":"Deny","Action":"*","Resource":"*","Condition":{"StringNotEquals":{"aws:RequestedRegion":"eu-west-1"}}}]}"#;
+const VPCE_IF_EXISTS: &str = r#"{"Statement":{"Effect":"Allow","Action":"s3:GetObject","Resource":"*","Condition":{"StringEqualsIfExists":{"aws:SourceVpce":"vpce-1a2b"}}}}"#;
+const NULL_VPCE: &str = r#"{"Statement":{"Effect":"Allow","Action":"s3:GetObject","Resource":"*","Condition":{"Null":{"aws:SourceVpce":"false"}}}}"#;
+const MFA_BOOL: &str = r#"{"Statement":{"Effect":"Allow","Action":"s3:GetObject","Resource":"*","Condition":{"Bool":{"aws:MultiFactorAuthPresent":"true"}}}}"#;
+const IP: &str = r#"{"Statement":{"Effect":"Allow","Action":"s3:GetObject","Resource":"*","Condition":{"IpAddress":{"aws:SourceIp":"10.0.0.0/8"}}}}"#;
+const TWO_CONDITIONS: &str = r#"{"Statement":{"Effect":"Allow","Action":"s3:GetObject","Resource":"*","Condition":{"StringEquals":{"aws:RequestedRegion":"us-east-1","aws:SourceVpce":"vpce-1a2b"}}}}"#;
+
+const CONTEXT_CASES: &[ContextCase] = &[
+    ctx("StringEquals holds when the key's value is one of the listed values", REGIONS, &[("aws:RequestedRegion", &["us-east-1"])], "s3:GetObject", Allow),
+    ctx("StringEquals fails for another value: the statement does not apply", REGIONS, &[("aws:RequestedRegion", &["ap-south-1"])], "s3:GetObject", ImplicitDeny),
+    ctx("a key absent from the request makes StringEquals false", VPCE, &[("aws:RequestedRegion", &["us-east-1"])], "s3:GetObject", ImplicitDeny),
+    ctx("condition key names are case-insensitive", VPCE, &[("AWS:SOURCEVPCE", &["vpce-1a2b"])], "s3:GetObject", Allow),
+    ctx("condition values are case-sensitive for StringEquals", VPCE, &[("aws:SourceVpce", &["VPCE-1A2B"])], "s3:GetObject", ImplicitDeny),
+    ctx("kms:ViaService restricts a KMS call to one calling service", VIA_KMS, &[("kms:ViaService", &["s3.us-east-1.amazonaws.com"])], "kms:Decrypt", Allow),
+    ctx("kms:ViaService refuses a direct call, which has no such key", VIA_KMS, &[], "kms:Decrypt", ImplicitDeny),
+    ctx("ForAnyValue holds when one of the request's values matches", CALLED_VIA, &[("aws:CalledVia", &["cloudformation.amazonaws.com", "athena.amazonaws.com"])], "s3:GetObject", Allow),
+    ctx("ForAnyValue fails when the key is absent", CALLED_VIA, &[], "s3:GetObject", ImplicitDeny),
+    ctx("ForAllValues holds for an absent key (the empty set)", CALLED_VIA_ALL, &[], "s3:GetObject", Allow),
+    ctx("ForAllValues fails when one value is not listed", CALLED_VIA_ALL, &[("aws:CalledVia", &["cloudformation.amazonaws.com", "athena.amazonaws.com"])], "s3:GetObject", ImplicitDeny),
+    ctx("StringLike matches wildcards", REGION_LIKE, &[("aws:RequestedRegion", &["eu-central-1"])], "s3:GetObject", Allow),
+    ctx("a conditional Deny whose condition holds is an explicit deny", NOT_REGION_DENY, &[("aws:RequestedRegion", &["us-east-1"])], "s3:GetObject", ExplicitDeny),
+    ctx("a conditional Deny whose condition fails leaves the Allow", NOT_REGION_DENY, &[("aws:RequestedRegion", &["eu-west-1"])], "s3:GetObject", Allow),
+    ctx("a negated operator holds when the key is absent", NOT_REGION_DENY, &[], "s3:GetObject", ExplicitDeny),
+    ctx("IfExists holds when the key is absent", VPCE_IF_EXISTS, &[], "s3:GetObject", Allow),
+    ctx("IfExists still compares a present key", VPCE_IF_EXISTS, &[("aws:SourceVpce", &["vpce-other"])], "s3:GetObject", ImplicitDeny),
+    ctx("Null false requires the key to be present", NULL_VPCE, &[("aws:SourceVpce", &["vpce-other"])], "s3:GetObject", Allow),
+    ctx("Null false fails when the key is absent", NULL_VPCE, &[], "s3:GetObject", ImplicitDeny),
+    ctx("Bool compares true/false case-insensitively", MFA_BOOL, &[("aws:MultiFactorAuthPresent", &["TRUE"])], "s3:GetObject", Allow),
+    ctx("operators iamtrim does not decide stay conditional", IP, &[("aws:SourceIp", &["10.1.2.3"])], "s3:GetObject", ConditionalAllow),
+    ctx("every condition of a statement must hold", TWO_CONDITIONS, &[("aws:RequestedRegion", &["us-east-1"]), ("aws:SourceVpce", &["vpce-other"])], "s3:GetObject", ImplicitDeny),
+    ctx("every condition of a statement holding allows", TWO_CONDITIONS, &[("aws:RequestedRegion", &["us-east-1"]), ("aws:SourceVpce", &["vpce-1a2b"])], "s3:GetObject", Allow),
+];
+
+#[test]
+fn conditions_are_decided_on_a_known_request_context() {
+    let mut failures = Vec::new();
+    for (i, c) in CONTEXT_CASES.iter().enumerate() {
+        let set = PolicySet::new(vec![Policy::parse("p", c.policy).unwrap()]);
+        let context = c.context.iter().fold(RequestContext::new(), |r, (k, v)| r.with(k, v));
+        let got = set.evaluate_in(c.action, "arn:aws:s3:::data/x", &context).decision;
+        if got != c.want {
+            failures.push(format!("case {i} `{}`: -> {got:?}, want {:?}", c.rule, c.want));
+        }
+        // Without a context the same statements are only ever conditional.
+        assert_ne!(set.evaluate(c.action, "arn:aws:s3:::data/x").decision, Allow, "case {i} `{}` without a context", c.rule);
+    }
+    assert!(failures.is_empty(), "{} of {} cases failed:\n{}", failures.len(), CONTEXT_CASES.len(), failures.join("\n"));
 }
