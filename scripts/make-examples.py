@@ -67,6 +67,11 @@ def event(t, source, name, params, identity=None, region="us-east-1", resources=
         "eventCategory": "Data" if data else "Management",
         "tlsDetails": {"tlsVersion": "TLSv1.3", "cipherSuite": "TLS_AES_128_GCM_SHA256", "clientProvidedHostHeader": source.replace("amazonaws.com", region + ".amazonaws.com")},
     }
+    if source == "s3.amazonaws.com" and identity is None:
+        e["sourceIPAddress"] = "10.0.12.34"
+        e["vpcEndpointId"] = S3_VPCE
+    if identity is not None and identity.get("invokedBy"):
+        e["sourceIPAddress"] = e["userAgent"] = identity["invokedBy"]
     if resources is not None:
         e["resources"] = resources
     if error:
@@ -91,6 +96,15 @@ def ddb(t, name, table, extra=None, **kw):
 QUEUE = f"https://sqs.us-east-1.amazonaws.com/{ACCOUNT}/dev-jobs"
 KEY_ARN = f"arn:aws:kms:us-east-1:{ACCOUNT}:key/0f1e2d3c-4b5a-6978-8796-a5b4c3d2e1f0"
 FUNCTION_ARN = f"arn:aws:lambda:us-east-1:{ACCOUNT}:function:thumbnailer"
+# The app runs in a VPC and reaches S3 through a gateway endpoint.
+S3_VPCE = "vpce-0a1b2c3d4e5f60718"
+
+
+def via_s3():
+    """The role's identity on a call S3 makes with the role's credentials (SSE-KMS)."""
+    identity = assumed_role()
+    identity["invokedBy"] = "s3.amazonaws.com"
+    return identity
 
 
 def role_day(day):
@@ -107,9 +121,9 @@ def role_day(day):
         out.append(s3_object(at(h, 3), "GetObject", "acme-dev-uploads", key))
         out.append(s3_object(at(h, 4), "HeadObject", "acme-dev-uploads", key))
         out.append(event(at(h, 5), "kms.amazonaws.com", "GenerateDataKey", {"keyId": "alias/dev-app", "keySpec": "AES_256", "encryptionContext": {"aws:s3:arn": f"arn:aws:s3:::acme-dev-uploads/{key}"}},
-                         resources=[{"accountId": ACCOUNT, "type": "AWS::KMS::Key", "ARN": KEY_ARN}]))
+                         identity=via_s3(), resources=[{"accountId": ACCOUNT, "type": "AWS::KMS::Key", "ARN": KEY_ARN}]))
         out.append(event(at(h, 6), "kms.amazonaws.com", "Decrypt", {"encryptionAlgorithm": "SYMMETRIC_DEFAULT", "encryptionContext": {"aws:s3:arn": f"arn:aws:s3:::acme-dev-uploads/{key}"}},
-                         resources=[{"accountId": ACCOUNT, "type": "AWS::KMS::Key", "ARN": KEY_ARN}]))
+                         identity=via_s3(), resources=[{"accountId": ACCOUNT, "type": "AWS::KMS::Key", "ARN": KEY_ARN}]))
         out.append(ddb(at(h, 7), "PutItem", "dev-orders", {"key": {"orderId": f"o-{day.day}-{i}"}}, read_only=False))
         out.append(ddb(at(h, 8), "GetItem", "dev-orders", {"key": {"orderId": f"o-{day.day}-{i}"}, "consistentRead": False}))
         out.append(ddb(at(h, 9), "Query", "dev-orders", {"indexName": "by-customer", "keyConditionExpression": "customerId = :c", "limit": 25}))

@@ -70,6 +70,9 @@ pub struct Action {
     pub resource_types: Vec<ResourceTypeRef>,
     /// Actions the catalog says this one also needs.
     pub dependent: Vec<String>,
+    /// Service-specific condition keys the action supports, of those iamtrim writes
+    /// (`kms:ViaService`); global `aws:` keys apply to every action.
+    pub conditions: Vec<String>,
 }
 
 impl Action {
@@ -152,6 +155,8 @@ struct RawAction {
     resources: Vec<String>,
     #[serde(default)]
     dependent: Vec<String>,
+    #[serde(default)]
+    conditions: Vec<String>,
 }
 
 #[derive(Deserialize)]
@@ -200,7 +205,7 @@ impl ActionCatalog {
                                 None => ResourceTypeRef { name: r, required: false },
                             })
                             .collect();
-                        let action = Action { name: format!("{prefix}:{name}"), level: a.level, resource_types, dependent: a.dependent };
+                        let action = Action { name: format!("{prefix}:{name}"), level: a.level, resource_types, dependent: a.dependent, conditions: a.conditions };
                         (name.to_ascii_lowercase(), action)
                     })
                     .collect();

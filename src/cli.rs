@@ -143,6 +143,11 @@ pub struct GenerateArgs {
     /// justify each action, and why implied permissions are there.
     #[arg(long)]
     pub explain: bool,
+    /// Add conditions from how the calls were made: aws:RequestedRegion (the regions seen),
+    /// aws:SourceVpce (when every call came through one VPC endpoint), kms:ViaService or
+    /// aws:CalledVia (when every call was made by a service on the role's behalf).
+    #[arg(long)]
+    pub conditions: bool,
     /// With `--format terraform`: an `aws_iam_policy` resource with jsonencode, or an
     /// `aws_iam_policy_document` data source.
     #[arg(long, value_enum, default_value = "resource")]
@@ -429,6 +434,7 @@ fn generate(args: &GenerateArgs) -> Result<i32, CliError> {
             ResourcesArg::Service => synth::ResourceMode::Service,
         },
         max_arns_per_statement: args.max_arns_per_statement.max(1),
+        conditions: args.conditions,
     };
     if opts.resources == synth::ResourceMode::Service {
         eprintln!("warning: --resources service grants every action on `*`: the policy is not resource-scoped");
@@ -467,6 +473,22 @@ fn generate(args: &GenerateArgs) -> Result<i32, CliError> {
         }
     }
     report.widened = widenings;
+    if opts.conditions {
+        let notes = synth::condition_notes(&policy, &c.usage.actions);
+        if !args.quiet {
+            eprintln!("  conditions (--conditions):");
+            for n in &notes {
+                match n.sid.as_str() {
+                    "" => eprintln!("    {}: {}", n.key, n.evidence),
+                    sid => eprintln!("    {sid}: {} = {}: {}", n.key, n.values.join(", "), n.evidence),
+                }
+            }
+            if notes.is_empty() {
+                eprintln!("    none: no call carried a region, endpoint or calling service to condition on");
+            }
+        }
+        report.conditions = notes;
+    }
     if args.explain {
         eprint!("{}", report.explain(&policy));
     }

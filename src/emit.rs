@@ -95,6 +95,17 @@ pub fn render(policy: &PolicyDocument, format: Format, role: &str) -> String {
                 let _ = writeln!(out, "        Effect = {}", quoted(&format!("{:?}", st.effect), true));
                 hcl_list(&mut out, "        ", "Action", &st.action);
                 hcl_list(&mut out, "        ", "Resource", &st.resource);
+                if !st.condition.is_empty() {
+                    let _ = writeln!(out, "        Condition = {{");
+                    for (op, keys) in &st.condition {
+                        let _ = writeln!(out, "          {} = {{", quoted(op, true));
+                        for (key, values) in keys {
+                            hcl_list(&mut out, "            ", &quoted(key, true), values);
+                        }
+                        let _ = writeln!(out, "          }}");
+                    }
+                    let _ = writeln!(out, "        }}");
+                }
                 let _ = writeln!(out, "      }},");
             }
             let _ = writeln!(out, "    ]");
@@ -113,6 +124,16 @@ pub fn render(policy: &PolicyDocument, format: Format, role: &str) -> String {
                 let _ = writeln!(out, "    effect = {}", quoted(&format!("{:?}", st.effect), true));
                 hcl_list(&mut out, "    ", "actions", &st.action);
                 hcl_list(&mut out, "    ", "resources", &st.resource);
+                for (op, keys) in &st.condition {
+                    for (key, values) in keys {
+                        out.push('\n');
+                        let _ = writeln!(out, "    condition {{");
+                        let _ = writeln!(out, "      test     = {}", quoted(op, true));
+                        let _ = writeln!(out, "      variable = {}", quoted(key, true));
+                        hcl_list(&mut out, "      ", "values", values);
+                        let _ = writeln!(out, "    }}");
+                    }
+                }
                 let _ = writeln!(out, "  }}");
             }
             let _ = writeln!(out, "}}");
@@ -154,6 +175,15 @@ fn yaml_statement_list(out: &mut String, indent: &str, policy: &PolicyDocument) 
         let _ = writeln!(out, "{inner}Effect: {:?}", st.effect);
         yaml_list(out, &inner, "Action", &st.action);
         yaml_list(out, &inner, "Resource", &st.resource);
+        if !st.condition.is_empty() {
+            let _ = writeln!(out, "{inner}Condition:");
+            for (op, keys) in &st.condition {
+                let _ = writeln!(out, "{inner}  {}:", quoted(op, false));
+                for (key, values) in keys {
+                    yaml_list(out, &format!("{inner}    "), &quoted(key, false), values);
+                }
+            }
+        }
     }
 }
 
@@ -170,6 +200,7 @@ mod tests {
                 effect: Effect::Allow,
                 action: vec!["s3:GetObject".into()],
                 resource: vec!["arn:aws:s3:::b/${aws:username}/*".into(), "*".into()],
+                condition: Default::default(),
             }],
         }
     }

@@ -41,6 +41,9 @@ pub struct Event<'a> {
     /// `requestParameters`, raw JSON (may be `null`).
     #[serde(borrow, default)]
     pub request_parameters: Option<&'a RawValue>,
+    /// `vpcEndpointId`, when the call came through a VPC endpoint.
+    #[serde(borrow, default)]
+    pub vpc_endpoint_id: Option<Cow<'a, str>>,
     /// `resources[]`: the ARNs CloudTrail names for the call, raw; see [`Event::resources`].
     #[serde(borrow, default, rename = "resources")]
     pub raw_resources: Option<&'a RawValue>,

@@ -1,6 +1,8 @@
 //! The IAM policy document iamtrim writes. (Reading and evaluating arbitrary policies belongs
 //! to the diff stage and lives beside it.)
 
+use std::collections::BTreeMap;
+
 use serde::{Deserialize, Serialize};
 
 /// The policy language version every generated policy uses.
@@ -30,7 +32,14 @@ pub struct Statement {
     pub action: Vec<String>,
     /// Resource ARNs, sorted, or `["*"]`.
     pub resource: Vec<String>,
+    /// Conditions: operator -> condition key -> values (all must hold); empty unless
+    /// `--conditions` added some.
+    #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
+    pub condition: Conditions,
 }
+
+/// A statement's `Condition` element: operator -> condition key -> values, sorted.
+pub type Conditions = BTreeMap<String, BTreeMap<String, Vec<String>>>;
 
 /// A policy document.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]

@@ -142,6 +142,9 @@ pub struct RunReport {
     /// Resources generalized, and why.
     #[serde(skip_serializing_if = "Vec::is_empty")]
     pub widened: Vec<crate::synth::Widening>,
+    /// Conditions added by `--conditions` (and left out), with their evidence.
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub conditions: Vec<crate::synth::ConditionNote>,
     /// The generated policy evaluated against every observed call.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub self_check: Option<crate::synth::SelfCheck>,
@@ -212,6 +215,7 @@ impl RunReport {
                 fits_managed_policy: size <= MANAGED_POLICY_LIMIT,
             },
             widened: Vec::new(),
+            conditions: Vec::new(),
             self_check: None,
             source_stats: None,
         }

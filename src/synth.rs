@@ -4,8 +4,9 @@
 use std::collections::{BTreeMap, BTreeSet};
 
 use crate::catalog::{AccessLevel, ActionCatalog};
-use crate::policy::{Effect, PolicyDocument, Statement, POLICY_VERSION};
-use crate::usage::ActionUsage;
+use crate::evaluator::RequestContext;
+use crate::policy::{Conditions, Effect, PolicyDocument, Statement, POLICY_VERSION};
+use crate::usage::{ActionUsage, CallContext};
 
 /// How far resources may be generalized.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
@@ -26,12 +27,86 @@ pub struct SynthOptions {
     pub resources: ResourceMode,
     /// With [`ResourceMode::Prefix`], more ARNs than this in one container are collapsed.
     pub max_arns_per_statement: usize,
+    /// Add conditions from how the calls were made (`--conditions`): `aws:RequestedRegion`,
+    /// `aws:SourceVpce`, `kms:ViaService` / `aws:CalledVia`.
+    pub conditions: bool,
 }
 
 impl Default for SynthOptions {
     fn default() -> Self {
-        SynthOptions { resources: ResourceMode::Prefix, max_arns_per_statement: 10 }
+        SynthOptions { resources: ResourceMode::Prefix, max_arns_per_statement: 10, conditions: false }
     }
+}
+
+/// Services that set `aws:CalledVia` when they call another service with the principal's
+/// credentials (IAM User Guide, global condition keys, `aws:CalledVia`).
+pub const CALLED_VIA_SERVICES: &[&str] = &["athena.amazonaws.com", "cloudformation.amazonaws.com", "dynamodb.amazonaws.com", "kms.amazonaws.com"];
+
+/// `kms:ViaService`'s value for a call made by `invoked_by` (`s3.amazonaws.com`) in `region`:
+/// `s3.us-east-1.amazonaws.com`.
+fn via_service_value(invoked_by: &str, region: &str) -> String {
+    let svc = invoked_by.strip_suffix(".amazonaws.com").unwrap_or(invoked_by);
+    format!("{svc}.{region}.amazonaws.com")
+}
+
+/// The condition keys a call of `action` made in `cc` carried, as far as CloudTrail tells:
+/// the requested region, the VPC endpoint, and for calls a service made with the role's
+/// credentials `aws:ViaAWSService`, `aws:CalledVia` and (KMS) `kms:ViaService`.
+pub fn request_context(action: &str, cc: &CallContext) -> RequestContext {
+    let mut ctx = RequestContext::new();
+    if let Some(r) = &cc.region {
+        ctx = ctx.with("aws:RequestedRegion", &[r]);
+    }
+    if let Some(v) = &cc.vpc_endpoint {
+        ctx = ctx.with("aws:SourceVpce", &[v]);
+    }
+    match &cc.invoked_by {
+        Some(svc) => {
+            ctx = ctx.with("aws:ViaAWSService", &["true"]);
+            if CALLED_VIA_SERVICES.contains(&svc.as_str()) {
+                ctx = ctx.with("aws:CalledVia", &[svc]);
+            }
+            if let (true, Some(r)) = (action.starts_with("kms:"), &cc.region) {
+                ctx = ctx.with("kms:ViaService", &[&via_service_value(svc, r)]);
+            }
+        }
+        None => ctx = ctx.with("aws:ViaAWSService", &["false"]),
+    }
+    ctx
+}
+
+/// The conditions one action can carry, from how every one of its calls was made; the
+/// requested regions are kept apart because a statement takes their union.
+#[derive(Debug, Clone, Default, PartialEq, Eq, PartialOrd, Ord)]
+struct ActionConditions {
+    /// (operator, key) -> values, for `aws:SourceVpce`, `kms:ViaService`, `aws:CalledVia`.
+    fixed: BTreeMap<(String, String), BTreeSet<String>>,
+}
+
+fn action_conditions(action: &str, usage: &ActionUsage, catalog: &ActionCatalog) -> (ActionConditions, Option<BTreeSet<String>>) {
+    let mut out = ActionConditions::default();
+    let contexts: Vec<&CallContext> = usage.contexts.keys().collect();
+    let regions: Option<BTreeSet<String>> = if contexts.is_empty() { None } else { contexts.iter().map(|c| c.region.clone()).collect() };
+    if contexts.is_empty() {
+        return (out, None);
+    }
+    // One VPC endpoint for every call.
+    let vpces: BTreeSet<Option<&String>> = contexts.iter().map(|c| c.vpc_endpoint.as_ref()).collect();
+    if let [Some(v)] = vpces.iter().collect::<Vec<_>>()[..] {
+        out.fixed.insert(("StringEquals".into(), "aws:SourceVpce".into()), BTreeSet::from([v.to_string()]));
+    }
+    // Every call made by a service on the role's behalf.
+    if contexts.iter().all(|c| c.invoked_by.is_some()) {
+        let supports_via = catalog.action_by_name(action).is_some_and(|a| a.conditions.iter().any(|k| k == "kms:ViaService"));
+        if supports_via && contexts.iter().all(|c| c.region.is_some()) {
+            let values = contexts.iter().map(|c| via_service_value(c.invoked_by.as_deref().unwrap_or(""), c.region.as_deref().unwrap_or(""))).collect();
+            out.fixed.insert(("StringEquals".into(), "kms:ViaService".into()), values);
+        } else if contexts.iter().all(|c| c.invoked_by.as_deref().is_some_and(|s| CALLED_VIA_SERVICES.contains(&s))) {
+            let values = contexts.iter().filter_map(|c| c.invoked_by.clone()).collect();
+            out.fixed.insert(("ForAnyValue:StringEquals".into(), "aws:CalledVia".into()), values);
+        }
+    }
+    (out, regions)
 }
 
 /// A generalization made, for the summary.
@@ -127,30 +202,114 @@ pub fn synthesize(actions: &BTreeMap<String, ActionUsage>, catalog: &ActionCatal
 /// Builds the policy with generalization per `opts`; returns it and what was widened.
 pub fn synthesize_with(actions: &BTreeMap<String, ActionUsage>, catalog: &ActionCatalog, opts: &SynthOptions) -> (PolicyDocument, Vec<Widening>) {
     // An action used on `*` anywhere needs `*`; listing ARNs beside it would add nothing.
-    let mut groups: BTreeMap<Vec<String>, BTreeSet<&str>> = BTreeMap::new();
+    // Statements group actions with the same resources (and, with conditions, the same
+    // endpoint and calling-service conditions; their requested regions are unioned).
+    struct Group<'a> {
+        actions: BTreeSet<&'a str>,
+        regions: Option<BTreeSet<String>>,
+    }
+    let mut groups: BTreeMap<(Vec<String>, ActionConditions), Group> = BTreeMap::new();
     let mut widenings = Vec::new();
     for (name, usage) in actions {
         let (resources, w) = generalize(name, &usage.resources, opts);
         widenings.extend(w);
-        groups.entry(resources).or_default().insert(name.as_str());
+        let (conds, regions) = if opts.conditions { action_conditions(name, usage, catalog) } else { (ActionConditions::default(), None) };
+        let g = groups.entry((resources, conds)).or_insert_with(|| Group { actions: BTreeSet::new(), regions: Some(BTreeSet::new()) });
+        g.actions.insert(name.as_str());
+        // A region condition only when every call of every action in the group names one.
+        g.regions = match (g.regions.take(), regions) {
+            (Some(mut all), Some(r)) if opts.conditions => {
+                all.extend(r);
+                Some(all)
+            }
+            _ => None,
+        };
     }
-    let mut statements: Vec<(Vec<String>, Vec<String>)> =
-        groups.into_iter().map(|(res, acts)| (acts.into_iter().map(str::to_string).collect(), res)).collect();
+    let mut statements: Vec<(Vec<String>, Vec<String>, Conditions)> = groups
+        .into_iter()
+        .map(|((res, conds), g)| {
+            let mut condition = Conditions::new();
+            for ((op, key), values) in conds.fixed {
+                condition.entry(op).or_default().insert(key, values.into_iter().collect());
+            }
+            if let Some(regions) = g.regions.filter(|r| !r.is_empty()) {
+                condition.entry("StringEquals".into()).or_default().insert("aws:RequestedRegion".into(), regions.into_iter().collect());
+            }
+            (g.actions.into_iter().map(str::to_string).collect(), res, condition)
+        })
+        .collect();
     // Statements ordered by their first action, so a service's statements sit together.
     statements.sort();
 
     let mut used_sids: BTreeMap<String, usize> = BTreeMap::new();
     let statement = statements
         .into_iter()
-        .map(|(action, resource)| {
+        .map(|(action, resource, condition)| {
             let base = sid_for(&action, &resource, catalog);
             let n = used_sids.entry(base.clone()).or_insert(0);
             *n += 1;
             let sid = if *n == 1 { base } else { format!("{base}{n}") };
-            Statement { sid, effect: Effect::Allow, action, resource }
+            Statement { sid, effect: Effect::Allow, action, resource, condition }
         })
         .collect();
     (PolicyDocument { version: POLICY_VERSION.to_string(), statement }, widenings)
+}
+
+/// A condition `--conditions` added (or left out), with the evidence.
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
+pub struct ConditionNote {
+    /// The statement it is on; empty for a condition left out.
+    pub sid: String,
+    /// The condition key.
+    pub key: String,
+    /// Its values (empty for a condition left out).
+    pub values: Vec<String>,
+    /// The calls that justify it, or why it was left out.
+    pub evidence: String,
+}
+
+/// What each condition of `policy` rests on, and the conditions left out because the calls
+/// did not all agree.
+pub fn condition_notes(policy: &PolicyDocument, actions: &BTreeMap<String, ActionUsage>) -> Vec<ConditionNote> {
+    let mut notes = Vec::new();
+    for st in &policy.statement {
+        let calls: u64 = st.action.iter().filter_map(|a| actions.get(a)).map(|u| u.calls).sum();
+        let n = st.action.len();
+        let what = if n == 1 { format!("all {calls} calls of {}", st.action[0]) } else { format!("all {calls} calls of its {n} actions") };
+        for keys in st.condition.values() {
+            for (key, values) in keys {
+                let evidence = match key.as_str() {
+                    "aws:RequestedRegion" => format!("{what} were made in {} (awsRegion)", values.join(", ")),
+                    "aws:SourceVpce" => format!("{what} came through this VPC endpoint (vpcEndpointId)"),
+                    _ => {
+                        let by: BTreeSet<&str> = st
+                            .action
+                            .iter()
+                            .filter_map(|a| actions.get(a))
+                            .flat_map(|u| u.contexts.keys().filter_map(|c| c.invoked_by.as_deref()))
+                            .collect();
+                        format!("{what} were made by {} with the role's credentials (userIdentity.invokedBy)", by.into_iter().collect::<Vec<_>>().join(", "))
+                    }
+                };
+                notes.push(ConditionNote { sid: st.sid.clone(), key: key.clone(), values: values.clone(), evidence });
+            }
+        }
+    }
+    for (action, u) in actions {
+        let count = |f: &dyn Fn(&CallContext) -> bool| u.contexts.iter().filter(|(c, _)| f(c)).map(|(_, n)| n).sum::<u64>();
+        let total = count(&|_| true);
+        let through = count(&|c| c.vpc_endpoint.is_some());
+        if through > 0 && through < total {
+            let why = format!("not added for {action}: {through} of {total} calls came through a VPC endpoint, the others did not");
+            notes.push(ConditionNote { sid: String::new(), key: "aws:SourceVpce".into(), values: Vec::new(), evidence: why });
+        }
+        let via = count(&|c| c.invoked_by.is_some());
+        if via > 0 && via < total {
+            let why = format!("not added for {action}: {via} of {total} calls were made by a service on the role's behalf, the others by the role itself");
+            notes.push(ConditionNote { sid: String::new(), key: "kms:ViaService/aws:CalledVia".into(), values: Vec::new(), evidence: why });
+        }
+    }
+    notes
 }
 
 /// Splits `policy` into managed policies of at most `limit` characters each (white space not
@@ -172,7 +331,7 @@ pub fn split(policy: &PolicyDocument, limit: usize) -> Vec<PolicyDocument> {
         }
         let mut n = 1;
         // Measured with the Sid it will carry.
-        let mut part = Statement { sid: format!("{}Part{n}", st.sid), effect: st.effect, action: st.action.clone(), resource: Vec::new() };
+        let mut part = Statement { sid: format!("{}Part{n}", st.sid), resource: Vec::new(), ..st.clone() };
         for r in &st.resource {
             let mut trial = part.clone();
             trial.resource.push(r.clone());
@@ -214,16 +373,26 @@ pub struct SelfCheck {
     pub refused: Vec<(String, String)>,
 }
 
-/// Evaluates `policy` (with the IAM evaluator) on every action and resource in `usage`.
+/// Evaluates `policy` (with the IAM evaluator) on every action and resource in `usage`; when the
+/// policy has conditions, in every request context the action was called in.
 pub fn self_check(policy: &PolicyDocument, usage: &crate::usage::Usage) -> SelfCheck {
     let set = crate::evaluator::PolicySet::new(crate::model::Policy::parse("generated", &policy.to_pretty_json()).into_iter().collect());
+    let conditional = policy.statement.iter().any(|s| !s.condition.is_empty());
     let mut check = SelfCheck { calls: 0, allowed_calls: 0, pairs: 0, refused: Vec::new() };
     for (action, u) in &usage.actions {
         check.calls += u.calls;
+        let contexts: Vec<RequestContext> = if conditional { u.contexts.keys().map(|c| request_context(action, c)).collect() } else { Vec::new() };
+        let allowed = |r: &str| {
+            if contexts.is_empty() {
+                set.evaluate(action, r).decision.is_allow()
+            } else {
+                contexts.iter().all(|ctx| set.evaluate_in(action, r, ctx).decision.is_allow())
+            }
+        };
         let mut all = true;
         for r in &u.resources {
             check.pairs += 1;
-            if !set.evaluate(action, r).decision.is_allow() {
+            if !allowed(r) {
                 check.refused.push((action.clone(), r.clone()));
                 all = false;
             }
@@ -405,5 +574,66 @@ mod tests {
             a.insert(act.to_string(), usage(&[&format!("arn:aws:x:::{i}")]));
         }
         assert_eq!(synthesize(&a, c).to_pretty_json(), synthesize(&a.clone(), c).to_pretty_json());
+    }
+
+    fn called(resources: &[&str], contexts: &[(Option<&str>, Option<&str>, Option<&str>, u64)]) -> ActionUsage {
+        let mut u = usage(resources);
+        for (region, vpce, by, n) in contexts {
+            let c = CallContext { region: region.map(str::to_string), vpc_endpoint: vpce.map(str::to_string), invoked_by: by.map(str::to_string) };
+            u.contexts.insert(c, *n);
+        }
+        u.calls = contexts.iter().map(|c| c.3).sum();
+        u
+    }
+
+    fn conditions_of<'p>(p: &'p PolicyDocument, action: &str) -> &'p Conditions {
+        &p.statement.iter().find(|s| s.action.iter().any(|a| a == action)).unwrap_or_else(|| panic!("{action} not in {p:?}")).condition
+    }
+
+    #[test]
+    fn conditions_come_from_how_every_call_was_made() {
+        let c = ActionCatalog::embedded();
+        let opts = SynthOptions { conditions: true, ..SynthOptions::default() };
+        let key = "arn:aws:kms:us-east-1:1:key/k";
+        let mut a = BTreeMap::new();
+        // Every S3 call through one endpoint, in two regions.
+        a.insert("s3:GetObject".to_string(), called(&["arn:aws:s3:::b/k"], &[(Some("us-east-1"), Some("vpce-1"), None, 3), (Some("eu-west-1"), Some("vpce-1"), None, 1)]));
+        // Some calls through an endpoint, some not: no endpoint condition.
+        a.insert("s3:PutObject".to_string(), called(&["arn:aws:s3:::b/k"], &[(Some("us-east-1"), Some("vpce-1"), None, 3), (Some("us-east-1"), None, None, 1)]));
+        // SSE-KMS: every call made by S3 -> kms:ViaService with the region.
+        a.insert("kms:Decrypt".to_string(), called(&[key], &[(Some("us-east-1"), None, Some("s3.amazonaws.com"), 5)]));
+        // Called by the role itself too: no ViaService.
+        a.insert("kms:GenerateDataKey".to_string(), called(&[key], &[(Some("us-east-1"), None, Some("s3.amazonaws.com"), 5), (Some("us-east-1"), None, None, 1)]));
+        // Athena reading S3 with the role's credentials -> aws:CalledVia.
+        a.insert("s3:ListBucket".to_string(), called(&["arn:aws:s3:::lake"], &[(Some("us-east-1"), None, Some("athena.amazonaws.com"), 2)]));
+        // A record without awsRegion: no region condition can be proven.
+        a.insert("sqs:SendMessage".to_string(), called(&["arn:aws:sqs:us-east-1:1:q"], &[(None, None, None, 1)]));
+        let (p, _) = synthesize_with(&a, c, &opts);
+        let get = conditions_of(&p, "s3:GetObject");
+        assert_eq!(get["StringEquals"]["aws:SourceVpce"], ["vpce-1"]);
+        assert_eq!(get["StringEquals"]["aws:RequestedRegion"], ["eu-west-1", "us-east-1"]);
+        assert!(!conditions_of(&p, "s3:PutObject")["StringEquals"].contains_key("aws:SourceVpce"));
+        assert_eq!(conditions_of(&p, "kms:Decrypt")["StringEquals"]["kms:ViaService"], ["s3.us-east-1.amazonaws.com"]);
+        assert!(!conditions_of(&p, "kms:GenerateDataKey")["StringEquals"].contains_key("kms:ViaService"));
+        assert_eq!(conditions_of(&p, "s3:ListBucket")["ForAnyValue:StringEquals"]["aws:CalledVia"], ["athena.amazonaws.com"]);
+        assert!(conditions_of(&p, "sqs:SendMessage").is_empty());
+        // Actions with different conditions never share a statement.
+        assert_ne!(p.statement.iter().position(|s| s.action.contains(&"s3:GetObject".into())), p.statement.iter().position(|s| s.action.contains(&"s3:PutObject".into())));
+        // The policy allows every observed call in its own context, and nothing else.
+        let usage = crate::usage::Usage { actions: a.clone(), ..Default::default() };
+        let check = self_check(&p, &usage);
+        assert!(check.refused.is_empty() && check.allowed_calls == check.calls, "{check:?}");
+        let set = crate::evaluator::PolicySet::new(vec![crate::model::Policy::parse("p", &p.to_pretty_json()).unwrap()]);
+        let direct = request_context("kms:Decrypt", &CallContext { region: Some("us-east-1".into()), ..CallContext::default() });
+        assert!(!set.evaluate_in("kms:Decrypt", key, &direct).decision.may_allow(), "a direct Decrypt is refused");
+        let elsewhere = request_context("s3:GetObject", &CallContext { region: Some("ap-south-1".into()), vpc_endpoint: Some("vpce-1".into()), invoked_by: None });
+        assert!(!set.evaluate_in("s3:GetObject", "arn:aws:s3:::b/k", &elsewhere).decision.may_allow(), "another region is refused");
+        // Evidence: every condition is named, and the ones left out say why.
+        let notes = condition_notes(&p, &a);
+        assert!(notes.iter().any(|n| n.key == "aws:SourceVpce" && n.evidence.contains("all 4 calls of s3:GetObject came through")), "{notes:?}");
+        assert!(notes.iter().any(|n| n.sid.is_empty() && n.evidence.contains("s3:PutObject: 3 of 4 calls came through")), "{notes:?}");
+        assert!(notes.iter().any(|n| n.sid.is_empty() && n.evidence.contains("kms:GenerateDataKey: 5 of 6 calls were made by a service")), "{notes:?}");
+        // Without --conditions, none.
+        assert!(synthesize_with(&a, c, &SynthOptions::default()).0.statement.iter().all(|s| s.condition.is_empty()));
     }
 }

@@ -69,6 +69,26 @@ pub struct ActionUsage {
     pub last_seen: Option<DateTime<Utc>>,
     /// Why the action is needed although CloudTrail does not log it (implied permissions).
     pub implied_by: BTreeSet<String>,
+    /// How the calls were made (region, VPC endpoint, calling service), with counts: the
+    /// evidence for `--conditions`.
+    pub contexts: BTreeMap<CallContext, u64>,
+}
+
+/// Where and how a call was made, as CloudTrail records it.
+#[derive(Debug, Clone, Default, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub struct CallContext {
+    /// `awsRegion`.
+    pub region: Option<String>,
+    /// `vpcEndpointId`.
+    pub vpc_endpoint: Option<String>,
+    /// `userIdentity.invokedBy`, when a service made the call with the role's credentials.
+    pub invoked_by: Option<String>,
+}
+
+impl CallContext {
+    fn is(&self, region: Option<&str>, vpce: Option<&str>, invoked_by: Option<&str>) -> bool {
+        self.region.as_deref() == region && self.vpc_endpoint.as_deref() == vpce && self.invoked_by.as_deref() == invoked_by
+    }
 }
 
 /// A count with the reason that goes with it.
@@ -209,12 +229,9 @@ impl Usage {
             return add_reasoned(&mut self.denied, key, 1, &needed);
         }
         // A call a service made with the role's permissions (SSE-KMS decrypts by S3, ...).
-        let on_behalf = event
-            .user_identity
-            .invoked_by
-            .as_deref()
-            .filter(|s| s.ends_with(".amazonaws.com"))
-            .map(|svc| format!("{} called by {svc} on the role's behalf, with the role's permissions", event.event_name));
+        let invoked_by = event.user_identity.invoked_by.as_deref().filter(|s| s.ends_with(".amazonaws.com"));
+        let on_behalf = invoked_by.map(|svc| format!("{} called by {svc} on the role's behalf, with the role's permissions", event.event_name));
+        let (region, vpce) = (event.aws_region.as_deref(), event.vpc_endpoint_id.as_deref().filter(|v| !v.is_empty()));
         match mapper.map(&event) {
             Mapping::Actions(uses) => {
                 self.records_mapped += 1;
@@ -230,6 +247,14 @@ impl Usage {
                     a.first_seen = min_time(a.first_seen, time);
                     a.last_seen = max_time(a.last_seen, time);
                     a.implied_by.extend(u.implied_by);
+                    // Few distinct contexts per action: a scan beats building an owned key per call.
+                    match a.contexts.iter_mut().find(|(c, _)| c.is(region, vpce, invoked_by)) {
+                        Some((_, n)) => *n += 1,
+                        None => {
+                            let c = CallContext { region: region.map(str::to_string), vpc_endpoint: vpce.map(str::to_string), invoked_by: invoked_by.map(str::to_string) };
+                            a.contexts.insert(c, 1);
+                        }
+                    }
                 }
             }
             Mapping::NoPermission(reason) => {
@@ -275,6 +300,9 @@ impl Usage {
             a.first_seen = min_time(a.first_seen, u.first_seen);
             a.last_seen = max_time(a.last_seen, u.last_seen);
             a.implied_by.extend(u.implied_by);
+            for (c, n) in u.contexts {
+                *a.contexts.entry(c).or_default() += n;
+            }
         }
         for (target, src) in [(&mut self.denied, other.denied), (&mut self.unmapped, other.unmapped), (&mut self.no_permission, other.no_permission)] {
             for (k, v) in src {

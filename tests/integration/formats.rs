@@ -12,6 +12,11 @@ fn every_format_matches_its_snapshot() {
         (vec!["--format", "terraform", "--terraform-style", "document"], "examples.document.tf"),
         (vec!["--format", "cloudformation"], "examples.cfn.yaml"),
         (vec!["--format", "sam"], "examples.sam.yaml"),
+        (vec!["--conditions", "--format", "json"], "examples.conditions.json"),
+        (vec!["--conditions", "--format", "terraform"], "examples.conditions.tf"),
+        (vec!["--conditions", "--format", "terraform", "--terraform-style", "document"], "examples.conditions.document.tf"),
+        (vec!["--conditions", "--format", "cloudformation"], "examples.conditions.cfn.yaml"),
+        (vec!["--conditions", "--format", "sam"], "examples.conditions.sam.yaml"),
     ] {
         let mut full = vec!["generate", "--logs", s(&ex), "--role", "dev-app-role", "--quiet"];
         full.extend(args.iter().copied());

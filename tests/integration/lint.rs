@@ -30,9 +30,18 @@ fn generated_policies_pass_parliament_and_cfn_lint() {
     let dir = tempfile::tempdir().unwrap();
     let mut files = Vec::new();
     let ex = examples();
-    for (format, file) in [("json", "examples.json"), ("cloudformation", "examples.cfn.yaml")] {
+    for (format, file, conditions) in [
+        ("json", "examples.json", false),
+        ("cloudformation", "examples.cfn.yaml", false),
+        ("json", "examples.conditions.json", true),
+        ("cloudformation", "examples.conditions.cfn.yaml", true),
+    ] {
         let out = dir.path().join(file);
-        let r = iamtrim(&["generate", "--logs", s(&ex), "--role", "dev-app-role", "--format", format, "--output", s(&out)]);
+        let mut args = vec!["generate", "--logs", s(&ex), "--role", "dev-app-role", "--format", format, "--output", s(&out)];
+        if conditions {
+            args.push("--conditions");
+        }
+        let r = iamtrim(&args);
         assert_eq!(r.code, 0, "{}", r.stderr);
         files.push(out);
     }
@@ -71,9 +80,20 @@ fn generated_terraform_is_terraform_fmt_clean() {
     let dir = tempfile::tempdir().unwrap();
     let ex = examples();
     let mut files = Vec::new();
-    for (style, role, logs) in [("resource", "dev-app-role", ex.clone()), ("document", "dev-app-role", ex.clone()), ("resource", "arn:aws:iam::123456789012:role/tester", panther()), ("document", "arn:aws:iam::123456789012:role/tester", panther())] {
+    for (style, role, logs, conditions) in [
+        ("resource", "dev-app-role", ex.clone(), false),
+        ("document", "dev-app-role", ex.clone(), false),
+        ("resource", "dev-app-role", ex.clone(), true),
+        ("document", "dev-app-role", ex.clone(), true),
+        ("resource", "arn:aws:iam::123456789012:role/tester", panther(), false),
+        ("document", "arn:aws:iam::123456789012:role/tester", panther(), false),
+    ] {
         let out = dir.path().join(format!("{}-{style}.tf", files.len()));
-        let r = iamtrim(&["generate", "--logs", s(&logs), "--role", role, "--format", "terraform", "--terraform-style", style, "--output", s(&out), "--quiet"]);
+        let mut args = vec!["generate", "--logs", s(&logs), "--role", role, "--format", "terraform", "--terraform-style", style, "--output", s(&out), "--quiet"];
+        if conditions {
+            args.push("--conditions");
+        }
+        let r = iamtrim(&args);
         assert_eq!(r.code, 0, "{}", r.stderr);
         files.push(out);
     }
