@@ -576,7 +576,10 @@ mod tests {
         assert_eq!(synthesize(&a, c).to_pretty_json(), synthesize(&a.clone(), c).to_pretty_json());
     }
 
-    fn called(resources: &[&str], contexts: &[(Option<&str>, Option<&str>, Option<&str>, u64)]) -> ActionUsage {
+    /// (awsRegion, vpcEndpointId, invokedBy, calls).
+    type Seen<'a> = (Option<&'a str>, Option<&'a str>, Option<&'a str>, u64);
+
+    fn called(resources: &[&str], contexts: &[Seen]) -> ActionUsage {
         let mut u = usage(resources);
         for (region, vpce, by, n) in contexts {
             let c = CallContext { region: region.map(str::to_string), vpc_endpoint: vpce.map(str::to_string), invoked_by: by.map(str::to_string) };
