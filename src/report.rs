@@ -145,12 +145,47 @@ pub struct RunReport {
     /// Conditions added by `--conditions` (and left out), with their evidence.
     #[serde(skip_serializing_if = "Vec::is_empty")]
     pub conditions: Vec<crate::synth::ConditionNote>,
+    /// Dependent actions the IAM catalog lists for used actions that are neither in the policy
+    /// nor implied by evidence in the events: needed only for some forms of the call.
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub dependent_not_added: Vec<DependentNotAdded>,
     /// The generated policy evaluated against every observed call.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub self_check: Option<crate::synth::SelfCheck>,
     /// Counters of a remote source (requests, pages, objects, bytes, seconds), when one was used.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub source_stats: Option<serde_json::Value>,
+}
+
+/// A used action's catalog dependents that the policy does not carry.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct DependentNotAdded {
+    /// The used action.
+    pub action: String,
+    /// Its dependent actions not in the policy.
+    pub dependents: Vec<String>,
+}
+
+/// Dependent actions the catalog lists for the used actions, less those the policy has (used, or
+/// implied by the events: iam:PassRole on a passed role, tagging when the call carried tags).
+/// Tagging and iam:PassRole dependents are needed only when the call tags or passes a role, and
+/// the events show it did not; the others depend on options the events do not show, so they are
+/// listed for a reviewer rather than granted.
+pub fn dependents_not_added(usage: &Usage, catalog: &ActionCatalog) -> Vec<DependentNotAdded> {
+    usage
+        .actions
+        .keys()
+        .filter_map(|a| {
+            let deps: Vec<String> = catalog
+                .action_by_name(a)?
+                .dependent
+                .iter()
+                .filter(|d| !usage.actions.contains_key(*d) && *d != "iam:PassRole" && !crate::mapper::is_tagging_action(d))
+                .cloned()
+                .collect();
+            (!deps.is_empty()).then(|| DependentNotAdded { action: a.clone(), dependents: deps })
+        })
+        .collect()
 }
 
 fn pairs(map: &std::collections::BTreeMap<EventKey, crate::usage::ReasonedCount>) -> Vec<PairCount> {
@@ -216,6 +251,7 @@ impl RunReport {
             },
             widened: Vec::new(),
             conditions: Vec::new(),
+            dependent_not_added: dependents_not_added(usage, catalog),
             self_check: None,
             source_stats: None,
         }
@@ -298,6 +334,12 @@ impl RunReport {
                 for why in &a.implied_by {
                     let _ = writeln!(s, "    {} on {}: {why}", a.action, a.resources.join(", "));
                 }
+            }
+        }
+        if !self.dependent_not_added.is_empty() {
+            let _ = writeln!(s, "  dependent actions the IAM catalog lists, not added (needed only for some forms of these calls; review):");
+            for d in &self.dependent_not_added {
+                let _ = writeln!(s, "    {} -> {}", d.action, d.dependents.join(", "));
             }
         }
         let unresolved: Vec<&ActionDetail> = self.action_details.iter().filter(|a| a.unresolved_calls > 0).collect();

@@ -258,3 +258,34 @@ fn calls_made_on_the_roles_behalf_say_so() {
     assert!(r.stderr.contains("kms:Decrypt on arn:aws:kms:us-east-1:123456789012:key/k1: Decrypt called by s3.amazonaws.com"), "{}", r.stderr);
     assert!(r.stderr.contains("implied: Decrypt called by s3.amazonaws.com"), "{}", r.stderr);
 }
+
+#[test]
+fn catalog_dependent_actions_are_added_on_evidence_and_the_rest_listed() {
+    let dir = tempfile::tempdir().unwrap();
+    let f = dir.path().join("create.jsonl");
+    let call = |name: &str, params: serde_json::Value| {
+        serde_json::json!({
+            "eventTime": "2026-10-01T10:00:00Z", "eventSource": "kms.amazonaws.com", "eventName": name, "awsRegion": "us-east-1",
+            "recipientAccountId": "123456789012",
+            "userIdentity": {"type": "AssumedRole", "arn": "arn:aws:sts::123456789012:assumed-role/builder/s",
+                "sessionContext": {"sessionIssuer": {"type": "Role", "arn": "arn:aws:iam::123456789012:role/builder"}}},
+            "requestParameters": params
+        })
+        .to_string()
+    };
+    let lines = [call("CreateKey", serde_json::json!({"description": "k", "tags": [{"tagKey": "team", "tagValue": "a"}]}))];
+    std::fs::write(&f, lines.join("\n") + "\n").unwrap();
+    let report = dir.path().join("r.json");
+    let r = iamtrim(&["generate", "--logs", s(&f), "--role", "builder", "--report", s(&report)]);
+    assert_eq!(r.code, 0, "{}", r.stderr);
+    let policy: serde_json::Value = serde_json::from_str(&r.stdout).unwrap();
+    let actions: Vec<&str> = policy["Statement"].as_array().unwrap().iter().flat_map(|s| s["Action"].as_array().unwrap().iter().map(|a| a.as_str().unwrap())).collect();
+    // The request carried tags: kms:TagResource (catalog dependent of kms:CreateKey) with its reason.
+    assert!(actions.contains(&"kms:CreateKey") && actions.contains(&"kms:TagResource"), "{actions:?}");
+    assert!(r.stderr.contains("kms:TagResource on arn:aws:kms:us-east-1:123456789012:key/*: kms:CreateKey tags what it creates (requestParameters.tags)"), "{}", r.stderr);
+    // The other dependents depend on options the event does not show: listed, not granted.
+    assert!(!actions.contains(&"kms:PutKeyPolicy"), "{actions:?}");
+    assert!(r.stderr.contains("kms:CreateKey -> iam:CreateServiceLinkedRole, kms:PutKeyPolicy"), "{}", r.stderr);
+    let rep = read_json(&report);
+    assert_eq!(rep["dependent_not_added"][0]["dependents"], serde_json::json!(["iam:CreateServiceLinkedRole", "kms:PutKeyPolicy"]));
+}

@@ -242,6 +242,35 @@ fn calls_needing_no_permission_and_unknown_events() {
 }
 
 #[test]
+fn tagging_at_creation_implies_the_catalogs_dependent_tagging_action() {
+    let all = |m: Mapping| match m {
+        Mapping::Actions(u) => u,
+        other => panic!("{other:?}"),
+    };
+    // RunInstances with tags: ec2:CreateTags (a dependent action in the catalog), on the instance.
+    let instance = json!([{"ARN": format!("arn:aws:ec2:us-east-1:{ACCOUNT}:instance/i-0abc"), "type": "AWS::EC2::Instance"}]);
+    let tags = json!({"imageId": "ami-1", "tagSpecificationSet": {"items": [{"resourceType": "instance", "tags": [{"key": "env", "value": "dev"}]}]}});
+    let u = all(map("ec2.amazonaws.com", "RunInstances", tags, Some(instance.clone())));
+    let create_tags = u.iter().find(|x| x.action == "ec2:CreateTags").expect("ec2:CreateTags implied");
+    assert_eq!(create_tags.resources, [format!("arn:aws:ec2:us-east-1:{ACCOUNT}:instance/i-0abc")]);
+    let why = create_tags.implied_by.as_deref().unwrap();
+    assert!(why.contains("requestParameters.tagSpecificationSet") && why.contains("dependent action"), "{why}");
+    // Without tags (or with an empty tag set): no CreateTags.
+    let u = all(map("ec2.amazonaws.com", "RunInstances", json!({"imageId": "ami-1"}), Some(instance.clone())));
+    assert!(!u.iter().any(|x| x.action == "ec2:CreateTags"));
+    let u = all(map("ec2.amazonaws.com", "RunInstances", json!({"imageId": "ami-1", "tagSpecificationSet": {"items": []}}), Some(instance)));
+    assert!(!u.iter().any(|x| x.action == "ec2:CreateTags"));
+    // Tags for a volume the event does not name: the volume template, scoped to the account.
+    let volume = json!({"imageId": "ami-1", "tagSpecificationSet": {"items": [{"resourceType": "volume", "tags": [{"key": "env", "value": "dev"}]}]}});
+    let u = all(map("ec2.amazonaws.com", "RunInstances", volume, None));
+    assert_eq!(u.iter().find(|x| x.action == "ec2:CreateTags").unwrap().resources, [format!("arn:aws:ec2:us-east-1:{ACCOUNT}:volume/*")]);
+    // kms:CreateKey with Tags: kms:TagResource; its other dependents are not guessed.
+    let u = all(map("kms.amazonaws.com", "CreateKey", json!({"tags": [{"tagKey": "team", "tagValue": "a"}]}), None));
+    let actions: Vec<&str> = u.iter().map(|x| x.action.as_str()).collect();
+    assert_eq!(actions, ["kms:CreateKey", "kms:TagResource"]);
+}
+
+#[test]
 fn passing_a_role_implies_iam_passrole_on_it() {
     let with_pass = |m: Mapping| -> (Vec<String>, Vec<String>, Option<String>) {
         match m {
