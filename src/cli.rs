@@ -61,7 +61,10 @@ pub struct InputArgs {
     #[arg(long, required_unless_present = "source", conflicts_with = "source", num_args = 1.., value_name = "PATH")]
     pub logs: Vec<PathBuf>,
     /// Read from AWS instead of files: `lookup` (the CloudTrail LookupEvents API: management
-    /// events of the last 90 days) or `s3://BUCKET[/PREFIX]` (trail log files; data events too).
+    /// events of the last 90 days), `s3://BUCKET[/PREFIX]` (trail log files; data events too),
+    /// `athena://DATABASE.TABLE?workgroup=W&output=s3://...` (an Athena query over a CloudTrail
+    /// table returns distinct call shapes with counts) or `lake://EVENT_DATA_STORE` (the same
+    /// query in CloudTrail Lake).
     #[arg(long, value_name = "SOURCE")]
     pub source: Option<String>,
     /// AWS region: for `lookup`, the regions to read (repeatable; default: the profile's);
@@ -94,6 +97,14 @@ pub struct InputArgs {
     /// tools share the quota).
     #[arg(long, default_value_t = 2.0, value_name = "N")]
     pub lookup_rate: f64,
+    /// With `athena://` or `lake://`: print the SQL iamtrim would run on stdout, and exit.
+    #[arg(long)]
+    pub print_sql: bool,
+    /// With `athena://DATABASE.TABLE`: print the CREATE TABLE (with partition projection) for
+    /// the trail files at this location (s3://BUCKET/[PREFIX/]AWSLogs/ACCOUNT/CloudTrail/REGION/)
+    /// on stdout, and exit.
+    #[arg(long, value_name = "S3_LOCATION")]
+    pub athena_create_table: Option<String>,
     /// The role: its ARN (arn:aws:iam::123456789012:role/NAME) or its name. Matches every
     /// session of the role.
     #[arg(long)]
@@ -425,7 +436,41 @@ fn report_run(c: &Collected, input: &InputArgs, policy: &crate::policy::PolicyDo
     Ok(report)
 }
 
+/// `--print-sql` / `--athena-create-table`: prints the SQL for the source instead of running it.
+fn print_query(input: &InputArgs) -> Option<Result<i32, CliError>> {
+    if !input.print_sql && input.athena_create_table.is_none() {
+        return None;
+    }
+    Some((|| {
+        let src = input.source.as_deref().unwrap_or("");
+        let role = RoleFilter::parse(&input.role)?;
+        let range = match input.days {
+            Some(d) => TimeRange::last_days(d, chrono::Utc::now()),
+            None => TimeRange::parse(input.from.as_deref(), input.to.as_deref())?,
+        };
+        let sql = if let Some(location) = &input.athena_create_table {
+            let table = crate::warehouse::AthenaTable::parse(src).map_err(|e| CliError::BadSource(format!("--athena-create-table needs --source athena://DATABASE.TABLE: {}", e.0)))?;
+            if !location.starts_with("s3://") {
+                return Err(CliError::BadSource(format!("--athena-create-table `{location}`: expected s3://BUCKET/[PREFIX/]AWSLogs/ACCOUNT/CloudTrail/REGION/")));
+            }
+            crate::warehouse::athena_create_table(&table, location)
+        } else if src.starts_with("athena://") {
+            let table = crate::warehouse::AthenaTable::parse(src).map_err(|e| CliError::BadSource(e.0))?;
+            crate::warehouse::athena_sql(&table, &role, &range) + "\n"
+        } else if src.starts_with("lake://") {
+            crate::warehouse::lake_sql(&crate::warehouse::parse_lake(src).map_err(|e| CliError::BadSource(e.0))?, &role, &range) + "\n"
+        } else {
+            return Err(CliError::BadSource("--print-sql needs --source athena://... or lake://...".into()));
+        };
+        print!("{sql}");
+        Ok(EXIT_OK)
+    })())
+}
+
 fn generate(args: &GenerateArgs) -> Result<i32, CliError> {
+    if let Some(done) = print_query(&args.input) {
+        return done;
+    }
     let c = collect(&args.input)?;
     let opts = synth::SynthOptions {
         resources: match args.resources {
@@ -694,7 +739,38 @@ are not in it. Read trail files (--source s3://BUCKET) for those."
         );
         return Ok((usage, serde_json::to_value(&stats).unwrap_or_default()));
     }
-    Err(CliError::BadSource(format!("--source `{src}` is neither `lookup` nor an s3:// URL")))
+    if src.starts_with("athena://") {
+        let table = crate::warehouse::AthenaTable::parse(src).map_err(|e| CliError::BadSource(e.0))?;
+        let opts = crate::aws::athena::AthenaOptions { table, region: args.regions.first().cloned(), progress, aws };
+        let (usage, stats) = runtime.block_on(crate::aws::athena::collect(&opts, selection, mapper))?;
+        eprintln!(
+            "athena: query {} scanned {:.1} MB (billed by bytes scanned; about ${:.4} at $5 per TB), {} distinct call shapes in {} pages, {:.1} s",
+            stats.query_execution_id,
+            stats.data_scanned_bytes as f64 / 1e6,
+            stats.data_scanned_bytes as f64 / 1e12 * 5.0,
+            stats.rows,
+            stats.pages,
+            stats.seconds
+        );
+        return Ok((usage, serde_json::to_value(&stats).unwrap_or_default()));
+    }
+    if src.starts_with("lake://") {
+        let event_data_store = crate::warehouse::parse_lake(src).map_err(|e| CliError::BadSource(e.0))?;
+        let opts = crate::aws::lake::LakeOptions { event_data_store, region: args.regions.first().cloned(), progress, aws };
+        let (usage, stats) = runtime.block_on(crate::aws::lake::collect(&opts, selection, mapper))?;
+        eprintln!(
+            "lake: query {} scanned {} events, {:.1} MB, {} distinct call shapes in {} pages ({} throttled requests retried), {:.1} s",
+            stats.query_id,
+            stats.events_scanned,
+            stats.bytes_scanned as f64 / 1e6,
+            stats.rows,
+            stats.pages,
+            stats.throttled,
+            stats.seconds
+        );
+        return Ok((usage, serde_json::to_value(&stats).unwrap_or_default()));
+    }
+    Err(CliError::BadSource(format!("--source `{src}` is none of `lookup`, s3://, athena:// or lake://")))
 }
 
 /// Without the `aws` feature there are no remote sources.

@@ -107,6 +107,11 @@ impl RoleFilter {
         &self.given
     }
 
+    /// The role's account, when given as an ARN.
+    pub fn account(&self) -> Option<&str> {
+        self.account.as_deref()
+    }
+
     /// The role's name (without path).
     pub fn name(&self) -> &str {
         &self.name

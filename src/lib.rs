@@ -26,3 +26,4 @@ pub mod report;
 pub mod source;
 pub mod synth;
 pub mod usage;
+pub mod warehouse;

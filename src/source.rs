@@ -38,6 +38,8 @@ pub enum Location {
     LineRecord(usize, usize),
     /// `Events[i].CloudTrailEvent` of the lookup-events output on line `n` of a JSON Lines file.
     LineLookupEvent(usize, usize),
+    /// Row `n` (1-based, header not counted) of a query's results (Athena, CloudTrail Lake).
+    ResultRow(usize),
 }
 
 impl fmt::Display for Location {
@@ -49,6 +51,7 @@ impl fmt::Display for Location {
             Location::Line(n) => write!(f, "line {n}"),
             Location::LineRecord(n, i) => write!(f, "line {n} Records[{i}]"),
             Location::LineLookupEvent(n, i) => write!(f, "line {n} Events[{i}].CloudTrailEvent"),
+            Location::ResultRow(n) => write!(f, "result row {n}"),
         }
     }
 }

@@ -178,55 +178,63 @@ impl Usage {
 
     /// Handles one item from a source.
     pub fn ingest(&mut self, file: &str, item: Item<'_>, selection: &Selection, mapper: &EventMapper<'_>) {
-        self.records_read += 1;
+        self.ingest_weighted(file, item, 1, selection, mapper)
+    }
+
+    /// Handles one item that stands for `weight` (at least 1) records of the same shape (a row
+    /// of an aggregating query: Athena, CloudTrail Lake); every count grows by `weight`, except
+    /// that a rejected item counts as one record.
+    pub fn ingest_weighted(&mut self, file: &str, item: Item<'_>, weight: u64, selection: &Selection, mapper: &EventMapper<'_>) {
+        let weight = weight.max(1);
+        self.records_read += weight;
         let (location, json) = match item {
             Item::Rejected(mut r) => {
                 if r.file.is_empty() {
                     r.file = file.to_string();
                 }
-                return self.reject(r);
+                return self.reject_n(r, weight);
             }
             Item::Record { location, json } => (location, json),
         };
         let reject = |reason: String| Rejection { file: file.to_string(), location, reason };
         let event = match Event::from_json(json) {
             Ok(e) => e,
-            Err(e) => return self.reject(reject(describe_record_error(&e))),
+            Err(e) => return self.reject_n(reject(describe_record_error(&e)), weight),
         };
         if let Some(role) = &selection.role {
             if !role.matches(&event) {
-                self.filtered.other_principal += 1;
+                self.filtered.other_principal += weight;
                 return;
             }
         }
         let time = match event.time() {
             Some(Ok(t)) => Some(t),
-            Some(Err(e)) => return self.reject(reject(format!("eventTime `{}` is not an RFC 3339 time ({e})", event.event_time.as_deref().unwrap_or("")))),
-            None if selection.range.is_bounded() => return self.reject(reject("no eventTime, so the date range cannot be applied".to_string())),
+            Some(Err(e)) => return self.reject_n(reject(format!("eventTime `{}` is not an RFC 3339 time ({e})", event.event_time.as_deref().unwrap_or(""))), weight),
+            None if selection.range.is_bounded() => return self.reject_n(reject("no eventTime, so the date range cannot be applied".to_string()), weight),
             None => None,
         };
         if let Some(t) = time {
             if !selection.range.contains(t) {
-                self.filtered.outside_window += 1;
+                self.filtered.outside_window += weight;
                 return;
             }
         }
         if !event.is_principal_call() {
-            self.filtered.not_api_call += 1;
+            self.filtered.not_api_call += weight;
             return;
         }
-        self.records_matched += 1;
+        self.records_matched += weight;
         self.first_seen = min_time(self.first_seen, time);
         self.last_seen = max_time(self.last_seen, time);
         let key = EventKey { source: event.event_source.to_string(), name: event.event_name.to_string() };
 
         if event.is_denied() {
-            self.records_denied += 1;
+            self.records_denied += weight;
             let needed = match mapper.actions_for(&event.event_source, &event.event_name) {
                 Ok(actions) => actions.iter().map(|a| a.name.as_str()).collect::<Vec<_>>().join(", "),
                 Err(_) => String::new(),
             };
-            return add_reasoned(&mut self.denied, key, 1, &needed);
+            return add_reasoned(&mut self.denied, key, weight, &needed);
         }
         // A call a service made with the role's permissions (SSE-KMS decrypts by S3, ...).
         let invoked_by = event.user_identity.invoked_by.as_deref().filter(|s| s.ends_with(".amazonaws.com"));
@@ -234,36 +242,36 @@ impl Usage {
         let (region, vpce) = (event.aws_region.as_deref(), event.vpc_endpoint_id.as_deref().filter(|v| !v.is_empty()));
         match mapper.map(&event) {
             Mapping::Actions(uses) => {
-                self.records_mapped += 1;
+                self.records_mapped += weight;
                 for mut u in uses {
                     if u.implied_by.is_none() {
                         u.implied_by = on_behalf.clone();
                     }
                     let a = self.actions.entry(u.action).or_default();
-                    a.calls += 1;
-                    a.unresolved += u64::from(u.resolution == Resolution::Wildcard);
+                    a.calls += weight;
+                    a.unresolved += weight * u64::from(u.resolution == Resolution::Wildcard);
                     a.resources.extend(u.resources);
-                    *a.events.entry(key.clone()).or_default() += 1;
+                    *a.events.entry(key.clone()).or_default() += weight;
                     a.first_seen = min_time(a.first_seen, time);
                     a.last_seen = max_time(a.last_seen, time);
                     a.implied_by.extend(u.implied_by);
                     // Few distinct contexts per action: a scan beats building an owned key per call.
                     match a.contexts.iter_mut().find(|(c, _)| c.is(region, vpce, invoked_by)) {
-                        Some((_, n)) => *n += 1,
+                        Some((_, n)) => *n += weight,
                         None => {
                             let c = CallContext { region: region.map(str::to_string), vpc_endpoint: vpce.map(str::to_string), invoked_by: invoked_by.map(str::to_string) };
-                            a.contexts.insert(c, 1);
+                            a.contexts.insert(c, weight);
                         }
                     }
                 }
             }
             Mapping::NoPermission(reason) => {
-                self.records_no_permission += 1;
-                add_reasoned(&mut self.no_permission, key, 1, &reason);
+                self.records_no_permission += weight;
+                add_reasoned(&mut self.no_permission, key, weight, &reason);
             }
             Mapping::Unmapped(why) => {
-                self.records_unmapped += 1;
-                add_reasoned(&mut self.unmapped, key, 1, &why.reason());
+                self.records_unmapped += weight;
+                add_reasoned(&mut self.unmapped, key, weight, &why.reason());
             }
         }
     }
@@ -271,6 +279,13 @@ impl Usage {
     fn reject(&mut self, r: Rejection) {
         self.records_rejected += 1;
         self.rejections.push(r);
+    }
+
+    /// Rejects an item that stood for `weight` records: it is one record read and rejected
+    /// (what it stood for is not known), so the counts still reconcile.
+    fn reject_n(&mut self, r: Rejection, weight: u64) {
+        self.records_read -= weight - 1;
+        self.reject(r);
     }
 
     /// Adds another partial aggregate into this one.

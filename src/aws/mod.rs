@@ -1,10 +1,13 @@
-//! Sources that read CloudTrail activity from AWS: the LookupEvents API ([`lookup`]) and trail
-//! log files in S3 ([`s3`]). Credentials and region come from the standard chain (environment,
+//! Sources that read CloudTrail activity from AWS: the LookupEvents API ([`lookup`]), trail
+//! log files in S3 ([`s3`]), and queries that aggregate where the data lies: Athena over a
+//! trail table ([`athena`]) and CloudTrail Lake ([`lake`]). Credentials and region come from the standard chain (environment,
 //! shared config and credentials files, SSO, container and instance roles), narrowed by
 //! `--profile`, `--region` and `--endpoint-url`.
 
+pub mod athena;
 pub mod cache;
 pub mod iam;
+pub mod lake;
 pub mod lookup;
 pub mod s3;
 

@@ -55,6 +55,12 @@ struct State {
     pages: usize,
     empties_left: usize,
     behaviour: Behaviour,
+    /// CloudTrail Lake: the rows a query returns, the statements received, requests so far.
+    lake_rows: Vec<serde_json::Value>,
+    lake_statements: Vec<String>,
+    lake_requests: usize,
+    lake_throttled: usize,
+    lake_pages: usize,
 }
 
 /// The running fake.
@@ -102,6 +108,22 @@ impl FakeCloudTrail {
     /// LookupEvents requests received so far.
     pub fn lookups(&self) -> usize {
         self.state.lock().unwrap().lookups
+    }
+
+    /// CloudTrail Lake: every query started returns `rows` (QueryResultRows elements), 10 a page.
+    pub fn set_lake_rows(&self, rows: Vec<serde_json::Value>) {
+        self.state.lock().unwrap().lake_rows = rows;
+    }
+
+    /// CloudTrail Lake: the QueryStatement of every StartQuery received.
+    pub fn lake_statements(&self) -> Vec<String> {
+        self.state.lock().unwrap().lake_statements.clone()
+    }
+
+    /// CloudTrail Lake: (GetQueryResults pages served, requests throttled).
+    pub fn lake_pages(&self) -> (usize, usize) {
+        let st = self.state.lock().unwrap();
+        (st.lake_pages, st.lake_throttled)
     }
 
     /// Stops hanging: later requests are served again.
@@ -173,6 +195,11 @@ fn respond(headers: &BTreeMap<String, String>, body: &[u8], state: &Arc<Mutex<St
 <Arn>arn:aws:iam::123456789012:user/tester</Arn><UserId>AIDATESTER</UserId><Account>123456789012</Account>\
 </GetCallerIdentityResult><ResponseMetadata><RequestId>fake</RequestId></ResponseMetadata></GetCallerIdentityResponse>";
         return ("200 OK", "text/xml", String::new(), xml.to_string());
+    }
+    if let Some(op) = target.strip_prefix("com.amazonaws.cloudtrail.v20131101.").unwrap_or(&target).strip_prefix("CloudTrail_20131101.") {
+        if matches!(op, "StartQuery" | "DescribeQuery" | "GetQueryResults") {
+            return lake(op, body, state);
+        }
     }
     // AWS accepts the target with the Smithy namespace (botocore and the AWS CLI send
     // `com.amazonaws.cloudtrail.v20131101.CloudTrail_20131101.LookupEvents`) or without it (the
@@ -248,5 +275,42 @@ fn respond(headers: &BTreeMap<String, String>, body: &[u8], state: &Arc<Mutex<St
     if let Some(n) = next {
         json["NextToken"] = serde_json::Value::String(n);
     }
+    ("200 OK", "application/x-amz-json-1.1", String::new(), json.to_string())
+}
+
+/// CloudTrail Lake's query API: StartQuery gives an ID; DescribeQuery says RUNNING once, then
+/// FINISHED with statistics; GetQueryResults pages the rows 10 at a time with a NextToken;
+/// every 4th Lake request is throttled.
+fn lake(op: &str, body: &[u8], state: &Arc<Mutex<State>>) -> Reply {
+    let req: serde_json::Value = serde_json::from_slice(body).unwrap_or_default();
+    let mut st = state.lock().unwrap();
+    st.lake_requests += 1;
+    if st.lake_requests % 4 == 0 {
+        st.lake_throttled += 1;
+        let err = r#"{"__type":"ThrottlingException","message":"Rate exceeded"}"#.to_string();
+        return ("400 Bad Request", "application/x-amz-json-1.1", "x-amzn-ErrorType: ThrottlingException\r\n".to_string(), err);
+    }
+    let json = match op {
+        "StartQuery" => {
+            st.lake_statements.push(req["QueryStatement"].as_str().unwrap_or_default().to_string());
+            serde_json::json!({"QueryId": format!("q-{}", st.lake_statements.len())})
+        }
+        "DescribeQuery" => {
+            let status = if st.lake_requests % 3 == 0 { "RUNNING" } else { "FINISHED" };
+            serde_json::json!({"QueryId": req["QueryId"], "QueryStatus": status,
+                "QueryStatistics": {"EventsMatched": 608, "EventsScanned": 650, "BytesScanned": 1_234_567, "ExecutionTimeInMillis": 900}})
+        }
+        _ => {
+            let offset: usize = req["NextToken"].as_str().and_then(|t| t.strip_prefix("rows-")).and_then(|o| o.parse().ok()).unwrap_or(0);
+            let page: Vec<serde_json::Value> = st.lake_rows.iter().skip(offset).take(10).cloned().collect();
+            st.lake_pages += 1;
+            let mut out = serde_json::json!({"QueryStatus": "FINISHED", "QueryResultRows": page,
+                "QueryStatistics": {"ResultsCount": page.len(), "TotalResultsCount": st.lake_rows.len(), "BytesScanned": 1_234_567}});
+            if offset + 10 < st.lake_rows.len() {
+                out["NextToken"] = serde_json::Value::String(format!("rows-{}", offset + 10));
+            }
+            out
+        }
+    };
     ("200 OK", "application/x-amz-json-1.1", String::new(), json.to_string())
 }

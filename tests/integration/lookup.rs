@@ -176,10 +176,10 @@ fn lookup_errors_are_clear() {
     let r = iamtrim_env(&lookup_args(&fake, &[crate::fake_cloudtrail::DENIED_REGION, "us-east-1"], &["--no-cache", "--account", "1", "--lookup-rate", "50"]), AWS_TEST_ENV);
     assert_eq!(r.code, 0, "{}", r.stderr);
     assert!(r.stderr.contains("warning: region ap-south-2 was not read"), "{}", r.stderr);
-    // A source that is neither lookup nor s3://.
+    // A source of no known kind: the message lists the kinds there are.
     let r = iamtrim_env(&["generate", "--source", "athena", "--role", "x"], AWS_TEST_ENV);
     assert_eq!(r.code, 2);
-    assert!(r.stderr.contains("neither `lookup` nor an s3:// URL"), "{}", r.stderr);
+    assert!(r.stderr.contains("--source `athena` is none of `lookup`, s3://, athena:// or lake://"), "{}", r.stderr);
 }
 
 #[test]

@@ -13,3 +13,4 @@ mod lookup;
 mod mapping;
 mod s3;
 mod util;
+mod warehouse;

@@ -1,0 +1,164 @@
+//! Athena over a CloudTrail table: one aggregating query ([`crate::warehouse::athena_sql`]),
+//! StartQueryExecution, GetQueryExecution polled with backoff, GetQueryResults paged; each
+//! row (a distinct call shape with its count) goes to the mapper. The bytes Athena scanned (what
+//! it bills) are reported.
+
+use std::time::{Duration, Instant};
+
+use aws_sdk_athena::error::ProvideErrorMetadata;
+use aws_sdk_athena::types::{QueryExecutionContext, QueryExecutionState, ResultConfiguration};
+
+use super::{explain, is_throttling, load_config, AwsError, AwsOptions};
+use crate::mapper::EventMapper;
+use crate::usage::{Selection, Usage};
+use crate::warehouse::{athena_sql, ingest_row, row, AthenaTable};
+
+/// What to run.
+#[derive(Debug, Clone)]
+pub struct AthenaOptions {
+    /// The table and where results go.
+    pub table: AthenaTable,
+    /// Region of the workgroup (default: the profile's).
+    pub region: Option<String>,
+    /// Show a spinner while the query runs.
+    pub progress: bool,
+    /// Credentials and endpoint.
+    pub aws: AwsOptions,
+}
+
+/// Counters of the run, printed and kept in the report.
+#[derive(Debug, Clone, Default, serde::Serialize)]
+pub struct AthenaStats {
+    /// The query execution.
+    pub query_execution_id: String,
+    /// The SQL sent.
+    pub sql: String,
+    /// Bytes the query scanned (what Athena bills).
+    pub data_scanned_bytes: i64,
+    /// Engine time, milliseconds.
+    pub engine_execution_ms: i64,
+    /// Polls of GetQueryExecution.
+    pub polls: u64,
+    /// GetQueryResults pages.
+    pub pages: u64,
+    /// Result rows (distinct call shapes).
+    pub rows: u64,
+    /// Wall seconds.
+    pub seconds: f64,
+}
+
+/// Runs the query for `selection` and aggregates its rows.
+pub async fn collect(opts: &AthenaOptions, selection: &Selection, mapper: EventMapper<'static>) -> Result<(Usage, AthenaStats), AwsError> {
+    let started = Instant::now();
+    let role = selection.role.as_ref().ok_or_else(|| AwsError::BadSource("athena:// needs --role".into()))?;
+    let sql = athena_sql(&opts.table, role, &selection.range);
+    let config = load_config(&opts.aws, opts.region.as_deref()).await?;
+    let client = aws_sdk_athena::Client::new(&config);
+    let mut stats = AthenaStats { sql: sql.clone(), ..AthenaStats::default() };
+
+    let mut start = client
+        .start_query_execution()
+        .query_string(&sql)
+        .query_execution_context(QueryExecutionContext::builder().database(&opts.table.database).build());
+    if let Some(w) = &opts.table.workgroup {
+        start = start.work_group(w);
+    }
+    if let Some(o) = &opts.table.output {
+        start = start.result_configuration(ResultConfiguration::builder().output_location(o).build());
+    }
+    let id = start
+        .send()
+        .await
+        .map_err(|e| AwsError::Call(explain(&e, "athena:StartQueryExecution (and glue:GetTable, s3 access to the trail and results buckets)", "starting the Athena query")))?
+        .query_execution_id()
+        .unwrap_or_default()
+        .to_string();
+    stats.query_execution_id = id.clone();
+
+    let spinner = indicatif::ProgressBar::new_spinner();
+    if !opts.progress {
+        spinner.set_draw_target(indicatif::ProgressDrawTarget::hidden());
+    }
+    spinner.enable_steady_tick(Duration::from_millis(200));
+    // Poll with backoff: 0.25 s doubling to 5 s.
+    let mut wait = Duration::from_millis(250);
+    loop {
+        stats.polls += 1;
+        let out = match client.get_query_execution().query_execution_id(&id).send().await {
+            Ok(o) => o,
+            Err(e) if e.as_service_error().and_then(|s| s.code()).is_some_and(is_throttling) => {
+                tokio::time::sleep(wait).await;
+                continue;
+            }
+            Err(e) => return Err(AwsError::Call(explain(&e, "athena:GetQueryExecution", "waiting for the Athena query"))),
+        };
+        let exec = out.query_execution();
+        let status = exec.and_then(|q| q.status());
+        if let Some(s) = exec.and_then(|q| q.statistics()) {
+            stats.data_scanned_bytes = s.data_scanned_in_bytes().unwrap_or(0);
+            stats.engine_execution_ms = s.engine_execution_time_in_millis().unwrap_or(0);
+        }
+        let state = status.and_then(|s| s.state()).cloned();
+        spinner.set_message(format!("athena query {id}: {} · {:.1} MB scanned", state.as_ref().map_or("?", |s| s.as_str()), stats.data_scanned_bytes as f64 / 1e6));
+        match state {
+            Some(QueryExecutionState::Succeeded) => break,
+            Some(QueryExecutionState::Failed) | Some(QueryExecutionState::Cancelled) => {
+                let reason = status.and_then(|s| s.state_change_reason()).unwrap_or("no reason given");
+                let hint = if reason.contains("timestamp") && reason.contains("cannot be resolved") {
+                    " (the table has no `timestamp` partition column: add &partition=none to the source URL)"
+                } else {
+                    ""
+                };
+                spinner.finish_and_clear();
+                return Err(AwsError::Call(format!("the Athena query {id} {}: {reason}{hint}", state.map_or("failed".into(), |s| s.as_str().to_lowercase()))));
+            }
+            _ => {
+                tokio::time::sleep(wait).await;
+                wait = (wait * 2).min(Duration::from_secs(5));
+            }
+        }
+    }
+
+    let mut usage = Usage::default();
+    let mut token: Option<String> = None;
+    let mut names: Vec<String> = Vec::new();
+    let mut n = 0usize;
+    let source = format!("athena query {id}");
+    loop {
+        let mut req = client.get_query_results().query_execution_id(&id).max_results(1000);
+        if let Some(t) = &token {
+            req = req.next_token(t);
+        }
+        let page = match req.send().await {
+            Ok(p) => p,
+            Err(e) if e.as_service_error().and_then(|s| s.code()).is_some_and(is_throttling) => {
+                tokio::time::sleep(Duration::from_millis(500)).await;
+                continue;
+            }
+            Err(e) => return Err(AwsError::Call(explain(&e, "athena:GetQueryResults (and s3:GetObject on the results location)", "reading the Athena results"))),
+        };
+        stats.pages += 1;
+        let Some(set) = page.result_set() else { break };
+        if names.is_empty() {
+            names = set.result_set_metadata().map(|m| m.column_info().iter().map(|c| c.name().to_string()).collect()).unwrap_or_default();
+        }
+        for (i, r) in set.rows().iter().enumerate() {
+            let values: Vec<Option<String>> = r.data().iter().map(|d| d.var_char_value().map(str::to_string)).collect();
+            // The first row of the first page repeats the column names.
+            if stats.pages == 1 && i == 0 && values.iter().zip(&names).all(|(v, name)| v.as_deref().is_some_and(|v| v.eq_ignore_ascii_case(name))) {
+                continue;
+            }
+            n += 1;
+            stats.rows += 1;
+            ingest_row(&mut usage, &source, n, &row(&names, values), selection, &mapper);
+        }
+        spinner.set_message(format!("athena query {id}: {} rows read", stats.rows));
+        token = page.next_token().map(str::to_string);
+        if token.is_none() {
+            break;
+        }
+    }
+    spinner.finish_and_clear();
+    stats.seconds = started.elapsed().as_secs_f64();
+    Ok((usage, stats))
+}

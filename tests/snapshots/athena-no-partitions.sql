@@ -1,0 +1,11 @@
+SELECT eventsource, eventname, eventtype, awsregion, recipientaccountid, errorcode,
+  useridentity.invokedby AS invokedby, vpcendpointid, useridentity.sessioncontext.sessionissuer.arn AS rolearn,
+  requestparameters, array_join(transform(resources, r -> r.arn), ' ') AS resources,
+  count(*) AS calls, min(eventtime) AS firstseen, max(eventtime) AS lastseen
+FROM "cloudtrail"."trail"
+WHERE useridentity.sessioncontext.sessionissuer.username = 'dev-app-role'
+  AND useridentity.sessioncontext.sessionissuer.accountid = '123456789012'
+  AND eventtime >= '2026-10-01T00:00:00Z'
+  AND eventtime <= '2026-10-07T23:59:59Z'
+GROUP BY 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11
+ORDER BY 1, 2, 4, 6, 10, 11

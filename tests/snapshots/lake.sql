@@ -1,0 +1,12 @@
+SELECT eventSource, eventName, eventType, awsRegion, recipientAccountId, errorCode,
+  userIdentity.invokedBy AS invokedBy, vpcEndpointId, userIdentity.sessionContext.sessionIssuer.arn AS roleArn,
+  json_format(CAST(requestParameters AS JSON)) AS requestParameters,
+  array_join(transform(resources, r -> r.arn), ' ') AS resources,
+  count(*) AS calls, min(eventTime) AS firstSeen, max(eventTime) AS lastSeen
+FROM EXAMPLE-f852-4e8f-8bd1-bcf6cEXAMPLE
+WHERE userIdentity.sessionContext.sessionIssuer.userName = 'dev-app-role'
+  AND userIdentity.sessionContext.sessionIssuer.accountId = '123456789012'
+  AND eventTime >= '2026-10-01 00:00:00'
+  AND eventTime <= '2026-10-07 23:59:59'
+GROUP BY 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11
+ORDER BY 1, 2, 4, 6, 10, 11
