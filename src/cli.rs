@@ -50,6 +50,23 @@ pub enum Command {
     /// Measure how many eventSource/eventName pairs of a corpus map to IAM actions.
     #[command(after_help = EXIT_CODES)]
     Coverage(CoverageArgs),
+    /// The incremental usage store (`--store`).
+    #[command(subcommand)]
+    Store(StoreCommand),
+}
+
+/// `iamtrim store ...`.
+#[derive(Debug, Subcommand)]
+pub enum StoreCommand {
+    /// What the store holds: per role and source, the days stored and the records of the role.
+    Info {
+        /// The database (default: the user's data dir, e.g. ~/.local/share/iamtrim/usage.sqlite).
+        #[arg(long, value_name = "PATH")]
+        store: Option<PathBuf>,
+        /// JSON on stdout instead of a table.
+        #[arg(long)]
+        json: bool,
+    },
 }
 
 /// Where the activity comes from and whose it is (shared by `generate` and `diff`).
@@ -97,6 +114,11 @@ pub struct InputArgs {
     /// tools share the quota).
     #[arg(long, default_value_t = 2.0, value_name = "N")]
     pub lookup_rate: f64,
+    /// Keep aggregated usage per role and UTC day in this SQLite database and read from the
+    /// source only the days it does not hold (default without a value: the user's data dir,
+    /// e.g. ~/.local/share/iamtrim/usage.sqlite). Needs a window (--days, --from/--to).
+    #[arg(long, value_name = "PATH", num_args = 0..=1, default_missing_value = "")]
+    pub store: Option<PathBuf>,
     /// With `athena://` or `lake://`: print the SQL iamtrim would run on stdout, and exit.
     #[arg(long)]
     pub print_sql: bool,
@@ -332,6 +354,7 @@ where
         Command::Generate(a) => generate(&a),
         Command::Diff(a) => run_diff(&a),
         Command::Coverage(a) => run_coverage(&a),
+        Command::Store(StoreCommand::Info { store, json }) => store_info(store.as_deref(), json),
     };
     match result {
         Ok(code) => code,
@@ -390,23 +413,158 @@ fn collect(input: &InputArgs) -> Result<Collected, CliError> {
     }
     let mapper = EventMapper::new(ActionCatalog::embedded());
     let selection = Selection { role: Some(role.clone()), range };
-    let (usage, no_files, source_stats) = match &input.source {
+    if let Some(store) = &input.store {
+        let (usage, stats) = collect_with_store(store, input, &selection, &mapper)?;
+        let window = range.to_string();
+        debug_assert!(usage.reconciles());
+        return Ok(Collected { role, window, usage, source_stats: Some(stats), no_files: false });
+    }
+    let (usage, no_files, source_stats) = read_source(input, &selection, &mapper)?;
+    let window = if range.is_bounded() { range.to_string() } else { "all events in the logs".to_string() };
+    debug_assert!(usage.reconciles());
+    Ok(Collected { role, window, usage, source_stats, no_files })
+}
+
+/// Reads the window of `selection` from the source `input` names.
+fn read_source(input: &InputArgs, selection: &Selection, mapper: &EventMapper<'_>) -> Result<(usage::Usage, bool, Option<serde_json::Value>), CliError> {
+    let range = selection.range;
+    Ok(match &input.source {
         None => {
             let found = source::discover(&input.logs, &range);
             let bar = progress_bar(found.files.len(), "reading");
             let no_files = found.files.is_empty() && found.skipped_by_date == 0;
-            let usage = usage::collect_local(found, &selection, &mapper, &|n| bar.set_position(n));
+            let usage = usage::collect_local(found, selection, mapper, &|n| bar.set_position(n));
             bar.finish_and_clear();
             (usage, no_files, None)
         }
         Some(src) => {
-            let (usage, stats) = remote(src, input, &selection)?;
+            let (usage, stats) = remote(src, input, selection)?;
             (usage, false, Some(stats))
         }
+    })
+}
+
+/// The source as the store keys it: local paths (absolute), or the remote source with the
+/// regions and accounts that narrow it.
+#[cfg(feature = "store")]
+fn store_source_key(input: &InputArgs) -> String {
+    match &input.source {
+        None => {
+            let paths: Vec<String> = input.logs.iter().map(|p| std::fs::canonicalize(p).unwrap_or_else(|_| p.clone()).display().to_string()).collect();
+            format!("logs:{}", paths.join(","))
+        }
+        Some(src) => {
+            let mut key = src.clone();
+            if input.all_regions {
+                key.push_str(" regions=all");
+            } else if !input.regions.is_empty() {
+                key.push_str(&format!(" regions={}", input.regions.join(",")));
+            }
+            if !input.accounts.is_empty() {
+                key.push_str(&format!(" accounts={}", input.accounts.join(",")));
+            }
+            key
+        }
+    }
+}
+
+/// `--store`: the window day by day, each day from the store when it holds it, else from the
+/// source (and stored when the day is whole and over).
+#[cfg(feature = "store")]
+fn collect_with_store(path: &Path, input: &InputArgs, selection: &Selection, mapper: &EventMapper<'_>) -> Result<(usage::Usage, serde_json::Value), CliError> {
+    use crate::store::{window_days, UsageStore};
+    let path = if path.as_os_str().is_empty() {
+        UsageStore::default_path().ok_or_else(|| CliError::BadSource("--store: no data directory (set XDG_DATA_HOME or HOME, or give a path)".into()))?
+    } else {
+        path.to_path_buf()
     };
-    let window = if range.is_bounded() { range.to_string() } else { "all events in the logs".to_string() };
-    debug_assert!(usage.reconciles());
-    Ok(Collected { role, window, usage, source_stats, no_files })
+    let (Some(from), Some(to)) = (selection.range.from, selection.range.to.or_else(|| selection.range.from.map(|_| chrono::Utc::now()))) else {
+        return Err(CliError::BadSource("--store keeps usage per day: give a window with --days N or --from (and --to)".into()));
+    };
+    let store = UsageStore::open(&path).map_err(|e| CliError::NothingReadable(e.to_string()))?;
+    let role = selection.role.as_ref().map(|r| r.as_str().to_string()).unwrap_or_default();
+    let key = store_source_key(input);
+    let mut total = usage::Usage::default();
+    let (mut from_store, mut read, mut stored) = (Vec::new(), Vec::new(), 0u64);
+    // What this run read from the source (the totals include the stored days' counts).
+    let (mut files_from_source, mut records_from_source, mut records_from_store) = (0u64, 0u64, 0u64);
+    for d in window_days(from, to, chrono::Utc::now()) {
+        if d.storable {
+            if let Some(u) = store.get(&role, &key, d.day).map_err(|e| CliError::NothingReadable(e.to_string()))? {
+                records_from_store += u.records_read;
+                total = total.merge(u);
+                from_store.push(d.day);
+                continue;
+            }
+        }
+        let day_selection = Selection { role: selection.role.clone(), range: TimeRange { from: Some(d.from), to: Some(d.to) } };
+        let (u, _, _) = read_source(input, &day_selection, mapper)?;
+        files_from_source += u.files_read;
+        records_from_source += u.records_read;
+        if d.storable {
+            store.put(&role, &key, d.day, &u).map_err(|e| CliError::NothingReadable(e.to_string()))?;
+            stored += 1;
+        }
+        read.push(d.day);
+        total = total.merge(u);
+    }
+    let days = |v: &[chrono::NaiveDate]| v.iter().map(|d| d.to_string()).collect::<Vec<_>>();
+    eprintln!(
+        "store {}: {} days from the store ({} records), {} days read from the source ({} files, {} records; {} days stored, today and partial days never are)",
+        store.path().display(),
+        from_store.len(),
+        records_from_store,
+        read.len(),
+        files_from_source,
+        records_from_source,
+        stored
+    );
+    let stats = serde_json::json!({
+        "store": store.path().display().to_string(), "source_key": key,
+        "days_from_store": days(&from_store), "days_read": days(&read), "days_stored": stored,
+        "records_from_store": records_from_store, "files_read_from_source": files_from_source, "records_read_from_source": records_from_source,
+    });
+    Ok((total.finish(), stats))
+}
+
+#[cfg(not(feature = "store"))]
+fn collect_with_store(_path: &Path, _input: &InputArgs, _selection: &Selection, _mapper: &EventMapper<'_>) -> Result<(usage::Usage, serde_json::Value), CliError> {
+    Err(CliError::BadSource("--store: this build has no usage store (built without the `store` feature)".into()))
+}
+
+/// `iamtrim store info`.
+#[cfg(feature = "store")]
+fn store_info(path: Option<&Path>, json: bool) -> Result<i32, CliError> {
+    use crate::store::UsageStore;
+    let path = match path {
+        Some(p) => p.to_path_buf(),
+        None => UsageStore::default_path().ok_or_else(|| CliError::BadSource("no data directory: pass --store PATH".into()))?,
+    };
+    if !path.exists() {
+        return Err(CliError::NothingReadable(format!("no usage store at {} (a run with --store creates it)", path.display())));
+    }
+    let store = UsageStore::open(&path).map_err(|e| CliError::NothingReadable(e.to_string()))?;
+    let entries = store.info().map_err(|e| CliError::NothingReadable(e.to_string()))?;
+    if json {
+        write_out(None, &(serde_json::to_string_pretty(&entries).unwrap_or_default() + "\n"))?;
+        return Ok(EXIT_OK);
+    }
+    let size = std::fs::metadata(&path).map(|m| m.len()).unwrap_or(0);
+    let mut out = format!("usage store {} ({:.1} kB)\n", path.display(), size as f64 / 1e3);
+    if entries.is_empty() {
+        out.push_str("  empty\n");
+    }
+    for e in &entries {
+        let stale = if e.stale_days > 0 { format!(" ({} stored by another iamtrim version: read again when needed)", e.stale_days) } else { String::new() };
+        out.push_str(&format!("  {} · {}\n    {} days, {} to {}, {} records of the role{stale}\n", e.role, e.source, e.days, e.first_day, e.last_day, e.records_matched));
+    }
+    write_out(None, &out)?;
+    Ok(EXIT_OK)
+}
+
+#[cfg(not(feature = "store"))]
+fn store_info(_path: Option<&Path>, _json: bool) -> Result<i32, CliError> {
+    Err(CliError::BadSource("this build has no usage store (built without the `store` feature)".into()))
 }
 
 /// Builds the run report, prints its summary (unless `quiet` and nothing was rejected), and

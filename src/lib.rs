@@ -24,6 +24,8 @@ pub mod model;
 pub mod policy;
 pub mod report;
 pub mod source;
+#[cfg(feature = "store")]
+pub mod store;
 pub mod synth;
 pub mod usage;
 pub mod warehouse;

@@ -24,7 +24,7 @@ use crate::filter::TimeRange;
 pub const DELIVERY_SLACK: Duration = Duration::hours(2);
 
 /// Where a record sits in its file.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, serde::Serialize, serde::Deserialize)]
 pub enum Location {
     /// The file as a whole (it could not be read or holds no records).
     File,
@@ -57,7 +57,7 @@ impl fmt::Display for Location {
 }
 
 /// A record or file that could not be used, and why.
-#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord)]
+#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, serde::Serialize, serde::Deserialize)]
 pub struct Rejection {
     /// The file, as given or found.
     pub file: String,

@@ -7,7 +7,7 @@ use std::collections::{BTreeMap, BTreeSet};
 
 use chrono::{DateTime, Utc};
 use rayon::prelude::*;
-use serde::Serialize;
+use serde::{Deserialize, Serialize};
 
 use crate::event::Event;
 use crate::filter::{RoleFilter, TimeRange};
@@ -24,7 +24,7 @@ pub struct Selection {
 }
 
 /// Why matched-principal records were left out, by reason.
-#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
 pub struct FilteredCounts {
     /// Made by another principal.
     pub other_principal: u64,
@@ -42,7 +42,7 @@ impl FilteredCounts {
 }
 
 /// An eventSource/eventName pair.
-#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize)]
+#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
 pub struct EventKey {
     /// `eventSource`.
     #[serde(rename = "eventSource")]
@@ -53,7 +53,7 @@ pub struct EventKey {
 }
 
 /// How one action was used.
-#[derive(Debug, Clone, Default, PartialEq, Eq)]
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
 pub struct ActionUsage {
     /// Resources it was used on (`*` for actions without resource-level permissions).
     pub resources: BTreeSet<String>,
@@ -62,6 +62,7 @@ pub struct ActionUsage {
     /// Calls whose resource could not be determined (the template with `*` was used).
     pub unresolved: u64,
     /// The events that needed it, with counts.
+    #[serde(with = "pairs")]
     pub events: BTreeMap<EventKey, u64>,
     /// First and last time seen.
     pub first_seen: Option<DateTime<Utc>>,
@@ -71,11 +72,12 @@ pub struct ActionUsage {
     pub implied_by: BTreeSet<String>,
     /// How the calls were made (region, VPC endpoint, calling service), with counts: the
     /// evidence for `--conditions`.
+    #[serde(with = "pairs")]
     pub contexts: BTreeMap<CallContext, u64>,
 }
 
 /// Where and how a call was made, as CloudTrail records it.
-#[derive(Debug, Clone, Default, PartialEq, Eq, PartialOrd, Ord, Hash)]
+#[derive(Debug, Clone, Default, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
 pub struct CallContext {
     /// `awsRegion`.
     pub region: Option<String>,
@@ -92,7 +94,7 @@ impl CallContext {
 }
 
 /// A count with the reason that goes with it.
-#[derive(Debug, Clone, Default, PartialEq, Eq)]
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
 pub struct ReasonedCount {
     /// Records.
     pub count: u64,
@@ -101,7 +103,7 @@ pub struct ReasonedCount {
 }
 
 /// The aggregate of a run.
-#[derive(Debug, Clone, Default)]
+#[derive(Debug, Clone, Default, Serialize, Deserialize)]
 pub struct Usage {
     /// Files opened.
     pub files_read: u64,
@@ -130,15 +132,33 @@ pub struct Usage {
     /// Action -> how it was used.
     pub actions: BTreeMap<String, ActionUsage>,
     /// Denied calls.
+    #[serde(with = "pairs")]
     pub denied: BTreeMap<EventKey, ReasonedCount>,
     /// Calls that could not be mapped.
+    #[serde(with = "pairs")]
     pub unmapped: BTreeMap<EventKey, ReasonedCount>,
     /// Calls that need no permission.
+    #[serde(with = "pairs")]
     pub no_permission: BTreeMap<EventKey, ReasonedCount>,
     /// First matched event.
     pub first_seen: Option<DateTime<Utc>>,
     /// Last matched event.
     pub last_seen: Option<DateTime<Utc>>,
+}
+
+/// Maps whose keys are structs, kept as lists of (key, value) pairs (JSON keys are strings).
+mod pairs {
+    use std::collections::BTreeMap;
+
+    use serde::{Deserialize, Deserializer, Serialize, Serializer};
+
+    pub fn serialize<K: Serialize, V: Serialize, S: Serializer>(m: &BTreeMap<K, V>, s: S) -> Result<S::Ok, S::Error> {
+        s.collect_seq(m.iter())
+    }
+
+    pub fn deserialize<'de, K: Deserialize<'de> + Ord, V: Deserialize<'de>, D: Deserializer<'de>>(d: D) -> Result<BTreeMap<K, V>, D::Error> {
+        Ok(Vec::<(K, V)>::deserialize(d)?.into_iter().collect())
+    }
 }
 
 fn min_time(a: Option<DateTime<Utc>>, b: Option<DateTime<Utc>>) -> Option<DateTime<Utc>> {

@@ -12,5 +12,6 @@ mod lint;
 mod lookup;
 mod mapping;
 mod s3;
+mod store;
 mod util;
 mod warehouse;
