@@ -373,11 +373,13 @@ pub fn describe_record_error(e: &serde_json::Error) -> String {
 /// of files done.
 pub fn collect_local(found: Discovery, selection: &Selection, mapper: &EventMapper<'_>, progress: &(dyn Fn(u64) + Sync)) -> Usage {
     let done = std::sync::atomic::AtomicU64::new(0);
+    // One aggregate per rayon split (not per file), merged at the end: few partial copies of
+    // the role's resource sets are alive at once.
     let mut usage = found
         .files
         .par_iter()
-        .map(|path| {
-            let mut u = Usage { files_read: 1, ..Usage::default() };
+        .fold(Usage::default, |mut u, path| {
+            u.files_read += 1;
             let name = path.display().to_string();
             source::read_file(path, &mut |item| u.ingest(&name, item, selection, mapper));
             progress(done.fetch_add(1, std::sync::atomic::Ordering::Relaxed) + 1);

@@ -75,11 +75,7 @@ pub async fn collect(opts: &AthenaOptions, selection: &Selection, mapper: EventM
         .to_string();
     stats.query_execution_id = id.clone();
 
-    let spinner = indicatif::ProgressBar::new_spinner();
-    if !opts.progress {
-        spinner.set_draw_target(indicatif::ProgressDrawTarget::hidden());
-    }
-    spinner.enable_steady_tick(Duration::from_millis(200));
+    let spinner = super::query_spinner(opts.progress);
     // Poll with backoff: 0.25 s doubling to 5 s.
     let mut wait = Duration::from_millis(250);
     loop {

@@ -75,11 +75,7 @@ pub async fn collect(opts: &LakeOptions, selection: &Selection, mapper: EventMap
         }
     };
     stats.query_id = id.clone();
-    let spinner = indicatif::ProgressBar::new_spinner();
-    if !opts.progress {
-        spinner.set_draw_target(indicatif::ProgressDrawTarget::hidden());
-    }
-    spinner.enable_steady_tick(Duration::from_millis(200));
+    let spinner = super::query_spinner(opts.progress);
     let mut wait = Duration::from_millis(250);
     loop {
         stats.polls += 1;
