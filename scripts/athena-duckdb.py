@@ -12,9 +12,11 @@ Everything else (quoted identifiers, struct field access, string comparison of I
 GROUP BY / ORDER BY ordinals, count/min/max) is the same in both.
 
 Usage:
-  athena-duckdb.py --sql FILE --logs DIR [--seed-moto URL] [--lake-rows FILE] [--print]
+  athena-duckdb.py --sql FILE --logs DIR [--seed-moto URL] [--athena-rows FILE] [--lake-rows FILE] [--print]
     --seed-moto URL   queue the rows (header first, as Athena returns them) as the next Athena
                       query result of the moto server at URL
+    --athena-rows FILE  write the result set as Athena's GetQueryResults would (header row first,
+                      ResultSetMetadata.ColumnInfo), for a fake that pages it
     --lake-rows FILE  write the rows as CloudTrail Lake's GetQueryResults QueryResultRows
                       (a list of rows, each a list of one-entry {column: value} maps)
 """
@@ -92,6 +94,7 @@ def main():
     ap.add_argument("--sql", required=True)
     ap.add_argument("--logs", required=True)
     ap.add_argument("--seed-moto")
+    ap.add_argument("--athena-rows")
     ap.add_argument("--lake-rows")
     ap.add_argument("--print", action="store_true")
     a = ap.parse_args()
@@ -114,13 +117,16 @@ def main():
     if a.print:
         for r in rows:
             print("\t".join("NULL" if v is None else v for v in r))
+    def cell(v):
+        return {} if v is None else {"VarCharValue": v}
+    result = {
+        "rows": [{"Data": [cell(n) for n in names]}] + [{"Data": [cell(v) for v in r]} for r in rows],
+        "column_info": [{"CatalogName": "hive", "SchemaName": "", "TableName": "", "Name": n, "Label": n, "Type": "varchar", "Precision": 0, "Scale": 0, "Nullable": "UNKNOWN", "CaseSensitive": True} for n in names],
+    }
+    if a.athena_rows:
+        with open(a.athena_rows, "w", encoding="utf-8") as f:
+            json.dump(result, f)
     if a.seed_moto:
-        def cell(v):
-            return {} if v is None else {"VarCharValue": v}
-        result = {
-            "rows": [{"Data": [cell(n) for n in names]}] + [{"Data": [cell(v) for v in r]} for r in rows],
-            "column_info": [{"CatalogName": "hive", "SchemaName": "", "TableName": "", "Name": n, "Label": n, "Type": "varchar", "Precision": 0, "Scale": 0, "Nullable": "UNKNOWN", "CaseSensitive": True} for n in names],
-        }
         body = json.dumps({"results": [result]}).encode()
         req = urllib.request.Request(a.seed_moto.rstrip("/") + "/moto-api/static/athena/query-results", data=body, method="POST", headers={"Content-Type": "application/json"})
         urllib.request.urlopen(req).read()

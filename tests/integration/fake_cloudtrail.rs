@@ -61,6 +61,13 @@ struct State {
     lake_requests: usize,
     lake_throttled: usize,
     lake_pages: usize,
+    /// Athena: the result set (header row first) and column info, the queries received, pages.
+    athena_rows: Vec<serde_json::Value>,
+    athena_columns: serde_json::Value,
+    athena_queries: Vec<String>,
+    athena_requests: usize,
+    athena_pages: usize,
+    athena_throttled: usize,
 }
 
 /// The running fake.
@@ -124,6 +131,20 @@ impl FakeCloudTrail {
     pub fn lake_pages(&self) -> (usize, usize) {
         let st = self.state.lock().unwrap();
         (st.lake_pages, st.lake_throttled)
+    }
+
+    /// Athena: every query returns `result` (`{"rows": [...], "column_info": [...]}`, header
+    /// row first), paged by the request's MaxResults.
+    pub fn set_athena_result(&self, result: serde_json::Value) {
+        let mut st = self.state.lock().unwrap();
+        st.athena_rows = result["rows"].as_array().cloned().unwrap_or_default();
+        st.athena_columns = result["column_info"].clone();
+    }
+
+    /// Athena: (queries received, GetQueryResults pages served, requests throttled).
+    pub fn athena_log(&self) -> (Vec<String>, usize, usize) {
+        let st = self.state.lock().unwrap();
+        (st.athena_queries.clone(), st.athena_pages, st.athena_throttled)
     }
 
     /// Stops hanging: later requests are served again.
@@ -200,6 +221,9 @@ fn respond(headers: &BTreeMap<String, String>, body: &[u8], state: &Arc<Mutex<St
         if matches!(op, "StartQuery" | "DescribeQuery" | "GetQueryResults") {
             return lake(op, body, state);
         }
+    }
+    if let Some(op) = target.strip_prefix("AmazonAthena.") {
+        return athena(op, body, state);
     }
     // AWS accepts the target with the Smithy namespace (botocore and the AWS CLI send
     // `com.amazonaws.cloudtrail.v20131101.CloudTrail_20131101.LookupEvents`) or without it (the
@@ -310,6 +334,48 @@ fn lake(op: &str, body: &[u8], state: &Arc<Mutex<State>>) -> Reply {
                 out["NextToken"] = serde_json::Value::String(format!("rows-{}", offset + 10));
             }
             out
+        }
+    };
+    ("200 OK", "application/x-amz-json-1.1", String::new(), json.to_string())
+}
+
+/// Athena's query API (JSON 1.1, `X-Amz-Target: AmazonAthena.*`): StartQueryExecution gives an
+/// ID; GetQueryExecution says RUNNING once, then SUCCEEDED with statistics; GetQueryResults pages
+/// the result set (at most 100 rows a page) with a NextToken; every 5th Athena request is throttled.
+fn athena(op: &str, body: &[u8], state: &Arc<Mutex<State>>) -> Reply {
+    let req: serde_json::Value = serde_json::from_slice(body).unwrap_or_default();
+    let mut st = state.lock().unwrap();
+    st.athena_requests += 1;
+    if st.athena_requests % 5 == 0 {
+        st.athena_throttled += 1;
+        let err = r#"{"__type":"ThrottlingException","message":"Rate exceeded"}"#.to_string();
+        return ("400 Bad Request", "application/x-amz-json-1.1", "x-amzn-ErrorType: ThrottlingException\r\n".to_string(), err);
+    }
+    let json = match op {
+        "StartQueryExecution" => {
+            st.athena_queries.push(req["QueryString"].as_str().unwrap_or_default().to_string());
+            serde_json::json!({"QueryExecutionId": format!("a-{}", st.athena_queries.len())})
+        }
+        "GetQueryExecution" => {
+            let state = if st.athena_requests % 3 == 0 { "RUNNING" } else { "SUCCEEDED" };
+            serde_json::json!({"QueryExecution": {"QueryExecutionId": req["QueryExecutionId"], "Query": st.athena_queries.last(),
+                "Status": {"State": state}, "Statistics": {"DataScannedInBytes": 5_242_880, "EngineExecutionTimeInMillis": 1200}}})
+        }
+        "GetQueryResults" => {
+            // At most 100 a page whatever MaxResults says (a client must follow NextToken).
+            let max = (req["MaxResults"].as_u64().unwrap_or(1000) as usize).min(100);
+            let offset: usize = req["NextToken"].as_str().and_then(|t| t.strip_prefix("rows-")).and_then(|o| o.parse().ok()).unwrap_or(0);
+            let page: Vec<serde_json::Value> = st.athena_rows.iter().skip(offset).take(max).cloned().collect();
+            st.athena_pages += 1;
+            let mut out = serde_json::json!({"ResultSet": {"Rows": page, "ResultSetMetadata": {"ColumnInfo": st.athena_columns}}, "UpdateCount": 0});
+            if offset + max < st.athena_rows.len() {
+                out["NextToken"] = serde_json::Value::String(format!("rows-{}", offset + max));
+            }
+            out
+        }
+        other => {
+            let err = format!(r#"{{"__type":"UnknownOperationException","message":"fake Athena: `{other}`"}}"#);
+            return ("400 Bad Request", "application/x-amz-json-1.1", String::new(), err);
         }
     };
     ("200 OK", "application/x-amz-json-1.1", String::new(), json.to_string())

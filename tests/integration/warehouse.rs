@@ -98,6 +98,25 @@ fn athena_sql_run_on_duckdb_and_served_by_moto_gives_the_local_policy() {
 }
 
 #[test]
+fn athena_results_page_through_throttling_and_give_the_local_policy() {
+    // moto answers GetQueryResults in one page; the fake pages 100 rows at a time and throttles.
+    let sql = iamtrim(&["generate", "--role", ROLE, "--source", ATHENA, "--print-sql"]).stdout;
+    let dir = tempfile::tempdir().unwrap();
+    let rows_file = dir.path().join("athena.json");
+    duckdb(&sql, &["--athena-rows", s(&rows_file)]);
+    let fake = FakeCloudTrail::start(Vec::new(), Behaviour::default());
+    fake.set_athena_result(serde_json::from_str(&std::fs::read_to_string(&rows_file).unwrap()).unwrap());
+    let r = iamtrim_env(&["generate", "--source", ATHENA, "--role", ROLE, "--endpoint-url", &fake.url], AWS_TEST_ENV);
+    assert_eq!(r.code, 0, "{}", r.stderr);
+    assert_eq!(r.stdout, std::fs::read_to_string(root().join("docs/examples-policy.json")).unwrap());
+    let (queries, pages, throttled) = fake.athena_log();
+    assert_eq!(queries.last().cloned().unwrap() + "\n", sql);
+    assert_eq!(pages, 4, "a header and 337 rows, 100 a page");
+    assert!(throttled > 0, "the fake throttled some requests");
+    assert!(r.stderr.contains("scanned 5.2 MB") && r.stderr.contains("337 distinct call shapes in 4 pages"), "{}", r.stderr);
+}
+
+#[test]
 fn lake_results_page_through_throttling_and_give_the_local_policy() {
     let athena_sql = iamtrim(&["generate", "--role", ROLE, "--source", ATHENA, "--print-sql"]).stdout;
     let dir = tempfile::tempdir().unwrap();
