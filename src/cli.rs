@@ -761,6 +761,9 @@ fn load_current(value: &str) -> Result<crate::model::Policy, CliError> {
 }
 
 fn run_diff(args: &DiffArgs) -> Result<i32, CliError> {
+    if let Some(done) = print_query(&args.input) {
+        return done;
+    }
     let catalog = ActionCatalog::embedded();
     let collected = collect(&args.input)?;
     let generated = synth::synthesize_with(&collected.usage.actions, catalog, &synth::SynthOptions::default()).0;

@@ -31,6 +31,10 @@ fn generated_sql_matches_its_snapshots() {
         assert_eq!(r.code, 0, "{}", r.stderr);
         assert_eq!(r.stdout, snapshot(file), "{file} changed; if intended: iamtrim {} > tests/snapshots/{file}", full[1..].join(" "));
     }
+    // diff reads the same source, so it prints the same SQL.
+    let g = iamtrim(&["generate", "--role", ROLE, "--source", ATHENA, "--print-sql"]);
+    let d = iamtrim(&["diff", "--role", ROLE, "--source", ATHENA, "--print-sql"]);
+    assert_eq!((d.code, d.stdout), (0, g.stdout));
     // A quote in a role name cannot break out of the literal.
     let r = iamtrim(&["generate", "--role", "a'b", "--source", ATHENA, "--print-sql"]);
     assert!(r.code != 0 || r.stdout.contains("'a''b'"), "{}", r.stdout);
