@@ -399,8 +399,8 @@ struct Collected {
     no_files: bool,
 }
 
-/// Reads the activity `input` names.
-fn collect(input: &InputArgs) -> Result<Collected, CliError> {
+/// `--role` and the window (`--days`, or `--from`/`--to`), checked.
+fn role_and_window(input: &InputArgs) -> Result<(RoleFilter, TimeRange), CliError> {
     let role = RoleFilter::parse(&input.role)?;
     let range = match input.days {
         Some(d) => TimeRange::last_days(d, chrono::Utc::now()),
@@ -411,6 +411,12 @@ fn collect(input: &InputArgs) -> Result<Collected, CliError> {
             return Err(CliError::EmptyWindow { from: f.to_rfc3339(), to: t.to_rfc3339() });
         }
     }
+    Ok((role, range))
+}
+
+/// Reads the activity `input` names.
+fn collect(input: &InputArgs) -> Result<Collected, CliError> {
+    let (role, range) = role_and_window(input)?;
     let mapper = EventMapper::new(ActionCatalog::embedded());
     let selection = Selection { role: Some(role.clone()), range };
     if let Some(store) = &input.store {
@@ -601,11 +607,7 @@ fn print_query(input: &InputArgs) -> Option<Result<i32, CliError>> {
     }
     Some((|| {
         let src = input.source.as_deref().unwrap_or("");
-        let role = RoleFilter::parse(&input.role)?;
-        let range = match input.days {
-            Some(d) => TimeRange::last_days(d, chrono::Utc::now()),
-            None => TimeRange::parse(input.from.as_deref(), input.to.as_deref())?,
-        };
+        let (role, range) = role_and_window(input)?;
         let sql = if let Some(location) = &input.athena_create_table {
             let table = crate::warehouse::AthenaTable::parse(src).map_err(|e| CliError::BadSource(format!("--athena-create-table needs --source athena://DATABASE.TABLE: {}", e.0)))?;
             if !location.starts_with("s3://") {
