@@ -5,10 +5,9 @@
 
 use std::time::{Duration, Instant};
 
-use aws_sdk_athena::error::ProvideErrorMetadata;
 use aws_sdk_athena::types::{QueryExecutionContext, QueryExecutionState, ResultConfiguration};
 
-use super::{explain, is_throttling, load_config, AwsError, AwsOptions};
+use super::{explain, is_throttled, load_config, AwsError, AwsOptions};
 use crate::mapper::EventMapper;
 use crate::usage::{Selection, Usage};
 use crate::warehouse::{athena_sql, ingest_row, row, AthenaTable};
@@ -82,7 +81,7 @@ pub async fn collect(opts: &AthenaOptions, selection: &Selection, mapper: EventM
         stats.polls += 1;
         let out = match client.get_query_execution().query_execution_id(&id).send().await {
             Ok(o) => o,
-            Err(e) if e.as_service_error().and_then(|s| s.code()).is_some_and(is_throttling) => {
+            Err(e) if is_throttled(&e) => {
                 tokio::time::sleep(wait).await;
                 continue;
             }
@@ -127,7 +126,7 @@ pub async fn collect(opts: &AthenaOptions, selection: &Selection, mapper: EventM
         }
         let page = match req.send().await {
             Ok(p) => p,
-            Err(e) if e.as_service_error().and_then(|s| s.code()).is_some_and(is_throttling) => {
+            Err(e) if is_throttled(&e) => {
                 tokio::time::sleep(Duration::from_millis(500)).await;
                 continue;
             }

@@ -4,10 +4,9 @@
 
 use std::time::{Duration, Instant};
 
-use aws_sdk_cloudtrail::error::ProvideErrorMetadata;
 use aws_sdk_cloudtrail::types::QueryStatus;
 
-use super::{explain, is_throttling, load_config, AwsError, AwsOptions};
+use super::{explain, is_throttled, load_config, AwsError, AwsOptions};
 use crate::mapper::EventMapper;
 use crate::usage::{Selection, Usage};
 use crate::warehouse::{ingest_row, lake_sql, Row};
@@ -48,10 +47,6 @@ pub struct LakeStats {
     pub seconds: f64,
 }
 
-fn throttled<E: ProvideErrorMetadata, R>(e: &aws_sdk_cloudtrail::error::SdkError<E, R>) -> bool {
-    e.as_service_error().and_then(|s| s.code()).is_some_and(is_throttling)
-}
-
 /// Runs the query for `selection` and aggregates its rows.
 pub async fn collect(opts: &LakeOptions, selection: &Selection, mapper: EventMapper<'static>) -> Result<(Usage, LakeStats), AwsError> {
     let started = Instant::now();
@@ -66,7 +61,7 @@ pub async fn collect(opts: &LakeOptions, selection: &Selection, mapper: EventMap
     let id = loop {
         match client.start_query().query_statement(&sql).send().await {
             Ok(o) => break o.query_id().unwrap_or_default().to_string(),
-            Err(e) if throttled(&e) => {
+            Err(e) if is_throttled(&e) => {
                 stats.throttled += 1;
                 tokio::time::sleep(backoff(attempt)).await;
                 attempt += 1;
@@ -81,7 +76,7 @@ pub async fn collect(opts: &LakeOptions, selection: &Selection, mapper: EventMap
         stats.polls += 1;
         let out = match client.describe_query().query_id(&id).send().await {
             Ok(o) => o,
-            Err(e) if throttled(&e) => {
+            Err(e) if is_throttled(&e) => {
                 stats.throttled += 1;
                 tokio::time::sleep(wait).await;
                 continue;
@@ -119,7 +114,7 @@ pub async fn collect(opts: &LakeOptions, selection: &Selection, mapper: EventMap
         }
         let page = match req.send().await {
             Ok(p) => p,
-            Err(e) if throttled(&e) => {
+            Err(e) if is_throttled(&e) => {
                 stats.throttled += 1;
                 tokio::time::sleep(backoff(attempt)).await;
                 attempt += 1;

@@ -115,6 +115,11 @@ pub fn is_access_denied(code: &str) -> bool {
     matches!(code, "AccessDenied" | "AccessDeniedException" | "UnauthorizedOperation" | "AuthorizationError" | "Forbidden" | "403")
 }
 
+/// True when an SDK call failed with a throttling error (any service: the SDKs share the error type).
+pub fn is_throttled<E: ProvideErrorMetadata, R>(e: &aws_sdk_s3::error::SdkError<E, R>) -> bool {
+    e.as_service_error().and_then(|s| s.code()).is_some_and(is_throttling)
+}
+
 /// True for error codes that say "slow down".
 pub fn is_throttling(code: &str) -> bool {
     matches!(code, "ThrottlingException" | "Throttling" | "TooManyRequestsException" | "RequestLimitExceeded" | "SlowDown" | "RequestThrottled" | "RequestThrottledException")
