@@ -108,11 +108,24 @@ fn literal(s: &str) -> String {
     format!("'{}'", s.replace('\'', "''"))
 }
 
-fn role_condition(role: &RoleFilter, issuer: &str) -> String {
-    let mut c = format!("{issuer}.{} = {}", if issuer.contains("sessionissuer") { "username" } else { "userName" }, literal(role.name()));
+/// `issuer.NAME = 'role'` (and `issuer.ACCOUNT = 'account'` when the role was given as an ARN),
+/// with the field names of the engine's schema.
+fn role_condition(role: &RoleFilter, issuer: &str, name_field: &str, account_field: &str) -> Vec<String> {
+    let mut c = vec![format!("{issuer}.{name_field} = {}", literal(role.name()))];
     if let Some(account) = role.account() {
-        let field = if issuer.contains("sessionissuer") { "accountid" } else { "accountId" };
-        c.push_str(&format!("\n  AND {issuer}.{field} = {}", literal(account)));
+        c.push(format!("{issuer}.{account_field} = {}", literal(account)));
+    }
+    c
+}
+
+/// `column >= 'from'` and `column <= 'to'` for the bounds `range` has, times in `format`.
+fn time_bounds(column: &str, from: Option<DateTime<Utc>>, to: Option<DateTime<Utc>>, format: &str) -> Vec<String> {
+    let mut c = Vec::new();
+    if let Some(f) = from {
+        c.push(format!("{column} >= {}", literal(&f.format(format).to_string())));
+    }
+    if let Some(t) = to {
+        c.push(format!("{column} <= {}", literal(&t.format(format).to_string())));
     }
     c
 }
@@ -122,22 +135,12 @@ fn role_condition(role: &RoleFilter, issuer: &str) -> String {
 /// ISO 8601 string).
 pub fn athena_sql(t: &AthenaTable, role: &RoleFilter, range: &TimeRange) -> String {
     let issuer = "useridentity.sessioncontext.sessionissuer";
-    let mut wh = vec![role_condition(role, issuer)];
-    if let Some(from) = range.from {
-        wh.push(format!("eventtime >= {}", literal(&from.format("%Y-%m-%dT%H:%M:%SZ").to_string())));
-    }
-    if let Some(to) = range.to {
-        wh.push(format!("eventtime <= {}", literal(&to.format("%Y-%m-%dT%H:%M:%SZ").to_string())));
-    }
+    let mut wh = role_condition(role, issuer, "username", "accountid");
+    wh.extend(time_bounds("eventtime", range.from, range.to, "%Y-%m-%dT%H:%M:%SZ"));
     if t.partitioning == Partitioning::Timestamp {
         // Partition days are delivery days: a record can arrive up to a day after its event.
-        if let Some(from) = range.from {
-            wh.push(format!("\"timestamp\" >= {}", literal(&from.format("%Y/%m/%d").to_string())));
-        }
-        if let Some(to) = range.to {
-            let day_after = to + chrono::Duration::days(1);
-            wh.push(format!("\"timestamp\" <= {}", literal(&day_after.format("%Y/%m/%d").to_string())));
-        }
+        let day_after = range.to.map(|to| to + chrono::Duration::days(1));
+        wh.extend(time_bounds("\"timestamp\"", range.from, day_after, "%Y/%m/%d"));
     }
     format!(
         "SELECT eventsource, eventname, eventtype, awsregion, recipientaccountid, errorcode,
@@ -158,13 +161,8 @@ ORDER BY 1, 2, 4, 6, 10, 11",
 /// timestamp, `requestParameters` a map of strings).
 pub fn lake_sql(eds: &str, role: &RoleFilter, range: &TimeRange) -> String {
     let issuer = "userIdentity.sessionContext.sessionIssuer";
-    let mut wh = vec![role_condition(role, issuer)];
-    if let Some(from) = range.from {
-        wh.push(format!("eventTime >= {}", literal(&from.format("%Y-%m-%d %H:%M:%S").to_string())));
-    }
-    if let Some(to) = range.to {
-        wh.push(format!("eventTime <= {}", literal(&to.format("%Y-%m-%d %H:%M:%S").to_string())));
-    }
+    let mut wh = role_condition(role, issuer, "userName", "accountId");
+    wh.extend(time_bounds("eventTime", range.from, range.to, "%Y-%m-%d %H:%M:%S"));
     format!(
         "SELECT eventSource, eventName, eventType, awsRegion, recipientAccountId, errorCode,
   userIdentity.invokedBy AS invokedBy, vpcEndpointId, {issuer}.arn AS roleArn,
