@@ -23,11 +23,19 @@ pub const EXIT_ERROR: i32 = 1;
 pub const EXIT_USAGE: i32 = 2;
 /// `diff --fail-on` found what it was told to fail on.
 pub const EXIT_DIFF: i32 = 3;
-/// `--strict` and some input was rejected.
-pub const EXIT_REJECTED: i32 = 4;
+/// INCOMPLETE: something could not be read (a corrupt file, a failed S3 object, LookupEvents
+/// region or query, days older than the source keeps). `generate` still wrote the policy of what
+/// was read; `diff` refused to call anything unused. `--allow-incomplete` turns this into 0.
+pub const EXIT_INCOMPLETE: i32 = 4;
+/// The old name of [`EXIT_INCOMPLETE`] (`--strict` and some input was rejected).
+pub const EXIT_REJECTED: i32 = EXIT_INCOMPLETE;
+/// The role has no event in what was read: nothing to generate or compare.
+pub const EXIT_NO_ACTIVITY: i32 = 5;
 
-const EXIT_CODES: &str = "Exit status: 0 success; 1 nothing readable, an AWS error, or output not writable; 2 bad arguments; \
-3 diff --fail-on found unused or not-granted permissions; 4 with --strict, some input was rejected.";
+const EXIT_CODES: &str = "Exit status: 0 success; 1 nothing readable, an AWS error, or output not writable; 2 bad arguments \
+(or a role name that matched several accounts); 3 diff --fail-on found what it was told to fail on; 4 INCOMPLETE: something \
+could not be read (the policy covers what was read; diff calls nothing unused), unless --allow-incomplete; 5 the role has \
+no event in what was read.";
 
 /// iamtrim: the least-privilege IAM policy a role needs, from what it did (CloudTrail).
 #[derive(Debug, Parser)]
@@ -66,6 +74,22 @@ pub enum StoreCommand {
         /// JSON on stdout instead of a table.
         #[arg(long)]
         json: bool,
+    },
+    /// Drop the stored days of a role (all, or from --from to --to), so the next run reads them
+    /// from the source again.
+    Forget {
+        /// The database (default: the user's data dir, e.g. ~/.local/share/iamtrim/usage.sqlite).
+        #[arg(long, value_name = "PATH")]
+        store: Option<PathBuf>,
+        /// The role, as given to --role when the days were stored (case-insensitive).
+        #[arg(long)]
+        role: String,
+        /// First day to drop (UTC date, 2026-10-01).
+        #[arg(long, value_name = "DATE")]
+        from: Option<String>,
+        /// Last day to drop, inclusive.
+        #[arg(long, value_name = "DATE")]
+        to: Option<String>,
     },
 }
 
@@ -140,6 +164,15 @@ pub struct InputArgs {
     /// The window is the last N days up to now. Default: every event in the logs.
     #[arg(long, value_name = "N")]
     pub days: Option<u32>,
+    /// Exit 0 although something could not be read (corrupt files, failed S3 objects, LookupEvents
+    /// regions or queries). The output still says INCOMPLETE and lists what was not read, and
+    /// `diff` says "not seen in what could be read" instead of "never used".
+    #[arg(long)]
+    pub allow_incomplete: bool,
+    /// Count calls that failed with this error code as proof the permission is used (repeatable),
+    /// beside the codes action-maps/error-codes.json lists as failing after authorization.
+    #[arg(long = "count-error", value_name = "CODE")]
+    pub count_errors: Vec<String>,
 }
 
 /// `iamtrim generate`.
@@ -154,8 +187,8 @@ pub struct GenerateArgs {
     /// Write a JSON report (counts, rejected records, denied and unmapped calls, evidence per action).
     #[arg(long, value_name = "FILE")]
     pub report: Option<PathBuf>,
-    /// Exit with status 4 if any record or file was rejected.
-    #[arg(long)]
+    /// Kept for scripts: any input that could not be read now exits 4 (INCOMPLETE) by default.
+    #[arg(long, conflicts_with = "allow_incomplete")]
     pub strict: bool,
     /// Resource generalization: `exact` (every ARN seen), `prefix` (many ARNs in one bucket,
     /// table or log group collapse to their longest common path plus *), `service` (* for
@@ -303,6 +336,17 @@ pub enum CliError {
     /// No log could be read.
     #[error("{0}")]
     NothingReadable(String),
+    /// A bare role name matched roles of several accounts.
+    #[error("{0}")]
+    Ambiguous(String),
+    /// The role has no event in what was read.
+    #[error("{message}")]
+    NoActivity {
+        /// What was read and whose activity it held.
+        message: String,
+        /// Something could not be read as well.
+        incomplete: bool,
+    },
     /// An AWS source failed.
     #[cfg(feature = "aws")]
     #[error(transparent)]
@@ -327,7 +371,9 @@ impl CliError {
     /// The exit status for this error.
     pub fn exit_code(&self) -> i32 {
         match self {
-            CliError::Role(_) | CliError::Time(_) | CliError::EmptyWindow { .. } | CliError::BadSource(_) => EXIT_USAGE,
+            CliError::Role(_) | CliError::Time(_) | CliError::EmptyWindow { .. } | CliError::BadSource(_) | CliError::Ambiguous(_) => EXIT_USAGE,
+            CliError::NoActivity { incomplete: true, .. } => EXIT_INCOMPLETE,
+            CliError::NoActivity { incomplete: false, .. } => EXIT_NO_ACTIVITY,
             #[cfg(feature = "aws")]
             CliError::Aws(crate::aws::AwsError::BadSource(_)) => EXIT_USAGE,
             #[cfg(feature = "aws")]
@@ -355,6 +401,7 @@ where
         Command::Diff(a) => run_diff(&a),
         Command::Coverage(a) => run_coverage(&a),
         Command::Store(StoreCommand::Info { store, json }) => store_info(store.as_deref(), json),
+        Command::Store(StoreCommand::Forget { store, role, from, to }) => store_forget(store.as_deref(), &role, from.as_deref(), to.as_deref()),
     };
     match result {
         Ok(code) => code,
@@ -418,17 +465,126 @@ fn role_and_window(input: &InputArgs) -> Result<(RoleFilter, TimeRange), CliErro
 fn collect(input: &InputArgs) -> Result<Collected, CliError> {
     let (role, range) = role_and_window(input)?;
     let mapper = EventMapper::new(ActionCatalog::embedded());
-    let selection = Selection { role: Some(role.clone()), range };
+    let selection = Selection { role: Some(role.clone()), range, counted_errors: crate::evidence::CountedErrors::new(&input.count_errors) };
     if let Some(store) = &input.store {
         let (usage, stats) = collect_with_store(store, input, &selection, &mapper)?;
         let window = range.to_string();
         debug_assert!(usage.reconciles());
+        one_account(&role, &usage)?;
         return Ok(Collected { role, window, usage, source_stats: Some(stats), no_files: false });
     }
     let (usage, no_files, source_stats) = read_source(input, &selection, &mapper)?;
     let window = if range.is_bounded() { range.to_string() } else { "all events in the logs".to_string() };
     debug_assert!(usage.reconciles());
+    one_account(&role, &usage)?;
     Ok(Collected { role, window, usage, source_stats, no_files })
+}
+
+/// A bare role name matches in every account; when it matched roles of more than one, the
+/// activity of different roles would be merged: refuse, and name the ARNs to choose from.
+fn one_account(role: &RoleFilter, usage: &usage::Usage) -> Result<(), CliError> {
+    if role.account().is_some() {
+        return Ok(());
+    }
+    let mut by_account: std::collections::BTreeMap<String, (Vec<&str>, u64)> = std::collections::BTreeMap::new();
+    for (arn, n) in &usage.matched_roles {
+        let account = crate::arn::Arn::parse(arn).map(|a| a.account.to_string()).unwrap_or_default();
+        let e = by_account.entry(account).or_default();
+        e.0.push(arn);
+        e.1 += n;
+    }
+    if by_account.len() < 2 {
+        return Ok(());
+    }
+    let list: Vec<String> = by_account.iter().map(|(account, (arns, n))| format!("  account {account}: {} ({n} records)", arns.join(", "))).collect();
+    Err(CliError::Ambiguous(format!(
+        "role name `{}` matched roles in {} accounts; iamtrim never merges two accounts' activity. Pass one ARN with --role:\n{}",
+        role.name(),
+        by_account.len(),
+        list.join("\n")
+    )))
+}
+
+/// The message for a role with no event in what was read: what was read, the principals seen
+/// most, and the role names closest to the one asked for.
+fn no_activity(c: &Collected) -> CliError {
+    let usage = &c.usage;
+    let mut seen: Vec<(&String, &u64)> = usage.principals_seen.iter().collect();
+    seen.sort_by(|a, b| b.1.cmp(a.1).then(a.0.cmp(b.0)));
+    let top: Vec<String> = seen.iter().take(5).map(|(p, n)| format!("{p} ({n})")).collect();
+    let wanted = c.role.name().to_ascii_lowercase();
+    let mut names: Vec<(usize, String)> = usage
+        .principals_seen
+        .keys()
+        .filter_map(|p| p.split_once(":role/").map(|(_, path)| path.rsplit('/').next().unwrap_or(path).to_string()))
+        .map(|n| (edit_distance(&wanted, &n.to_ascii_lowercase()), n))
+        .filter(|(d, n)| *d <= (n.len().max(wanted.len()) / 3).max(2))
+        .collect();
+    names.sort();
+    names.dedup();
+    let closest: Vec<String> = names.into_iter().take(3).map(|(_, n)| n).collect();
+    let mut message = format!(
+        "no event of role {} in {}: {} records read, {} rejected, {} of other principals, {} outside the window",
+        c.role.as_str(),
+        c.window,
+        usage.records_read,
+        usage.records_rejected,
+        usage.filtered.other_principal,
+        usage.filtered.outside_window
+    );
+    if !top.is_empty() {
+        message.push_str(&format!("\n  principals seen most: {}", top.join(", ")));
+    }
+    if !closest.is_empty() {
+        message.push_str(&format!("\n  closest role names: {}", closest.join(", ")));
+    }
+    message.push_str("\n  nothing is generated or compared from no events");
+    if let Some(line) = incomplete_line(usage, false, "and the role has no event in what could be read") {
+        message.push('\n');
+        message.push_str(&line);
+    }
+    CliError::NoActivity { message, incomplete: !usage.is_complete() }
+}
+
+/// Levenshtein distance, for suggesting role names.
+fn edit_distance(a: &str, b: &str) -> usize {
+    let b: Vec<char> = b.chars().collect();
+    let mut row: Vec<usize> = (0..=b.len()).collect();
+    for (i, ca) in a.chars().enumerate() {
+        let mut prev = row[0];
+        row[0] = i + 1;
+        for (j, cb) in b.iter().enumerate() {
+            let cur = row[j + 1];
+            row[j + 1] = (prev + usize::from(ca != *cb)).min(row[j] + 1).min(cur + 1);
+            prev = cur;
+        }
+    }
+    row[b.len()]
+}
+
+/// The last line of a run that could not read everything (its first line says so too).
+fn incomplete_line(usage: &usage::Usage, allow: bool, what: &str) -> Option<String> {
+    if usage.is_complete() {
+        return None;
+    }
+    let n = usage.gaps.len();
+    let tail = if allow { "(--allow-incomplete: exit 0)" } else { "(exit 4; --allow-incomplete to accept)" };
+    Some(format!("iamtrim: INCOMPLETE: {n} gap{} (listed above): {what} {tail}", if n == 1 { "" } else { "s" }))
+}
+
+/// Prints the last line of an incomplete run; returns the exit status it leads to.
+fn incomplete_ending(usage: &usage::Usage, allow: bool, what: &str) -> i32 {
+    match incomplete_line(usage, allow, what) {
+        None => EXIT_OK,
+        Some(line) => {
+            eprintln!("{line}");
+            if allow {
+                EXIT_OK
+            } else {
+                EXIT_INCOMPLETE
+            }
+        }
+    }
 }
 
 /// Reads the window of `selection` from the source `input` names.
@@ -454,6 +610,17 @@ fn read_source(input: &InputArgs, selection: &Selection, mapper: &EventMapper<'_
 /// regions and accounts that narrow it.
 #[cfg(feature = "store")]
 fn store_source_key(input: &InputArgs) -> String {
+    let mut key = store_source(input);
+    let counted = crate::evidence::CountedErrors::new(&input.count_errors);
+    if !counted.is_empty() {
+        key.push_str(&format!(" count-errors={}", counted.codes().collect::<Vec<_>>().join(",")));
+    }
+    key
+}
+
+/// The source part of [`store_source_key`].
+#[cfg(feature = "store")]
+fn store_source(input: &InputArgs) -> String {
     match &input.source {
         None => {
             let paths: Vec<String> = input.logs.iter().map(|p| std::fs::canonicalize(p).unwrap_or_else(|_| p.clone()).display().to_string()).collect();
@@ -491,7 +658,7 @@ fn collect_with_store(path: &Path, input: &InputArgs, selection: &Selection, map
     let role = selection.role.as_ref().map(|r| r.as_str().to_string()).unwrap_or_default();
     let key = store_source_key(input);
     let mut total = usage::Usage::default();
-    let (mut from_store, mut read, mut stored) = (Vec::new(), Vec::new(), 0u64);
+    let (mut from_store, mut read, mut stored, mut not_stored_incomplete) = (Vec::new(), Vec::new(), 0u64, Vec::new());
     // What this run read from the source (the totals include the stored days' counts).
     let (mut files_from_source, mut records_from_source, mut records_from_store) = (0u64, 0u64, 0u64);
     for d in window_days(from, to, chrono::Utc::now()) {
@@ -503,31 +670,35 @@ fn collect_with_store(path: &Path, input: &InputArgs, selection: &Selection, map
                 continue;
             }
         }
-        let day_selection = Selection { role: selection.role.clone(), range: TimeRange { from: Some(d.from), to: Some(d.to) } };
+        let day_selection = Selection { range: TimeRange { from: Some(d.from), to: Some(d.to) }, ..selection.clone() };
         let (u, _, _) = read_source(input, &day_selection, mapper)?;
         files_from_source += u.files_read;
         records_from_source += u.records_read;
-        if d.storable {
+        // A day is stored only when everything of it was read.
+        if d.storable && u.is_complete() {
             store.put(&role, &key, d.day, &u).map_err(|e| CliError::NothingReadable(e.to_string()))?;
             stored += 1;
+        } else if d.storable {
+            not_stored_incomplete.push(d.day);
         }
         read.push(d.day);
         total = total.merge(u);
     }
     let days = |v: &[chrono::NaiveDate]| v.iter().map(|d| d.to_string()).collect::<Vec<_>>();
     eprintln!(
-        "store {}: {} days from the store ({} records), {} days read from the source ({} files, {} records; {} days stored, today and partial days never are)",
+        "store {}: {} days from the store ({} records), {} days read from the source ({} files, {} records; {} days stored, today, partial and incomplete days never are{})",
         store.path().display(),
         from_store.len(),
         records_from_store,
         read.len(),
         files_from_source,
         records_from_source,
-        stored
+        stored,
+        if not_stored_incomplete.is_empty() { String::new() } else { format!("; not stored as incomplete: {}", days(&not_stored_incomplete).join(", ")) }
     );
     let stats = serde_json::json!({
         "store": store.path().display().to_string(), "source_key": key,
-        "days_from_store": days(&from_store), "days_read": days(&read), "days_stored": stored,
+        "days_from_store": days(&from_store), "days_read": days(&read), "days_stored": stored, "days_not_stored_incomplete": days(&not_stored_incomplete),
         "records_from_store": records_from_store, "files_read_from_source": files_from_source, "records_read_from_source": records_from_source,
     });
     Ok((total.finish(), stats))
@@ -563,9 +734,40 @@ fn store_info(path: Option<&Path>, json: bool) -> Result<i32, CliError> {
     for e in &entries {
         let stale = if e.stale_days > 0 { format!(" ({} stored by another iamtrim version: read again when needed)", e.stale_days) } else { String::new() };
         out.push_str(&format!("  {} · {}\n    {} days, {} to {}, {} records of the role{stale}\n", e.role, e.source, e.days, e.first_day, e.last_day, e.records_matched));
+        out.push_str(&format!("    complete (served): {} days", e.complete_days));
+        if !e.incomplete_days.is_empty() {
+            out.push_str(&format!("; not known complete (never served, read again): {}", e.incomplete_days.join(", ")));
+        }
+        out.push('\n');
     }
     write_out(None, &out)?;
     Ok(EXIT_OK)
+}
+
+/// `iamtrim store forget`.
+#[cfg(feature = "store")]
+fn store_forget(path: Option<&Path>, role: &str, from: Option<&str>, to: Option<&str>) -> Result<i32, CliError> {
+    use crate::store::UsageStore;
+    let day = |flag: &str, v: Option<&str>| {
+        v.map(|d| chrono::NaiveDate::parse_from_str(d, "%Y-%m-%d").map_err(|_| CliError::BadSource(format!("{flag} `{d}`: expected a date (2026-10-01)")))).transpose()
+    };
+    let (from, to) = (day("--from", from)?, day("--to", to)?);
+    let path = match path {
+        Some(p) => p.to_path_buf(),
+        None => UsageStore::default_path().ok_or_else(|| CliError::BadSource("no data directory: pass --store PATH".into()))?,
+    };
+    if !path.exists() {
+        return Err(CliError::NothingReadable(format!("no usage store at {}", path.display())));
+    }
+    let store = UsageStore::open(&path).map_err(|e| CliError::NothingReadable(e.to_string()))?;
+    let n = store.forget(role, from, to).map_err(|e| CliError::NothingReadable(e.to_string()))?;
+    eprintln!("iamtrim: store {}: dropped {n} stored days of {role}", path.display());
+    Ok(EXIT_OK)
+}
+
+#[cfg(not(feature = "store"))]
+fn store_forget(_path: Option<&Path>, _role: &str, _from: Option<&str>, _to: Option<&str>) -> Result<i32, CliError> {
+    Err(CliError::BadSource("this build has no usage store (built without the `store` feature)".into()))
 }
 
 #[cfg(not(feature = "store"))]
@@ -579,7 +781,7 @@ fn report_run(c: &Collected, input: &InputArgs, policy: &crate::policy::PolicyDo
     let mut report = RunReport::new(c.role.as_str(), &c.window, &c.usage, policy, ActionCatalog::embedded());
     report.source_stats = c.source_stats.clone();
     let usage = &c.usage;
-    if !quiet || !usage.rejections.is_empty() {
+    if !quiet || !usage.rejections.is_empty() || !usage.is_complete() {
         eprint!("{}", report.summary(100));
     }
     if c.no_files && usage.records_read == usage.records_rejected {
@@ -595,7 +797,7 @@ fn report_run(c: &Collected, input: &InputArgs, policy: &crate::policy::PolicyDo
         return Err(CliError::NothingReadable(format!("all {} records or files were rejected (listed above)", usage.records_rejected)));
     }
     if usage.records_matched == 0 {
-        eprintln!("warning: no event of role {} in {}; the policy has no statements", c.role.as_str(), c.window);
+        return Err(no_activity(c));
     }
     Ok(report)
 }
@@ -742,11 +944,7 @@ fn generate(args: &GenerateArgs) -> Result<i32, CliError> {
             write_out(args.output.as_deref(), &crate::emit::render(&policy, format, c.role.name()))?;
         }
     }
-    if args.strict && c.usage.records_rejected > 0 {
-        eprintln!("iamtrim: --strict: {} records or files were rejected", c.usage.records_rejected);
-        return Ok(EXIT_REJECTED);
-    }
-    Ok(EXIT_OK)
+    Ok(incomplete_ending(&c.usage, args.input.allow_incomplete, "the policy covers only what was read"))
 }
 
 /// One `--current`/`--boundary` value: a policy file, or an AWS managed policy ARN or name.
@@ -770,6 +968,11 @@ fn run_diff(args: &DiffArgs) -> Result<i32, CliError> {
     let collected = collect(&args.input)?;
     let generated = synth::synthesize_with(&collected.usage.actions, catalog, &synth::SynthOptions::default()).0;
     report_run(&collected, &args.input, &generated, true)?;
+    let complete = collected.usage.is_complete();
+    if !complete && !args.input.allow_incomplete {
+        eprintln!("iamtrim: error: diff calls a permission unused only when everything was read; the gaps above were not. Read them again, or pass --allow-incomplete for the diff of what could be read");
+        return Ok(incomplete_ending(&collected.usage, false, "no diff written"));
+    }
     let current = if args.current.is_empty() {
         current_from_iam(args, &collected.role)?
     } else {
@@ -777,7 +980,9 @@ fn run_diff(args: &DiffArgs) -> Result<i32, CliError> {
         let boundary = args.boundary.as_deref().map(load_current).transpose()?;
         crate::evaluator::PolicySet { identity, boundary }
     };
-    let diff = crate::diff::PolicyDiff::compute(collected.role.as_str(), &collected.usage, &current, &generated, catalog);
+    let mut diff = crate::diff::PolicyDiff::compute(collected.role.as_str(), &collected.usage, &current, &generated, catalog);
+    diff.complete = complete;
+    diff.gaps = collected.usage.gap_list();
     let text = match args.format {
         DiffFormat::Json => diff.to_json(),
         DiffFormat::Markdown => diff.to_markdown(),
@@ -791,13 +996,16 @@ fn run_diff(args: &DiffArgs) -> Result<i32, CliError> {
         eprintln!("iamtrim: error: the generated policy would refuse {} calls the role made (a bug: please report it)", diff.generated_policy_denies.len());
         return Ok(EXIT_ERROR);
     }
+    // Nothing is "unused" after an incomplete read, so --fail-on unused never fires on one.
+    let unused = complete && !diff.unused_granted.is_empty();
     let fail = match args.fail_on {
         None => false,
-        Some(FailOn::Unused) => !diff.unused_granted.is_empty(),
+        Some(FailOn::Unused) => unused,
         Some(FailOn::NotGranted) => !diff.used_not_granted.is_empty(),
-        Some(FailOn::Any) => !diff.unused_granted.is_empty() || !diff.used_not_granted.is_empty(),
+        Some(FailOn::Any) => unused || !diff.used_not_granted.is_empty(),
     };
-    Ok(if fail { EXIT_DIFF } else { EXIT_OK })
+    let ending = incomplete_ending(&collected.usage, true, "the diff calls nothing unused, only \"not seen in what could be read\"");
+    Ok(if fail { EXIT_DIFF } else { ending })
 }
 
 /// The async runtime and AWS options for a command that talks to AWS.

@@ -119,10 +119,16 @@ pub struct ServiceSummary {
 }
 
 /// The diff.
-#[derive(Debug, Clone, Serialize)]
+/// Serialized with `unused_granted` renamed `not_seen_in_what_could_be_read` when the read was
+/// incomplete, so that no consumer reads "unused" from a read that had gaps.
+#[derive(Debug, Clone)]
 pub struct PolicyDiff {
     /// The role.
     pub role: String,
+    /// False when the read had gaps: then nothing is "unused", only "not seen in what could be read".
+    pub complete: bool,
+    /// What could not be read.
+    pub gaps: Vec<crate::completeness::Gap>,
     /// The policies compared against.
     pub current_policies: Vec<String>,
     /// Used and granted.
@@ -139,6 +145,29 @@ pub struct PolicyDiff {
     pub generated_policy_denies: Vec<ActionResources>,
     /// Per service: granted and used.
     pub services: Vec<ServiceSummary>,
+}
+
+impl Serialize for PolicyDiff {
+    fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        use serde::ser::SerializeStruct;
+        let mut st = s.serialize_struct("PolicyDiff", 11)?;
+        st.serialize_field("role", &self.role)?;
+        st.serialize_field("complete", &self.complete)?;
+        st.serialize_field("gaps", &self.gaps)?;
+        st.serialize_field("current_policies", &self.current_policies)?;
+        st.serialize_field("used_granted", &self.used_granted)?;
+        if self.complete {
+            st.serialize_field("unused_granted", &self.unused_granted)?;
+        } else {
+            st.serialize_field("not_seen_in_what_could_be_read", &self.unused_granted)?;
+        }
+        st.serialize_field("used_not_granted", &self.used_not_granted)?;
+        st.serialize_field("denied", &self.denied)?;
+        st.serialize_field("narrowed_resources", &self.narrowed_resources)?;
+        st.serialize_field("generated_policy_denies", &self.generated_policy_denies)?;
+        st.serialize_field("services", &self.services)?;
+        st.end()
+    }
 }
 
 fn level_rank(level: &str) -> u8 {
@@ -225,6 +254,8 @@ impl PolicyDiff {
         }
         PolicyDiff {
             role: role.to_string(),
+            complete: usage.is_complete(),
+            gaps: usage.gap_list(),
             current_policies: current.identity.iter().map(|p| p.name.clone()).chain(current.boundary.iter().map(|b| format!("{} (permissions boundary)", b.name))).collect(),
             used_granted,
             unused_granted: unused,
@@ -233,6 +264,15 @@ impl PolicyDiff {
             narrowed_resources: narrowed,
             generated_policy_denies: crate::synth::self_check(generated, usage).refused.into_iter().map(|(action, r)| ActionResources { action, resources: vec![r], note: String::new() }).collect(),
             services: per_service.into_iter().map(|(service, (granted, used))| ServiceSummary { service, granted, used }).collect(),
+        }
+    }
+
+    /// "granted, never used", or after an incomplete read "not seen in what could be read (N gaps)".
+    pub fn unused_label(&self) -> String {
+        if self.complete {
+            "granted, never used".to_string()
+        } else {
+            format!("granted, not seen in what could be read ({} gaps)", self.gaps.len())
         }
     }
 
@@ -245,11 +285,19 @@ impl PolicyDiff {
     pub fn to_markdown(&self) -> String {
         let mut s = String::new();
         let _ = writeln!(s, "### iamtrim: `{}`\n", self.role);
+        if !self.complete {
+            let _ = writeln!(s, "> **INCOMPLETE**: {} gaps: not everything could be read, so nothing below is called unused.\n", self.gaps.len());
+            for g in &self.gaps {
+                let _ = writeln!(s, "> - `{}`", g.to_string().replace('`', "'"));
+            }
+            s.push('\n');
+        }
         let _ = writeln!(s, "Compared with: {}\n", self.current_policies.iter().map(|p| format!("`{p}`")).collect::<Vec<_>>().join(", "));
         let _ = writeln!(
             s,
-            "| | count |\n|---|---:|\n| used and granted | {} |\n| granted, never used | {} |\n| used, not granted | {} |\n| refused calls | {} |\n| resources to narrow | {} |\n",
+            "| | count |\n|---|---:|\n| used and granted | {} |\n| {} | {} |\n| used, not granted | {} |\n| refused calls | {} |\n| resources to narrow | {} |\n",
             self.used_granted.len(),
+            self.unused_label(),
             self.unused_granted.len(),
             self.used_not_granted.len(),
             self.denied.len(),
@@ -268,7 +316,8 @@ impl PolicyDiff {
             s.push('\n');
         }
         if !self.unused_granted.is_empty() {
-            let _ = writeln!(s, "<details><summary><b>Granted but never used</b> ({})</summary>\n", self.unused_granted.len());
+            let title = if self.complete { "Granted but never used".to_string() } else { format!("Granted, not seen in what could be read ({} gaps)", self.gaps.len()) };
+            let _ = writeln!(s, "<details><summary><b>{title}</b> ({})</summary>\n", self.unused_granted.len());
             let mut last = (String::new(), String::new());
             for a in &self.unused_granted {
                 if (a.access_level.clone(), a.service.clone()) != last {
@@ -307,6 +356,12 @@ impl PolicyDiff {
     pub fn to_terminal(&self, colour: bool) -> String {
         let paint = |code: &str, t: &str| if colour { format!("\u{1b}[{code}m{t}\u{1b}[0m") } else { t.to_string() };
         let mut s = String::new();
+        if !self.complete {
+            let _ = writeln!(s, "{} ({} gaps): not everything could be read, so nothing below is called unused", paint("1;31", "INCOMPLETE"), self.gaps.len());
+            for g in &self.gaps {
+                let _ = writeln!(s, "  not read: {g}");
+            }
+        }
         let _ = writeln!(s, "{} {}", paint("1", "role"), self.role);
         let _ = writeln!(s, "compared with: {}", self.current_policies.join(", "));
         for svc in &self.services {
@@ -320,7 +375,7 @@ impl PolicyDiff {
         for a in &self.used_not_granted {
             let _ = writeln!(s, "  {} {}  ({})", a.action, a.resources.join(" "), a.note);
         }
-        let _ = writeln!(s, "{} ({})", paint("33", "granted but never used"), self.unused_granted.len());
+        let _ = writeln!(s, "{} ({})", paint("33", &self.unused_label().replacen("granted, ", "granted but ", 1)), self.unused_granted.len());
         let mut by_group: BTreeMap<(u8, String, String), Vec<&str>> = BTreeMap::new();
         for a in &self.unused_granted {
             by_group.entry((level_rank(&a.access_level), a.access_level.clone(), a.service.clone())).or_default().push(a.action.split(':').nth(1).unwrap_or(""));

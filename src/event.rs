@@ -108,36 +108,6 @@ pub struct Resource<'a> {
     pub kind: Option<Cow<'a, str>>,
 }
 
-/// Error codes that mean the call was refused by authorization (or never authenticated), so it
-/// proves nothing about the permissions the role needs.
-pub const AUTHORIZATION_FAILURES: &[&str] = &[
-    "AccessDenied",
-    "AccessDeniedException",
-    "Client.UnauthorizedOperation",
-    "UnauthorizedOperation",
-    "Client.AccessDenied",
-    "AuthorizationError",
-    "AuthorizationErrorException",
-    "AuthorizationException",
-    "Forbidden",
-    "ForbiddenException",
-    "UnauthorizedAccess",
-    "NotAuthorized",
-    "NotAuthorizedException",
-    "VpceAccessDenied",
-    "AllAccessDisabled",
-    // Authentication failures: the request never reached authorization.
-    "InvalidClientTokenId",
-    "ExpiredToken",
-    "ExpiredTokenException",
-    "RequestExpired",
-    "SignatureDoesNotMatch",
-    "IncompleteSignature",
-    "UnrecognizedClientException",
-    "Client.AuthFailure",
-    "AuthFailure",
-];
-
 impl<'a> Event<'a> {
     /// Parses one record.
     pub fn from_json(json: &'a str) -> Result<Event<'a>, serde_json::Error> {
@@ -161,14 +131,11 @@ impl<'a> Event<'a> {
         })
     }
 
-    /// True when the error code (or message) says the call was not authorized.
+    /// True when the error code (or message) says authorization refused the call
+    /// (`action-maps/error-codes.json`, class `denied`).
     pub fn is_denied(&self) -> bool {
-        if let Some(code) = self.error_code.as_deref() {
-            if AUTHORIZATION_FAILURES.iter().any(|c| c.eq_ignore_ascii_case(code)) {
-                return true;
-            }
-        }
-        self.error_message.as_deref().is_some_and(|m| m.contains("is not authorized to perform") || m.contains("not authorized to perform:"))
+        let none = crate::evidence::CountedErrors::default();
+        crate::evidence::outcome(self.error_code.as_deref(), self.error_message.as_deref(), &none) == crate::evidence::Outcome::Denied
     }
 
     /// The ARN of the role whose session made the call: `sessionIssuer.arn` when present, else

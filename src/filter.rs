@@ -118,13 +118,14 @@ impl RoleFilter {
     }
 
     /// True when a session of this role made the call. Role names are unique within an account
-    /// whatever their path, so account and name decide; a name alone matches in any account.
+    /// whatever their path and case, so account and name (case-insensitively) decide; a name
+    /// alone matches in any account (the caller refuses a name that matched several accounts).
     pub fn matches(&self, event: &Event<'_>) -> bool {
         let Some(arn) = event.issuer_role_arn() else { return false };
         let Some(parsed) = crate::arn::Arn::parse(&arn) else { return false };
         let Some(path) = parsed.resource.strip_prefix("role/") else { return false };
         let name = path.rsplit('/').next().unwrap_or(path);
-        name == self.name && self.account.as_deref().is_none_or(|a| a == parsed.account)
+        name.eq_ignore_ascii_case(&self.name) && self.account.as_deref().is_none_or(|a| a == parsed.account)
     }
 }
 
@@ -150,6 +151,8 @@ mod tests {
             (issuer("arn:aws:iam::111122223333:role/dev-app"), true, true),
             (issuer("arn:aws:iam::999999999999:role/dev-app"), false, true),
             (issuer("arn:aws:iam::111122223333:role/dev-app-2"), false, false),
+            // IAM role names are unique regardless of case.
+            (issuer("arn:aws:iam::111122223333:role/Dev-App"), true, true),
             (event(r#"{"type":"IAMUser","arn":"arn:aws:iam::111122223333:user/dev-app"}"#), false, false),
             (event(r#"{"type":"AssumedRole","arn":"arn:aws:sts::111122223333:assumed-role/dev-app/i-123"}"#), true, true),
             (event(r#"{"type":"AWSService","invokedBy":"lambda.amazonaws.com"}"#), false, false),

@@ -546,9 +546,25 @@ fn transform_value(var: &str, value: &str, params: &Map<String, Value>) -> Optio
     }
 }
 
-/// ARN-valued request parameters (top-level strings and arrays of strings).
+/// ARN-valued request parameters (top-level strings and arrays of strings) whose name says they
+/// identify a resource (`functionName`, `TopicArn`, `resourceArns`, `secretId`, ...). Free text
+/// that merely holds an ARN (`description`, `comment`, `message`, a policy document) never
+/// names the resource a call was authorized on.
 fn arn_parameters(params: &Map<String, Value>) -> Vec<String> {
-    params.values().flat_map(|v| string_values(Some(v))).filter(|s| s.starts_with("arn:") && Arn::parse(s).is_some()).collect()
+    params
+        .iter()
+        .filter(|(k, _)| identifies_resource(k))
+        .flat_map(|(_, v)| string_values(Some(v)))
+        .filter(|s| s.starts_with("arn:") && Arn::parse(s).is_some())
+        .collect()
+}
+
+/// True for a parameter name that identifies a resource: it ends in `Arn(s)`, `Id(s)`,
+/// `Name(s)`, `Identifier(s)`, `Resource(s)` or is one of those words (any case).
+fn identifies_resource(key: &str) -> bool {
+    let k = key.to_ascii_lowercase();
+    let k = k.strip_suffix('s').filter(|b| !b.ends_with('s')).unwrap_or(&k);
+    ["arn", "id", "name", "identifier", "resource", "resourcearn"].iter().any(|suffix| k.ends_with(suffix))
 }
 
 /// ARNs that a parameter names in another form: an SQS queue URL.
@@ -690,6 +706,24 @@ mod tests {
             serde_json::from_str(r#"{"instancesSet":{"items":[{"instanceId":"i-1"},{"instanceId":"i-2"}]}}"#).unwrap();
         assert_eq!(path_values(&params, "instancesSet.items[].instanceId"), ["i-1", "i-2"]);
         assert!(path_values(&params, "instancesSet.missing[].instanceId").is_empty());
+    }
+
+    #[test]
+    fn only_parameters_that_name_a_resource_give_arns() {
+        let params: Map<String, Value> = serde_json::from_value(serde_json::json!({
+            "functionName": "arn:aws:lambda:us-east-1:1:function:f",
+            "resourceArns": ["arn:aws:sns:us-east-1:1:t"],
+            "SecretId": "arn:aws:secretsmanager:us-east-1:1:secret:s",
+            "description": "copied from arn:aws:s3:::other",
+            "Description": "arn:aws:s3:::other-bucket",
+            "comment": "arn:aws:iam::1:role/admin",
+            "message": "arn:aws:sqs:us-east-1:1:q",
+            "policyDocument": "arn:aws:s3:::*"
+        }))
+        .unwrap();
+        let mut got = arn_parameters(&params);
+        got.sort();
+        assert_eq!(got, ["arn:aws:lambda:us-east-1:1:function:f", "arn:aws:secretsmanager:us-east-1:1:secret:s", "arn:aws:sns:us-east-1:1:t"]);
     }
 
     #[test]

@@ -97,6 +97,11 @@ pub struct RunReport {
     pub role: String,
     /// The window asked for, or `all`.
     pub window: String,
+    /// False when anything could not be read: the policy then covers only what was read, and
+    /// nothing may be called unused.
+    pub complete: bool,
+    /// What could not be read.
+    pub gaps: Vec<crate::completeness::Gap>,
     /// First matched event.
     pub first_event: Option<String>,
     /// Last matched event.
@@ -121,6 +126,9 @@ pub struct RunReport {
     pub records_mapped: u64,
     /// Matched records refused by authorization.
     pub records_denied: u64,
+    /// Matched records of calls that failed before authorization or with an error code not
+    /// known to come after it: not evidence (listed in `not_evidence`).
+    pub records_not_evidence: u64,
     /// Matched records that could not be mapped.
     pub records_unmapped: u64,
     /// Matched records of calls needing no permission.
@@ -133,6 +141,8 @@ pub struct RunReport {
     pub unmapped: Vec<PairCount>,
     /// Calls that need no permission.
     pub no_permission: Vec<PairCount>,
+    /// Failed calls not counted as evidence, by error code and event.
+    pub not_evidence: Vec<NotEvidence>,
     /// Actions in the policy, sorted.
     pub actions: Vec<String>,
     /// Evidence per action.
@@ -155,6 +165,22 @@ pub struct RunReport {
     /// Counters of a remote source (requests, pages, objects, bytes, seconds), when one was used.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub source_stats: Option<serde_json::Value>,
+}
+
+/// Failed calls with one error code that prove no permission.
+#[derive(Debug, Clone, Serialize, PartialEq, Eq)]
+pub struct NotEvidence {
+    /// `errorCode`.
+    #[serde(rename = "errorCode")]
+    pub error_code: String,
+    /// `eventSource`.
+    #[serde(rename = "eventSource")]
+    pub event_source: String,
+    /// `eventName`.
+    #[serde(rename = "eventName")]
+    pub event_name: String,
+    /// Records.
+    pub count: u64,
 }
 
 /// A used action's catalog dependents that the policy does not carry.
@@ -205,6 +231,8 @@ impl RunReport {
         RunReport {
             role: role.to_string(),
             window: window.to_string(),
+            complete: usage.is_complete(),
+            gaps: usage.gap_list(),
             first_event: time(usage.first_seen),
             last_event: time(usage.last_seen),
             files_read: usage.files_read,
@@ -217,12 +245,18 @@ impl RunReport {
             records_matched: usage.records_matched,
             records_mapped: usage.records_mapped,
             records_denied: usage.records_denied,
+            records_not_evidence: usage.records_not_evidence,
             records_unmapped: usage.records_unmapped,
             records_no_permission: usage.records_no_permission,
             rejected: usage.rejections.iter().map(RejectedRecord::from).collect(),
             denied: pairs(&usage.denied),
             unmapped: pairs(&usage.unmapped),
             no_permission: pairs(&usage.no_permission),
+            not_evidence: usage
+                .not_evidence
+                .iter()
+                .map(|(k, n)| NotEvidence { error_code: k.code.clone(), event_source: k.source.clone(), event_name: k.name.clone(), count: *n })
+                .collect(),
             actions: usage.actions.keys().cloned().collect(),
             action_details: usage
                 .actions
@@ -284,10 +318,19 @@ impl RunReport {
         s
     }
 
+    /// `iamtrim: ` or, when something could not be read, `iamtrim: INCOMPLETE (N gaps): `.
+    pub fn headline(&self) -> String {
+        if self.complete {
+            "iamtrim: ".to_string()
+        } else {
+            format!("iamtrim: INCOMPLETE ({} gap{}): ", self.gaps.len(), if self.gaps.len() == 1 { "" } else { "s" })
+        }
+    }
+
     /// The human summary for stderr. At most `max_listed` rejections are listed one by one.
     pub fn summary(&self, max_listed: usize) -> String {
         let mut s = String::new();
-        let _ = writeln!(s, "iamtrim: role {} · window {}", self.role, self.window);
+        let _ = writeln!(s, "{}role {} · window {}", self.headline(), self.role, self.window);
         let _ = writeln!(
             s,
             "  files: {} read, {} skipped by date, {} not logs",
@@ -306,8 +349,8 @@ impl RunReport {
         );
         let _ = writeln!(
             s,
-            "  matched: {} = {} mapped + {} denied + {} unmapped + {} needing no permission",
-            self.records_matched, self.records_mapped, self.records_denied, self.records_unmapped, self.records_no_permission
+            "  matched: {} = {} mapped + {} denied + {} not evidence + {} unmapped + {} needing no permission",
+            self.records_matched, self.records_mapped, self.records_denied, self.records_not_evidence, self.records_unmapped, self.records_no_permission
         );
         if let (Some(a), Some(b)) = (&self.first_event, &self.last_event) {
             let _ = writeln!(s, "  events from {a} to {b}");
@@ -357,6 +400,21 @@ impl RunReport {
             for p in list {
                 let detail = if p.detail.is_empty() { String::new() } else { format!(" — {}", p.detail) };
                 let _ = writeln!(s, "    {} {} ×{}{}", p.event_source, p.event_name, p.count, detail);
+            }
+        }
+        if !self.not_evidence.is_empty() {
+            let _ = writeln!(s, "  not counted as evidence (failed before authorization, or an error not known to come after it; --count-error CODE to count one):");
+            for n in &self.not_evidence {
+                let _ = writeln!(s, "    {} ×{} ({} {})", n.error_code, n.count, n.event_source, n.event_name);
+            }
+        }
+        if !self.gaps.is_empty() {
+            let _ = writeln!(s, "  not read ({} gaps; what they held is in neither the policy nor any \"unused\" list):", self.gaps.len());
+            for g in self.gaps.iter().take(max_listed) {
+                let _ = writeln!(s, "    {g}");
+            }
+            if self.gaps.len() > max_listed {
+                let _ = writeln!(s, "    … and {} more (all in --report)", self.gaps.len() - max_listed);
             }
         }
         if !self.rejected.is_empty() {

@@ -3,7 +3,9 @@
 //! store does not hold, so a daily audit over 90 days fetches one new day. Only whole days that
 //! ended more than an hour ago are stored (CloudTrail delivers within minutes; LookupEvents
 //! settles within the hour); today and partial days at the window's edges are always read.
-//! Days stored by another iamtrim version are read again (its mapping may differ).
+//! Days stored by another iamtrim version are read again (its mapping may differ). A day is
+//! stored only when everything of it was read (no gap); rows from before iamtrim checked that
+//! are never served (they are read again, and replaced).
 
 use std::path::{Path, PathBuf};
 
@@ -45,6 +47,10 @@ pub struct StoreEntry {
     pub records_matched: u64,
     /// Days stored by another iamtrim version (read again when needed).
     pub stale_days: u64,
+    /// Days stored whole (every file, object, region and query of the day was read): served.
+    pub complete_days: u64,
+    /// Days whose rows are not known whole (stored before iamtrim checked): never served, read again.
+    pub incomplete_days: Vec<String>,
 }
 
 /// An open store.
@@ -78,10 +84,20 @@ impl UsageStore {
             "CREATE TABLE IF NOT EXISTS day_usage (
                 role TEXT NOT NULL, source TEXT NOT NULL, day TEXT NOT NULL,
                 iamtrim_version TEXT NOT NULL, stored_at TEXT NOT NULL, records_matched INTEGER NOT NULL,
-                usage TEXT NOT NULL,
+                usage TEXT NOT NULL, complete INTEGER NOT NULL DEFAULT 0,
                 PRIMARY KEY (role, source, day));",
         )
         .map_err(|e| fail(e.to_string()))?;
+        // Stores written before days were checked for gaps have no `complete` column: their rows
+        // get 0 and are never served (a day stored from a run with a rejected file may lack
+        // activity); they are read again and replaced.
+        let has_complete: bool = conn
+            .prepare("SELECT 1 FROM pragma_table_info('day_usage') WHERE name = 'complete'")
+            .and_then(|mut st| st.exists([]))
+            .map_err(|e| fail(e.to_string()))?;
+        if !has_complete {
+            conn.execute_batch("ALTER TABLE day_usage ADD COLUMN complete INTEGER NOT NULL DEFAULT 0;").map_err(|e| fail(e.to_string()))?;
+        }
         Ok(UsageStore { conn, path: path.to_path_buf() })
     }
 
@@ -99,7 +115,7 @@ impl UsageStore {
         let text: Option<String> = self
             .conn
             .query_row(
-                "SELECT usage FROM day_usage WHERE role = ?1 AND source = ?2 AND day = ?3 AND iamtrim_version = ?4",
+                "SELECT usage FROM day_usage WHERE role = ?1 AND source = ?2 AND day = ?3 AND iamtrim_version = ?4 AND complete = 1",
                 params![role, source, day.to_string(), VERSION],
                 |r| r.get(0),
             )
@@ -107,21 +123,36 @@ impl UsageStore {
             .map_err(|e| self.fail(e))?;
         match text {
             None => Ok(None),
-            // A row that no longer parses is read again from the source, not trusted.
-            Some(t) => Ok(serde_json::from_str(&t).ok()),
+            // A row that no longer parses, or holds a gap, is read again from the source, not trusted.
+            Some(t) => Ok(serde_json::from_str::<Usage>(&t).ok().filter(Usage::is_complete)),
         }
     }
 
-    /// Stores the usage of `day`.
+    /// Stores the usage of `day`. A day with a gap is refused: it would be served as if whole.
     pub fn put(&self, role: &str, source: &str, day: NaiveDate, usage: &Usage) -> Result<(), StoreError> {
+        if !usage.is_complete() {
+            return Err(self.fail(format!("{day} had {} gaps: a day is stored only when everything of it was read", usage.gaps.len())));
+        }
         let json = serde_json::to_string(usage).map_err(|e| self.fail(e))?;
         self.conn
             .execute(
-                "INSERT OR REPLACE INTO day_usage (role, source, day, iamtrim_version, stored_at, records_matched, usage) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)",
+                "INSERT OR REPLACE INTO day_usage (role, source, day, iamtrim_version, stored_at, records_matched, usage, complete) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, 1)",
                 params![role, source, day.to_string(), VERSION, Utc::now().to_rfc3339(), usage.records_matched as i64, json],
             )
             .map_err(|e| self.fail(e))?;
         Ok(())
+    }
+
+    /// Drops the stored days of `role` (as given to --role, case-insensitively), all or those
+    /// from `from` to `to` inclusive; returns how many were dropped.
+    pub fn forget(&self, role: &str, from: Option<NaiveDate>, to: Option<NaiveDate>) -> Result<u64, StoreError> {
+        let from = from.map_or_else(|| "0000-00-00".to_string(), |d| d.to_string());
+        let to = to.map_or_else(|| "9999-99-99".to_string(), |d| d.to_string());
+        let n = self
+            .conn
+            .execute("DELETE FROM day_usage WHERE lower(role) = lower(?1) AND day >= ?2 AND day <= ?3", params![role, from, to])
+            .map_err(|e| self.fail(e))?;
+        Ok(n as u64)
     }
 
     /// What the store holds, per role and source.
@@ -129,7 +160,8 @@ impl UsageStore {
         let mut stmt = self
             .conn
             .prepare(
-                "SELECT role, source, count(*), min(day), max(day), sum(records_matched), sum(iamtrim_version != ?1)
+                "SELECT role, source, count(*), min(day), max(day), sum(records_matched), sum(iamtrim_version != ?1),
+                        sum(complete = 1), coalesce(group_concat(CASE WHEN complete = 1 THEN NULL ELSE day END, ','), '')
                  FROM day_usage GROUP BY role, source ORDER BY role, source",
             )
             .map_err(|e| self.fail(e))?;
@@ -143,6 +175,8 @@ impl UsageStore {
                     last_day: r.get(4)?,
                     records_matched: r.get::<_, i64>(5)? as u64,
                     stale_days: r.get::<_, i64>(6)? as u64,
+                    complete_days: r.get::<_, i64>(7)? as u64,
+                    incomplete_days: r.get::<_, String>(8)?.split(',').filter(|d| !d.is_empty()).map(str::to_string).collect(),
                 })
             })
             .map_err(|e| self.fail(e))?;

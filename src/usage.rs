@@ -1,7 +1,8 @@
 //! What a role did: records read from a source, filtered to the role and window, mapped to
 //! actions and aggregated. Every record read ends in exactly one count, so
 //! `records_read = records_rejected + records_filtered + records_matched` and
-//! `records_matched = records_mapped + records_denied + records_unmapped + records_no_permission`.
+//! `records_matched = records_mapped + records_denied + records_not_evidence + records_unmapped + records_no_permission`.
+//! What could not be read is kept as [`Gap`]s: a run with any is incomplete.
 
 use std::collections::{BTreeMap, BTreeSet};
 
@@ -9,19 +10,28 @@ use chrono::{DateTime, Utc};
 use rayon::prelude::*;
 use serde::{Deserialize, Serialize};
 
+use crate::completeness::{Gap, GapKind};
 use crate::event::Event;
+use crate::evidence::{CountedErrors, Outcome};
 use crate::filter::{RoleFilter, TimeRange};
 use crate::mapper::{EventMapper, Mapping, Resolution};
 use crate::source::{self, Discovery, Item, Rejection};
 
 /// What to keep.
-#[derive(Debug, Clone)]
+#[derive(Debug, Clone, Default)]
 pub struct Selection {
     /// Only sessions of this role (all principals when `None`).
     pub role: Option<RoleFilter>,
     /// Only this window.
     pub range: TimeRange,
+    /// Error codes the user opted in as evidence (`--count-error`), beyond the reviewed table.
+    pub counted_errors: CountedErrors,
 }
+
+/// Distinct principals counted in [`Usage::principals_seen`]; the rest are counted together.
+pub const MAX_PRINCIPALS_SEEN: usize = 10_000;
+/// The key under which principals past [`MAX_PRINCIPALS_SEEN`] are counted.
+pub const OTHER_PRINCIPALS: &str = "(other principals)";
 
 /// Why matched-principal records were left out, by reason.
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
@@ -102,6 +112,20 @@ pub struct ReasonedCount {
     pub detail: String,
 }
 
+/// A failed call that is not evidence: its error code and event.
+#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
+pub struct ErrorKey {
+    /// `errorCode`.
+    #[serde(rename = "errorCode")]
+    pub code: String,
+    /// `eventSource`.
+    #[serde(rename = "eventSource")]
+    pub source: String,
+    /// `eventName`.
+    #[serde(rename = "eventName")]
+    pub name: String,
+}
+
 /// The aggregate of a run.
 #[derive(Debug, Clone, Default, Serialize, Deserialize)]
 pub struct Usage {
@@ -123,6 +147,10 @@ pub struct Usage {
     pub records_mapped: u64,
     /// Matched records refused by authorization.
     pub records_denied: u64,
+    /// Matched records of calls that failed before authorization, or with an error code not
+    /// known to come after it: no evidence of a permission (see `action-maps/error-codes.json`).
+    #[serde(default)]
+    pub records_not_evidence: u64,
     /// Matched records that could not be mapped.
     pub records_unmapped: u64,
     /// Matched records of calls that need no permission.
@@ -140,6 +168,20 @@ pub struct Usage {
     /// Calls that need no permission.
     #[serde(with = "pairs")]
     pub no_permission: BTreeMap<EventKey, ReasonedCount>,
+    /// Failed calls not counted as evidence, by error code and event.
+    #[serde(default, with = "pairs")]
+    pub not_evidence: BTreeMap<ErrorKey, u64>,
+    /// What could not be read, by kind and place.
+    #[serde(default, with = "pairs")]
+    pub gaps: BTreeMap<(GapKind, String), Gap>,
+    /// Records of other principals, by principal (the role ARN of a session, else the
+    /// principal's ARN or type): to say whose activity the logs hold when the role has none.
+    #[serde(default, with = "pairs")]
+    pub principals_seen: BTreeMap<String, u64>,
+    /// Matched records by the ARN of the role whose session made them: a bare role name may match
+    /// roles of several accounts.
+    #[serde(default, with = "pairs")]
+    pub matched_roles: BTreeMap<String, u64>,
     /// First matched event.
     pub first_seen: Option<DateTime<Utc>>,
     /// Last matched event.
@@ -187,8 +229,28 @@ impl Usage {
     /// Counts reconcile as documented on the module.
     pub fn reconciles(&self) -> bool {
         self.records_read == self.records_rejected + self.filtered.total() + self.records_matched
-            && self.records_matched == self.records_mapped + self.records_denied + self.records_unmapped + self.records_no_permission
+            && self.records_matched == self.records_mapped + self.records_denied + self.records_not_evidence + self.records_unmapped + self.records_no_permission
             && self.records_rejected == self.rejections.len() as u64
+    }
+
+    /// True when everything was read: no gap.
+    pub fn is_complete(&self) -> bool {
+        self.gaps.is_empty()
+    }
+
+    /// Records a gap a source found (a failed region, query, ...).
+    pub fn add_gap(&mut self, gap: Gap) {
+        match self.gaps.get_mut(&(gap.kind, gap.location.clone())) {
+            Some(g) => g.absorb(&gap),
+            None => {
+                self.gaps.insert((gap.kind, gap.location.clone()), gap);
+            }
+        }
+    }
+
+    /// The gaps, in kind and place order.
+    pub fn gap_list(&self) -> Vec<Gap> {
+        self.gaps.values().cloned().collect()
     }
 
     /// True when at least one record could be read.
@@ -224,6 +286,7 @@ impl Usage {
         if let Some(role) = &selection.role {
             if !role.matches(&event) {
                 self.filtered.other_principal += weight;
+                self.count_principal(&event, weight);
                 return;
             }
         }
@@ -246,15 +309,31 @@ impl Usage {
         self.records_matched += weight;
         self.first_seen = min_time(self.first_seen, time);
         self.last_seen = max_time(self.last_seen, time);
+        if let Some(arn) = event.issuer_role_arn() {
+            match self.matched_roles.get_mut(arn.as_ref()) {
+                Some(n) => *n += weight,
+                None => {
+                    self.matched_roles.insert(arn.into_owned(), weight);
+                }
+            }
+        }
         let key = EventKey { source: event.event_source.to_string(), name: event.event_name.to_string() };
 
-        if event.is_denied() {
-            self.records_denied += weight;
-            let needed = match mapper.actions_for(&event.event_source, &event.event_name) {
-                Ok(actions) => actions.iter().map(|a| a.name.as_str()).collect::<Vec<_>>().join(", "),
-                Err(_) => String::new(),
-            };
-            return add_reasoned(&mut self.denied, key, weight, &needed);
+        match crate::evidence::outcome(event.error_code.as_deref(), event.error_message.as_deref(), &selection.counted_errors) {
+            Outcome::Succeeded | Outcome::FailedAfterAuthorization(_) => {}
+            Outcome::Denied => {
+                self.records_denied += weight;
+                let needed = match mapper.actions_for(&event.event_source, &event.event_name) {
+                    Ok(actions) => actions.iter().map(|a| a.name.as_str()).collect::<Vec<_>>().join(", "),
+                    Err(_) => String::new(),
+                };
+                return add_reasoned(&mut self.denied, key, weight, &needed);
+            }
+            Outcome::NotEvidence(code) => {
+                self.records_not_evidence += weight;
+                *self.not_evidence.entry(ErrorKey { code: code.to_string(), source: key.source, name: key.name }).or_default() += weight;
+                return;
+            }
         }
         // A call a service made with the role's permissions (SSE-KMS decrypts by S3, ...).
         let invoked_by = event.user_identity.invoked_by.as_deref().filter(|s| s.ends_with(".amazonaws.com"));
@@ -298,7 +377,26 @@ impl Usage {
 
     fn reject(&mut self, r: Rejection) {
         self.records_rejected += 1;
+        self.add_gap(Gap::of_rejection(&r));
         self.rejections.push(r);
+    }
+
+    /// Counts a record of another principal under its role ARN (sessions), else its ARN or type.
+    fn count_principal(&mut self, event: &Event<'_>, weight: u64) {
+        let issuer = event.issuer_role_arn();
+        let who: &str = match (&issuer, event.user_identity.arn.as_deref(), event.user_identity.kind.as_deref()) {
+            (Some(role), _, _) => role,
+            (None, Some(arn), _) => arn,
+            (None, None, Some(kind)) => kind,
+            (None, None, None) => "(no principal)",
+        };
+        if let Some(n) = self.principals_seen.get_mut(who) {
+            *n += weight;
+        } else if self.principals_seen.len() < MAX_PRINCIPALS_SEEN {
+            self.principals_seen.insert(who.to_string(), weight);
+        } else {
+            *self.principals_seen.entry(OTHER_PRINCIPALS.to_string()).or_default() += weight;
+        }
     }
 
     /// Rejects an item that stood for `weight` records: it is one record read and rejected
@@ -321,6 +419,7 @@ impl Usage {
         self.records_matched += other.records_matched;
         self.records_mapped += other.records_mapped;
         self.records_denied += other.records_denied;
+        self.records_not_evidence += other.records_not_evidence;
         self.records_unmapped += other.records_unmapped;
         self.records_no_permission += other.records_no_permission;
         self.rejections.extend(other.rejections);
@@ -343,6 +442,24 @@ impl Usage {
             for (k, v) in src {
                 add_reasoned(target, k, v.count, &v.detail);
             }
+        }
+        for (k, n) in other.not_evidence {
+            *self.not_evidence.entry(k).or_default() += n;
+        }
+        for (_, g) in other.gaps {
+            self.add_gap(g);
+        }
+        for (p, n) in other.principals_seen {
+            if let Some(m) = self.principals_seen.get_mut(&p) {
+                *m += n;
+            } else if self.principals_seen.len() < MAX_PRINCIPALS_SEEN {
+                self.principals_seen.insert(p, n);
+            } else {
+                *self.principals_seen.entry(OTHER_PRINCIPALS.to_string()).or_default() += n;
+            }
+        }
+        for (r, n) in other.matched_roles {
+            *self.matched_roles.entry(r).or_default() += n;
         }
         self.first_seen = min_time(self.first_seen, other.first_seen);
         self.last_seen = max_time(self.last_seen, other.last_seen);

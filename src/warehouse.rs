@@ -111,7 +111,8 @@ fn literal(s: &str) -> String {
 /// `issuer.NAME = 'role'` (and `issuer.ACCOUNT = 'account'` when the role was given as an ARN),
 /// with the field names of the engine's schema.
 fn role_condition(role: &RoleFilter, issuer: &str, name_field: &str, account_field: &str) -> Vec<String> {
-    let mut c = vec![format!("{issuer}.{name_field} = {}", literal(role.name()))];
+    // IAM role names are unique regardless of case.
+    let mut c = vec![format!("lower({issuer}.{name_field}) = {}", literal(&role.name().to_ascii_lowercase()))];
     if let Some(account) = role.account() {
         c.push(format!("{issuer}.{account_field} = {}", literal(account)));
     }

@@ -7,6 +7,7 @@ use std::time::{Duration, Instant};
 
 use aws_sdk_athena::types::{QueryExecutionContext, QueryExecutionState, ResultConfiguration};
 
+use crate::completeness::{Gap, GapKind};
 use super::{explain, is_throttled, load_config, AwsError, AwsOptions};
 use crate::mapper::EventMapper;
 use crate::usage::{Selection, Usage};
@@ -73,87 +74,95 @@ pub async fn collect(opts: &AthenaOptions, selection: &Selection, mapper: EventM
         .unwrap_or_default()
         .to_string();
     stats.query_execution_id = id.clone();
-
-    let spinner = super::query_spinner(opts.progress);
-    // Poll with backoff: 0.25 s doubling to 5 s.
-    let mut wait = Duration::from_millis(250);
-    loop {
-        stats.polls += 1;
-        let out = match client.get_query_execution().query_execution_id(&id).send().await {
-            Ok(o) => o,
-            Err(e) if is_throttled(&e) => {
-                tokio::time::sleep(wait).await;
-                continue;
-            }
-            Err(e) => return Err(AwsError::Call(explain(&e, "athena:GetQueryExecution", "waiting for the Athena query"))),
-        };
-        let exec = out.query_execution();
-        let status = exec.and_then(|q| q.status());
-        if let Some(s) = exec.and_then(|q| q.statistics()) {
-            stats.data_scanned_bytes = s.data_scanned_in_bytes().unwrap_or(0);
-            stats.engine_execution_ms = s.engine_execution_time_in_millis().unwrap_or(0);
-        }
-        let state = status.and_then(|s| s.state()).cloned();
-        spinner.set_message(format!("athena query {id}: {} · {:.1} MB scanned", state.as_ref().map_or("?", |s| s.as_str()), stats.data_scanned_bytes as f64 / 1e6));
-        match state {
-            Some(QueryExecutionState::Succeeded) => break,
-            Some(QueryExecutionState::Failed) | Some(QueryExecutionState::Cancelled) => {
-                let reason = status.and_then(|s| s.state_change_reason()).unwrap_or("no reason given");
-                let hint = if reason.contains("timestamp") && reason.contains("cannot be resolved") {
-                    " (the table has no `timestamp` partition column: add &partition=none to the source URL)"
-                } else {
-                    ""
-                };
-                spinner.finish_and_clear();
-                return Err(AwsError::Call(format!("the Athena query {id} {}: {reason}{hint}", state.map_or("failed".into(), |s| s.as_str().to_lowercase()))));
-            }
-            _ => {
-                tokio::time::sleep(wait).await;
-                wait = (wait * 2).min(Duration::from_secs(5));
-            }
-        }
-    }
-
+    // Once the query runs, a failure (failed or cancelled query, results that cannot be read)
+    // is a gap: the rows read so far are kept and the run is incomplete.
     let mut usage = Usage::default();
-    let mut token: Option<String> = None;
-    let mut names: Vec<String> = Vec::new();
-    let mut n = 0usize;
-    let source = format!("athena query {id}");
-    loop {
-        let mut req = client.get_query_results().query_execution_id(&id).max_results(1000);
-        if let Some(t) = &token {
-            req = req.next_token(t);
-        }
-        let page = match req.send().await {
-            Ok(p) => p,
-            Err(e) if is_throttled(&e) => {
-                tokio::time::sleep(Duration::from_millis(500)).await;
-                continue;
+    let spinner = super::query_spinner(opts.progress);
+    let outcome: Result<(), AwsError> = async {
+        // Poll with backoff: 0.25 s doubling to 5 s.
+        let mut wait = Duration::from_millis(250);
+        loop {
+            stats.polls += 1;
+            let out = match client.get_query_execution().query_execution_id(&id).send().await {
+                Ok(o) => o,
+                Err(e) if is_throttled(&e) => {
+                    tokio::time::sleep(wait).await;
+                    continue;
+                }
+                Err(e) => return Err(AwsError::Call(explain(&e, "athena:GetQueryExecution", "waiting for the Athena query"))),
+            };
+            let exec = out.query_execution();
+            let status = exec.and_then(|q| q.status());
+            if let Some(s) = exec.and_then(|q| q.statistics()) {
+                stats.data_scanned_bytes = s.data_scanned_in_bytes().unwrap_or(0);
+                stats.engine_execution_ms = s.engine_execution_time_in_millis().unwrap_or(0);
             }
-            Err(e) => return Err(AwsError::Call(explain(&e, "athena:GetQueryResults (and s3:GetObject on the results location)", "reading the Athena results"))),
-        };
-        stats.pages += 1;
-        let Some(set) = page.result_set() else { break };
-        if names.is_empty() {
-            names = set.result_set_metadata().map(|m| m.column_info().iter().map(|c| c.name().to_string()).collect()).unwrap_or_default();
-        }
-        for (i, r) in set.rows().iter().enumerate() {
-            let values: Vec<Option<String>> = r.data().iter().map(|d| d.var_char_value().map(str::to_string)).collect();
-            // The first row of the first page repeats the column names.
-            if stats.pages == 1 && i == 0 && values.iter().zip(&names).all(|(v, name)| v.as_deref().is_some_and(|v| v.eq_ignore_ascii_case(name))) {
-                continue;
+            let state = status.and_then(|s| s.state()).cloned();
+            spinner.set_message(format!("athena query {id}: {} · {:.1} MB scanned", state.as_ref().map_or("?", |s| s.as_str()), stats.data_scanned_bytes as f64 / 1e6));
+            match state {
+                Some(QueryExecutionState::Succeeded) => break,
+                Some(QueryExecutionState::Failed) | Some(QueryExecutionState::Cancelled) => {
+                    let reason = status.and_then(|s| s.state_change_reason()).unwrap_or("no reason given");
+                    let hint = if reason.contains("timestamp") && reason.contains("cannot be resolved") {
+                        " (the table has no `timestamp` partition column: add &partition=none to the source URL)"
+                    } else {
+                        ""
+                    };
+                    spinner.finish_and_clear();
+                    return Err(AwsError::Call(format!("the Athena query {id} {}: {reason}{hint}", state.map_or("failed".into(), |s| s.as_str().to_lowercase()))));
+                }
+                _ => {
+                    tokio::time::sleep(wait).await;
+                    wait = (wait * 2).min(Duration::from_secs(5));
+                }
             }
-            n += 1;
-            stats.rows += 1;
-            ingest_row(&mut usage, &source, n, &row(&names, values), selection, &mapper);
         }
-        spinner.set_message(format!("athena query {id}: {} rows read", stats.rows));
-        token = page.next_token().map(str::to_string);
-        if token.is_none() {
-            break;
+
+        let mut token: Option<String> = None;
+        let mut names: Vec<String> = Vec::new();
+        let mut n = 0usize;
+        let source = format!("athena query {id}");
+        loop {
+            let mut req = client.get_query_results().query_execution_id(&id).max_results(1000);
+            if let Some(t) = &token {
+                req = req.next_token(t);
+            }
+            let page = match req.send().await {
+                Ok(p) => p,
+                Err(e) if is_throttled(&e) => {
+                    tokio::time::sleep(Duration::from_millis(500)).await;
+                    continue;
+                }
+                Err(e) => return Err(AwsError::Call(explain(&e, "athena:GetQueryResults (and s3:GetObject on the results location)", "reading the Athena results"))),
+            };
+            stats.pages += 1;
+            let Some(set) = page.result_set() else { break };
+            if names.is_empty() {
+                names = set.result_set_metadata().map(|m| m.column_info().iter().map(|c| c.name().to_string()).collect()).unwrap_or_default();
+            }
+            for (i, r) in set.rows().iter().enumerate() {
+                let values: Vec<Option<String>> = r.data().iter().map(|d| d.var_char_value().map(str::to_string)).collect();
+                // The first row of the first page repeats the column names.
+                if stats.pages == 1 && i == 0 && values.iter().zip(&names).all(|(v, name)| v.as_deref().is_some_and(|v| v.eq_ignore_ascii_case(name))) {
+                    continue;
+                }
+                n += 1;
+                stats.rows += 1;
+                ingest_row(&mut usage, &source, n, &row(&names, values), selection, &mapper);
+            }
+            spinner.set_message(format!("athena query {id}: {} rows read", stats.rows));
+            token = page.next_token().map(str::to_string);
+            if token.is_none() {
+                break;
+            }
         }
+        Ok(())
     }
+    .await;
     spinner.finish_and_clear();
+    if let Err(e) = outcome {
+        usage.add_gap(Gap::new(GapKind::Query, format!("athena query {id}"), e.to_string()).window(selection.range.from, selection.range.to));
+    }
     stats.seconds = started.elapsed().as_secs_f64();
     Ok((usage, stats))
 }

@@ -6,6 +6,7 @@ use std::time::{Duration, Instant};
 
 use aws_sdk_cloudtrail::types::QueryStatus;
 
+use crate::completeness::{Gap, GapKind};
 use super::{explain, is_throttled, load_config, AwsError, AwsOptions};
 use crate::mapper::EventMapper;
 use crate::usage::{Selection, Usage};
@@ -70,73 +71,82 @@ pub async fn collect(opts: &LakeOptions, selection: &Selection, mapper: EventMap
         }
     };
     stats.query_id = id.clone();
-    let spinner = super::query_spinner(opts.progress);
-    let mut wait = Duration::from_millis(250);
-    loop {
-        stats.polls += 1;
-        let out = match client.describe_query().query_id(&id).send().await {
-            Ok(o) => o,
-            Err(e) if is_throttled(&e) => {
-                stats.throttled += 1;
-                tokio::time::sleep(wait).await;
-                continue;
-            }
-            Err(e) => return Err(AwsError::Call(explain(&e, "cloudtrail:DescribeQuery", "waiting for the CloudTrail Lake query"))),
-        };
-        if let Some(s) = out.query_statistics() {
-            stats.bytes_scanned = s.bytes_scanned().unwrap_or(0);
-            stats.events_scanned = s.events_scanned().unwrap_or(0);
-        }
-        let status = out.query_status().cloned();
-        spinner.set_message(format!("lake query {id}: {} · {} events scanned", status.as_ref().map_or("?", |s| s.as_str()), stats.events_scanned));
-        match status {
-            Some(QueryStatus::Finished) => break,
-            Some(s @ (QueryStatus::Failed | QueryStatus::Cancelled | QueryStatus::TimedOut)) => {
-                spinner.finish_and_clear();
-                let reason = out.error_message().unwrap_or("no reason given");
-                return Err(AwsError::Call(format!("the CloudTrail Lake query {id} ended {}: {reason}", s.as_str())));
-            }
-            _ => {
-                tokio::time::sleep(wait).await;
-                wait = (wait * 2).min(Duration::from_secs(5));
-            }
-        }
-    }
-
+    // Once the query runs, a failure (failed or cancelled query, results that cannot be read)
+    // is a gap: the rows read so far are kept and the run is incomplete.
     let mut usage = Usage::default();
-    let mut token: Option<String> = None;
-    let source = format!("lake query {id}");
-    let mut attempt = 0;
-    loop {
-        let mut req = client.get_query_results().query_id(&id);
-        if let Some(t) = &token {
-            req = req.next_token(t);
-        }
-        let page = match req.send().await {
-            Ok(p) => p,
-            Err(e) if is_throttled(&e) => {
-                stats.throttled += 1;
-                tokio::time::sleep(backoff(attempt)).await;
-                attempt += 1;
-                continue;
+    let spinner = super::query_spinner(opts.progress);
+    let outcome: Result<(), AwsError> = async {
+        let mut wait = Duration::from_millis(250);
+        loop {
+            stats.polls += 1;
+            let out = match client.describe_query().query_id(&id).send().await {
+                Ok(o) => o,
+                Err(e) if is_throttled(&e) => {
+                    stats.throttled += 1;
+                    tokio::time::sleep(wait).await;
+                    continue;
+                }
+                Err(e) => return Err(AwsError::Call(explain(&e, "cloudtrail:DescribeQuery", "waiting for the CloudTrail Lake query"))),
+            };
+            if let Some(s) = out.query_statistics() {
+                stats.bytes_scanned = s.bytes_scanned().unwrap_or(0);
+                stats.events_scanned = s.events_scanned().unwrap_or(0);
             }
-            Err(e) => return Err(AwsError::Call(explain(&e, "cloudtrail:GetQueryResults", "reading the CloudTrail Lake results"))),
-        };
-        attempt = 0;
-        stats.pages += 1;
-        for r in page.query_result_rows() {
-            // Each row is a list of one-entry maps, column -> value.
-            let row: Row = r.iter().flat_map(|m| m.iter().map(|(k, v)| (k.to_ascii_lowercase(), Some(v.clone())))).collect();
-            stats.rows += 1;
-            ingest_row(&mut usage, &source, stats.rows as usize, &row, selection, &mapper);
+            let status = out.query_status().cloned();
+            spinner.set_message(format!("lake query {id}: {} · {} events scanned", status.as_ref().map_or("?", |s| s.as_str()), stats.events_scanned));
+            match status {
+                Some(QueryStatus::Finished) => break,
+                Some(s @ (QueryStatus::Failed | QueryStatus::Cancelled | QueryStatus::TimedOut)) => {
+                    spinner.finish_and_clear();
+                    let reason = out.error_message().unwrap_or("no reason given");
+                    return Err(AwsError::Call(format!("the CloudTrail Lake query {id} ended {}: {reason}", s.as_str())));
+                }
+                _ => {
+                    tokio::time::sleep(wait).await;
+                    wait = (wait * 2).min(Duration::from_secs(5));
+                }
+            }
         }
-        spinner.set_message(format!("lake query {id}: {} rows read", stats.rows));
-        token = page.next_token().map(str::to_string);
-        if token.is_none() {
-            break;
+
+        let mut token: Option<String> = None;
+        let source = format!("lake query {id}");
+        let mut attempt = 0;
+        loop {
+            let mut req = client.get_query_results().query_id(&id);
+            if let Some(t) = &token {
+                req = req.next_token(t);
+            }
+            let page = match req.send().await {
+                Ok(p) => p,
+                Err(e) if is_throttled(&e) => {
+                    stats.throttled += 1;
+                    tokio::time::sleep(backoff(attempt)).await;
+                    attempt += 1;
+                    continue;
+                }
+                Err(e) => return Err(AwsError::Call(explain(&e, "cloudtrail:GetQueryResults", "reading the CloudTrail Lake results"))),
+            };
+            attempt = 0;
+            stats.pages += 1;
+            for r in page.query_result_rows() {
+                // Each row is a list of one-entry maps, column -> value.
+                let row: Row = r.iter().flat_map(|m| m.iter().map(|(k, v)| (k.to_ascii_lowercase(), Some(v.clone())))).collect();
+                stats.rows += 1;
+                ingest_row(&mut usage, &source, stats.rows as usize, &row, selection, &mapper);
+            }
+            spinner.set_message(format!("lake query {id}: {} rows read", stats.rows));
+            token = page.next_token().map(str::to_string);
+            if token.is_none() {
+                break;
+            }
         }
+        Ok(())
     }
+    .await;
     spinner.finish_and_clear();
+    if let Err(e) = outcome {
+        usage.add_gap(Gap::new(GapKind::Query, format!("lake query {id}"), e.to_string()).window(selection.range.from, selection.range.to));
+    }
     stats.seconds = started.elapsed().as_secs_f64();
     Ok((usage, stats))
 }

@@ -12,6 +12,7 @@ use chrono::{DateTime, Duration as ChronoDuration, NaiveTime, Utc};
 
 use super::cache::{CachedPage, PageCache};
 use super::{explain, is_throttling, load_config, AwsError, AwsOptions};
+use crate::completeness::{Gap, GapKind};
 use crate::mapper::EventMapper;
 use crate::source::{Item, Location};
 use crate::usage::{Selection, Usage};
@@ -60,8 +61,11 @@ pub struct RegionStats {
     pub events: u64,
     /// Seconds spent.
     pub seconds: f64,
-    /// Set when the region could not be read (the run goes on with the others).
+    /// Set when the region could not be read (the run goes on with the others, and the run is
+    /// incomplete: a gap from the first day not read to the end of the window).
     pub error: Option<String>,
+    /// Days of the window read to their end.
+    pub days_read: usize,
 }
 
 /// The days (UTC) to fetch for a window: every day the window touches, clamped to the
@@ -154,6 +158,19 @@ pub async fn collect(opts: &LookupOptions, selection: &Selection, mapper: EventM
         stats.push(s);
     }
     stats.sort_by(|a, b| a.region.cmp(&b.region));
+    // A region that failed leaves the days it did not finish unread.
+    for s in &stats {
+        if let Some(e) = &s.error {
+            let first_unread = day_list.get(s.days_read).map(|d| d.1).unwrap_or(from);
+            let gap = Gap::new(GapKind::LookupRegion, format!("lookup {}", s.region), e.clone()).window(Some(first_unread), Some(to)).regions([s.region.clone()]).accounts([account.clone()]);
+            usage.add_gap(gap);
+        }
+    }
+    // LookupEvents keeps 90 days: an older start cannot be read (an hour of slack for `--days 90`).
+    if let Some(asked) = selection.range.from.filter(|f| *f + ChronoDuration::hours(1) < oldest) {
+        let reason = format!("LookupEvents keeps {RETENTION_DAYS} days: events before {} cannot be read from it (read trail files with --source s3:// for older days)", oldest.format("%Y-%m-%d"));
+        usage.add_gap(Gap::new(GapKind::Retention, "lookup", reason).window(Some(asked), Some(oldest)).regions(opts.regions.clone()).accounts([account.clone()]));
+    }
     Ok((usage.finish(), stats))
 }
 
@@ -239,6 +256,7 @@ async fn fetch_region(
             }
         }
         *usage = std::mem::take(usage).merge(day_usage);
+        stats.days_read += 1;
         bar.inc(1);
     }
     Ok(())

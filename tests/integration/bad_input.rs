@@ -1,5 +1,6 @@
-//! Bad input: each case names the file (and record) on stderr, is counted as rejected, and the
-//! run goes on. Exit 0 unless --strict or nothing at all was readable.
+//! Bad input: each case names the file (and record) on stderr, is counted as rejected, is a gap
+//! that makes the run INCOMPLETE (exit 4 unless --allow-incomplete), and the run goes on. Exit 1
+//! when nothing at all was readable.
 
 use std::io::Write;
 use std::path::Path;
@@ -51,7 +52,10 @@ fn every_kind_of_bad_input_is_named_counted_and_the_run_goes_on() {
     bad_dir(dir.path());
     let report = dir.path().join("report.out");
     let r = iamtrim(&["generate", "--logs", s(dir.path()), "--role", "dev-app-role", "--report", s(&report)]);
-    assert_eq!(r.code, 0, "{}", r.stderr);
+    assert_eq!(r.code, 4, "INCOMPLETE: {}", r.stderr);
+    let lines: Vec<&str> = r.stderr.lines().collect();
+    assert!(lines[0].starts_with("iamtrim: INCOMPLETE (6 gaps): role dev-app-role"), "{}", r.stderr);
+    assert!(lines.last().unwrap().starts_with("iamtrim: INCOMPLETE: 6 gaps"), "{}", r.stderr);
     // Good records from every file that has them are used.
     for q in ["good", "utf8ok"] {
         assert!(r.stdout.contains(&format!("arn:aws:sqs:us-east-1:123456789012:{q}")), "{q}: {}", r.stdout);
@@ -80,6 +84,19 @@ fn every_kind_of_bad_input_is_named_counted_and_the_run_goes_on() {
         assert!(r.stderr.contains(needle), "stderr lacks {needle}: {}", r.stderr);
     }
     assert_eq!(rep["records_rejected"].as_u64().unwrap(), rejected.len() as u64);
+    // One gap per file that could not be read whole, naming it.
+    assert_eq!(rep["complete"], false);
+    let gaps = rep["gaps"].as_array().unwrap();
+    for file in ["truncated.json.gz", "invalid.json", "missing-fields.json", "not-utf8.json", "empty.json"] {
+        assert!(gaps.iter().any(|g| g["where"].as_str().unwrap().ends_with(file)), "no gap for {file}: {gaps:#?}");
+    }
+    let missing = gaps.iter().find(|g| g["where"].as_str().unwrap().ends_with("missing-fields.json")).unwrap();
+    assert_eq!((missing["kind"].as_str(), missing["records"].as_u64()), (Some("records"), Some(3)));
+    // --allow-incomplete: the same policy, still marked INCOMPLETE, exit 0.
+    let allowed = iamtrim(&["generate", "--logs", s(dir.path()), "--role", "dev-app-role", "--allow-incomplete"]);
+    assert_eq!(allowed.code, 0, "{}", allowed.stderr);
+    assert_eq!(allowed.stdout, r.stdout);
+    assert!(allowed.stderr.lines().last().unwrap().starts_with("iamtrim: INCOMPLETE: 6 gaps"), "{}", allowed.stderr);
 }
 
 #[test]
@@ -120,7 +137,8 @@ fn nothing_readable_is_an_error_that_says_why() {
 fn a_missing_path_beside_good_ones_is_reported_and_the_run_goes_on() {
     let dir = tempfile::tempdir().unwrap();
     let r = iamtrim(&["generate", "--logs", s(&examples()), s(&dir.path().join("gone.json")), "--role", "dev-app-role", "--quiet"]);
-    assert_eq!(r.code, 0, "{}", r.stderr);
+    assert_eq!(r.code, 4, "a path that cannot be read is a gap: {}", r.stderr);
+    assert!(r.stderr.starts_with("iamtrim: INCOMPLETE (1 gap)"), "even --quiet says so: {}", r.stderr);
     assert!(r.stderr.contains("gone.json: cannot open"), "{}", r.stderr);
     assert!(r.stdout.contains("dynamodb:Query"));
 }

@@ -137,8 +137,9 @@ fn date_window_limits_events_and_skips_files_by_their_delivery_time() {
 
     // The examples are from October 2026; the last day before "now" holds none of them.
     let none = generate(&["--days", "1"]);
-    assert_eq!(none.code, 0);
+    assert_eq!(none.code, 5, "no event of the role is not a success: {}", none.stderr);
     assert!(none.stderr.contains("no event of role dev-app-role"), "{}", none.stderr);
+    assert!(none.stdout.is_empty(), "no policy from no events");
 }
 
 #[test]

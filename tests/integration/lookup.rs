@@ -67,10 +67,12 @@ fn lookup_gives_the_local_policy_despite_throttling_empty_pages_and_a_bad_record
     let dir = tempfile::tempdir().unwrap();
     let report = dir.path().join("r.json");
     let cache = dir.path().join("cache");
-    let args = lookup_args(&fake, &["us-east-1"], &["--cache", s(&cache), "--lookup-rate", "50", "--report", s(&report)]);
+    // The malformed record is a gap (--allow-incomplete: the policy of the rest, exit 0).
+    let args = lookup_args(&fake, &["us-east-1"], &["--cache", s(&cache), "--lookup-rate", "50", "--report", s(&report), "--allow-incomplete"]);
     let r = iamtrim_env(&args, AWS_TEST_ENV);
     assert_eq!(r.code, 0, "{}", r.stderr);
     assert_eq!(r.stdout, local_policy(&["us-east-1"]));
+    assert!(r.stderr.contains("iamtrim: INCOMPLETE (1 gap)") && r.stderr.contains("records lookup:us-east-1:2026-10-01"), "{}", r.stderr);
     assert!(r.stderr.contains("LookupEvents returns management events only"), "{}", r.stderr);
     let log = fake.log();
     assert!(log.iter().filter(|l| l.outcome == "throttled").count() >= 3, "the fake throttled: {log:?}");
@@ -174,7 +176,9 @@ fn lookup_errors_are_clear() {
     assert_eq!(r.code, 1, "{}", r.stderr);
     assert!(r.stderr.contains("access denied reading LookupEvents in ap-south-2: iamtrim needs cloudtrail:LookupEvents"), "{}", r.stderr);
     let r = iamtrim_env(&lookup_args(&fake, &[crate::fake_cloudtrail::DENIED_REGION, "us-east-1"], &["--no-cache", "--account", "1", "--lookup-rate", "50"]), AWS_TEST_ENV);
-    assert_eq!(r.code, 0, "{}", r.stderr);
+    // The denied region is a gap; the other region held no event of the role.
+    assert_eq!(r.code, 4, "{}", r.stderr);
+    assert!(r.stderr.contains("lookup-region lookup ap-south-2") && r.stderr.contains("no event of role"), "{}", r.stderr);
     assert!(r.stderr.contains("warning: region ap-south-2 was not read"), "{}", r.stderr);
     // A source of no known kind: the message lists the kinds there are.
     let r = iamtrim_env(&["generate", "--source", "athena", "--role", "x"], AWS_TEST_ENV);

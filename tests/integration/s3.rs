@@ -68,7 +68,8 @@ fn trail_layout_in_s3_gives_the_local_policy_byte_for_byte() {
     let src = format!("s3://{bucket}/logs");
     let url = moto_url();
     let r = iamtrim_env(&["generate", "--source", &src, "--endpoint-url", &url, "--role", "dev-app-role", "--report", s(&report)], AWS_TEST_ENV);
-    assert_eq!(r.code, 0, "{}", r.stderr);
+    // The corrupt object is a gap: the policy of the rest is written, the run is INCOMPLETE.
+    assert_eq!(r.code, 4, "{}", r.stderr);
     assert_eq!(r.stdout, expected_policy());
     let rep = read_json(&report);
     crate::util::assert_reconciles(&rep);
@@ -77,6 +78,8 @@ fn trail_layout_in_s3_gives_the_local_policy_byte_for_byte() {
     assert_eq!(rejected[0]["file"], format!("s3://{bucket}/{corrupt}"));
     assert!(rejected[0]["reason"].as_str().unwrap().contains("gzip"), "{rejected:?}");
     assert!(r.stderr.contains(&corrupt), "the corrupt key is named on stderr: {}", r.stderr);
+    assert_eq!(rep["complete"], false);
+    assert_eq!(rep["gaps"][0]["where"], format!("s3://{bucket}/{corrupt}"));
     assert_eq!(rep["source_stats"]["objects"], example_files().len() as u64 + 1);
     assert!(r.stderr.contains("files/s"), "{}", r.stderr);
 }
@@ -87,10 +90,11 @@ fn organization_layout_and_date_window_match_local_files() {
     upload(bucket, |rel| rel.replacen("AWSLogs/", "AWSLogs/o-abcd123456/", 1));
     let src = format!("s3://{bucket}");
     let url = moto_url();
-    let r = iamtrim_env(&["generate", "--source", &src, "--endpoint-url", &url, "--role", "dev-app-role", "--quiet"], AWS_TEST_ENV);
+    let r = iamtrim_env(&["generate", "--source", &src, "--endpoint-url", &url, "--role", "dev-app-role", "--quiet", "--allow-incomplete"], AWS_TEST_ENV);
     assert_eq!(r.code, 0, "{}", r.stderr);
     assert_eq!(r.stdout, expected_policy());
 
+    // The corrupt object was delivered on 2026-10-01: a window without it is complete.
     let window = ["--from", "2026-10-03", "--to", "2026-10-04"];
     let mut remote = vec!["generate", "--source", src.as_str(), "--endpoint-url", url.as_str(), "--role", "dev-app-role", "--quiet"];
     remote.extend(window);

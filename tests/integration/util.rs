@@ -75,9 +75,14 @@ pub fn assert_reconciles(r: &serde_json::Value) {
     assert_eq!(n("records_read"), n("records_rejected") + n("records_filtered") + n("records_matched"), "read = rejected + filtered + matched");
     assert_eq!(
         n("records_matched"),
-        n("records_mapped") + n("records_denied") + n("records_unmapped") + n("records_no_permission"),
-        "matched = mapped + denied + unmapped + no_permission"
+        n("records_mapped") + n("records_denied") + n("records_not_evidence") + n("records_unmapped") + n("records_no_permission"),
+        "matched = mapped + denied + not_evidence + unmapped + no_permission"
     );
+    assert_eq!(n("records_not_evidence"), r["not_evidence"].as_array().unwrap().iter().map(|x| x["count"].as_u64().unwrap()).sum::<u64>(), "every call not counted as evidence is listed");
+    assert_eq!(r["complete"].as_bool().unwrap(), r["gaps"].as_array().unwrap().is_empty(), "complete exactly when there is no gap");
+    if n("records_rejected") > 0 {
+        assert_eq!(r["complete"], false, "a rejected record is a gap");
+    }
     let f = &r["filtered"];
     assert_eq!(
         n("records_filtered"),

@@ -3,7 +3,7 @@ SELECT eventsource, eventname, eventtype, awsregion, recipientaccountid, errorco
   requestparameters, array_join(transform(resources, r -> r.arn), ' ') AS resources,
   count(*) AS calls, min(eventtime) AS firstseen, max(eventtime) AS lastseen
 FROM "cloudtrail"."trail"
-WHERE useridentity.sessioncontext.sessionissuer.username = 'dev-app-role'
+WHERE lower(useridentity.sessioncontext.sessionissuer.username) = 'dev-app-role'
   AND useridentity.sessioncontext.sessionissuer.accountid = '123456789012'
   AND eventtime >= '2026-10-01T00:00:00Z'
   AND eventtime <= '2026-10-07T23:59:59Z'

@@ -4,7 +4,7 @@ SELECT eventSource, eventName, eventType, awsRegion, recipientAccountId, errorCo
   array_join(transform(resources, r -> r.arn), ' ') AS resources,
   count(*) AS calls, min(eventTime) AS firstSeen, max(eventTime) AS lastSeen
 FROM EXAMPLE-f852-4e8f-8bd1-bcf6cEXAMPLE
-WHERE userIdentity.sessionContext.sessionIssuer.userName = 'dev-app-role'
+WHERE lower(userIdentity.sessionContext.sessionIssuer.userName) = 'dev-app-role'
   AND userIdentity.sessionContext.sessionIssuer.accountId = '123456789012'
   AND eventTime >= '2026-10-01 00:00:00'
   AND eventTime <= '2026-10-07 23:59:59'
