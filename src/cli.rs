@@ -775,9 +775,10 @@ fn store_info(_path: Option<&Path>, _json: bool) -> Result<i32, CliError> {
     Err(CliError::BadSource("this build has no usage store (built without the `store` feature)".into()))
 }
 
-/// Builds the run report, prints its summary (unless `quiet` and nothing was rejected), and
-/// fails when nothing at all was readable.
-fn report_run(c: &Collected, input: &InputArgs, policy: &crate::policy::PolicyDocument, quiet: bool) -> Result<RunReport, CliError> {
+/// Builds the run report, prints its summary (unless `quiet` and everything was read), and
+/// fails when nothing at all was readable or the role has no event in what was (after writing
+/// the report to `report_path`, when given, so a script sees what was and was not read).
+fn report_run(c: &Collected, input: &InputArgs, policy: &crate::policy::PolicyDocument, quiet: bool, report_path: Option<&Path>) -> Result<RunReport, CliError> {
     let mut report = RunReport::new(c.role.as_str(), &c.window, &c.usage, policy, ActionCatalog::embedded());
     report.source_stats = c.source_stats.clone();
     let usage = &c.usage;
@@ -797,6 +798,9 @@ fn report_run(c: &Collected, input: &InputArgs, policy: &crate::policy::PolicyDo
         return Err(CliError::NothingReadable(format!("all {} records or files were rejected (listed above)", usage.records_rejected)));
     }
     if usage.records_matched == 0 {
+        if let Some(path) = report_path {
+            write_out(Some(path), &(serde_json::to_string_pretty(&report).unwrap_or_default() + "\n"))?;
+        }
         return Err(no_activity(c));
     }
     Ok(report)
@@ -869,7 +873,7 @@ fn generate(args: &GenerateArgs) -> Result<i32, CliError> {
             eprintln!("warning: {} managed policies are more than the 10 a role takes by default (20 with a quota increase)", parts.len());
         }
     }
-    let mut report = report_run(&c, &args.input, &policy, args.quiet)?;
+    let mut report = report_run(&c, &args.input, &policy, args.quiet, args.report.as_deref())?;
     for step in &fit_steps {
         eprintln!("  to fit the managed policy limit: {step}");
     }
@@ -967,7 +971,7 @@ fn run_diff(args: &DiffArgs) -> Result<i32, CliError> {
     let catalog = ActionCatalog::embedded();
     let collected = collect(&args.input)?;
     let generated = synth::synthesize_with(&collected.usage.actions, catalog, &synth::SynthOptions::default()).0;
-    report_run(&collected, &args.input, &generated, true)?;
+    report_run(&collected, &args.input, &generated, true, None)?;
     let complete = collected.usage.is_complete();
     if !complete && !args.input.allow_incomplete {
         eprintln!("iamtrim: error: diff calls a permission unused only when everything was read; the gaps above were not. Read them again, or pass --allow-incomplete for the diff of what could be read");

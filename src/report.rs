@@ -409,7 +409,8 @@ impl RunReport {
             }
         }
         if !self.gaps.is_empty() {
-            let _ = writeln!(s, "  not read ({} gaps; what they held is in neither the policy nor any \"unused\" list):", self.gaps.len());
+            let n = self.gaps.len();
+            let _ = writeln!(s, "  not read ({n} gap{}; what they held is in neither the policy nor any \"unused\" list):", if n == 1 { "" } else { "s" });
             for g in self.gaps.iter().take(max_listed) {
                 let _ = writeln!(s, "    {g}");
             }

@@ -322,6 +322,9 @@ async fn get_with_retries(client: &aws_sdk_s3::Client, bucket: &str, key: &str) 
             Err(e) => {
                 let code = e.code().unwrap_or("").to_string();
                 last = format!("download failed: {}", explain(&e, &format!("s3:GetObject on arn:aws:s3:::{bucket}/{key}"), "GetObject"));
+                if code == "InvalidObjectState" {
+                    return Err(format!("{last} (the object is archived in a Glacier storage class: restore it to read it)"));
+                }
                 if super::is_access_denied(&code) || code == "NoSuchKey" {
                     return Err(last);
                 }

@@ -17,6 +17,9 @@ use std::time::{Duration, Instant};
 
 /// A region where the caller lacks cloudtrail:LookupEvents.
 pub const DENIED_REGION: &str = "ap-south-2";
+/// A region whose every LookupEvents request is answered `ExpiredTokenException` (the session
+/// expired in the middle of a run), while other regions are served.
+pub const EXPIRED_REGION: &str = "eu-north-1";
 
 /// One request the fake received.
 #[derive(Debug, Clone)]
@@ -68,6 +71,8 @@ struct State {
     athena_requests: usize,
     athena_pages: usize,
     athena_throttled: usize,
+    /// Athena: when set, GetQueryExecution answers FAILED with this reason.
+    athena_failure: Option<String>,
 }
 
 /// The running fake.
@@ -105,6 +110,11 @@ impl FakeCloudTrail {
             }
         });
         FakeCloudTrail { url, state }
+    }
+
+    /// Makes every Athena query fail (state FAILED, `reason` as its StateChangeReason).
+    pub fn fail_athena_queries(&self, reason: &str) {
+        self.state.lock().unwrap().athena_failure = Some(reason.to_string());
     }
 
     /// Every request so far.
@@ -234,6 +244,10 @@ fn respond(headers: &BTreeMap<String, String>, body: &[u8], state: &Arc<Mutex<St
     }
     let req: serde_json::Value = serde_json::from_slice(body).unwrap_or_default();
     let region = region_of(headers);
+    if region == EXPIRED_REGION {
+        let err = r#"{"__type":"ExpiredTokenException","message":"The security token included in the request is expired"}"#;
+        return ("400 Bad Request", "application/x-amz-json-1.1", String::new(), err.to_string());
+    }
     if region == DENIED_REGION {
         let err = r#"{"__type":"AccessDeniedException","message":"User: arn:aws:iam::123456789012:user/tester is not authorized to perform: cloudtrail:LookupEvents"}"#;
         return ("400 Bad Request", "application/x-amz-json-1.1", String::new(), err.to_string());
@@ -357,9 +371,13 @@ fn athena(op: &str, body: &[u8], state: &Arc<Mutex<State>>) -> Reply {
             serde_json::json!({"QueryExecutionId": format!("a-{}", st.athena_queries.len())})
         }
         "GetQueryExecution" => {
-            let state = if st.athena_requests % 3 == 0 { "RUNNING" } else { "SUCCEEDED" };
+            let state = if st.athena_requests % 3 == 0 { "RUNNING" } else if st.athena_failure.is_some() { "FAILED" } else { "SUCCEEDED" };
+            let mut status = serde_json::json!({"State": state});
+            if let (Some(reason), "FAILED") = (&st.athena_failure, state) {
+                status["StateChangeReason"] = serde_json::Value::String(reason.clone());
+            }
             serde_json::json!({"QueryExecution": {"QueryExecutionId": req["QueryExecutionId"], "Query": st.athena_queries.last(),
-                "Status": {"State": state}, "Statistics": {"DataScannedInBytes": 5_242_880, "EngineExecutionTimeInMillis": 1200}}})
+                "Status": status, "Statistics": {"DataScannedInBytes": 5_242_880, "EngineExecutionTimeInMillis": 1200}}})
         }
         "GetQueryResults" => {
             // At most 100 a page whatever MaxResults says (a client must follow NextToken).

@@ -2,6 +2,7 @@
 //! one area.
 
 mod bad_input;
+mod completeness;
 mod corpus;
 mod diff;
 mod evaluator;
