@@ -709,9 +709,9 @@ fn collect_with_store(_path: &Path, _input: &InputArgs, _selection: &Selection, 
     Err(CliError::BadSource("--store: this build has no usage store (built without the `store` feature)".into()))
 }
 
-/// `iamtrim store info`.
+/// The store at `path` (default: the user's data dir), which must exist already.
 #[cfg(feature = "store")]
-fn store_info(path: Option<&Path>, json: bool) -> Result<i32, CliError> {
+fn open_existing_store(path: Option<&Path>) -> Result<(PathBuf, crate::store::UsageStore), CliError> {
     use crate::store::UsageStore;
     let path = match path {
         Some(p) => p.to_path_buf(),
@@ -721,6 +721,13 @@ fn store_info(path: Option<&Path>, json: bool) -> Result<i32, CliError> {
         return Err(CliError::NothingReadable(format!("no usage store at {} (a run with --store creates it)", path.display())));
     }
     let store = UsageStore::open(&path).map_err(|e| CliError::NothingReadable(e.to_string()))?;
+    Ok((path, store))
+}
+
+/// `iamtrim store info`.
+#[cfg(feature = "store")]
+fn store_info(path: Option<&Path>, json: bool) -> Result<i32, CliError> {
+    let (path, store) = open_existing_store(path)?;
     let entries = store.info().map_err(|e| CliError::NothingReadable(e.to_string()))?;
     if json {
         write_out(None, &(serde_json::to_string_pretty(&entries).unwrap_or_default() + "\n"))?;
@@ -747,19 +754,11 @@ fn store_info(path: Option<&Path>, json: bool) -> Result<i32, CliError> {
 /// `iamtrim store forget`.
 #[cfg(feature = "store")]
 fn store_forget(path: Option<&Path>, role: &str, from: Option<&str>, to: Option<&str>) -> Result<i32, CliError> {
-    use crate::store::UsageStore;
     let day = |flag: &str, v: Option<&str>| {
         v.map(|d| chrono::NaiveDate::parse_from_str(d, "%Y-%m-%d").map_err(|_| CliError::BadSource(format!("{flag} `{d}`: expected a date (2026-10-01)")))).transpose()
     };
     let (from, to) = (day("--from", from)?, day("--to", to)?);
-    let path = match path {
-        Some(p) => p.to_path_buf(),
-        None => UsageStore::default_path().ok_or_else(|| CliError::BadSource("no data directory: pass --store PATH".into()))?,
-    };
-    if !path.exists() {
-        return Err(CliError::NothingReadable(format!("no usage store at {}", path.display())));
-    }
-    let store = UsageStore::open(&path).map_err(|e| CliError::NothingReadable(e.to_string()))?;
+    let (path, store) = open_existing_store(path)?;
     let n = store.forget(role, from, to).map_err(|e| CliError::NothingReadable(e.to_string()))?;
     eprintln!("iamtrim: store {}: dropped {n} stored days of {role}", path.display());
     Ok(EXIT_OK)

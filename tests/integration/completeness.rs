@@ -167,6 +167,22 @@ fn an_s3_object_that_cannot_be_read_is_a_gap() {
     assert!(rep["gaps"][0]["reason"].as_str().unwrap().contains("InvalidObjectState"), "{}", rep["gaps"][0]);
     assert_eq!(rep["source_stats"]["objects_failed"], 1);
     assert_diff_calls_nothing_unused(&source, AWS_TEST_ENV);
+
+    // --store: the day of the archived object is not stored; once restored, it is read again.
+    let db = dir.path().join("u.sqlite");
+    let mut stored = args.clone();
+    stored.extend(["--store", s(&db), "--from", "2026-10-01", "--to", "2026-10-03"]);
+    let r = iamtrim_env(&stored, AWS_TEST_ENV);
+    assert_eq!(r.code, 4, "{}", r.stderr);
+    assert_eq!(read_json(&report)["source_stats"]["days_not_stored_incomplete"], serde_json::json!(["2026-10-02"]));
+    crate::s3::runtime().block_on(async {
+        let c = crate::s3::client().await;
+        let restore = aws_sdk_s3::types::RestoreRequest::builder().days(1).build();
+        c.restore_object().bucket(bucket).key(&archived).restore_request(restore).send().await.unwrap();
+    });
+    let r = iamtrim_env(&stored, AWS_TEST_ENV);
+    assert_eq!(r.code, 0, "{}", r.stderr);
+    assert_eq!(read_json(&report)["source_stats"]["days_read"], serde_json::json!(["2026-10-02"]));
 }
 
 fn epoch(record: &serde_json::Value) -> i64 {
@@ -206,6 +222,12 @@ fn an_expired_token_in_one_region_is_a_gap_beside_a_healthy_region() {
     let r = iamtrim_env(&stored, AWS_TEST_ENV);
     assert_eq!(r.code, 4, "{}", r.stderr);
     assert_eq!(read_json(&report)["source_stats"]["days_stored"], 0);
+    // Once the session is renewed, the same run reads every day again, and stores them.
+    fake.renew_token();
+    let r = iamtrim_env(&stored, AWS_TEST_ENV);
+    assert_eq!(r.code, 0, "{}", r.stderr);
+    let stats = &read_json(&report)["source_stats"];
+    assert_eq!((stats["days_read"].as_array().unwrap().len(), stats["days_stored"].as_u64()), (7, Some(7)));
 }
 
 #[test]

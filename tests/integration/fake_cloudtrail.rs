@@ -73,6 +73,8 @@ struct State {
     athena_throttled: usize,
     /// Athena: when set, GetQueryExecution answers FAILED with this reason.
     athena_failure: Option<String>,
+    /// The caller's session in EXPIRED_REGION was renewed: serve it like any region.
+    token_renewed: bool,
 }
 
 /// The running fake.
@@ -115,6 +117,11 @@ impl FakeCloudTrail {
     /// Makes every Athena query fail (state FAILED, `reason` as its StateChangeReason).
     pub fn fail_athena_queries(&self, reason: &str) {
         self.state.lock().unwrap().athena_failure = Some(reason.to_string());
+    }
+
+    /// Renews the session in [`EXPIRED_REGION`]: its requests are served from now on.
+    pub fn renew_token(&self) {
+        self.state.lock().unwrap().token_renewed = true;
     }
 
     /// Every request so far.
@@ -244,7 +251,7 @@ fn respond(headers: &BTreeMap<String, String>, body: &[u8], state: &Arc<Mutex<St
     }
     let req: serde_json::Value = serde_json::from_slice(body).unwrap_or_default();
     let region = region_of(headers);
-    if region == EXPIRED_REGION {
+    if region == EXPIRED_REGION && !state.lock().unwrap().token_renewed {
         let err = r#"{"__type":"ExpiredTokenException","message":"The security token included in the request is expired"}"#;
         return ("400 Bad Request", "application/x-amz-json-1.1", String::new(), err.to_string());
     }
