@@ -170,9 +170,70 @@ impl<'a> Arn<'a> {
     }
 }
 
+/// A name copied from a log, written as an IAM resource pattern that matches exactly that name:
+/// `*`, `?` and `$` become the policy variables `${*}`, `${?}` and `${$}` (IAM's documented way
+/// to match them literally), so a key named `*` grants that one key, not the bucket, and a `${`
+/// in a name is no policy variable.
+pub fn literal(name: &str) -> std::borrow::Cow<'_, str> {
+    if !name.contains(['*', '?', '$']) {
+        return std::borrow::Cow::Borrowed(name);
+    }
+    let mut out = String::with_capacity(name.len() + 8);
+    for c in name.chars() {
+        match c {
+            '*' => out.push_str("${*}"),
+            '?' => out.push_str("${?}"),
+            '$' => out.push_str("${$}"),
+            c => out.push(c),
+        }
+    }
+    std::borrow::Cow::Owned(out)
+}
+
+/// The concrete name a pattern stands for, undoing [`literal`]: `${*}` -> `*`, `${?}` -> `?`,
+/// `${$}` -> `$`. iamtrim's own wildcards (a bare `*` or `?`) stay as they are.
+pub fn concrete(pattern: &str) -> std::borrow::Cow<'_, str> {
+    if !pattern.contains("${") {
+        return std::borrow::Cow::Borrowed(pattern);
+    }
+    let mut out = String::with_capacity(pattern.len());
+    let mut rest = pattern;
+    while let Some(i) = rest.find("${") {
+        out.push_str(&rest[..i]);
+        match rest.get(i + 2..i + 4) {
+            Some(e @ ("*}" | "?}" | "$}")) => {
+                out.push_str(&e[..1]);
+                rest = &rest[i + 4..];
+            }
+            _ => {
+                out.push_str("${");
+                rest = &rest[i + 2..];
+            }
+        }
+    }
+    out.push_str(rest);
+    std::borrow::Cow::Owned(out)
+}
+
+/// True when a pattern has a wildcard of its own (a `*` or `?` not written as `${*}`/`${?}`).
+pub fn has_wildcard(pattern: &str) -> bool {
+    pattern.replace("${*}", "").replace("${?}", "").contains(['*', '?'])
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn literal_names_round_trip_and_keep_no_wildcard() {
+        for (name, pattern) in [("a*", "a${*}"), ("invoice-??.pdf", "invoice-${?}${?}.pdf"), ("x${aws:username}", "x${$}{aws:username}"), ("plain/key", "plain/key"), ("$", "${$}")] {
+            assert_eq!(literal(name), pattern);
+            assert_eq!(concrete(pattern), name);
+            assert!(!has_wildcard(pattern), "{pattern}");
+        }
+        assert!(has_wildcard("arn:aws:s3:::b/${*}/*"));
+        assert!(has_wildcard("arn:aws:secretsmanager:r:1:secret:s-??????"));
+    }
 
     #[test]
     fn matching_follows_template_segments() {

@@ -13,6 +13,7 @@ use crate::mapper::EventMapper;
 use crate::report::RunReport;
 use crate::source;
 use crate::synth;
+use crate::text::visible;
 use crate::usage::{self, Selection};
 
 /// Success.
@@ -406,7 +407,7 @@ where
     match result {
         Ok(code) => code,
         Err(e) => {
-            eprintln!("iamtrim: error: {e}");
+            eprintln!("iamtrim: error: {}", crate::text::terminal_safe(&e.to_string()));
             e.exit_code()
         }
     }
@@ -496,7 +497,7 @@ fn one_account(role: &RoleFilter, usage: &usage::Usage) -> Result<(), CliError> 
     if by_account.len() < 2 {
         return Ok(());
     }
-    let list: Vec<String> = by_account.iter().map(|(account, (arns, n))| format!("  account {account}: {} ({n} records)", arns.join(", "))).collect();
+    let list: Vec<String> = by_account.iter().map(|(account, (arns, n))| format!("  account {}: {} ({n} records)", visible(account), visible(&arns.join(", ")))).collect();
     Err(CliError::Ambiguous(format!(
         "role name `{}` matched roles in {} accounts; iamtrim never merges two accounts' activity. Pass one ARN with --role:\n{}",
         role.name(),
@@ -511,7 +512,7 @@ fn no_activity(c: &Collected) -> CliError {
     let usage = &c.usage;
     let mut seen: Vec<(&String, &u64)> = usage.principals_seen.iter().collect();
     seen.sort_by(|a, b| b.1.cmp(a.1).then(a.0.cmp(b.0)));
-    let top: Vec<String> = seen.iter().take(5).map(|(p, n)| format!("{p} ({n})")).collect();
+    let top: Vec<String> = seen.iter().take(5).map(|(p, n)| format!("{} ({n})", visible(p))).collect();
     let wanted = c.role.name().to_ascii_lowercase();
     let mut names: Vec<(usize, String)> = usage
         .principals_seen
@@ -522,7 +523,7 @@ fn no_activity(c: &Collected) -> CliError {
         .collect();
     names.sort();
     names.dedup();
-    let closest: Vec<String> = names.into_iter().take(3).map(|(_, n)| n).collect();
+    let closest: Vec<String> = names.into_iter().take(3).map(|(_, n)| visible(&n).into_owned()).collect();
     let mut message = format!(
         "no event of role {} in {}: {} records read, {} rejected, {} of other principals, {} outside the window",
         c.role.as_str(),
@@ -782,7 +783,7 @@ fn report_run(c: &Collected, input: &InputArgs, policy: &crate::policy::PolicyDo
     report.source_stats = c.source_stats.clone();
     let usage = &c.usage;
     if !quiet || !usage.rejections.is_empty() || !usage.is_complete() {
-        eprint!("{}", report.summary(100));
+        eprint!("{}", crate::text::terminal_safe(&report.summary(100)));
     }
     if c.no_files && usage.records_read == usage.records_rejected {
         let listed: Vec<String> = input.logs.iter().map(|p| p.display().to_string()).collect();
@@ -879,7 +880,7 @@ fn generate(args: &GenerateArgs) -> Result<i32, CliError> {
     if !widenings.is_empty() && !args.quiet {
         eprintln!("  widened resources (--resources prefix):");
         for w in &widenings {
-            eprintln!("    {}: {} ARNs -> {} ({})", w.action, w.replaced, w.pattern, w.reason);
+            eprintln!("    {}: {} ARNs -> {} ({})", w.action, w.replaced, visible(&w.pattern), w.reason);
         }
     }
     report.widened = widenings;
@@ -889,8 +890,8 @@ fn generate(args: &GenerateArgs) -> Result<i32, CliError> {
             eprintln!("  conditions (--conditions):");
             for n in &notes {
                 match n.sid.as_str() {
-                    "" => eprintln!("    {}: {}", n.key, n.evidence),
-                    sid => eprintln!("    {sid}: {} = {}: {}", n.key, n.values.join(", "), n.evidence),
+                    "" => eprintln!("    {}: {}", n.key, visible(&n.evidence)),
+                    sid => eprintln!("    {sid}: {} = {}: {}", n.key, visible(&n.values.join(", ")), visible(&n.evidence)),
                 }
             }
             if notes.is_empty() {
@@ -900,7 +901,7 @@ fn generate(args: &GenerateArgs) -> Result<i32, CliError> {
         report.conditions = notes;
     }
     if args.explain {
-        eprint!("{}", report.explain(&policy));
+        eprint!("{}", crate::text::terminal_safe(&report.explain(&policy)));
     }
     // Self-check: the policy must allow every call it was made from.
     let check = synth::self_check(&policy, &c.usage);
@@ -910,7 +911,7 @@ fn generate(args: &GenerateArgs) -> Result<i32, CliError> {
     report.self_check = Some(check.clone());
     if !check.refused.is_empty() {
         for (a, r) in &check.refused {
-            eprintln!("iamtrim: error: the generated policy would refuse {a} on {r}");
+            eprintln!("iamtrim: error: the generated policy would refuse {a} on {}", visible(r));
         }
         return Err(CliError::NothingReadable("self-check failed: the generated policy does not allow every observed call".into()));
     }
@@ -1183,11 +1184,11 @@ fn run_coverage(args: &CoverageArgs) -> Result<i32, CliError> {
             }
             let _ = writeln!(s, "{title}:");
             for p in list {
-                let _ = writeln!(s, "  {} {} ×{}", p.source, p.name, p.count);
+                let _ = writeln!(s, "  {} {} ×{}", visible(&p.source), visible(&p.name), p.count);
             }
         }
         for r in report.rejected.iter().take(100) {
-            let _ = writeln!(s, "rejected: {r}");
+            let _ = writeln!(s, "rejected: {}", visible(&r.to_string()));
         }
         write_out(None, &s)?;
     }

@@ -13,6 +13,7 @@ use crate::catalog::{AccessLevel, ActionCatalog};
 use crate::evaluator::{Decision, PolicySet};
 use crate::model::{Policy, PolicyError};
 use crate::policy::PolicyDocument;
+use crate::text::{md_cell, md_code, visible};
 use crate::usage::Usage;
 
 const MANAGED_JSON: &str = include_str!("../action-maps/aws-managed-policies.json");
@@ -192,7 +193,7 @@ impl PolicyDiff {
             let mut conditional = Vec::new();
             let mut granted_on = BTreeSet::new();
             for r in &u.resources {
-                let e = current.evaluate(action, r);
+                let e = current.evaluate(action, &crate::arn::concrete(r));
                 match e.decision {
                     Decision::Allow => {}
                     d if d.may_allow() => conditional.push(r.clone()),
@@ -284,15 +285,15 @@ impl PolicyDiff {
     /// Markdown that fits a pull-request comment.
     pub fn to_markdown(&self) -> String {
         let mut s = String::new();
-        let _ = writeln!(s, "### iamtrim: `{}`\n", self.role);
+        let _ = writeln!(s, "### iamtrim: {}\n", md_code(&self.role));
         if !self.complete {
             let _ = writeln!(s, "> **INCOMPLETE**: {} gaps: not everything could be read, so nothing below is called unused.\n", self.gaps.len());
             for g in &self.gaps {
-                let _ = writeln!(s, "> - `{}`", g.to_string().replace('`', "'"));
+                let _ = writeln!(s, "> - {}", md_code(&g.to_string()));
             }
             s.push('\n');
         }
-        let _ = writeln!(s, "Compared with: {}\n", self.current_policies.iter().map(|p| format!("`{p}`")).collect::<Vec<_>>().join(", "));
+        let _ = writeln!(s, "Compared with: {}\n", self.current_policies.iter().map(|p| md_code(p)).collect::<Vec<_>>().join(", "));
         let _ = writeln!(
             s,
             "| | count |\n|---|---:|\n| used and granted | {} |\n| {} | {} |\n| used, not granted | {} |\n| refused calls | {} |\n| resources to narrow | {} |\n",
@@ -305,13 +306,19 @@ impl PolicyDiff {
         );
         let _ = writeln!(s, "| service | granted | used |\n|---|---:|---:|");
         for svc in &self.services {
-            let _ = writeln!(s, "| {} | {} | {} |", svc.service, svc.granted, svc.used);
+            let _ = writeln!(s, "| {} | {} | {} |", md_cell(&svc.service), svc.granted, svc.used);
         }
         s.push('\n');
         if !self.used_not_granted.is_empty() {
             let _ = writeln!(s, "**Used but not granted**\n");
             for a in &self.used_not_granted {
-                let _ = writeln!(s, "- `{}` {}{}", a.action, a.resources.iter().map(|r| format!("`{r}`")).collect::<Vec<_>>().join(", "), if a.note.is_empty() { String::new() } else { format!(" — {}", a.note) });
+                let _ = writeln!(
+                    s,
+                    "- {} {}{}",
+                    md_code(&a.action),
+                    a.resources.iter().map(|r| md_code(r)).collect::<Vec<_>>().join(", "),
+                    if a.note.is_empty() { String::new() } else { format!(" — {}", md_code(&a.note)) }
+                );
             }
             s.push('\n');
         }
@@ -322,25 +329,26 @@ impl PolicyDiff {
             for a in &self.unused_granted {
                 if (a.access_level.clone(), a.service.clone()) != last {
                     last = (a.access_level.clone(), a.service.clone());
-                    let _ = writeln!(s, "\n*{}* · `{}`:", a.access_level, a.service);
+                    let _ = writeln!(s, "\n*{}* · {}:", a.access_level, md_code(&a.service));
                 }
-                let _ = write!(s, " `{}`", a.action.split(':').nth(1).unwrap_or(&a.action));
+                let _ = write!(s, " {}", md_code(a.action.split(':').nth(1).unwrap_or(&a.action)));
             }
             let _ = writeln!(s, "\n\n</details>\n");
         }
         if !self.narrowed_resources.is_empty() {
             let _ = writeln!(s, "**Resources to narrow**\n");
             for n in &self.narrowed_resources {
-                let shown: Vec<String> = n.used.iter().take(5).map(|r| format!("`{r}`")).collect();
+                let shown: Vec<String> = n.used.iter().take(5).map(|r| md_code(r)).collect();
                 let more = if n.used.len() > 5 { format!(" and {} more", n.used.len() - 5) } else { String::new() };
-                let _ = writeln!(s, "- `{}`: {} → {}{more}", n.action, n.granted.join(", "), shown.join(", "));
+                let granted: Vec<String> = n.granted.iter().map(|g| md_code(g)).collect();
+                let _ = writeln!(s, "- {}: {} → {}{more}", md_code(&n.action), granted.join(", "), shown.join(", "));
             }
             s.push('\n');
         }
         if !self.denied.is_empty() {
             let _ = writeln!(s, "**Refused in CloudTrail**\n");
             for d in &self.denied {
-                let _ = writeln!(s, "- `{}` ({} {} ×{})", d.action, d.event_source, d.event_name, d.count);
+                let _ = writeln!(s, "- {} ({} {} ×{})", md_code(&d.action), md_code(&d.event_source), md_code(&d.event_name), d.count);
             }
             s.push('\n');
         }
@@ -359,21 +367,21 @@ impl PolicyDiff {
         if !self.complete {
             let _ = writeln!(s, "{} ({} gaps): not everything could be read, so nothing below is called unused", paint("1;31", "INCOMPLETE"), self.gaps.len());
             for g in &self.gaps {
-                let _ = writeln!(s, "  not read: {g}");
+                let _ = writeln!(s, "  not read: {}", visible(&g.to_string()));
             }
         }
-        let _ = writeln!(s, "{} {}", paint("1", "role"), self.role);
-        let _ = writeln!(s, "compared with: {}", self.current_policies.join(", "));
+        let _ = writeln!(s, "{} {}", paint("1", "role"), visible(&self.role));
+        let _ = writeln!(s, "compared with: {}", visible(&self.current_policies.join(", ")));
         for svc in &self.services {
             let _ = writeln!(s, "  {}: {} granted, {} used", svc.service, svc.granted, svc.used);
         }
         let _ = writeln!(s, "{} ({})", paint("32", "used and granted"), self.used_granted.len());
         for a in &self.used_granted {
-            let _ = writeln!(s, "  {}{}", a.action, if a.note.is_empty() { String::new() } else { format!("  ({})", a.note) });
+            let _ = writeln!(s, "  {}{}", visible(&a.action), if a.note.is_empty() { String::new() } else { format!("  ({})", visible(&a.note)) });
         }
         let _ = writeln!(s, "{} ({})", paint("31", "used but not granted"), self.used_not_granted.len());
         for a in &self.used_not_granted {
-            let _ = writeln!(s, "  {} {}  ({})", a.action, a.resources.join(" "), a.note);
+            let _ = writeln!(s, "  {} {}  ({})", visible(&a.action), visible(&a.resources.join(" ")), visible(&a.note));
         }
         let _ = writeln!(s, "{} ({})", paint("33", &self.unused_label().replacen("granted, ", "granted but ", 1)), self.unused_granted.len());
         let mut by_group: BTreeMap<(u8, String, String), Vec<&str>> = BTreeMap::new();
@@ -387,11 +395,11 @@ impl PolicyDiff {
         }
         let _ = writeln!(s, "{} ({})", paint("36", "resources to narrow"), self.narrowed_resources.len());
         for n in &self.narrowed_resources {
-            let _ = writeln!(s, "  {}: {} -> {} ARN(s)", n.action, n.granted.join(", "), n.used.len());
+            let _ = writeln!(s, "  {}: {} -> {} ARN(s)", visible(&n.action), visible(&n.granted.join(", ")), n.used.len());
         }
         let _ = writeln!(s, "{} ({})", paint("35", "refused in CloudTrail"), self.denied.len());
         for d in &self.denied {
-            let _ = writeln!(s, "  {} ({} {} ×{})", d.action, d.event_source, d.event_name, d.count);
+            let _ = writeln!(s, "  {} ({} {} ×{})", visible(&d.action), visible(&d.event_source), visible(&d.event_name), d.count);
         }
         let verdict = if self.generated_policy_denies.is_empty() { paint("32", "allows every call the role made") } else { paint("31", &format!("would refuse {} calls", self.generated_policy_denies.len())) };
         let _ = writeln!(s, "generated policy: {verdict}");

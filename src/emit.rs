@@ -22,18 +22,42 @@ pub enum Format {
     Sam,
 }
 
-/// A string as an HCL / JSON / YAML double-quoted literal (JSON escapes are valid in all three;
-/// HCL's template sequences `${` and `%{` are escaped as `$${` and `%%{`).
+/// A double-quoted string in HCL or YAML that reads back as exactly `s`, whatever it holds.
+/// HCL: `"`, `\\`, `\n`, `\r`, `\t` and every other control character, DEL, C1 and U+2028/2029
+/// as `\uNNNN` (HCL has no `\b` or `\f`); `${` and `%{` doubled so they are no template.
+/// YAML: the same escapes, valid in YAML 1.1 and 1.2 double-quoted scalars; NEL, LS and PS
+/// escaped too (YAML 1.1 reads them as line breaks), and every character outside YAML's printable
+/// set. Every scalar is quoted, so `!Ref`, `: `, `#`, a leading `-` or `*` are text.
 fn quoted(s: &str, hcl: bool) -> String {
-    let q = serde_json::to_string(s).unwrap_or_else(|_| format!("\"{s}\""));
+    let mut out = String::with_capacity(s.len() + 2);
+    out.push('"');
+    for c in s.chars() {
+        match c {
+            '"' => out.push_str("\\\""),
+            '\\' => out.push_str("\\\\"),
+            '\n' => out.push_str("\\n"),
+            '\r' => out.push_str("\\r"),
+            '\t' => out.push_str("\\t"),
+            c if needs_escape(c) => {
+                let _ = write!(out, "\\u{:04X}", c as u32);
+            }
+            c => out.push(c),
+        }
+    }
+    out.push('"');
     if hcl {
-        q.replace("${", "$${").replace("%{", "%%{")
+        out.replace("${", "$${").replace("%{", "%%{")
     } else {
-        q
+        out
     }
 }
 
-/// `dev-app-role` -> `dev_app_role` (a Terraform name).
+/// Characters written as `\uNNNN`: controls, DEL, C1 (NEL among them), the line and paragraph
+/// separators, the byte-order mark, and what YAML does not allow raw (U+FFFE, U+FFFF).
+fn needs_escape(c: char) -> bool {
+    matches!(c, '\u{0}'..='\u{1f}' | '\u{7f}'..='\u{9f}' | '\u{2028}' | '\u{2029}' | '\u{feff}' | '\u{fffe}' | '\u{ffff}')
+}
+
 fn snake(name: &str) -> String {
     let mut out: String = name.chars().map(|c| if c.is_ascii_alphanumeric() { c.to_ascii_lowercase() } else { '_' }).collect();
     if out.is_empty() || out.starts_with(|c: char| c.is_ascii_digit()) {
@@ -213,6 +237,14 @@ mod tests {
         assert!(tf.contains("        Sid    = \"S3Read\"\n        Effect = \"Allow\"\n"));
         let doc = render(&policy(), Format::TerraformDocument, "9lives");
         assert!(doc.starts_with("data \"aws_iam_policy_document\" \"p9lives\" {"));
+    }
+
+    #[test]
+    fn hostile_strings_are_escaped_for_hcl_and_yaml() {
+        let nasty = "a\"b\\c\nd\u{8}e\u{c}f\u{7f}g\u{85}h\u{2028}i${x}%{y}";
+        assert_eq!(quoted(nasty, true), r#""a\"b\\c\nd\u0008e\u000Cf\u007Fg\u0085h\u2028i$${x}%%{y}""#);
+        assert_eq!(quoted(nasty, false), r#""a\"b\\c\nd\u0008e\u000Cf\u007Fg\u0085h\u2028i${x}%{y}""#);
+        assert_eq!(quoted("!Ref x: #y", false), "\"!Ref x: #y\"");
     }
 
     #[test]

@@ -73,6 +73,11 @@ fn parse_time(s: &str, end_of_day: bool) -> Result<DateTime<Utc>, BadTime> {
     Ok(if end_of_day { start + Duration::days(1) - Duration::nanoseconds(1) } else { start })
 }
 
+/// IAM's rule for role names: 1 to 64 of letters, digits and `+=,.@_-`.
+fn is_role_name(name: &str) -> bool {
+    (1..=64).contains(&name.len()) && name.bytes().all(|b| b.is_ascii_alphanumeric() || b"+=,.@_-".contains(&b))
+}
+
 /// The role whose activity is wanted, given as an ARN or a name.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct RoleFilter {
@@ -93,10 +98,10 @@ impl RoleFilter {
         if role.starts_with("arn:") {
             let arn = crate::arn::Arn::parse(role).ok_or_else(|| BadRole(role.to_string()))?;
             let path = arn.resource.strip_prefix("role/").filter(|_| arn.service == "iam").ok_or_else(|| BadRole(role.to_string()))?;
-            let name = path.rsplit('/').next().filter(|n| !n.is_empty()).ok_or_else(|| BadRole(role.to_string()))?;
+            let name = path.rsplit('/').next().filter(|n| is_role_name(n)).ok_or_else(|| BadRole(role.to_string()))?;
             return Ok(RoleFilter { given: role.to_string(), account: Some(arn.account.to_string()), name: name.to_string() });
         }
-        if role.is_empty() || role.contains([':', '/', ' ']) {
+        if !is_role_name(role) {
             return Err(BadRole(role.to_string()));
         }
         Ok(RoleFilter { given: role.to_string(), account: None, name: role.to_string() })
@@ -166,7 +171,7 @@ mod tests {
 
     #[test]
     fn bad_roles_are_rejected() {
-        for bad in ["", "arn:aws:iam::1:user/x", "arn:aws:s3:::bucket", "a/b", "arn:aws:iam::1:role/"] {
+        for bad in ["", "arn:aws:iam::1:user/x", "arn:aws:s3:::bucket", "a/b", "arn:aws:iam::1:role/", "a\nb", "a'b", "x\u{1b}[2J", &"r".repeat(65)] {
             assert!(RoleFilter::parse(bad).is_err(), "{bad}");
         }
     }

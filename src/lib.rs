@@ -29,5 +29,6 @@ pub mod source;
 #[cfg(feature = "store")]
 pub mod store;
 pub mod synth;
+pub mod text;
 pub mod usage;
 pub mod warehouse;

@@ -6,7 +6,7 @@ use std::collections::BTreeSet;
 
 use serde_json::{Map, Value};
 
-use crate::arn::{partition_of_region, Arn, ArnTemplate};
+use crate::arn::{has_wildcard, literal, partition_of_region, Arn, ArnTemplate};
 use crate::catalog::{Action, ActionCatalog, OverrideAction};
 use crate::event::Event;
 
@@ -227,10 +227,9 @@ impl<'c> EventMapper<'c> {
         let listed = event.resources();
         let mut from_event: BTreeSet<String> = listed
             .iter()
-            .filter_map(|r| r.arn.as_deref())
-            .chain(arn_parameters(params).iter().map(String::as_str))
+            .filter_map(|r| r.arn.as_deref().map(|a| literal(a).into_owned()))
+            .chain(arn_parameters(params))
             .filter(|a| fits(a))
-            .map(str::to_string)
             .collect();
         from_event.extend(derived_arns(params, ctx).into_iter().filter(|a| fits(a)));
 
@@ -338,7 +337,7 @@ impl<'c> EventMapper<'c> {
                     fitting
                 }
             };
-            let resolution = if resources.iter().any(|r| r.contains('*')) { Resolution::Wildcard } else { Resolution::Parameters };
+            let resolution = if resources.iter().any(|r| has_wildcard(r)) { Resolution::Wildcard } else { Resolution::Parameters };
             out.push(ActionUse {
                 action: d.name.clone(),
                 resources: if resources.is_empty() { vec!["*".to_string()] } else { resources.into_iter().collect() },
@@ -425,7 +424,7 @@ struct Context {
 
 impl Context {
     fn new(event: &Event<'_>) -> Context {
-        let region = event.aws_region.as_deref().filter(|r| !r.is_empty()).map(str::to_string);
+        let region = event.aws_region.as_deref().filter(|r| !r.is_empty()).map(|r| literal(r).into_owned());
         Context {
             partition: partition_of_region(region.as_deref().unwrap_or("")).to_string(),
             region,
@@ -497,11 +496,12 @@ fn path_values(params: &Map<String, Value>, path: &str) -> Vec<String> {
     current.into_iter().flat_map(|v| string_values(Some(v))).collect()
 }
 
-/// String values of a parameter (a string, or an array of strings).
+/// String values of a parameter (a string, or an array of strings), as literal resource
+/// patterns ([`crate::arn::literal`]): every name that reaches a resource comes through here.
 fn string_values(v: Option<&Value>) -> Vec<String> {
     match v {
-        Some(Value::String(s)) if !s.is_empty() => vec![s.clone()],
-        Some(Value::Array(items)) => items.iter().filter_map(Value::as_str).filter(|s| !s.is_empty()).map(str::to_string).collect(),
+        Some(Value::String(s)) if !s.is_empty() => vec![literal(s).into_owned()],
+        Some(Value::Array(items)) => items.iter().filter_map(Value::as_str).filter(|s| !s.is_empty()).map(|s| literal(s).into_owned()).collect(),
         _ => Vec::new(),
     }
 }
@@ -601,7 +601,7 @@ fn copy_source_arn(params: &Map<String, Value>, ctx: &Context) -> Option<String>
     if bucket.is_empty() || key.is_empty() {
         return None;
     }
-    Some(format!("arn:{}:s3:::{bucket}/{key}", ctx.partition))
+    Some(format!("arn:{}:s3:::{}/{}", ctx.partition, literal(bucket), literal(key)))
 }
 
 /// Decodes `%XX` escapes (URL-encoded policy documents, S3 copy sources); `+` is kept.

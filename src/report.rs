@@ -6,6 +6,7 @@ use std::fmt::Write as _;
 use serde::Serialize;
 
 use crate::catalog::ActionCatalog;
+use crate::text::visible;
 use crate::policy::{PolicyDocument, MANAGED_POLICY_LIMIT};
 use crate::source::Rejection;
 use crate::usage::{EventKey, FilteredCounts, Usage};
@@ -295,10 +296,10 @@ impl RunReport {
     pub fn explain(&self, policy: &PolicyDocument) -> String {
         let mut s = String::new();
         for st in &policy.statement {
-            let _ = writeln!(s, "statement {} ({} resources: {})", st.sid, st.resource.len(), st.resource.join(", "));
+            let _ = writeln!(s, "statement {} ({} resources: {})", st.sid, st.resource.len(), visible(&st.resource.join(", ")));
             for a in &st.action {
                 let Some(d) = self.action_details.iter().find(|d| &d.action == a) else { continue };
-                let events: Vec<String> = d.events.iter().map(|e| format!("{} {} ×{}", e.event_source, e.event_name, e.count)).collect();
+                let events: Vec<String> = d.events.iter().map(|e| format!("{} {} ×{}", visible(&e.event_source), visible(&e.event_name), e.count)).collect();
                 let _ = writeln!(
                     s,
                     "  {a} [{}]: {}; first {}, last {}",
@@ -308,10 +309,10 @@ impl RunReport {
                     d.last_seen.as_deref().unwrap_or("?")
                 );
                 for why in &d.implied_by {
-                    let _ = writeln!(s, "    implied: {why}");
+                    let _ = writeln!(s, "    implied: {}", visible(why));
                 }
                 if d.resources.len() != st.resource.len() || d.resources != st.resource {
-                    let _ = writeln!(s, "    used on {} resource(s): {}", d.resources.len(), d.resources.iter().take(5).cloned().collect::<Vec<_>>().join(", "));
+                    let _ = writeln!(s, "    used on {} resource(s): {}", d.resources.len(), visible(&d.resources.iter().take(5).cloned().collect::<Vec<_>>().join(", ")));
                 }
             }
         }
@@ -330,7 +331,7 @@ impl RunReport {
     /// The human summary for stderr. At most `max_listed` rejections are listed one by one.
     pub fn summary(&self, max_listed: usize) -> String {
         let mut s = String::new();
-        let _ = writeln!(s, "{}role {} · window {}", self.headline(), self.role, self.window);
+        let _ = writeln!(s, "{}role {} · window {}", self.headline(), visible(&self.role), self.window);
         let _ = writeln!(
             s,
             "  files: {} read, {} skipped by date, {} not logs",
@@ -375,7 +376,7 @@ impl RunReport {
             let _ = writeln!(s, "  permissions with a reason beyond the call (implied, or used by a service on the role's behalf):");
             for a in implied {
                 for why in &a.implied_by {
-                    let _ = writeln!(s, "    {} on {}: {why}", a.action, a.resources.join(", "));
+                    let _ = writeln!(s, "    {} on {}: {}", a.action, visible(&a.resources.join(", ")), visible(why));
                 }
             }
         }
@@ -399,20 +400,20 @@ impl RunReport {
             let _ = writeln!(s, "  {title}:");
             for p in list {
                 let detail = if p.detail.is_empty() { String::new() } else { format!(" — {}", p.detail) };
-                let _ = writeln!(s, "    {} {} ×{}{}", p.event_source, p.event_name, p.count, detail);
+                let _ = writeln!(s, "    {} {} ×{}{}", visible(&p.event_source), visible(&p.event_name), p.count, visible(&detail));
             }
         }
         if !self.not_evidence.is_empty() {
             let _ = writeln!(s, "  not counted as evidence (failed before authorization, or an error not known to come after it; --count-error CODE to count one):");
             for n in &self.not_evidence {
-                let _ = writeln!(s, "    {} ×{} ({} {})", n.error_code, n.count, n.event_source, n.event_name);
+                let _ = writeln!(s, "    {} ×{} ({} {})", visible(&n.error_code), n.count, visible(&n.event_source), visible(&n.event_name));
             }
         }
         if !self.gaps.is_empty() {
             let n = self.gaps.len();
             let _ = writeln!(s, "  not read ({n} gap{}; what they held is in neither the policy nor any \"unused\" list):", if n == 1 { "" } else { "s" });
             for g in self.gaps.iter().take(max_listed) {
-                let _ = writeln!(s, "    {g}");
+                let _ = writeln!(s, "    {}", visible(&g.to_string()));
             }
             if self.gaps.len() > max_listed {
                 let _ = writeln!(s, "    … and {} more (all in --report)", self.gaps.len() - max_listed);
@@ -421,7 +422,7 @@ impl RunReport {
         if !self.rejected.is_empty() {
             let _ = writeln!(s, "  rejected:");
             for r in self.rejected.iter().take(max_listed) {
-                let _ = writeln!(s, "    {r}");
+                let _ = writeln!(s, "    {}", visible(&r.to_string()));
             }
             if self.rejected.len() > max_listed {
                 let _ = writeln!(s, "    … and {} more (all in --report)", self.rejected.len() - max_listed);

@@ -382,7 +382,9 @@ pub fn self_check(policy: &PolicyDocument, usage: &crate::usage::Usage) -> SelfC
     for (action, u) in &usage.actions {
         check.calls += u.calls;
         let contexts: Vec<RequestContext> = if conditional { u.contexts.keys().map(|c| request_context(action, c)).collect() } else { Vec::new() };
+        // The request is the concrete resource: a name written `a${*}` was the key `a*`.
         let allowed = |r: &str| {
+            let r = &*crate::arn::concrete(r);
             if contexts.is_empty() {
                 set.evaluate(action, r).decision.is_allow()
             } else {

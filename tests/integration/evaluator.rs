@@ -35,6 +35,9 @@ const COND_ALLOW: &str = r#"{"Version":"2012-10-17","Statement":[{"Effect":"Allo
 const COND_DENY: &str = r#"{"Version":"2012-10-17","Statement":[{"Effect":"Deny","Action":"*","Resource":"*","Condition":{"Bool":{"aws:MultiFactorAuthPresent":"false"}}}]}"#;
 const VARIABLE: &str = r#"{"Version":"2012-10-17","Statement":[{"Effect":"Allow","Action":"s3:GetObject","Resource":"arn:aws:s3:::home/${aws:username}/*"}]}"#;
 const ESCAPES: &str = r#"{"Version":"2012-10-17","Statement":[{"Effect":"Allow","Action":"s3:GetObject","Resource":"arn:aws:s3:::odd/${*}star"}]}"#;
+const LITERAL_A_STAR: &str = r#"{"Version":"2012-10-17","Statement":[{"Effect":"Allow","Action":"s3:GetObject","Resource":"arn:aws:s3:::b/a${*}"}]}"#;
+const LITERAL_INVOICE: &str = r#"{"Version":"2012-10-17","Statement":[{"Effect":"Allow","Action":"s3:GetObject","Resource":"arn:aws:s3:::b/invoice-${?}${?}.pdf"}]}"#;
+const LITERAL_DOLLAR: &str = r#"{"Version":"2012-10-17","Statement":[{"Effect":"Allow","Action":"s3:GetObject","Resource":"arn:aws:s3:::b/x${$}{aws:username}"}]}"#;
 const QUESTION: &str = r#"{"Version":"2012-10-17","Statement":[{"Effect":"Allow","Action":"s3:Get?bject","Resource":"arn:aws:s3:::b/file-?.txt"}]}"#;
 const REGION_WILDCARD: &str = r#"{"Version":"2012-10-17","Statement":[{"Effect":"Allow","Action":"dynamodb:GetItem","Resource":"arn:aws:dynamodb:*:123456789012:table/orders"}]}"#;
 const ROLES: &str = r#"{"Version":"2012-10-17","Statement":[{"Effect":"Allow","Action":"iam:PassRole","Resource":"arn:aws:iam::123456789012:role/app-*"}]}"#;
@@ -90,6 +93,12 @@ const CASES: &[Case] = &[
     case("Resource * matches a request with no resource", &[S3_ALL], "s3:ListAllMyBuckets", "*", Allow),
     case("${*} is a literal asterisk", &[ESCAPES], "s3:GetObject", "arn:aws:s3:::odd/*star", Allow),
     case("${*} does not act as a wildcard", &[ESCAPES], "s3:GetObject", "arn:aws:s3:::odd/lonestar", ImplicitDeny),
+    case("the policy for the key a* (written a${*}) allows the key a*", &[LITERAL_A_STAR], "s3:GetObject", "arn:aws:s3:::b/a*", Allow),
+    case("the policy for the key a* refuses the key ab", &[LITERAL_A_STAR], "s3:GetObject", "arn:aws:s3:::b/ab", ImplicitDeny),
+    case("the policy for invoice-??.pdf (written ${?}${?}) allows that one key", &[LITERAL_INVOICE], "s3:GetObject", "arn:aws:s3:::b/invoice-??.pdf", Allow),
+    case("the policy for invoice-??.pdf refuses invoice-07.pdf", &[LITERAL_INVOICE], "s3:GetObject", "arn:aws:s3:::b/invoice-07.pdf", ImplicitDeny),
+    case("${$} is a literal dollar: x${aws:username} is a name, not a variable", &[LITERAL_DOLLAR], "s3:GetObject", "arn:aws:s3:::b/x${aws:username}", Allow),
+    case("${$}{...} never matches another user's name", &[LITERAL_DOLLAR], "s3:GetObject", "arn:aws:s3:::b/xalice", ImplicitDeny),
     case("a policy variable cannot be decided: the allow is conditional", &[VARIABLE], "s3:GetObject", "arn:aws:s3:::home/alice/notes.txt", ConditionalAllow),
     case("a policy variable still needs the rest of the ARN to match", &[VARIABLE], "s3:GetObject", "arn:aws:s3:::work/alice/notes.txt", ImplicitDeny),
     // Several statements and policies.
