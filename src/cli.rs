@@ -113,7 +113,8 @@ pub struct InputArgs {
     /// for `s3://`, only these trail regions (the bucket's own region is found by itself).
     #[arg(long = "region", value_name = "REGION")]
     pub regions: Vec<String>,
-    /// With `--source lookup`: every commercial region (see docs/sources.md).
+    /// With `--source lookup`: every commercial region (iamtrim's list; a region the account has
+    /// not enabled is reported and skipped).
     #[arg(long, conflicts_with = "regions")]
     pub all_regions: bool,
     /// Named profile from the AWS config files (default: AWS_PROFILE, else the default chain).
@@ -142,8 +143,9 @@ pub struct InputArgs {
     /// Keep aggregated usage per role and UTC day in this SQLite database and read from the
     /// source only the days it does not hold (default without a value: the user's data dir,
     /// e.g. ~/.local/share/iamtrim/usage.sqlite). Needs a window (--days, --from/--to).
-    #[arg(long, value_name = "PATH", num_args = 0..=1, default_missing_value = "")]
-    pub store: Option<PathBuf>,
+    #[arg(long, value_name = "PATH", num_args = 0..=1)]
+    #[allow(clippy::option_option)]
+    pub store: Option<Option<PathBuf>>,
     /// With `athena://` or `lake://`: print the SQL iamtrim would run on stdout, and exit.
     #[arg(long)]
     pub print_sql: bool,
@@ -451,7 +453,8 @@ struct Collected {
 fn role_and_window(input: &InputArgs) -> Result<(RoleFilter, TimeRange), CliError> {
     let role = RoleFilter::parse(&input.role)?;
     let range = match input.days {
-        Some(d) => TimeRange::last_days(d, chrono::Utc::now()),
+        Some(d) => TimeRange::try_last_days(d, chrono::Utc::now())
+            .ok_or_else(|| CliError::BadSource(format!("--days {d} reaches before the earliest date iamtrim can represent; give a smaller number")))?,
         None => TimeRange::parse(input.from.as_deref(), input.to.as_deref())?,
     };
     if let (Some(f), Some(t)) = (range.from, range.to) {
@@ -468,7 +471,7 @@ fn collect(input: &InputArgs) -> Result<Collected, CliError> {
     let mapper = EventMapper::new(ActionCatalog::embedded());
     let selection = Selection { role: Some(role.clone()), range, counted_errors: crate::evidence::CountedErrors::new(&input.count_errors) };
     if let Some(store) = &input.store {
-        let (usage, stats) = collect_with_store(store, input, &selection, &mapper)?;
+        let (usage, stats) = collect_with_store(store.as_deref(), input, &selection, &mapper)?;
         let window = range.to_string();
         debug_assert!(usage.reconciles());
         one_account(&role, &usage)?;
@@ -645,12 +648,11 @@ fn store_source(input: &InputArgs) -> String {
 /// `--store`: the window day by day, each day from the store when it holds it, else from the
 /// source (and stored when the day is whole and over).
 #[cfg(feature = "store")]
-fn collect_with_store(path: &Path, input: &InputArgs, selection: &Selection, mapper: &EventMapper<'_>) -> Result<(usage::Usage, serde_json::Value), CliError> {
+fn collect_with_store(path: Option<&Path>, input: &InputArgs, selection: &Selection, mapper: &EventMapper<'_>) -> Result<(usage::Usage, serde_json::Value), CliError> {
     use crate::store::{window_days, UsageStore};
-    let path = if path.as_os_str().is_empty() {
-        UsageStore::default_path().ok_or_else(|| CliError::BadSource("--store: no data directory (set XDG_DATA_HOME or HOME, or give a path)".into()))?
-    } else {
-        path.to_path_buf()
+    let path = match path {
+        Some(p) => p.to_path_buf(),
+        None => UsageStore::default_path().ok_or_else(|| CliError::BadSource("--store: no data directory (set XDG_DATA_HOME or HOME, or give a path)".into()))?,
     };
     let (Some(from), Some(to)) = (selection.range.from, selection.range.to.or_else(|| selection.range.from.map(|_| chrono::Utc::now()))) else {
         return Err(CliError::BadSource("--store keeps usage per day: give a window with --days N or --from (and --to)".into()));
@@ -706,7 +708,7 @@ fn collect_with_store(path: &Path, input: &InputArgs, selection: &Selection, map
 }
 
 #[cfg(not(feature = "store"))]
-fn collect_with_store(_path: &Path, _input: &InputArgs, _selection: &Selection, _mapper: &EventMapper<'_>) -> Result<(usage::Usage, serde_json::Value), CliError> {
+fn collect_with_store(_path: Option<&Path>, _input: &InputArgs, _selection: &Selection, _mapper: &EventMapper<'_>) -> Result<(usage::Usage, serde_json::Value), CliError> {
     Err(CliError::BadSource("--store: this build has no usage store (built without the `store` feature)".into()))
 }
 

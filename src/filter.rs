@@ -37,7 +37,14 @@ impl TimeRange {
 
     /// The last `days` days up to `now`.
     pub fn last_days(days: u32, now: DateTime<Utc>) -> TimeRange {
-        TimeRange { from: Some(now - Duration::days(i64::from(days))), to: Some(now) }
+        Self::try_last_days(days, now).unwrap_or(TimeRange { from: None, to: Some(now) })
+    }
+
+    /// The last `days` days up to `now`; `None` when that reaches before the dates a timestamp
+    /// can hold.
+    pub fn try_last_days(days: u32, now: DateTime<Utc>) -> Option<TimeRange> {
+        let from = Duration::try_days(i64::from(days)).and_then(|d| now.checked_sub_signed(d))?;
+        Some(TimeRange { from: Some(from), to: Some(now) })
     }
 
     /// True when any limit is set.

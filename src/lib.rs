@@ -24,6 +24,7 @@ pub mod filter;
 pub mod mapper;
 pub mod model;
 pub mod policy;
+pub mod private_files;
 pub mod report;
 pub mod source;
 #[cfg(feature = "store")]

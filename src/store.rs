@@ -77,8 +77,10 @@ impl UsageStore {
     pub fn open(path: &Path) -> Result<UsageStore, StoreError> {
         let fail = |message: String| StoreError::Db { path: path.display().to_string(), message };
         if let Some(dir) = path.parent().filter(|d| !d.as_os_str().is_empty()) {
-            std::fs::create_dir_all(dir).map_err(|e| fail(format!("cannot create {}: {e}", dir.display())))?;
+            crate::private_files::create_dir_all(dir).map_err(|e| fail(format!("cannot create {}: {e}", dir.display())))?;
         }
+        // It holds every principal's activity: readable by its owner only.
+        crate::private_files::touch(path).map_err(|e| fail(format!("cannot create {}: {e}", path.display())))?;
         let conn = Connection::open(path).map_err(|e| fail(e.to_string()))?;
         conn.execute_batch(
             "CREATE TABLE IF NOT EXISTS day_usage (

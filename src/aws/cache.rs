@@ -75,17 +75,17 @@ impl PageCache {
     /// Stores page `index` of `day`.
     pub fn store(&self, day: &str, index: usize, page: &CachedPage) -> io::Result<()> {
         let Some(dir) = self.day_dir(day) else { return Ok(()) };
-        fs::create_dir_all(&dir)?;
+        crate::private_files::create_dir_all(&dir)?;
         let tmp = dir.join(format!(".{}.tmp", page_name(index)));
-        fs::write(&tmp, serde_json::to_vec(page).map_err(io::Error::other)?)?;
+        crate::private_files::write(&tmp, &serde_json::to_vec(page).map_err(io::Error::other)?)?;
         fs::rename(tmp, dir.join(page_name(index)))
     }
 
     /// Marks `day` complete: its pages are final and later runs read them without fetching.
     pub fn mark_complete(&self, day: &str) -> io::Result<()> {
         let Some(dir) = self.day_dir(day) else { return Ok(()) };
-        fs::create_dir_all(&dir)?;
-        fs::write(dir.join("complete"), b"")
+        crate::private_files::create_dir_all(&dir)?;
+        crate::private_files::write(&dir.join("complete"), b"")
     }
 
     /// Forgets `day` (its pages can no longer be continued).
