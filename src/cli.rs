@@ -176,6 +176,13 @@ pub struct InputArgs {
     /// beside the codes action-maps/error-codes.json lists as failing after authorization.
     #[arg(long = "count-error", value_name = "CODE")]
     pub count_errors: Vec<String>,
+    /// Read at most this many MiB (decompressed) of one log document or JSON Lines line; a
+    /// larger one (a decompression bomb, a runaway file) is a rejected, named gap.
+    #[arg(long, value_name = "MB", default_value_t = crate::source::DEFAULT_MAX_DOCUMENT_MB as u16, value_parser = clap::value_parser!(u16).range(1..))]
+    pub max_document_mb: u16,
+    /// Read at most this many MiB of one record; a larger one is a rejected record.
+    #[arg(long, value_name = "MB", default_value_t = crate::source::DEFAULT_MAX_RECORD_MB as u16, value_parser = clap::value_parser!(u16).range(1..))]
+    pub max_record_mb: u16,
 }
 
 /// `iamtrim generate`.
@@ -469,7 +476,8 @@ fn role_and_window(input: &InputArgs) -> Result<(RoleFilter, TimeRange), CliErro
 fn collect(input: &InputArgs) -> Result<Collected, CliError> {
     let (role, range) = role_and_window(input)?;
     let mapper = EventMapper::new(ActionCatalog::embedded());
-    let selection = Selection { role: Some(role.clone()), range, counted_errors: crate::evidence::CountedErrors::new(&input.count_errors) };
+    let limits = crate::source::ReadLimits { max_document: usize::from(input.max_document_mb) << 20, max_record: usize::from(input.max_record_mb) << 20 };
+    let selection = Selection { role: Some(role.clone()), range, counted_errors: crate::evidence::CountedErrors::new(&input.count_errors), limits };
     if let Some(store) = &input.store {
         let (usage, stats) = collect_with_store(store.as_deref(), input, &selection, &mapper)?;
         let window = range.to_string();
@@ -839,6 +847,7 @@ fn generate(args: &GenerateArgs) -> Result<i32, CliError> {
     if let Some(done) = print_query(&args.input) {
         return done;
     }
+    check_outputs(&[args.output.as_deref(), args.report.as_deref()], args.output_dir.as_deref())?;
     let c = collect(&args.input)?;
     let opts = synth::SynthOptions {
         resources: match args.resources {
@@ -936,12 +945,15 @@ fn generate(args: &GenerateArgs) -> Result<i32, CliError> {
                 crate::emit::Format::TerraformResource | crate::emit::Format::TerraformDocument => "tf",
                 crate::emit::Format::CloudFormation | crate::emit::Format::Sam => "yaml",
             };
-            for (i, part) in parts.iter().enumerate() {
-                let name = if parts.len() == 1 { c.role.name().to_string() } else { format!("{}-{}", c.role.name(), i + 1) };
-                let path = dir.join(format!("{name}.{ext}"));
-                write_out(Some(&path), &crate::emit::render(part, format, &name))?;
-                eprintln!("  wrote {} ({} characters)", path.display(), part.size());
-            }
+            let files: Vec<(String, String, usize)> = parts
+                .iter()
+                .enumerate()
+                .map(|(i, part)| {
+                    let name = if parts.len() == 1 { c.role.name().to_string() } else { format!("{}-{}", c.role.name(), i + 1) };
+                    (format!("{name}.{ext}"), crate::emit::render(part, format, &name), part.size())
+                })
+                .collect();
+            write_parts(dir, c.role.name(), &files)?;
         }
         (None, n) => {
             if n > 1 {
@@ -951,6 +963,65 @@ fn generate(args: &GenerateArgs) -> Result<i32, CliError> {
         }
     }
     Ok(incomplete_ending(&c.usage, args.input.allow_incomplete, "the policy covers only what was read"))
+}
+
+/// `--output-dir`: writes each part atomically (a temporary name, then a rename), then removes
+/// the parts an earlier run wrote for the same role that this run did not (named in the
+/// directory's manifest for the role), and nothing else.
+fn write_parts(dir: &Path, role: &str, files: &[(String, String, usize)]) -> Result<(), CliError> {
+    let fail = |path: &Path| {
+        let path = path.display().to_string();
+        move |source| CliError::Write { path, source }
+    };
+    let manifest = dir.join(format!(".iamtrim-{role}.manifest"));
+    let earlier: Vec<String> = std::fs::read_to_string(&manifest).map(|t| t.lines().map(str::to_string).collect()).unwrap_or_default();
+    for (name, text, size) in files {
+        let path = dir.join(name);
+        let tmp = dir.join(format!(".{name}.tmp"));
+        std::fs::write(&tmp, text).map_err(fail(&tmp))?;
+        std::fs::rename(&tmp, &path).map_err(fail(&path))?;
+        eprintln!("  wrote {} ({size} characters)", path.display());
+    }
+    for stale in earlier.iter().filter(|e| !files.iter().any(|(n, _, _)| n == *e)) {
+        // Only a plain file name this iamtrim could have written for the role.
+        let ours = stale.starts_with(role) && !stale.contains(['/', '\\']) && !stale.starts_with('.');
+        let path = dir.join(stale);
+        if ours && std::fs::symlink_metadata(&path).is_ok_and(|m| m.is_file()) {
+            std::fs::remove_file(&path).map_err(fail(&path))?;
+            eprintln!("  removed {} (a part an earlier run wrote; the policy now has {} parts)", path.display(), files.len());
+        }
+    }
+    let names: String = files.iter().map(|(n, _, _)| format!("{n}\n")).collect();
+    let tmp = dir.join(format!(".iamtrim-{role}.manifest.tmp"));
+    std::fs::write(&tmp, names).map_err(fail(&tmp))?;
+    std::fs::rename(&tmp, &manifest).map_err(fail(&manifest))
+}
+
+/// Fails before any source is read when an output file or directory could not be written: a
+/// long read should not end in "cannot write".
+fn check_outputs(files: &[Option<&Path>], dir: Option<&Path>) -> Result<(), CliError> {
+    let probe = |dir: &Path| -> Result<(), CliError> {
+        let p = dir.join(format!(".iamtrim-probe-{}", std::process::id()));
+        let result = std::fs::write(&p, b"");
+        let _ = std::fs::remove_file(&p);
+        result.map_err(|source| CliError::Write { path: dir.display().to_string(), source })
+    };
+    for f in files.iter().flatten() {
+        if f.is_dir() {
+            return Err(CliError::Write { path: f.display().to_string(), source: std::io::Error::other("is a directory") });
+        }
+        if f.exists() {
+            std::fs::OpenOptions::new().append(true).open(f).map_err(|source| CliError::Write { path: f.display().to_string(), source })?;
+        } else {
+            let parent = f.parent().filter(|p| !p.as_os_str().is_empty()).unwrap_or(Path::new("."));
+            probe(parent)?;
+        }
+    }
+    if let Some(d) = dir {
+        std::fs::create_dir_all(d).map_err(|source| CliError::Write { path: d.display().to_string(), source })?;
+        probe(d)?;
+    }
+    Ok(())
 }
 
 /// One `--current`/`--boundary` value: a policy file, or an AWS managed policy ARN or name.
@@ -971,6 +1042,7 @@ fn run_diff(args: &DiffArgs) -> Result<i32, CliError> {
         return done;
     }
     let catalog = ActionCatalog::embedded();
+    check_outputs(&[args.output.as_deref()], None)?;
     let collected = collect(&args.input)?;
     let generated = synth::synthesize_with(&collected.usage.actions, catalog, &synth::SynthOptions::default()).0;
     report_run(&collected, &args.input, &generated, true, None)?;

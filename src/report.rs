@@ -113,6 +113,9 @@ pub struct RunReport {
     pub files_skipped_by_date: u64,
     /// Non-log files in the directories given.
     pub files_ignored: u64,
+    /// Entries named like logs that were skipped: not regular files (FIFOs, devices, sockets), or
+    /// files reached a second time through a link.
+    pub files_not_regular: u64,
     /// Records read; each unreadable file or path counts as one.
     pub records_read: u64,
     /// Records that could not be used (listed in `rejected`).
@@ -134,8 +137,10 @@ pub struct RunReport {
     pub records_unmapped: u64,
     /// Matched records of calls needing no permission.
     pub records_no_permission: u64,
-    /// Every rejected record, with file, location and reason.
+    /// The first 1,000 rejected records (in file and position order), with file, location and reason.
     pub rejected: Vec<RejectedRecord>,
+    /// Rejected records beyond those listed in `rejected` (counted, not listed).
+    pub rejected_not_listed: u64,
     /// Denied calls (not granted).
     pub denied: Vec<PairCount>,
     /// Calls that did not map to catalog actions.
@@ -239,6 +244,7 @@ impl RunReport {
             files_read: usage.files_read,
             files_skipped_by_date: usage.files_skipped_by_date,
             files_ignored: usage.files_ignored,
+            files_not_regular: usage.files_not_regular,
             records_read: usage.records_read,
             records_rejected: usage.records_rejected,
             records_filtered: usage.filtered.total(),
@@ -250,6 +256,7 @@ impl RunReport {
             records_unmapped: usage.records_unmapped,
             records_no_permission: usage.records_no_permission,
             rejected: usage.rejections.iter().map(RejectedRecord::from).collect(),
+            rejected_not_listed: usage.rejections_not_listed,
             denied: pairs(&usage.denied),
             unmapped: pairs(&usage.unmapped),
             no_permission: pairs(&usage.no_permission),
@@ -332,11 +339,11 @@ impl RunReport {
     pub fn summary(&self, max_listed: usize) -> String {
         let mut s = String::new();
         let _ = writeln!(s, "{}role {} · window {}", self.headline(), visible(&self.role), self.window);
-        let _ = writeln!(
-            s,
-            "  files: {} read, {} skipped by date, {} not logs",
-            self.files_read, self.files_skipped_by_date, self.files_ignored
-        );
+        let _ = write!(s, "  files: {} read, {} skipped by date, {} not logs", self.files_read, self.files_skipped_by_date, self.files_ignored);
+        if self.files_not_regular > 0 {
+            let _ = write!(s, ", {} skipped as not regular files or reached twice through links", self.files_not_regular);
+        }
+        s.push('\n');
         let _ = writeln!(
             s,
             "  records: {} read = {} rejected + {} filtered (other principals {}, outside window {}, not API calls {}) + {} matched",
@@ -424,8 +431,9 @@ impl RunReport {
             for r in self.rejected.iter().take(max_listed) {
                 let _ = writeln!(s, "    {}", visible(&r.to_string()));
             }
-            if self.rejected.len() > max_listed {
-                let _ = writeln!(s, "    … and {} more (all in --report)", self.rejected.len() - max_listed);
+            let more = self.rejected.len().saturating_sub(max_listed) as u64 + self.rejected_not_listed;
+            if more > 0 {
+                let _ = writeln!(s, "    … and {more} more ({} listed in --report, the rest counted)", self.rejected.len());
             }
         }
         s

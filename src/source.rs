@@ -99,6 +99,9 @@ pub struct Discovery {
     pub skipped_by_date: usize,
     /// Files in directories that are not logs (other extensions, CloudTrail digest files).
     pub ignored: usize,
+    /// Entries named like logs that are not regular files (FIFOs, devices, sockets), and files
+    /// reached a second time through a link: skipped.
+    pub not_regular: usize,
     /// Paths that could not be listed.
     pub errors: Vec<Rejection>,
 }
@@ -108,19 +111,55 @@ pub struct Discovery {
 /// (optionally `.gz`) are logs; CloudTrail digest files are ignored. With a date range, trail
 /// layout directories (`.../YYYY/MM/DD/`) and trail file names (`..._20261001T1205Z_...`) outside
 /// the range are skipped without being opened.
+///
+/// Walking follows links to files and directories, but never into a directory it is already
+/// in or has walked (no loop, `self -> .` or `up -> ..`, runs forever), never reads a file twice,
+/// and reads only regular files (a FIFO or device named `*.json` would block or never end).
 pub fn discover(paths: &[PathBuf], range: &TimeRange) -> Discovery {
     let mut d = Discovery::default();
+    let mut seen = Seen::default();
     for p in paths {
         match fs::metadata(p) {
-            Ok(m) if m.is_dir() => walk(p, range, &mut d),
-            Ok(_) => d.files.push(p.clone()),
+            Ok(m) if m.is_dir() => {
+                if seen.first_visit(&m, p) {
+                    walk(p, range, &mut d, &mut seen);
+                }
+            }
+            // Named on the command line: read whatever it is (`--logs <(zcat ...)` is a pipe).
+            Ok(m) => {
+                if seen.first_visit(&m, p) {
+                    d.files.push(p.clone());
+                }
+            }
             Err(e) => d.errors.push(Rejection { file: p.display().to_string(), location: Location::File, reason: format!("cannot open: {e}") }),
         }
     }
     d
 }
 
-fn walk(dir: &Path, range: &TimeRange, d: &mut Discovery) {
+/// Directories and files already reached, by device and inode (by canonical path elsewhere).
+#[derive(Default)]
+struct Seen(std::collections::HashSet<String>);
+
+impl Seen {
+    /// True the first time `path` (with metadata `m`, links followed) is reached.
+    fn first_visit(&mut self, m: &fs::Metadata, path: &Path) -> bool {
+        #[cfg(unix)]
+        let key = {
+            use std::os::unix::fs::MetadataExt;
+            let _ = path;
+            format!("{}:{}", m.dev(), m.ino())
+        };
+        #[cfg(not(unix))]
+        let key = {
+            let _ = m;
+            fs::canonicalize(path).unwrap_or_else(|_| path.to_path_buf()).display().to_string()
+        };
+        self.0.insert(key)
+    }
+}
+
+fn walk(dir: &Path, range: &TimeRange, d: &mut Discovery, seen: &mut Seen) {
     let entries = match fs::read_dir(dir) {
         Ok(e) => e,
         Err(e) => {
@@ -135,18 +174,30 @@ fn walk(dir: &Path, range: &TimeRange, d: &mut Discovery) {
         if name.starts_with('.') {
             continue;
         }
-        if path.is_dir() {
+        let Ok(meta) = fs::metadata(&path) else {
+            // A dangling link: nothing to read.
+            d.ignored += 1;
+            continue;
+        };
+        if meta.is_dir() {
+            if !seen.first_visit(&meta, &path) {
+                continue;
+            }
             if let Some((start, end)) = trail_dir_interval(&path) {
                 if !range.may_hold_delivery(start, end) {
-                    d.skipped_by_date += count_files(&path);
+                    d.skipped_by_date += count_files(&path, seen);
                     continue;
                 }
             }
-            walk(&path, range, d);
+            walk(&path, range, d, seen);
             continue;
         }
         if !is_log_name(name) {
             d.ignored += 1;
+            continue;
+        }
+        if !meta.is_file() || !seen.first_visit(&meta, &path) {
+            d.not_regular += 1;
             continue;
         }
         if let Some(t) = trail_file_time(name) {
@@ -159,14 +210,18 @@ fn walk(dir: &Path, range: &TimeRange, d: &mut Discovery) {
     }
 }
 
-fn count_files(dir: &Path) -> usize {
+fn count_files(dir: &Path, seen: &mut Seen) -> usize {
     fs::read_dir(dir)
         .map(|es| {
             es.filter_map(Result::ok)
                 .map(|e| {
                     let p = e.path();
-                    if p.is_dir() {
-                        count_files(&p)
+                    if let Some(m) = fs::metadata(&p).ok().filter(fs::Metadata::is_dir) {
+                        if seen.first_visit(&m, &p) {
+                            count_files(&p, seen)
+                        } else {
+                            0
+                        }
                     } else {
                         usize::from(p.file_name().and_then(|n| n.to_str()).is_some_and(is_log_name))
                     }
@@ -216,38 +271,71 @@ pub fn trail_dir_interval(path: &Path) -> Option<(DateTime<Utc>, DateTime<Utc>)>
     Some((to_utc(start), to_utc(end) - Duration::nanoseconds(1)))
 }
 
+/// How much of one input is read at most, whatever it holds: a decompression bomb or a huge
+/// record becomes a counted rejection, never an abort or an unbounded allocation.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct ReadLimits {
+    /// Bytes (decompressed) of one log document, or one line of a JSON Lines file.
+    pub max_document: usize,
+    /// Bytes of one record.
+    pub max_record: usize,
+}
+
+/// Default of `--max-document-mb`: trail files hold a few MB; memory stays near twice this per
+/// reading thread.
+pub const DEFAULT_MAX_DOCUMENT_MB: usize = 64;
+/// Default of `--max-record-mb`: CloudTrail records are at most a few hundred kB.
+pub const DEFAULT_MAX_RECORD_MB: usize = 4;
+
+impl Default for ReadLimits {
+    fn default() -> Self {
+        ReadLimits { max_document: DEFAULT_MAX_DOCUMENT_MB << 20, max_record: DEFAULT_MAX_RECORD_MB << 20 }
+    }
+}
+
+fn mib(bytes: usize) -> String {
+    format!("{} MiB", bytes >> 20)
+}
+
 /// Reads one file and hands each record (or rejection) to `emit`.
 pub fn read_file(path: &Path, emit: &mut dyn FnMut(Item<'_>)) {
+    read_file_with(path, &ReadLimits::default(), emit)
+}
+
+/// [`read_file`] within `limits`.
+pub fn read_file_with(path: &Path, limits: &ReadLimits, emit: &mut dyn FnMut(Item<'_>)) {
     let name = path.display().to_string();
     match fs::File::open(path) {
-        Ok(f) => read_reader(BufReader::with_capacity(256 * 1024, f), &name, emit),
+        Ok(f) => read_reader(BufReader::with_capacity(256 * 1024, f), &name, limits, emit),
         Err(e) => emit(Item::Rejected(Rejection { file: name, location: Location::File, reason: format!("cannot read: {e}") })),
     }
 }
 
 /// Reads the bytes of one log object (e.g. downloaded from S3), named `name` in rejections.
-pub fn read_bytes(bytes: &[u8], name: &str, emit: &mut dyn FnMut(Item<'_>)) {
-    read_reader(bytes, name, emit)
+pub fn read_bytes(bytes: &[u8], name: &str, limits: &ReadLimits, emit: &mut dyn FnMut(Item<'_>)) {
+    read_reader(bytes, name, limits, emit)
 }
 
 /// Reads a log stream, gunzipping it when it starts with the gzip magic bytes.
-pub fn read_reader<R: BufRead>(mut raw: R, name: &str, emit: &mut dyn FnMut(Item<'_>)) {
+pub fn read_reader<R: BufRead>(mut raw: R, name: &str, limits: &ReadLimits, emit: &mut dyn FnMut(Item<'_>)) {
     let gzipped = match raw.fill_buf() {
         Ok(head) => head.starts_with(&[0x1f, 0x8b]),
         Err(e) => return emit(Item::Rejected(Rejection { file: name.to_string(), location: Location::File, reason: format!("cannot read: {e}") })),
     };
     if gzipped {
-        read_stream(BufReader::with_capacity(256 * 1024, MultiGzDecoder::new(raw)), name, emit);
+        read_stream_with(BufReader::with_capacity(256 * 1024, MultiGzDecoder::new(raw)), name, limits, emit);
     } else {
-        read_stream(raw, name, emit);
+        read_stream_with(raw, name, limits, emit);
     }
 }
 
-/// Lines of a stream, blank ones skipped; a read error ends it and is kept.
+/// Lines of a stream, blank ones skipped; a read error, or a line longer than `limit`, ends it
+/// and is kept.
 struct Lines<R> {
     reader: R,
     number: usize,
     error: Option<String>,
+    limit: usize,
 }
 
 /// One non-blank line and its 1-based number; `cut` when a read error ended it early.
@@ -265,8 +353,19 @@ impl<R: BufRead> Lines<R> {
         loop {
             let mut bytes = Vec::new();
             self.number += 1;
-            match self.reader.read_until(b'\n', &mut bytes) {
+            // At most `limit` bytes, so the buffer never doubles past the limit; a line that
+            // fills it without ending, with more to come, is over the limit.
+            match std::io::Read::take(&mut self.reader, self.limit as u64).read_until(b'\n', &mut bytes) {
                 Ok(0) => return None,
+                Ok(n) if n == self.limit && bytes.last() != Some(&b'\n') && self.reader.fill_buf().is_ok_and(|b| !b.is_empty()) => {
+                    // Not read further: a decompression bomb or a runaway line would take memory
+                    // and time without end.
+                    self.error = Some(format!(
+                        "a line or document over {} (decompressed): the rest of the file is not read (raise the limit with --max-document-mb)",
+                        mib(self.limit)
+                    ));
+                    return None;
+                }
                 Ok(_) if bytes.iter().all(u8::is_ascii_whitespace) => continue,
                 Ok(_) => return Some(Line { number: self.number, bytes, cut: false }),
                 Err(e) => {
@@ -286,8 +385,14 @@ fn describe_read_error(e: &std::io::Error) -> String {
 /// does not grow with the file; a log document (`{"Records":[...]}` over several lines, or
 /// lookup-events output) is read whole, which for trail files means one delivery object.
 pub fn read_stream<R: BufRead>(reader: R, name: &str, emit: &mut dyn FnMut(Item<'_>)) {
+    read_stream_with(reader, name, &ReadLimits::default(), emit)
+}
+
+/// [`read_stream`] within `limits`.
+pub fn read_stream_with<R: BufRead>(reader: R, name: &str, limits: &ReadLimits, emit: &mut dyn FnMut(Item<'_>)) {
     let rejection = |location, reason: String| Item::Rejected(Rejection { file: name.to_string(), location, reason });
-    let mut lines = Lines { reader, number: 0, error: None };
+    let mut lines = Lines { reader, number: 0, error: None, limit: limits.max_document.max(1) };
+    let max_record = limits.max_record;
     let Some(first) = lines.next_line() else {
         let reason = lines.error.take().unwrap_or_else(|| "empty file: no CloudTrail records".to_string());
         return emit(rejection(Location::File, reason));
@@ -305,14 +410,20 @@ pub fn read_stream<R: BufRead>(reader: R, name: &str, emit: &mut dyn FnMut(Item<
         let mut rest = Vec::new();
         let mut gzip_error = lines.error.take();
         if gzip_error.is_none() {
-            if let Err(e) = lines.reader.read_to_end(&mut rest) {
-                gzip_error = Some(describe_read_error(&e));
+            let room = lines.limit.saturating_sub(first_text.len());
+            match std::io::Read::read_to_end(&mut std::io::Read::take(&mut lines.reader, room as u64 + 1), &mut rest) {
+                Ok(n) if n > room => {
+                    let reason = format!("a log document over {} (decompressed): not read (raise the limit with --max-document-mb)", mib(lines.limit));
+                    return emit(rejection(Location::File, reason));
+                }
+                Ok(_) => {}
+                Err(e) => gzip_error = Some(describe_read_error(&e)),
             }
         }
         let (rest_text, rest_invalid) = to_utf8(rest);
         let body = first_text + &rest_text;
         let invalid = first_invalid || rest_invalid;
-        let record = &mut |loc: Location, json: &str, emit: &mut dyn FnMut(Item<'_>)| emit(checked_record(invalid, loc, json, name));
+        let record = &mut |loc: Location, json: &str, emit: &mut dyn FnMut(Item<'_>)| emit(checked_record(invalid, loc, json, name, max_record));
         return read_document(&body, record, &|loc, reason| rejection(loc, reason), gzip_error.as_deref(), emit);
     }
 
@@ -325,7 +436,7 @@ pub fn read_stream<R: BufRead>(reader: R, name: &str, emit: &mut dyn FnMut(Item<
         let next = lines.next_line();
         single &= next.is_none() && current.number == first.number;
         last_cut = current.cut;
-        read_line(&current, single, name, lines.error.as_deref(), emit);
+        read_line(&current, single, name, lines.error.as_deref(), max_record, emit);
         match next {
             Some(l) => {
                 let (text, invalid) = to_utf8(l.bytes);
@@ -340,8 +451,13 @@ pub fn read_stream<R: BufRead>(reader: R, name: &str, emit: &mut dyn FnMut(Item<
     }
 }
 
-/// A record, or its rejection when it holds bytes that were not UTF-8 (replaced by U+FFFD).
-fn checked_record<'j>(had_invalid_utf8: bool, location: Location, json: &'j str, name: &str) -> Item<'j> {
+/// A record, or its rejection when it is larger than `max_record` bytes or holds bytes that were
+/// not UTF-8 (replaced by U+FFFD).
+fn checked_record<'j>(had_invalid_utf8: bool, location: Location, json: &'j str, name: &str, max_record: usize) -> Item<'j> {
+    if json.len() > max_record {
+        let reason = format!("a record of {} bytes, over the {} limit: not read (raise it with --max-record-mb)", json.len(), mib(max_record));
+        return Item::Rejected(Rejection { file: name.to_string(), location, reason });
+    }
     if had_invalid_utf8 && json.contains('\u{fffd}') {
         Item::Rejected(Rejection { file: name.to_string(), location, reason: "record contains bytes that are not valid UTF-8".to_string() })
     } else {
@@ -359,7 +475,7 @@ struct DecodedLine {
 
 /// One line of a JSON Lines file: a record, or a whole log document. `break_error` is the read
 /// error that cut the line short, when `line.cut`.
-fn read_line(line: &DecodedLine, single: bool, name: &str, break_error: Option<&str>, emit: &mut dyn FnMut(Item<'_>)) {
+fn read_line(line: &DecodedLine, single: bool, name: &str, break_error: Option<&str>, max_record: usize, emit: &mut dyn FnMut(Item<'_>)) {
     let rejection = |location, reason: String| Item::Rejected(Rejection { file: name.to_string(), location, reason });
     let text = line.text.trim();
     let invalid = line.invalid;
@@ -367,16 +483,16 @@ fn read_line(line: &DecodedLine, single: bool, name: &str, break_error: Option<&
     let break_error = if line.cut { break_error } else { None };
     if starts_with_key(text, "Records") || starts_with_key(text, "Events") {
         let on_line = |loc: Location| if single { loc } else { loc.on_line(n) };
-        let record = &mut |loc: Location, json: &str, emit: &mut dyn FnMut(Item<'_>)| emit(checked_record(invalid, on_line(loc), json, name));
+        let record = &mut |loc: Location, json: &str, emit: &mut dyn FnMut(Item<'_>)| emit(checked_record(invalid, on_line(loc), json, name, max_record));
         return read_document(text, record, &|loc, reason| rejection(on_line(loc), reason), break_error, emit);
     }
     match break_error {
         Some(e) if serde_json::from_str::<&RawValue>(text).is_err() => emit(rejection(Location::Line(n), format!("{e}; line cut short"))),
         Some(e) => {
-            emit(checked_record(invalid, Location::Line(n), text, name));
+            emit(checked_record(invalid, Location::Line(n), text, name, max_record));
             emit(rejection(Location::File, format!("{e}; records after the break are lost")));
         }
-        None => emit(checked_record(invalid, Location::Line(n), text, name)),
+        None => emit(checked_record(invalid, Location::Line(n), text, name, max_record)),
     }
 }
 

@@ -62,6 +62,10 @@ pub struct UsageStore {
 
 const VERSION: &str = env!("CARGO_PKG_VERSION");
 
+/// The database layout this iamtrim writes (`PRAGMA user_version`): 1 added the `complete`
+/// column. A store of a newer layout is refused before anything is read.
+pub const SCHEMA_VERSION: i64 = 1;
+
 impl UsageStore {
     /// The default database: `$XDG_DATA_HOME/iamtrim/usage.sqlite`, else
     /// `~/.local/share/iamtrim/usage.sqlite`.
@@ -82,6 +86,12 @@ impl UsageStore {
         // It holds every principal's activity: readable by its owner only.
         crate::private_files::touch(path).map_err(|e| fail(format!("cannot create {}: {e}", path.display())))?;
         let conn = Connection::open(path).map_err(|e| fail(e.to_string()))?;
+        let schema: i64 = conn.query_row("PRAGMA user_version", [], |r| r.get(0)).map_err(|e| fail(e.to_string()))?;
+        if schema > SCHEMA_VERSION {
+            return Err(fail(format!(
+                "written by a newer iamtrim (store layout {schema}; this iamtrim reads up to {SCHEMA_VERSION}): upgrade iamtrim, or give another --store"
+            )));
+        }
         conn.execute_batch(
             "CREATE TABLE IF NOT EXISTS day_usage (
                 role TEXT NOT NULL, source TEXT NOT NULL, day TEXT NOT NULL,
@@ -100,6 +110,7 @@ impl UsageStore {
         if !has_complete {
             conn.execute_batch("ALTER TABLE day_usage ADD COLUMN complete INTEGER NOT NULL DEFAULT 0;").map_err(|e| fail(e.to_string()))?;
         }
+        conn.execute_batch(&format!("PRAGMA user_version = {SCHEMA_VERSION};")).map_err(|e| fail(e.to_string()))?;
         Ok(UsageStore { conn, path: path.to_path_buf() })
     }
 
@@ -233,6 +244,28 @@ mod tests {
         assert_eq!(got, [("2026-10-01".into(), false), ("2026-10-02".into(), true), ("2026-10-03".into(), false)]);
         assert_eq!(days[0].from, t("2026-10-01T12:00:00Z"));
         assert_eq!(days[1].to, t("2026-10-02T23:59:59.999Z"));
+    }
+
+    #[test]
+    fn a_store_of_a_newer_layout_is_refused_and_an_old_one_is_migrated() {
+        let dir = tempfile::tempdir().unwrap();
+        let newer = dir.path().join("newer.sqlite");
+        Connection::open(&newer).unwrap().execute_batch("PRAGMA user_version = 99;").unwrap();
+        let err = UsageStore::open(&newer).unwrap_err().to_string();
+        assert!(err.contains("newer iamtrim (store layout 99; this iamtrim reads up to 1)"), "{err}");
+        // A store from before days were checked for gaps: its rows are kept but never served.
+        let old = dir.path().join("old.sqlite");
+        let conn = Connection::open(&old).unwrap();
+        conn.execute_batch(
+            "CREATE TABLE day_usage (role TEXT NOT NULL, source TEXT NOT NULL, day TEXT NOT NULL, iamtrim_version TEXT NOT NULL,
+             stored_at TEXT NOT NULL, records_matched INTEGER NOT NULL, usage TEXT NOT NULL, PRIMARY KEY (role, source, day));",
+        )
+        .unwrap();
+        conn.execute("INSERT INTO day_usage VALUES ('app', 'logs:x', '2026-10-02', ?1, 'now', 3, ?2)", params![VERSION, serde_json::to_string(&Usage::default()).unwrap()]).unwrap();
+        drop(conn);
+        let store = UsageStore::open(&old).unwrap();
+        assert!(store.get("app", "logs:x", NaiveDate::from_ymd_opt(2026, 10, 2).unwrap()).unwrap().is_none());
+        assert_eq!(store.info().unwrap()[0].incomplete_days, ["2026-10-02"]);
     }
 
     #[test]

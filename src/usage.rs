@@ -26,10 +26,38 @@ pub struct Selection {
     pub range: TimeRange,
     /// Error codes the user opted in as evidence (`--count-error`), beyond the reviewed table.
     pub counted_errors: CountedErrors,
+    /// How much of one document and one record is read at most.
+    pub limits: crate::source::ReadLimits,
 }
 
 /// Distinct principals counted in [`Usage::principals_seen`]; the rest are counted together.
 pub const MAX_PRINCIPALS_SEEN: usize = 10_000;
+/// Rejections listed one by one (the first in file and position order); the rest are counted in
+/// [`Usage::rejections_not_listed`], so a file of ten million bad records takes no more memory
+/// than one of a thousand.
+pub const MAX_LISTED_REJECTIONS: usize = 1000;
+/// Distinct keys kept in each map of log-derived names (denied, unmapped, no-permission and
+/// not-evidence events, matched roles); more are counted under one overflow key.
+pub const MAX_DISTINCT: usize = 10_000;
+/// Distinct call contexts kept per action; more are counted as one context of unknown region,
+/// endpoint and caller, which no condition can be derived from.
+pub const MAX_CONTEXTS: usize = 1000;
+
+/// The key beyond [`MAX_DISTINCT`] events.
+fn overflow_event() -> EventKey {
+    EventKey { source: "(more events)".into(), name: format!("(more than {MAX_DISTINCT} distinct names; counted together)") }
+}
+
+/// Adds `n` to `key` in `map`, or to `overflow` when the map already holds [`MAX_DISTINCT`] keys.
+fn add_bounded<K: Ord, V: std::ops::AddAssign<u64> + Default>(map: &mut BTreeMap<K, V>, key: K, n: u64, overflow: impl FnOnce() -> K) {
+    if let Some(v) = map.get_mut(&key) {
+        *v += n;
+    } else if map.len() < MAX_DISTINCT {
+        *map.entry(key).or_default() += n;
+    } else {
+        *map.entry(overflow()).or_default() += n;
+    }
+}
 /// The key under which principals past [`MAX_PRINCIPALS_SEEN`] are counted.
 pub const OTHER_PRINCIPALS: &str = "(other principals)";
 
@@ -135,6 +163,10 @@ pub struct Usage {
     pub files_skipped_by_date: u64,
     /// Files in the directories given that are not logs.
     pub files_ignored: u64,
+    /// Entries named like logs that were skipped: not regular files (FIFOs, devices, sockets),
+    /// or files reached a second time through a link.
+    #[serde(default)]
+    pub files_not_regular: u64,
     /// Records read (each unreadable file counts as one).
     pub records_read: u64,
     /// Records that could not be used.
@@ -155,8 +187,11 @@ pub struct Usage {
     pub records_unmapped: u64,
     /// Matched records of calls that need no permission.
     pub records_no_permission: u64,
-    /// Every rejection, sorted by file and location.
+    /// The first [`MAX_LISTED_REJECTIONS`] rejections, sorted by file and location.
     pub rejections: Vec<Rejection>,
+    /// Rejections beyond those listed (counted, not kept).
+    #[serde(default)]
+    pub rejections_not_listed: u64,
     /// Action -> how it was used.
     pub actions: BTreeMap<String, ActionUsage>,
     /// Denied calls.
@@ -218,6 +253,7 @@ fn max_time(a: Option<DateTime<Utc>>, b: Option<DateTime<Utc>>) -> Option<DateTi
 }
 
 fn add_reasoned(map: &mut BTreeMap<EventKey, ReasonedCount>, key: EventKey, count: u64, detail: &str) {
+    let key = if map.len() >= MAX_DISTINCT && !map.contains_key(&key) { overflow_event() } else { key };
     let e = map.entry(key).or_default();
     e.count += count;
     if e.detail.is_empty() {
@@ -230,7 +266,7 @@ impl Usage {
     pub fn reconciles(&self) -> bool {
         self.records_read == self.records_rejected + self.filtered.total() + self.records_matched
             && self.records_matched == self.records_mapped + self.records_denied + self.records_not_evidence + self.records_unmapped + self.records_no_permission
-            && self.records_rejected == self.rejections.len() as u64
+            && self.records_rejected == self.rejections.len() as u64 + self.rejections_not_listed
     }
 
     /// True when everything was read: no gap.
@@ -306,15 +342,20 @@ impl Usage {
             self.filtered.not_api_call += weight;
             return;
         }
+        // Parameters that cannot be read (nested deeper than the parser's limit) would map to a
+        // resource template with `*`: the record is rejected instead, never widened.
+        if let Some(raw) = event.request_parameters {
+            if let Err(e) = serde_json::from_str::<serde::de::IgnoredAny>(raw.get()) {
+                return self.reject_n(reject(format!("requestParameters cannot be read ({e}): the record is not used")), weight);
+            }
+        }
         self.records_matched += weight;
         self.first_seen = min_time(self.first_seen, time);
         self.last_seen = max_time(self.last_seen, time);
         if let Some(arn) = event.issuer_role_arn() {
             match self.matched_roles.get_mut(arn.as_ref()) {
                 Some(n) => *n += weight,
-                None => {
-                    self.matched_roles.insert(arn.into_owned(), weight);
-                }
+                None => add_bounded(&mut self.matched_roles, arn.into_owned(), weight, || "(more roles)".to_string()),
             }
         }
         let key = EventKey { source: event.event_source.to_string(), name: event.event_name.to_string() };
@@ -331,7 +372,8 @@ impl Usage {
             }
             Outcome::NotEvidence(code) => {
                 self.records_not_evidence += weight;
-                *self.not_evidence.entry(ErrorKey { code: code.to_string(), source: key.source, name: key.name }).or_default() += weight;
+                let k = ErrorKey { code: code.to_string(), source: key.source, name: key.name };
+                add_bounded(&mut self.not_evidence, k, weight, || ErrorKey { code: "(more codes)".into(), source: overflow_event().source, name: overflow_event().name });
                 return;
             }
         }
@@ -355,8 +397,10 @@ impl Usage {
                     a.last_seen = max_time(a.last_seen, time);
                     a.implied_by.extend(u.implied_by);
                     // Few distinct contexts per action: a scan beats building an owned key per call.
+                    let full = a.contexts.len() >= MAX_CONTEXTS;
                     match a.contexts.iter_mut().find(|(c, _)| c.is(region, vpce, invoked_by)) {
                         Some((_, n)) => *n += weight,
+                        None if full => *a.contexts.entry(CallContext::default()).or_default() += weight,
                         None => {
                             let c = CallContext { region: region.map(str::to_string), vpc_endpoint: vpce.map(str::to_string), invoked_by: invoked_by.map(str::to_string) };
                             a.contexts.insert(c, weight);
@@ -379,6 +423,19 @@ impl Usage {
         self.records_rejected += 1;
         self.add_gap(Gap::of_rejection(&r));
         self.rejections.push(r);
+        if self.rejections.len() >= 2 * MAX_LISTED_REJECTIONS {
+            self.trim_rejections();
+        }
+    }
+
+    /// Keeps the first [`MAX_LISTED_REJECTIONS`] rejections in (file, location) order and counts
+    /// the rest; which are kept does not depend on how the work was split between threads.
+    fn trim_rejections(&mut self) {
+        self.rejections.sort();
+        if self.rejections.len() > MAX_LISTED_REJECTIONS {
+            self.rejections_not_listed += (self.rejections.len() - MAX_LISTED_REJECTIONS) as u64;
+            self.rejections.truncate(MAX_LISTED_REJECTIONS);
+        }
     }
 
     /// Counts a record of another principal under its role ARN (sessions), else its ARN or type.
@@ -411,6 +468,7 @@ impl Usage {
         self.files_read += other.files_read;
         self.files_skipped_by_date += other.files_skipped_by_date;
         self.files_ignored += other.files_ignored;
+        self.files_not_regular += other.files_not_regular;
         self.records_read += other.records_read;
         self.records_rejected += other.records_rejected;
         self.filtered.other_principal += other.filtered.other_principal;
@@ -423,6 +481,10 @@ impl Usage {
         self.records_unmapped += other.records_unmapped;
         self.records_no_permission += other.records_no_permission;
         self.rejections.extend(other.rejections);
+        self.rejections_not_listed += other.rejections_not_listed;
+        if self.rejections.len() >= 2 * MAX_LISTED_REJECTIONS {
+            self.trim_rejections();
+        }
         for (name, u) in other.actions {
             let a = self.actions.entry(name).or_default();
             a.resources.extend(u.resources);
@@ -435,6 +497,7 @@ impl Usage {
             a.last_seen = max_time(a.last_seen, u.last_seen);
             a.implied_by.extend(u.implied_by);
             for (c, n) in u.contexts {
+                let c = if a.contexts.len() >= MAX_CONTEXTS && !a.contexts.contains_key(&c) { CallContext::default() } else { c };
                 *a.contexts.entry(c).or_default() += n;
             }
         }
@@ -444,7 +507,7 @@ impl Usage {
             }
         }
         for (k, n) in other.not_evidence {
-            *self.not_evidence.entry(k).or_default() += n;
+            add_bounded(&mut self.not_evidence, k, n, || ErrorKey { code: "(more codes)".into(), source: overflow_event().source, name: overflow_event().name });
         }
         for (_, g) in other.gaps {
             self.add_gap(g);
@@ -459,7 +522,7 @@ impl Usage {
             }
         }
         for (r, n) in other.matched_roles {
-            *self.matched_roles.entry(r).or_default() += n;
+            add_bounded(&mut self.matched_roles, r, n, || "(more roles)".to_string());
         }
         self.first_seen = min_time(self.first_seen, other.first_seen);
         self.last_seen = max_time(self.last_seen, other.last_seen);
@@ -468,7 +531,7 @@ impl Usage {
 
     /// Sorts what order-dependent parts there are, so results do not depend on thread timing.
     pub fn finish(mut self) -> Usage {
-        self.rejections.sort();
+        self.trim_rejections();
         self
     }
 }
@@ -498,13 +561,14 @@ pub fn collect_local(found: Discovery, selection: &Selection, mapper: &EventMapp
         .fold(Usage::default, |mut u, path| {
             u.files_read += 1;
             let name = path.display().to_string();
-            source::read_file(path, &mut |item| u.ingest(&name, item, selection, mapper));
+            source::read_file_with(path, &selection.limits, &mut |item| u.ingest(&name, item, selection, mapper));
             progress(done.fetch_add(1, std::sync::atomic::Ordering::Relaxed) + 1);
             u
         })
         .reduce(Usage::default, Usage::merge);
     usage.files_skipped_by_date += found.skipped_by_date as u64;
     usage.files_ignored += found.ignored as u64;
+    usage.files_not_regular += found.not_regular as u64;
     for r in found.errors {
         usage.records_read += 1;
         usage.reject(r);

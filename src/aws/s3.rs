@@ -266,7 +266,7 @@ pub async fn collect(opts: &S3Options, selection: &Selection, mapper: EventMappe
                 .map(|(name, body)| {
                     let mut u = Usage { files_read: 1, ..Usage::default() };
                     match body {
-                        Ok(bytes) => source::read_bytes(&bytes, &name, &mut |item| u.ingest(&name, item, &selection, &mapper)),
+                        Ok(bytes) => source::read_bytes(&bytes, &name, &selection.limits, &mut |item| u.ingest(&name, item, &selection, &mapper)),
                         Err(reason) => u.ingest(&name, Item::Rejected(Rejection { file: name.clone(), location: Location::File, reason }), &selection, &mapper),
                     }
                     let records = records_seen.fetch_add(u.records_read, Ordering::Relaxed) + u.records_read;

@@ -88,7 +88,9 @@ pub fn assert_reconciles(r: &serde_json::Value) {
         n("records_filtered"),
         f["other_principal"].as_u64().unwrap() + f["outside_window"].as_u64().unwrap() + f["not_api_call"].as_u64().unwrap()
     );
-    assert_eq!(n("records_rejected"), r["rejected"].as_array().unwrap().len() as u64, "every rejection is listed");
+    let listed = r["rejected"].as_array().unwrap().len() as u64;
+    assert!(listed <= 1000, "at most 1,000 rejections are listed");
+    assert_eq!(n("records_rejected"), listed + n("rejected_not_listed"), "every rejection is listed or counted");
 }
 
 /// Every record of the examples, as JSON values, in file order.
