@@ -171,19 +171,21 @@ impl<'a> Arn<'a> {
 }
 
 /// A name copied from a log, written as an IAM resource pattern that matches exactly that name:
-/// `*`, `?` and `$` become the policy variables `${*}`, `${?}` and `${$}` (IAM's documented way
-/// to match them literally), so a key named `*` grants that one key, not the bucket, and a `${`
-/// in a name is no policy variable.
+/// `*` and `?` become the policy variables `${*}` and `${?}` (IAM's documented way to match them
+/// literally), so a key named `*` grants that one key, not the bucket; a `$` that starts `${`
+/// becomes `${$}`, so a `${` in a name is no policy variable. (A `$` before anything else is
+/// literal to IAM already: Lambda's `[$LATEST]` log streams stay readable.)
 pub fn literal(name: &str) -> std::borrow::Cow<'_, str> {
-    if !name.contains(['*', '?', '$']) {
+    if !name.contains(['*', '?']) && !name.contains("${") {
         return std::borrow::Cow::Borrowed(name);
     }
     let mut out = String::with_capacity(name.len() + 8);
-    for c in name.chars() {
+    let mut chars = name.chars().peekable();
+    while let Some(c) = chars.next() {
         match c {
             '*' => out.push_str("${*}"),
             '?' => out.push_str("${?}"),
-            '$' => out.push_str("${$}"),
+            '$' if chars.peek() == Some(&'{') => out.push_str("${$}"),
             c => out.push(c),
         }
     }
@@ -226,7 +228,7 @@ mod tests {
 
     #[test]
     fn literal_names_round_trip_and_keep_no_wildcard() {
-        for (name, pattern) in [("a*", "a${*}"), ("invoice-??.pdf", "invoice-${?}${?}.pdf"), ("x${aws:username}", "x${$}{aws:username}"), ("plain/key", "plain/key"), ("$", "${$}")] {
+        for (name, pattern) in [("a*", "a${*}"), ("invoice-??.pdf", "invoice-${?}${?}.pdf"), ("x${aws:username}", "x${$}{aws:username}"), ("plain/key", "plain/key"), ("[$LATEST]", "[$LATEST]"), ("$${", "$${$}{")] {
             assert_eq!(literal(name), pattern);
             assert_eq!(concrete(pattern), name);
             assert!(!has_wildcard(pattern), "{pattern}");

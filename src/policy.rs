@@ -54,13 +54,13 @@ pub struct PolicyDocument {
 impl PolicyDocument {
     /// The document as IAM counts its size: characters of its JSON, white space excluded.
     pub fn size(&self) -> usize {
-        let compact = serde_json::to_string(self).unwrap_or_default();
+        let compact = ascii_json(serde_json::to_string(self).unwrap_or_default());
         compact.chars().filter(|c| !c.is_whitespace()).count()
     }
 
     /// Pretty JSON with a trailing newline; byte-identical for equal documents.
     pub fn to_pretty_json(&self) -> String {
-        let mut s = serde_json::to_string_pretty(self).unwrap_or_default();
+        let mut s = ascii_json(serde_json::to_string_pretty(self).unwrap_or_default());
         s.push('\n');
         s
     }
@@ -69,4 +69,27 @@ impl PolicyDocument {
     pub fn action_count(&self) -> usize {
         self.statement.iter().map(|s| s.action.len()).sum()
     }
+}
+
+/// JSON text with every character outside printable ASCII written as a `\uXXXX` escape (UTF-16
+/// pairs past U+FFFF). IAM accepts policy documents of tab, newline, carriage return and
+/// U+0020 to U+00FF only, so a name with DEL, C1, a line separator, an emoji or CJK from a log
+/// stays a valid document; JSON readers read back the same string. Outside strings JSON text is
+/// ASCII already, so only strings change.
+pub fn ascii_json(text: String) -> String {
+    if text.bytes().all(|b| (0x20..0x7f).contains(&b) || b == b'\n') {
+        return text;
+    }
+    let mut out = String::with_capacity(text.len() + 16);
+    for c in text.chars() {
+        if (' '..='~').contains(&c) || c == '\n' {
+            out.push(c);
+        } else {
+            let mut units = [0u16; 2];
+            for u in c.encode_utf16(&mut units) {
+                out.push_str(&format!("\\u{:04x}", u));
+            }
+        }
+    }
+    out
 }

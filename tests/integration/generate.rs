@@ -210,7 +210,8 @@ fn a_policy_over_the_limit_is_split_into_managed_policies_with_output_dir() {
     let mut files: Vec<_> = std::fs::read_dir(dir.path()).unwrap().map(|e| e.unwrap().path()).collect();
     files.sort();
     let names: Vec<String> = files.iter().map(|f| f.file_name().unwrap().to_string_lossy().into_owned()).collect();
-    assert_eq!(names, ["dev-app-role-1.json", "dev-app-role-2.json"]);
+    // With the manifest that lets a later run remove parts it no longer writes.
+    assert_eq!(names, [".iamtrim-dev-app-role.manifest", "dev-app-role-1.json", "dev-app-role-2.json"]);
     let exact: serde_json::Value = serde_json::from_str(&generate(&["--resources", "exact"]).stdout).unwrap();
     let pairs = |doc: &serde_json::Value| -> std::collections::BTreeSet<(String, String)> {
         let mut out = std::collections::BTreeSet::new();

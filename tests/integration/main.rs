@@ -9,6 +9,7 @@ mod evaluator;
 mod fake_cloudtrail;
 mod formats;
 mod generate;
+mod hostile;
 mod lint;
 mod lookup;
 mod mapping;
