@@ -141,20 +141,29 @@ impl<'c> EventMapper<'c> {
         }
     }
 
+    /// The event's `requestParameters` as a JSON object (empty when absent, `null` or not an
+    /// object); an error when they cannot be read (nested deeper than the parser's limit): the
+    /// caller must then not map the event, since its resources would be lost.
+    pub fn request_parameters(event: &Event<'_>) -> Result<Map<String, Value>, serde_json::Error> {
+        let Some(raw) = event.request_parameters else { return Ok(Map::new()) };
+        Ok(match serde_json::from_str::<Value>(raw.get())? {
+            Value::Object(m) => m,
+            _ => Map::new(),
+        })
+    }
+
     /// Maps one event: actions from the override table or the catalog, resources from the event.
+    /// Parameters that cannot be read count as none; see [`EventMapper::map_with`].
     pub fn map(&self, event: &Event<'_>) -> Mapping {
+        self.map_with(event, &Self::request_parameters(event).unwrap_or_default())
+    }
+
+    /// [`EventMapper::map`] with the event's parameters already read.
+    pub fn map_with(&self, event: &Event<'_>, params: &Map<String, Value>) -> Mapping {
         let Some(prefix) = self.catalog.prefix_for_event_source(&event.event_source) else {
             return Mapping::Unmapped(Unmapped::UnknownEventSource);
         };
         let name = normalize_event_name(prefix, &event.event_name);
-        let params = event
-            .request_parameters
-            .and_then(|raw| serde_json::from_str::<Value>(raw.get()).ok())
-            .and_then(|v| match v {
-                Value::Object(m) => Some(m),
-                _ => None,
-            })
-            .unwrap_or_default();
         let ctx = Context::new(event);
 
         let ov = self.catalog.override_for(prefix, &event.event_name).or_else(|| self.catalog.override_for(prefix, name));
@@ -167,18 +176,18 @@ impl<'c> EventMapper<'c> {
                 .iter()
                 .filter_map(|oa| {
                     let action = self.catalog.action_by_name(&oa.action)?;
-                    Some(self.resolve(action, Some(oa), event, &params, &ctx))
+                    Some(self.resolve(action, Some(oa), event, params, &ctx))
                 })
                 .collect();
             return Mapping::Actions(uses);
         }
         match self.catalog.action(prefix, name) {
             Some(action) => {
-                let main = self.resolve(action, None, event, &params, &ctx);
-                let tagging = self.tags_on_create(action, &main, &params, &ctx);
+                let main = self.resolve(action, None, event, params, &ctx);
+                let tagging = self.tags_on_create(action, &main, params, &ctx);
                 let mut uses = vec![main];
                 uses.extend(tagging);
-                uses.extend(self.passed_role(prefix, action.name.split_once(':').map_or(name, |(_, n)| n), &params, &ctx));
+                uses.extend(self.passed_role(prefix, action.name.split_once(':').map_or(name, |(_, n)| n), params, &ctx));
                 Mapping::Actions(uses)
             }
             None => Mapping::Unmapped(Unmapped::NoSuchAction { prefix: prefix.to_string() }),

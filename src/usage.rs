@@ -344,11 +344,10 @@ impl Usage {
         }
         // Parameters that cannot be read (nested deeper than the parser's limit) would map to a
         // resource template with `*`: the record is rejected instead, never widened.
-        if let Some(raw) = event.request_parameters {
-            if let Err(e) = serde_json::from_str::<serde::de::IgnoredAny>(raw.get()) {
-                return self.reject_n(reject(format!("requestParameters cannot be read ({e}): the record is not used")), weight);
-            }
-        }
+        let params = match EventMapper::request_parameters(&event) {
+            Ok(p) => p,
+            Err(e) => return self.reject_n(reject(format!("requestParameters cannot be read ({e}): the record is not used")), weight),
+        };
         self.records_matched += weight;
         self.first_seen = min_time(self.first_seen, time);
         self.last_seen = max_time(self.last_seen, time);
@@ -381,7 +380,7 @@ impl Usage {
         let invoked_by = event.user_identity.invoked_by.as_deref().filter(|s| s.ends_with(".amazonaws.com"));
         let on_behalf = invoked_by.map(|svc| format!("{} called by {svc} on the role's behalf, with the role's permissions", event.event_name));
         let (region, vpce) = (event.aws_region.as_deref(), event.vpc_endpoint_id.as_deref().filter(|v| !v.is_empty()));
-        match mapper.map(&event) {
+        match mapper.map_with(&event, &params) {
             Mapping::Actions(uses) => {
                 self.records_mapped += weight;
                 for mut u in uses {

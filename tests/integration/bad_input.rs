@@ -3,6 +3,7 @@
 //! when nothing at all was readable.
 
 use std::io::Write;
+use std::process::Command;
 use std::path::Path;
 
 use crate::util::{assert_reconciles, examples, iamtrim, read_json, s};
@@ -141,4 +142,109 @@ fn a_missing_path_beside_good_ones_is_reported_and_the_run_goes_on() {
     assert!(r.stderr.starts_with("iamtrim: INCOMPLETE (1 gap)"), "even --quiet says so: {}", r.stderr);
     assert!(r.stderr.contains("gone.json: cannot open"), "{}", r.stderr);
     assert!(r.stdout.contains("dynamodb:Query"));
+}
+
+/// One row of the bad-input matrix: what is put beside a good trail file, how iamtrim is run, and
+/// how it must end.
+struct BadCase {
+    /// What the input is.
+    name: &'static str,
+    /// Writes the bad input into the directory; returns its file name (named in the messages).
+    write: fn(&Path) -> &'static str,
+    /// Arguments beside `generate --logs DIR --role dev-app-role --report R`.
+    args: &'static [&'static str],
+    /// Exit status.
+    code: i32,
+    /// What stderr must say (the file and the position, the reason).
+    says: &'static [&'static str],
+    /// records read, rejected, matched; `None` when no report is written (the run stops first).
+    counts: Option<(u64, u64, u64)>,
+}
+
+fn deep_params() -> String {
+    let mut v = String::from("1");
+    for _ in 0..200 {
+        v = format!("{{\"a\":{v}}}");
+    }
+    GOOD_RECORD.replace(r#""requestParameters":{"queueUrl":"https://sqs.us-east-1.amazonaws.com/123456789012/good"}"#, &format!("\"requestParameters\":{v}"))
+}
+
+fn zeros_gzip() -> Vec<u8> {
+    gzip(&vec![0u8; 3 << 20])
+}
+
+const BAD_CASES: &[BadCase] = &[
+    BadCase { name: "a gzip stream cut short", write: |d| { std::fs::write(d.join("cut.json.gz"), &gzip(format!(r#"{{"Records":[{GOOD_RECORD},{GOOD_RECORD}]}}"#).as_bytes())[..120]).unwrap(); "cut.json.gz" }, args: &[], code: 4, says: &["cut.json.gz", "corrupt or truncated gzip data"], counts: Some((2, 1, 1)) },
+    BadCase { name: "invalid JSON after a good record", write: |d| { std::fs::write(d.join("invalid.json"), format!(r#"{{"Records":[{GOOD_RECORD},{{"eventSource": oops}}]}}"#)).unwrap(); "invalid.json" }, args: &[], code: 4, says: &["invalid.json: Records[1]: invalid JSON"], counts: Some((3, 1, 2)) },
+    BadCase { name: "a record without eventName", write: |d| { std::fs::write(d.join("missing.json"), format!(r#"{{"Records":[{}]}}"#, GOOD_RECORD.replace(r#""eventName":"SendMessage","#, ""))).unwrap(); "missing.json" }, args: &[], code: 4, says: &["missing.json: Records[0]: not a CloudTrail record: missing `eventName`"], counts: Some((2, 1, 1)) },
+    BadCase { name: "bytes that are not UTF-8", write: |d| { let mut b = format!(r#"{{"Records":[{GOOD_RECORD}]}}"#).into_bytes(); let at = b.len() - 10; b.insert(at, 0xff); std::fs::write(d.join("latin.json"), b).unwrap(); "latin.json" }, args: &[], code: 4, says: &["latin.json: Records[0]: record contains bytes that are not valid UTF-8"], counts: Some((2, 1, 1)) },
+    BadCase { name: "an empty file", write: |d| { std::fs::write(d.join("empty.json"), b"").unwrap(); "empty.json" }, args: &[], code: 4, says: &["empty.json: empty file"], counts: Some((2, 1, 1)) },
+    BadCase { name: "JSON that is no CloudTrail log", write: |d| { std::fs::write(d.join("other.json"), "{\n\"foo\": 1\n}").unwrap(); "other.json" }, args: &[], code: 4, says: &["other.json: not a CloudTrail log: no `Records` or `Events` array"], counts: Some((2, 1, 1)) },
+    BadCase { name: "binary junk", write: |d| { std::fs::write(d.join("junk.json"), b"\x00\x01\x02 not json at all").unwrap(); "junk.json" }, args: &[], code: 4, says: &["junk.json", "not JSON"], counts: Some((2, 1, 1)) },
+    BadCase { name: "a bad line among JSON Lines", write: |d| { std::fs::write(d.join("lines.jsonl"), format!("{GOOD_RECORD}\n{{not json\n{GOOD_RECORD}\n")).unwrap(); "lines.jsonl" }, args: &[], code: 4, says: &["lines.jsonl: line 2: invalid JSON"], counts: Some((4, 1, 3)) },
+    BadCase { name: "lookup-events output without CloudTrailEvent", write: |d| { std::fs::write(d.join("lookup.json"), "{\n\"Events\": [{\"EventId\": \"x\"}]\n}").unwrap(); "lookup.json" }, args: &[], code: 4, says: &["lookup.json: Events[0].CloudTrailEvent: lookup event has no CloudTrailEvent"], counts: Some((2, 1, 1)) },
+    BadCase { name: "requestParameters nested deeper than the parser reads", write: |d| { std::fs::write(d.join("deep.jsonl"), deep_params() + "\n").unwrap(); "deep.jsonl" }, args: &[], code: 4, says: &["deep.jsonl: line 1:"], counts: Some((2, 1, 1)) },
+    BadCase { name: "a record over --max-record-mb", write: |d| { std::fs::write(d.join("huge.jsonl"), GOOD_RECORD.replace("SendMessage\"", &format!("SendMessage\",\"padding\":\"{}\"", "x".repeat(1_200_000))) + "\n").unwrap(); "huge.jsonl" }, args: &["--max-record-mb", "1"], code: 4, says: &["huge.jsonl: line 1: a record of 1200", "over the 1 MiB limit"], counts: Some((2, 1, 1)) },
+    BadCase { name: "a document over --max-document-mb", write: |d| { let recs: Vec<&str> = std::iter::repeat_n(GOOD_RECORD, 4000).collect(); std::fs::write(d.join("big.json"), format!("{{\n\"Records\": [{}]\n}}", recs.join(",\n"))).unwrap(); "big.json" }, args: &["--max-document-mb", "1"], code: 4, says: &["big.json: a log document over 1 MiB (decompressed): not read"], counts: Some((2, 1, 1)) },
+    BadCase { name: "a gzip bomb (zeros)", write: |d| { std::fs::write(d.join("bomb.json.gz"), zeros_gzip()).unwrap(); "bomb.json.gz" }, args: &["--max-document-mb", "1"], code: 4, says: &["bomb.json.gz: a line or document over 1 MiB (decompressed): the rest of the file is not read"], counts: Some((2, 1, 1)) },
+    BadCase { name: "5,000 empty records", write: |d| { let recs: Vec<&str> = std::iter::repeat_n("{}", 5000).collect(); std::fs::write(d.join("empties.json"), format!(r#"{{"Records":[{}]}}"#, recs.join(","))).unwrap(); "empties.json" }, args: &[], code: 4, says: &["empties.json: Records[0]: not a CloudTrail record: missing `eventSource`", "(1000 listed in --report, the rest counted)"], counts: Some((5001, 5000, 1)) },
+    BadCase { name: "an eventTime that is no time, with a window", write: |d| { std::fs::write(d.join("when.jsonl"), GOOD_RECORD.replace("2026-10-01T10:00:00Z", "yesterday") + "\n").unwrap(); "when.jsonl" }, args: &["--from", "2026-10-01"], code: 4, says: &["when.jsonl: line 1: eventTime `yesterday` is not an RFC 3339 time"], counts: Some((2, 1, 1)) },
+    BadCase { name: "a FIFO named like a log", write: |d| { let ok = Command::new("mkfifo").arg(d.join("pipe.json")).status().unwrap().success(); assert!(ok); "pipe.json" }, args: &[], code: 0, says: &["1 skipped as not regular files or reached twice through links"], counts: Some((1, 0, 1)) },
+    BadCase { name: "a directory that links to itself and to its parent", write: |d| { std::os::unix::fs::symlink(".", d.join("self")).unwrap(); std::fs::create_dir(d.join("sub")).unwrap(); std::os::unix::fs::symlink("..", d.join("sub/up")).unwrap(); "self" }, args: &[], code: 0, says: &["files: 1 read"], counts: Some((1, 0, 1)) },
+    BadCase { name: "a control sequence in a file name", write: |d| { std::fs::write(d.join("a\u{1b}[2Jb.json"), b"").unwrap(); "a\\u{1b}[2Jb.json" }, args: &[], code: 4, says: &["a\\u{1b}[2Jb.json: empty file"], counts: Some((2, 1, 1)) },
+    BadCase { name: "--days beyond what a date holds", write: |_| "", args: &["--days", "4000000000"], code: 2, says: &["--days 4000000000 reaches before the earliest date"], counts: None },
+    BadCase { name: "--report into a directory that does not exist", write: |_| "", args: &["--output", "/nonexistent/iamtrim/policy.json"], code: 1, says: &["cannot write `/nonexistent/iamtrim`"], counts: None },
+    BadCase { name: "a store written by a newer iamtrim", write: |d| { Command::new("python3").args(["-c", "import sqlite3,sys; c=sqlite3.connect(sys.argv[1]); c.execute('PRAGMA user_version = 7'); c.commit()"]).arg(d.join("newer.sqlite")).status().unwrap(); "newer.sqlite" }, args: &["--days", "3", "--store", "STORE"], code: 1, says: &["newer.sqlite: written by a newer iamtrim (store layout 7"], counts: None },
+];
+
+#[test]
+fn the_bad_input_matrix_ends_each_case_as_documented() {
+    let mut failures = Vec::new();
+    for case in BAD_CASES {
+        let dir = tempfile::tempdir().unwrap();
+        let logs = dir.path().join("logs");
+        std::fs::create_dir(&logs).unwrap();
+        std::fs::write(logs.join("good.json"), format!(r#"{{"Records":[{GOOD_RECORD}]}}"#)).unwrap();
+        let file = (case.write)(&logs);
+        let report = dir.path().join("report.json");
+        let store = logs.join("newer.sqlite");
+        let mut args = vec!["generate", "--logs", s(&logs), "--role", "dev-app-role", "--report", s(&report)];
+        args.extend(case.args.iter().map(|a| if *a == "STORE" { s(&store) } else { a }));
+        let r = iamtrim(&args);
+        let mut wrong = Vec::new();
+        if r.code != case.code {
+            wrong.push(format!("exit {} (want {})", r.code, case.code));
+        }
+        for needle in case.says {
+            if !r.stderr.contains(needle) {
+                wrong.push(format!("stderr lacks `{needle}`"));
+            }
+        }
+        if r.stderr.contains('\u{1b}') {
+            wrong.push("stderr holds an escape character".into());
+        }
+        match case.counts {
+            Some((read, rejected, matched)) => {
+                if report.exists() {
+                    let rep = read_json(&report);
+                    assert_reconciles(&rep);
+                    let got = (rep["records_read"].as_u64().unwrap(), rep["records_rejected"].as_u64().unwrap(), rep["records_matched"].as_u64().unwrap());
+                    if got != (read, rejected, matched) {
+                        wrong.push(format!("counts (read, rejected, matched) {got:?}, want {:?}", (read, rejected, matched)));
+                    }
+                    if rejected > 0 && rep["complete"] != false {
+                        wrong.push("a rejection did not make the run incomplete".into());
+                    }
+                } else {
+                    wrong.push("no report".into());
+                }
+            }
+            None if report.exists() => wrong.push("a report was written although the run stopped first".into()),
+            None => {}
+        }
+        if !wrong.is_empty() {
+            failures.push(format!("{} ({file}): {}\n{}", case.name, wrong.join("; "), r.stderr));
+        }
+    }
+    assert!(failures.is_empty(), "{} of {} cases end wrong:\n{}", failures.len(), BAD_CASES.len(), failures.join("\n---\n"));
 }
