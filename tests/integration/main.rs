@@ -7,6 +7,7 @@ mod corpus;
 mod diff;
 mod evaluator;
 mod fake_cloudtrail;
+mod files;
 mod formats;
 mod generate;
 mod hostile;
