@@ -228,7 +228,14 @@ mod tests {
 
     #[test]
     fn literal_names_round_trip_and_keep_no_wildcard() {
-        for (name, pattern) in [("a*", "a${*}"), ("invoice-??.pdf", "invoice-${?}${?}.pdf"), ("x${aws:username}", "x${$}{aws:username}"), ("plain/key", "plain/key"), ("[$LATEST]", "[$LATEST]"), ("$${", "$${$}{")] {
+        for (name, pattern) in [
+            ("a*", "a${*}"),
+            ("invoice-??.pdf", "invoice-${?}${?}.pdf"),
+            ("x${aws:username}", "x${$}{aws:username}"),
+            ("plain/key", "plain/key"),
+            ("[$LATEST]", "[$LATEST]"),
+            ("$${", "$${$}{"),
+        ] {
             assert_eq!(literal(name), pattern);
             assert_eq!(concrete(pattern), name);
             assert!(!has_wildcard(pattern), "{pattern}");
@@ -270,17 +277,21 @@ mod tests {
 
     #[test]
     fn fill_and_variables() {
-        let t = ArnTemplate::parse("arn:${Partition}:dynamodb:${Region}:${Account}:table/${TableName}/index/${IndexName}");
+        let t =
+            ArnTemplate::parse("arn:${Partition}:dynamodb:${Region}:${Account}:table/${TableName}/index/${IndexName}");
         assert_eq!(t.request_variables().collect::<Vec<_>>(), ["TableName", "IndexName"]);
         let arn = t.fill(|v| {
-            Some(match v {
-                "Partition" => "aws",
-                "Region" => "eu-west-1",
-                "Account" => "111122223333",
-                "TableName" => "orders",
-                "IndexName" => "by-date",
-                _ => return None,
-            }.to_string())
+            Some(
+                match v {
+                    "Partition" => "aws",
+                    "Region" => "eu-west-1",
+                    "Account" => "111122223333",
+                    "TableName" => "orders",
+                    "IndexName" => "by-date",
+                    _ => return None,
+                }
+                .to_string(),
+            )
         });
         assert_eq!(arn.as_deref(), Some("arn:aws:dynamodb:eu-west-1:111122223333:table/orders/index/by-date"));
         assert_eq!(t.fill(|_| None), None);
@@ -292,7 +303,10 @@ mod tests {
         assert_eq!(partition_of_region("us-gov-west-1"), "aws-us-gov");
         assert_eq!(partition_of_region("eu-central-1"), "aws");
         let a = Arn::parse("arn:aws:lambda:us-east-1:123456789012:function:f:live").unwrap();
-        assert_eq!((a.service, a.region, a.account, a.resource), ("lambda", "us-east-1", "123456789012", "function:f:live"));
+        assert_eq!(
+            (a.service, a.region, a.account, a.resource),
+            ("lambda", "us-east-1", "123456789012", "function:f:live")
+        );
         assert!(Arn::parse("not-an-arn").is_none());
     }
 }

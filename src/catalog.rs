@@ -187,7 +187,12 @@ impl ActionCatalog {
     }
 
     /// Builds a catalog from the four `action-maps/` documents.
-    pub fn from_json(catalog: &str, sources: &str, operations: &str, overrides: &str) -> Result<ActionCatalog, serde_json::Error> {
+    pub fn from_json(
+        catalog: &str,
+        sources: &str,
+        operations: &str,
+        overrides: &str,
+    ) -> Result<ActionCatalog, serde_json::Error> {
         let raw: RawCatalog = serde_json::from_str(catalog)?;
         let services = raw
             .services
@@ -205,7 +210,13 @@ impl ActionCatalog {
                                 None => ResourceTypeRef { name: r, required: false },
                             })
                             .collect();
-                        let action = Action { name: format!("{prefix}:{name}"), level: a.level, resource_types, dependent: a.dependent, conditions: a.conditions };
+                        let action = Action {
+                            name: format!("{prefix}:{name}"),
+                            level: a.level,
+                            resource_types,
+                            dependent: a.dependent,
+                            conditions: a.conditions,
+                        };
                         (name.to_ascii_lowercase(), action)
                     })
                     .collect();

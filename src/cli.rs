@@ -1,5 +1,7 @@
 //! Command-line interface: argument parsing, the `generate` and `coverage` commands, exit codes.
-//! Data goes to stdout (or `--output`), messages for people to stderr.
+//! Data goes to stdout (or `--output`), messages for people to stderr. The only module that
+//! prints: the library below it returns what it found.
+#![allow(clippy::print_stdout, clippy::print_stderr)]
 
 use std::io::{IsTerminal, Write};
 use std::path::{Path, PathBuf};
@@ -381,7 +383,11 @@ impl CliError {
     /// The exit status for this error.
     pub fn exit_code(&self) -> i32 {
         match self {
-            CliError::Role(_) | CliError::Time(_) | CliError::EmptyWindow { .. } | CliError::BadSource(_) | CliError::Ambiguous(_) => EXIT_USAGE,
+            CliError::Role(_)
+            | CliError::Time(_)
+            | CliError::EmptyWindow { .. }
+            | CliError::BadSource(_)
+            | CliError::Ambiguous(_) => EXIT_USAGE,
             CliError::NoActivity { incomplete: true, .. } => EXIT_INCOMPLETE,
             CliError::NoActivity { incomplete: false, .. } => EXIT_NO_ACTIVITY,
             #[cfg(feature = "aws")]
@@ -411,7 +417,9 @@ where
         Command::Diff(a) => run_diff(&a),
         Command::Coverage(a) => run_coverage(&a),
         Command::Store(StoreCommand::Info { store, json }) => store_info(store.as_deref(), json),
-        Command::Store(StoreCommand::Forget { store, role, from, to }) => store_forget(store.as_deref(), &role, from.as_deref(), to.as_deref()),
+        Command::Store(StoreCommand::Forget { store, role, from, to }) => {
+            store_forget(store.as_deref(), &role, from.as_deref(), to.as_deref())
+        }
     };
     match result {
         Ok(code) => code,
@@ -427,7 +435,9 @@ fn write_out(path: Option<&Path>, text: &str) -> Result<(), CliError> {
         Some(p) => std::fs::write(p, text).map_err(|source| CliError::Write { path: p.display().to_string(), source }),
         None => {
             let mut out = std::io::stdout().lock();
-            out.write_all(text.as_bytes()).and_then(|_| out.flush()).map_err(|source| CliError::Write { path: "stdout".into(), source })
+            out.write_all(text.as_bytes())
+                .and_then(|_| out.flush())
+                .map_err(|source| CliError::Write { path: "stdout".into(), source })
         }
     }
 }
@@ -438,9 +448,10 @@ fn progress_bar(len: usize, what: &str) -> indicatif::ProgressBar {
         return indicatif::ProgressBar::hidden();
     }
     let bar = indicatif::ProgressBar::new(len as u64);
-    let style = indicatif::ProgressStyle::with_template("{prefix} [{bar:30}] {pos}/{len} files · {elapsed} · eta {eta}")
-        .unwrap_or_else(|_| indicatif::ProgressStyle::default_bar())
-        .progress_chars("=> ");
+    let style =
+        indicatif::ProgressStyle::with_template("{prefix} [{bar:30}] {pos}/{len} files · {elapsed} · eta {eta}")
+            .unwrap_or_else(|_| indicatif::ProgressStyle::default_bar())
+            .progress_chars("=> ");
     bar.set_style(style);
     bar.set_prefix(what.to_string());
     bar
@@ -460,8 +471,11 @@ struct Collected {
 fn role_and_window(input: &InputArgs) -> Result<(RoleFilter, TimeRange), CliError> {
     let role = RoleFilter::parse(&input.role)?;
     let range = match input.days {
-        Some(d) => TimeRange::try_last_days(d, chrono::Utc::now())
-            .ok_or_else(|| CliError::BadSource(format!("--days {d} reaches before the earliest date iamtrim can represent; give a smaller number")))?,
+        Some(d) => TimeRange::try_last_days(d, chrono::Utc::now()).ok_or_else(|| {
+            CliError::BadSource(format!(
+                "--days {d} reaches before the earliest date iamtrim can represent; give a smaller number"
+            ))
+        })?,
         None => TimeRange::parse(input.from.as_deref(), input.to.as_deref())?,
     };
     if let (Some(f), Some(t)) = (range.from, range.to) {
@@ -476,8 +490,16 @@ fn role_and_window(input: &InputArgs) -> Result<(RoleFilter, TimeRange), CliErro
 fn collect(input: &InputArgs) -> Result<Collected, CliError> {
     let (role, range) = role_and_window(input)?;
     let mapper = EventMapper::new(ActionCatalog::embedded());
-    let limits = crate::source::ReadLimits { max_document: usize::from(input.max_document_mb) << 20, max_record: usize::from(input.max_record_mb) << 20 };
-    let selection = Selection { role: Some(role.clone()), range, counted_errors: crate::evidence::CountedErrors::new(&input.count_errors), limits };
+    let limits = crate::source::ReadLimits {
+        max_document: usize::from(input.max_document_mb) << 20,
+        max_record: usize::from(input.max_record_mb) << 20,
+    };
+    let selection = Selection {
+        role: Some(role.clone()),
+        range,
+        counted_errors: crate::evidence::CountedErrors::new(&input.count_errors),
+        limits,
+    };
     if let Some(store) = &input.store {
         let (usage, stats) = collect_with_store(store.as_deref(), input, &selection, &mapper)?;
         let window = range.to_string();
@@ -508,7 +530,12 @@ fn one_account(role: &RoleFilter, usage: &usage::Usage) -> Result<(), CliError> 
     if by_account.len() < 2 {
         return Ok(());
     }
-    let list: Vec<String> = by_account.iter().map(|(account, (arns, n))| format!("  account {}: {} ({n} records)", visible(account), visible(&arns.join(", ")))).collect();
+    let list: Vec<String> = by_account
+        .iter()
+        .map(|(account, (arns, n))| {
+            format!("  account {}: {} ({n} records)", visible(account), visible(&arns.join(", ")))
+        })
+        .collect();
     Err(CliError::Ambiguous(format!(
         "role name `{}` matched roles in {} accounts; iamtrim never merges two accounts' activity. Pass one ARN with --role:\n{}",
         role.name(),
@@ -600,7 +627,11 @@ fn incomplete_ending(usage: &usage::Usage, allow: bool, what: &str) -> i32 {
 }
 
 /// Reads the window of `selection` from the source `input` names.
-fn read_source(input: &InputArgs, selection: &Selection, mapper: &EventMapper<'_>) -> Result<(usage::Usage, bool, Option<serde_json::Value>), CliError> {
+fn read_source(
+    input: &InputArgs,
+    selection: &Selection,
+    mapper: &EventMapper<'_>,
+) -> Result<(usage::Usage, bool, Option<serde_json::Value>), CliError> {
     let range = selection.range;
     Ok(match &input.source {
         None => {
@@ -635,7 +666,11 @@ fn store_source_key(input: &InputArgs) -> String {
 fn store_source(input: &InputArgs) -> String {
     match &input.source {
         None => {
-            let paths: Vec<String> = input.logs.iter().map(|p| std::fs::canonicalize(p).unwrap_or_else(|_| p.clone()).display().to_string()).collect();
+            let paths: Vec<String> = input
+                .logs
+                .iter()
+                .map(|p| std::fs::canonicalize(p).unwrap_or_else(|_| p.clone()).display().to_string())
+                .collect();
             format!("logs:{}", paths.join(","))
         }
         Some(src) => {
@@ -656,14 +691,25 @@ fn store_source(input: &InputArgs) -> String {
 /// `--store`: the window day by day, each day from the store when it holds it, else from the
 /// source (and stored when the day is whole and over).
 #[cfg(feature = "store")]
-fn collect_with_store(path: Option<&Path>, input: &InputArgs, selection: &Selection, mapper: &EventMapper<'_>) -> Result<(usage::Usage, serde_json::Value), CliError> {
+fn collect_with_store(
+    path: Option<&Path>,
+    input: &InputArgs,
+    selection: &Selection,
+    mapper: &EventMapper<'_>,
+) -> Result<(usage::Usage, serde_json::Value), CliError> {
     use crate::store::{window_days, UsageStore};
     let path = match path {
         Some(p) => p.to_path_buf(),
-        None => UsageStore::default_path().ok_or_else(|| CliError::BadSource("--store: no data directory (set XDG_DATA_HOME or HOME, or give a path)".into()))?,
+        None => UsageStore::default_path().ok_or_else(|| {
+            CliError::BadSource("--store: no data directory (set XDG_DATA_HOME or HOME, or give a path)".into())
+        })?,
     };
-    let (Some(from), Some(to)) = (selection.range.from, selection.range.to.or_else(|| selection.range.from.map(|_| chrono::Utc::now()))) else {
-        return Err(CliError::BadSource("--store keeps usage per day: give a window with --days N or --from (and --to)".into()));
+    let (Some(from), Some(to)) =
+        (selection.range.from, selection.range.to.or_else(|| selection.range.from.map(|_| chrono::Utc::now())))
+    else {
+        return Err(CliError::BadSource(
+            "--store keeps usage per day: give a window with --days N or --from (and --to)".into(),
+        ));
     };
     let store = UsageStore::open(&path).map_err(|e| CliError::NothingReadable(e.to_string()))?;
     let role = selection.role.as_ref().map(|r| r.as_str().to_string()).unwrap_or_default();
@@ -716,7 +762,12 @@ fn collect_with_store(path: Option<&Path>, input: &InputArgs, selection: &Select
 }
 
 #[cfg(not(feature = "store"))]
-fn collect_with_store(_path: Option<&Path>, _input: &InputArgs, _selection: &Selection, _mapper: &EventMapper<'_>) -> Result<(usage::Usage, serde_json::Value), CliError> {
+fn collect_with_store(
+    _path: Option<&Path>,
+    _input: &InputArgs,
+    _selection: &Selection,
+    _mapper: &EventMapper<'_>,
+) -> Result<(usage::Usage, serde_json::Value), CliError> {
     Err(CliError::BadSource("--store: this build has no usage store (built without the `store` feature)".into()))
 }
 
@@ -726,10 +777,14 @@ fn open_existing_store(path: Option<&Path>) -> Result<(PathBuf, crate::store::Us
     use crate::store::UsageStore;
     let path = match path {
         Some(p) => p.to_path_buf(),
-        None => UsageStore::default_path().ok_or_else(|| CliError::BadSource("no data directory: pass --store PATH".into()))?,
+        None => UsageStore::default_path()
+            .ok_or_else(|| CliError::BadSource("no data directory: pass --store PATH".into()))?,
     };
     if !path.exists() {
-        return Err(CliError::NothingReadable(format!("no usage store at {} (a run with --store creates it)", path.display())));
+        return Err(CliError::NothingReadable(format!(
+            "no usage store at {} (a run with --store creates it)",
+            path.display()
+        )));
     }
     let store = UsageStore::open(&path).map_err(|e| CliError::NothingReadable(e.to_string()))?;
     Ok((path, store))
@@ -750,8 +805,15 @@ fn store_info(path: Option<&Path>, json: bool) -> Result<i32, CliError> {
         out.push_str("  empty\n");
     }
     for e in &entries {
-        let stale = if e.stale_days > 0 { format!(" ({} stored by another iamtrim version: read again when needed)", e.stale_days) } else { String::new() };
-        out.push_str(&format!("  {} · {}\n    {} days, {} to {}, {} records of the role{stale}\n", e.role, e.source, e.days, e.first_day, e.last_day, e.records_matched));
+        let stale = if e.stale_days > 0 {
+            format!(" ({} stored by another iamtrim version: read again when needed)", e.stale_days)
+        } else {
+            String::new()
+        };
+        out.push_str(&format!(
+            "  {} · {}\n    {} days, {} to {}, {} records of the role{stale}\n",
+            e.role, e.source, e.days, e.first_day, e.last_day, e.records_matched
+        ));
         out.push_str(&format!("    complete (served): {} days", e.complete_days));
         if !e.incomplete_days.is_empty() {
             out.push_str(&format!("; not known complete (never served, read again): {}", e.incomplete_days.join(", ")));
@@ -766,7 +828,11 @@ fn store_info(path: Option<&Path>, json: bool) -> Result<i32, CliError> {
 #[cfg(feature = "store")]
 fn store_forget(path: Option<&Path>, role: &str, from: Option<&str>, to: Option<&str>) -> Result<i32, CliError> {
     let day = |flag: &str, v: Option<&str>| {
-        v.map(|d| chrono::NaiveDate::parse_from_str(d, "%Y-%m-%d").map_err(|_| CliError::BadSource(format!("{flag} `{d}`: expected a date (2026-10-01)")))).transpose()
+        v.map(|d| {
+            chrono::NaiveDate::parse_from_str(d, "%Y-%m-%d")
+                .map_err(|_| CliError::BadSource(format!("{flag} `{d}`: expected a date (2026-10-01)")))
+        })
+        .transpose()
     };
     let (from, to) = (day("--from", from)?, day("--to", to)?);
     let (path, store) = open_existing_store(path)?;
@@ -788,7 +854,13 @@ fn store_info(_path: Option<&Path>, _json: bool) -> Result<i32, CliError> {
 /// Builds the run report, prints its summary (unless `quiet` and everything was read), and
 /// fails when nothing at all was readable or the role has no event in what was (after writing
 /// the report to `report_path`, when given, so a script sees what was and was not read).
-fn report_run(c: &Collected, input: &InputArgs, policy: &crate::policy::PolicyDocument, quiet: bool, report_path: Option<&Path>) -> Result<RunReport, CliError> {
+fn report_run(
+    c: &Collected,
+    input: &InputArgs,
+    policy: &crate::policy::PolicyDocument,
+    quiet: bool,
+    report_path: Option<&Path>,
+) -> Result<RunReport, CliError> {
     let mut report = RunReport::new(c.role.as_str(), &c.window, &c.usage, policy, ActionCatalog::embedded());
     report.source_stats = c.source_stats.clone();
     let usage = &c.usage;
@@ -805,7 +877,10 @@ fn report_run(c: &Collected, input: &InputArgs, policy: &crate::policy::PolicyDo
         return Err(CliError::NothingReadable(why));
     }
     if usage.records_read > 0 && !usage.anything_readable() {
-        return Err(CliError::NothingReadable(format!("all {} records or files were rejected (listed above)", usage.records_rejected)));
+        return Err(CliError::NothingReadable(format!(
+            "all {} records or files were rejected (listed above)",
+            usage.records_rejected
+        )));
     }
     if usage.records_matched == 0 {
         if let Some(path) = report_path {
@@ -825,7 +900,9 @@ fn print_query(input: &InputArgs) -> Option<Result<i32, CliError>> {
         let src = input.source.as_deref().unwrap_or("");
         let (role, range) = role_and_window(input)?;
         let sql = if let Some(location) = &input.athena_create_table {
-            let table = crate::warehouse::AthenaTable::parse(src).map_err(|e| CliError::BadSource(format!("--athena-create-table needs --source athena://DATABASE.TABLE: {}", e.0)))?;
+            let table = crate::warehouse::AthenaTable::parse(src).map_err(|e| {
+                CliError::BadSource(format!("--athena-create-table needs --source athena://DATABASE.TABLE: {}", e.0))
+            })?;
             if !location.starts_with("s3://") {
                 return Err(CliError::BadSource(format!("--athena-create-table `{location}`: expected s3://BUCKET/[PREFIX/]AWSLogs/ACCOUNT/CloudTrail/REGION/")));
             }
@@ -834,7 +911,11 @@ fn print_query(input: &InputArgs) -> Option<Result<i32, CliError>> {
             let table = crate::warehouse::AthenaTable::parse(src).map_err(|e| CliError::BadSource(e.0))?;
             crate::warehouse::athena_sql(&table, &role, &range) + "\n"
         } else if src.starts_with("lake://") {
-            crate::warehouse::lake_sql(&crate::warehouse::parse_lake(src).map_err(|e| CliError::BadSource(e.0))?, &role, &range) + "\n"
+            crate::warehouse::lake_sql(
+                &crate::warehouse::parse_lake(src).map_err(|e| CliError::BadSource(e.0))?,
+                &role,
+                &range,
+            ) + "\n"
         } else {
             return Err(CliError::BadSource("--print-sql needs --source athena://... or lake://...".into()));
         };
@@ -871,17 +952,35 @@ fn generate(args: &GenerateArgs) -> Result<i32, CliError> {
         let mut threshold = opts.max_arns_per_statement;
         while policy.size() > crate::policy::MANAGED_POLICY_LIMIT && threshold > 1 {
             threshold = (threshold / 2).max(1);
-            let (p, w) = synth::synthesize_with(&c.usage.actions, ActionCatalog::embedded(), &synth::SynthOptions { max_arns_per_statement: threshold, ..opts });
+            let (p, w) = synth::synthesize_with(
+                &c.usage.actions,
+                ActionCatalog::embedded(),
+                &synth::SynthOptions { max_arns_per_statement: threshold, ..opts },
+            );
             policy = p;
             widenings = w;
         }
-        fit_steps.push(format!("prefix generalization tightened to --max-arns-per-statement {threshold}: {before} -> {} characters", policy.size()));
+        fit_steps.push(format!(
+            "prefix generalization tightened to --max-arns-per-statement {threshold}: {before} -> {} characters",
+            policy.size()
+        ));
     }
-    let parts = if policy.size() > crate::policy::MANAGED_POLICY_LIMIT { synth::split(&policy, crate::policy::MANAGED_POLICY_LIMIT) } else { vec![policy.clone()] };
+    let parts = if policy.size() > crate::policy::MANAGED_POLICY_LIMIT {
+        synth::split(&policy, crate::policy::MANAGED_POLICY_LIMIT)
+    } else {
+        vec![policy.clone()]
+    };
     if parts.len() > 1 {
-        fit_steps.push(format!("split into {} managed policies of at most {} characters", parts.len(), crate::policy::MANAGED_POLICY_LIMIT));
+        fit_steps.push(format!(
+            "split into {} managed policies of at most {} characters",
+            parts.len(),
+            crate::policy::MANAGED_POLICY_LIMIT
+        ));
         if parts.len() > 10 {
-            eprintln!("warning: {} managed policies are more than the 10 a role takes by default (20 with a quota increase)", parts.len());
+            eprintln!(
+                "warning: {} managed policies are more than the 10 a role takes by default (20 with a quota increase)",
+                parts.len()
+            );
         }
     }
     let mut report = report_run(&c, &args.input, &policy, args.quiet, args.report.as_deref())?;
@@ -902,7 +1001,9 @@ fn generate(args: &GenerateArgs) -> Result<i32, CliError> {
             for n in &notes {
                 match n.sid.as_str() {
                     "" => eprintln!("    {}: {}", n.key, visible(&n.evidence)),
-                    sid => eprintln!("    {sid}: {} = {}: {}", n.key, visible(&n.values.join(", ")), visible(&n.evidence)),
+                    sid => {
+                        eprintln!("    {sid}: {} = {}: {}", n.key, visible(&n.values.join(", ")), visible(&n.evidence))
+                    }
                 }
             }
             if notes.is_empty() {
@@ -917,14 +1018,19 @@ fn generate(args: &GenerateArgs) -> Result<i32, CliError> {
     // Self-check: the policy must allow every call it was made from.
     let check = synth::self_check(&policy, &c.usage);
     if !args.quiet || !check.refused.is_empty() {
-        eprintln!("  self-check: allows {}/{} observed calls ({} action/resource pairs)", check.allowed_calls, check.calls, check.pairs);
+        eprintln!(
+            "  self-check: allows {}/{} observed calls ({} action/resource pairs)",
+            check.allowed_calls, check.calls, check.pairs
+        );
     }
     report.self_check = Some(check.clone());
     if !check.refused.is_empty() {
         for (a, r) in &check.refused {
             eprintln!("iamtrim: error: the generated policy would refuse {a} on {}", visible(r));
         }
-        return Err(CliError::NothingReadable("self-check failed: the generated policy does not allow every observed call".into()));
+        return Err(CliError::NothingReadable(
+            "self-check failed: the generated policy does not allow every observed call".into(),
+        ));
     }
     if let Some(path) = &args.report {
         let json = serde_json::to_string_pretty(&report).unwrap_or_default() + "\n";
@@ -939,7 +1045,8 @@ fn generate(args: &GenerateArgs) -> Result<i32, CliError> {
     };
     match (&args.output_dir, parts.len()) {
         (Some(dir), _) => {
-            std::fs::create_dir_all(dir).map_err(|source| CliError::Write { path: dir.display().to_string(), source })?;
+            std::fs::create_dir_all(dir)
+                .map_err(|source| CliError::Write { path: dir.display().to_string(), source })?;
             let ext = match format {
                 crate::emit::Format::Json => "json",
                 crate::emit::Format::TerraformResource | crate::emit::Format::TerraformDocument => "tf",
@@ -949,7 +1056,11 @@ fn generate(args: &GenerateArgs) -> Result<i32, CliError> {
                 .iter()
                 .enumerate()
                 .map(|(i, part)| {
-                    let name = if parts.len() == 1 { c.role.name().to_string() } else { format!("{}-{}", c.role.name(), i + 1) };
+                    let name = if parts.len() == 1 {
+                        c.role.name().to_string()
+                    } else {
+                        format!("{}-{}", c.role.name(), i + 1)
+                    };
                     (format!("{name}.{ext}"), crate::emit::render(part, format, &name), part.size())
                 })
                 .collect();
@@ -974,7 +1085,8 @@ fn write_parts(dir: &Path, role: &str, files: &[(String, String, usize)]) -> Res
         move |source| CliError::Write { path, source }
     };
     let manifest = dir.join(format!(".iamtrim-{role}.manifest"));
-    let earlier: Vec<String> = std::fs::read_to_string(&manifest).map(|t| t.lines().map(str::to_string).collect()).unwrap_or_default();
+    let earlier: Vec<String> =
+        std::fs::read_to_string(&manifest).map(|t| t.lines().map(str::to_string).collect()).unwrap_or_default();
     for (name, text, size) in files {
         let path = dir.join(name);
         let tmp = dir.join(format!(".{name}.tmp"));
@@ -988,7 +1100,11 @@ fn write_parts(dir: &Path, role: &str, files: &[(String, String, usize)]) -> Res
         let path = dir.join(stale);
         if ours && std::fs::symlink_metadata(&path).is_ok_and(|m| m.is_file()) {
             std::fs::remove_file(&path).map_err(fail(&path))?;
-            eprintln!("  removed {} (a part an earlier run wrote; the policy now has {} parts)", path.display(), files.len());
+            eprintln!(
+                "  removed {} (a part an earlier run wrote; the policy now has {} parts)",
+                path.display(),
+                files.len()
+            );
         }
     }
     let names: String = files.iter().map(|(n, _, _)| format!("{n}\n")).collect();
@@ -1008,10 +1124,16 @@ fn check_outputs(files: &[Option<&Path>], dir: Option<&Path>) -> Result<(), CliE
     };
     for f in files.iter().flatten() {
         if f.is_dir() {
-            return Err(CliError::Write { path: f.display().to_string(), source: std::io::Error::other("is a directory") });
+            return Err(CliError::Write {
+                path: f.display().to_string(),
+                source: std::io::Error::other("is a directory"),
+            });
         }
         if f.exists() {
-            std::fs::OpenOptions::new().append(true).open(f).map_err(|source| CliError::Write { path: f.display().to_string(), source })?;
+            std::fs::OpenOptions::new()
+                .append(true)
+                .open(f)
+                .map_err(|source| CliError::Write { path: f.display().to_string(), source })?;
         } else {
             let parent = f.parent().filter(|p| !p.as_os_str().is_empty()).unwrap_or(Path::new("."));
             probe(parent)?;
@@ -1028,12 +1150,15 @@ fn check_outputs(files: &[Option<&Path>], dir: Option<&Path>) -> Result<(), CliE
 fn load_current(value: &str) -> Result<crate::model::Policy, CliError> {
     let path = Path::new(value);
     if path.is_file() {
-        let text = std::fs::read_to_string(path).map_err(|e| CliError::Policy(format!("cannot read `{value}`: {e}")))?;
+        let text =
+            std::fs::read_to_string(path).map_err(|e| CliError::Policy(format!("cannot read `{value}`: {e}")))?;
         return crate::model::Policy::parse(value, &text).map_err(|e| CliError::Policy(e.to_string()));
     }
     match crate::diff::ManagedPolicies::embedded().get(value) {
         Some(p) => p.map_err(|e| CliError::Policy(e.to_string())),
-        None => Err(CliError::Policy(format!("`{value}` is neither a policy file nor an AWS managed policy iamtrim knows"))),
+        None => {
+            Err(CliError::Policy(format!("`{value}` is neither a policy file nor an AWS managed policy iamtrim knows")))
+        }
     }
 }
 
@@ -1058,20 +1183,26 @@ fn run_diff(args: &DiffArgs) -> Result<i32, CliError> {
         let boundary = args.boundary.as_deref().map(load_current).transpose()?;
         crate::evaluator::PolicySet { identity, boundary }
     };
-    let mut diff = crate::diff::PolicyDiff::compute(collected.role.as_str(), &collected.usage, &current, &generated, catalog);
+    let mut diff =
+        crate::diff::PolicyDiff::compute(collected.role.as_str(), &collected.usage, &current, &generated, catalog);
     diff.complete = complete;
     diff.gaps = collected.usage.gap_list();
     let text = match args.format {
         DiffFormat::Json => diff.to_json(),
         DiffFormat::Markdown => diff.to_markdown(),
         DiffFormat::Terminal => {
-            let colour = args.output.is_none() && std::io::stdout().is_terminal() && std::env::var_os("NO_COLOR").is_none_or(|v| v.is_empty());
+            let colour = args.output.is_none()
+                && std::io::stdout().is_terminal()
+                && std::env::var_os("NO_COLOR").is_none_or(|v| v.is_empty());
             diff.to_terminal(colour)
         }
     };
     write_out(args.output.as_deref(), &text)?;
     if !diff.generated_policy_denies.is_empty() {
-        eprintln!("iamtrim: error: the generated policy would refuse {} calls the role made (a bug: please report it)", diff.generated_policy_denies.len());
+        eprintln!(
+            "iamtrim: error: the generated policy would refuse {} calls the role made (a bug: please report it)",
+            diff.generated_policy_denies.len()
+        );
         return Ok(EXIT_ERROR);
     }
     // Nothing is "unused" after an incomplete read, so --fail-on unused never fires on one.
@@ -1082,7 +1213,11 @@ fn run_diff(args: &DiffArgs) -> Result<i32, CliError> {
         Some(FailOn::NotGranted) => !diff.used_not_granted.is_empty(),
         Some(FailOn::Any) => unused || !diff.used_not_granted.is_empty(),
     };
-    let ending = incomplete_ending(&collected.usage, true, "the diff calls nothing unused, only \"not seen in what could be read\"");
+    let ending = incomplete_ending(
+        &collected.usage,
+        true,
+        "the diff calls nothing unused, only \"not seen in what could be read\"",
+    );
     Ok(if fail { EXIT_DIFF } else { ending })
 }
 
@@ -1143,8 +1278,16 @@ are not in it. Read trail files (--source s3://BUCKET) for those."
         } else {
             args.regions.clone()
         };
-        let cache_root = if args.no_cache { None } else { args.cache.clone().or_else(crate::aws::cache::PageCache::default_root) };
-        let opts = lookup::LookupOptions { regions, account: args.accounts.first().cloned(), cache_root, rate: args.lookup_rate, progress, aws };
+        let cache_root =
+            if args.no_cache { None } else { args.cache.clone().or_else(crate::aws::cache::PageCache::default_root) };
+        let opts = lookup::LookupOptions {
+            regions,
+            account: args.accounts.first().cloned(),
+            cache_root,
+            rate: args.lookup_rate,
+            progress,
+            aws,
+        };
         let (usage, stats) = runtime.block_on(lookup::collect(&opts, selection, mapper))?;
         for s in &stats {
             let rate = if s.seconds > 0.0 { s.requests as f64 / s.seconds } else { 0.0 };
@@ -1154,6 +1297,12 @@ are not in it. Read trail files (--source s3://BUCKET) for those."
             );
             if let Some(e) = &s.error {
                 eprintln!("warning: region {} was not read: {e}", s.region);
+            }
+            if let Some(e) = &s.cache_error {
+                eprintln!(
+                    "warning: lookup {}: cannot write the page cache ({e}); pages are fetched again next time",
+                    s.region
+                );
             }
         }
         if stats.iter().all(|s| s.error.is_some()) {
@@ -1205,7 +1354,8 @@ are not in it. Read trail files (--source s3://BUCKET) for those."
     }
     if src.starts_with("lake://") {
         let event_data_store = crate::warehouse::parse_lake(src).map_err(|e| CliError::BadSource(e.0))?;
-        let opts = crate::aws::lake::LakeOptions { event_data_store, region: args.regions.first().cloned(), progress, aws };
+        let opts =
+            crate::aws::lake::LakeOptions { event_data_store, region: args.regions.first().cloned(), progress, aws };
         let (usage, stats) = runtime.block_on(crate::aws::lake::collect(&opts, selection, mapper))?;
         eprintln!(
             "lake: query {} scanned {} events, {:.1} MB, {} distinct call shapes in {} pages ({} throttled requests retried), {:.1} s",
@@ -1225,7 +1375,9 @@ are not in it. Read trail files (--source s3://BUCKET) for those."
 /// Without the `aws` feature there are no remote sources.
 #[cfg(not(feature = "aws"))]
 fn remote(src: &str, _args: &InputArgs, _selection: &Selection) -> Result<(usage::Usage, serde_json::Value), CliError> {
-    Err(CliError::BadSource(format!("--source `{src}`: this build has no AWS sources (built without the `aws` feature)")))
+    Err(CliError::BadSource(format!(
+        "--source `{src}`: this build has no AWS sources (built without the `aws` feature)"
+    )))
 }
 
 fn run_coverage(args: &CoverageArgs) -> Result<i32, CliError> {
@@ -1242,8 +1394,14 @@ fn run_coverage(args: &CoverageArgs) -> Result<i32, CliError> {
     } else {
         let mut s = String::new();
         use std::fmt::Write as _;
-        let _ = writeln!(s, "records: {} read in {} files, {} rejected", report.records_read, report.files_read, report.records_rejected);
-        for (title, f) in [("all principals", &report.all_principals), ("IAM users and roles", &report.iam_users_and_roles)] {
+        let _ = writeln!(
+            s,
+            "records: {} read in {} files, {} rejected",
+            report.records_read, report.files_read, report.records_rejected
+        );
+        for (title, f) in
+            [("all principals", &report.all_principals), ("IAM users and roles", &report.iam_users_and_roles)]
+        {
             let _ = writeln!(
                 s,
                 "{title}: {} distinct eventSource/eventName pairs, {} real operations, {} mapped: {:.1}%",
@@ -1251,7 +1409,11 @@ fn run_coverage(args: &CoverageArgs) -> Result<i32, CliError> {
             );
         }
         let _ = writeln!(s, "actions: {}", report.actions.len());
-        for (status, title) in [("unmapped", "unmapped operations"), ("not_an_operation", "not operations AWS documents (never mapped)"), ("not_an_api_call", "not API calls")] {
+        for (status, title) in [
+            ("unmapped", "unmapped operations"),
+            ("not_an_operation", "not operations AWS documents (never mapped)"),
+            ("not_an_api_call", "not API calls"),
+        ] {
             let list: Vec<_> = report.pair_details.iter().filter(|p| p.status == status).collect();
             if list.is_empty() {
                 continue;

@@ -78,7 +78,16 @@ fn rfc3339(t: DateTime<Utc>) -> String {
 impl Gap {
     /// A gap over `[from, to]` (either may be unknown).
     pub fn new(kind: GapKind, location: impl Into<String>, reason: impl Into<String>) -> Gap {
-        Gap { kind, location: location.into(), from: None, to: None, accounts: Vec::new(), regions: Vec::new(), reason: reason.into(), records: 0 }
+        Gap {
+            kind,
+            location: location.into(),
+            from: None,
+            to: None,
+            accounts: Vec::new(),
+            regions: Vec::new(),
+            reason: reason.into(),
+            records: 0,
+        }
     }
 
     /// Sets the time it covers.
@@ -126,7 +135,8 @@ impl Gap {
                 gap = gap.regions([region]);
                 if let Ok(d) = chrono::NaiveDate::parse_from_str(day, "%Y-%m-%d") {
                     let start = d.and_hms_opt(0, 0, 0).map(|t| t.and_utc());
-                    gap = gap.window(start, start.map(|s| s + chrono::Duration::days(1) - chrono::Duration::seconds(1)));
+                    gap =
+                        gap.window(start, start.map(|s| s + chrono::Duration::days(1) - chrono::Duration::seconds(1)));
                 }
             }
         }
@@ -175,11 +185,25 @@ mod tests {
         };
         let g = Gap::of_rejection(&r);
         assert_eq!(g.kind, GapKind::File);
-        assert_eq!((g.accounts.as_slice(), g.regions.as_slice()), (&["123456789012".to_string()][..], &["eu-west-1".to_string()][..]));
+        assert_eq!(
+            (g.accounts.as_slice(), g.regions.as_slice()),
+            (&["123456789012".to_string()][..], &["eu-west-1".to_string()][..])
+        );
         assert_eq!((g.from.as_deref(), g.to.as_deref()), (Some("2026-10-01T10:05:00Z"), Some("2026-10-01T12:05:00Z")));
-        let page = Gap::of_rejection(&Rejection { file: "lookup:us-east-1:2026-10-02".into(), location: Location::LookupEvent(3), reason: "invalid JSON".into() });
-        assert_eq!((page.kind, page.regions[0].as_str(), page.from.as_deref()), (GapKind::Records, "us-east-1", Some("2026-10-02T00:00:00Z")));
-        let s3 = Gap::of_rejection(&Rejection { file: "s3://b/k.json.gz".into(), location: Location::File, reason: "download failed: x".into() });
+        let page = Gap::of_rejection(&Rejection {
+            file: "lookup:us-east-1:2026-10-02".into(),
+            location: Location::LookupEvent(3),
+            reason: "invalid JSON".into(),
+        });
+        assert_eq!(
+            (page.kind, page.regions[0].as_str(), page.from.as_deref()),
+            (GapKind::Records, "us-east-1", Some("2026-10-02T00:00:00Z"))
+        );
+        let s3 = Gap::of_rejection(&Rejection {
+            file: "s3://b/k.json.gz".into(),
+            location: Location::File,
+            reason: "download failed: x".into(),
+        });
         assert_eq!(s3.kind, GapKind::S3Object);
     }
 }

@@ -100,12 +100,23 @@ pub fn measure(paths: &[PathBuf], mapper: &EventMapper<'_>) -> CoverageReport {
                 match item {
                     Item::Rejected(r) => p.rejected.push(r),
                     Item::Record { location, json } => match Event::from_json(json) {
-                        Err(e) => p.rejected.push(Rejection { file: name.clone(), location, reason: crate::usage::describe_record_error(&e) }),
+                        Err(e) => p.rejected.push(Rejection {
+                            file: name.clone(),
+                            location,
+                            reason: crate::usage::describe_record_error(&e),
+                        }),
                         Ok(ev) => {
-                            let seen = p.pairs.entry(EventKey { source: ev.event_source.to_string(), name: ev.event_name.to_string() }).or_default();
+                            let seen = p
+                                .pairs
+                                .entry(EventKey {
+                                    source: ev.event_source.to_string(),
+                                    name: ev.event_name.to_string(),
+                                })
+                                .or_default();
                             seen.count += 1;
                             seen.api_call |= ev.is_principal_call();
-                            seen.principal_types.insert(ev.user_identity.kind.as_deref().unwrap_or("Unknown").to_string());
+                            seen.principal_types
+                                .insert(ev.user_identity.kind.as_deref().unwrap_or("Unknown").to_string());
                         }
                     },
                 }
@@ -172,7 +183,11 @@ pub fn measure(paths: &[PathBuf], mapper: &EventMapper<'_>) -> CoverageReport {
 
 fn classify(key: &EventKey, seen: &PairSeen, mapper: &EventMapper<'_>) -> (&'static str, Vec<String>, String) {
     if !seen.api_call {
-        return ("not_an_api_call", Vec::new(), "only events that are not calls made with the principal's permissions".to_string());
+        return (
+            "not_an_api_call",
+            Vec::new(),
+            "only events that are not calls made with the principal's permissions".to_string(),
+        );
     }
     match mapper.actions_for(&key.source, &key.name) {
         Ok(acts) => ("mapped", acts.iter().map(|a| a.name.clone()).collect(), String::new()),

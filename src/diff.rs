@@ -30,7 +30,10 @@ impl ManagedPolicies {
         static SET: std::sync::OnceLock<ManagedPolicies> = std::sync::OnceLock::new();
         SET.get_or_init(|| {
             let v: Value = serde_json::from_str(MANAGED_JSON).unwrap_or_default();
-            let by_arn = v["policies"].as_object().map(|m| m.iter().map(|(k, v)| (k.clone(), v["document"].clone())).collect()).unwrap_or_default();
+            let by_arn = v["policies"]
+                .as_object()
+                .map(|m| m.iter().map(|(k, v)| (k.clone(), v["document"].clone())).collect())
+                .unwrap_or_default();
             ManagedPolicies { by_arn }
         })
     }
@@ -183,7 +186,13 @@ fn level_rank(level: &str) -> u8 {
 
 impl PolicyDiff {
     /// Compares `current` with what `usage` shows; `generated` is checked against every call.
-    pub fn compute(role: &str, usage: &Usage, current: &PolicySet, generated: &PolicyDocument, catalog: &ActionCatalog) -> PolicyDiff {
+    pub fn compute(
+        role: &str,
+        usage: &Usage,
+        current: &PolicySet,
+        generated: &PolicyDocument,
+        catalog: &ActionCatalog,
+    ) -> PolicyDiff {
         let mut used_granted = Vec::new();
         let mut used_not_granted = Vec::new();
         let mut narrowed = Vec::new();
@@ -205,16 +214,25 @@ impl PolicyDiff {
             }
             let resources: Vec<String> = u.resources.iter().cloned().collect();
             if refused.is_empty() {
-                let note = if conditional.is_empty() { String::new() } else { format!("granted only under conditions on {}", conditional.join(", ")) };
+                let note = if conditional.is_empty() {
+                    String::new()
+                } else {
+                    format!("granted only under conditions on {}", conditional.join(", "))
+                };
                 used_granted.push(ActionResources { action: action.clone(), resources: resources.clone(), note });
                 // Granted on wildcards broader than what was used?
-                let broader: Vec<String> = granted_on.into_iter().filter(|g| g.contains('*') && !u.resources.contains(g)).collect();
+                let broader: Vec<String> =
+                    granted_on.into_iter().filter(|g| g.contains('*') && !u.resources.contains(g)).collect();
                 // An action used only on `*` (no resource-level permissions) has nothing to narrow to.
                 if !broader.is_empty() && u.resources.iter().any(|r| r != "*") {
                     narrowed.push(Narrowing { action: action.clone(), granted: broader, used: resources });
                 }
             } else {
-                used_not_granted.push(ActionResources { action: action.clone(), resources: refused, note: "not granted by the current policies".into() });
+                used_not_granted.push(ActionResources {
+                    action: action.clone(),
+                    resources: refused,
+                    note: "not granted by the current policies".into(),
+                });
             }
         }
 
@@ -222,12 +240,26 @@ impl PolicyDiff {
         for (key, d) in &usage.denied {
             let actions: Vec<&str> = d.detail.split(", ").filter(|a| !a.is_empty()).collect();
             if actions.is_empty() {
-                denied.push(DeniedCall { action: String::new(), event_source: key.source.clone(), event_name: key.name.clone(), count: d.count });
+                denied.push(DeniedCall {
+                    action: String::new(),
+                    event_source: key.source.clone(),
+                    event_name: key.name.clone(),
+                    count: d.count,
+                });
             }
             for a in actions {
-                denied.push(DeniedCall { action: a.to_string(), event_source: key.source.clone(), event_name: key.name.clone(), count: d.count });
+                denied.push(DeniedCall {
+                    action: a.to_string(),
+                    event_source: key.source.clone(),
+                    event_name: key.name.clone(),
+                    count: d.count,
+                });
                 if !used_not_granted.iter().any(|x| x.action == a) && !usage.actions.contains_key(a) {
-                    used_not_granted.push(ActionResources { action: a.to_string(), resources: Vec::new(), note: format!("refused in CloudTrail ({} {} ×{})", key.source, key.name, d.count) });
+                    used_not_granted.push(ActionResources {
+                        action: a.to_string(),
+                        resources: Vec::new(),
+                        note: format!("refused in CloudTrail ({} {} ×{})", key.source, key.name, d.count),
+                    });
                 }
             }
         }
@@ -242,10 +274,20 @@ impl PolicyDiff {
             .map(|a| UnusedAction {
                 action: a.clone(),
                 service: a.split(':').next().unwrap_or("").to_string(),
-                access_level: catalog.action_by_name(a).map(|x| x.level.as_str()).unwrap_or(AccessLevel::Write.as_str()).to_string(),
+                access_level: catalog
+                    .action_by_name(a)
+                    .map(|x| x.level.as_str())
+                    .unwrap_or(AccessLevel::Write.as_str())
+                    .to_string(),
             })
             .collect();
-        unused.sort_by(|a, b| (level_rank(&a.access_level), &a.service, &a.action).cmp(&(level_rank(&b.access_level), &b.service, &b.action)));
+        unused.sort_by(|a, b| {
+            (level_rank(&a.access_level), &a.service, &a.action).cmp(&(
+                level_rank(&b.access_level),
+                &b.service,
+                &b.action,
+            ))
+        });
 
         let mut per_service: BTreeMap<String, (usize, usize)> = BTreeMap::new();
         for a in &granted {
@@ -257,14 +299,26 @@ impl PolicyDiff {
             role: role.to_string(),
             complete: usage.is_complete(),
             gaps: usage.gap_list(),
-            current_policies: current.identity.iter().map(|p| p.name.clone()).chain(current.boundary.iter().map(|b| format!("{} (permissions boundary)", b.name))).collect(),
+            current_policies: current
+                .identity
+                .iter()
+                .map(|p| p.name.clone())
+                .chain(current.boundary.iter().map(|b| format!("{} (permissions boundary)", b.name)))
+                .collect(),
             used_granted,
             unused_granted: unused,
             used_not_granted,
             denied,
             narrowed_resources: narrowed,
-            generated_policy_denies: crate::synth::self_check(generated, usage).refused.into_iter().map(|(action, r)| ActionResources { action, resources: vec![r], note: String::new() }).collect(),
-            services: per_service.into_iter().map(|(service, (granted, used))| ServiceSummary { service, granted, used }).collect(),
+            generated_policy_denies: crate::synth::self_check(generated, usage)
+                .refused
+                .into_iter()
+                .map(|(action, r)| ActionResources { action, resources: vec![r], note: String::new() })
+                .collect(),
+            services: per_service
+                .into_iter()
+                .map(|(service, (granted, used))| ServiceSummary { service, granted, used })
+                .collect(),
         }
     }
 
@@ -287,13 +341,21 @@ impl PolicyDiff {
         let mut s = String::new();
         let _ = writeln!(s, "### iamtrim: {}\n", md_code(&self.role));
         if !self.complete {
-            let _ = writeln!(s, "> **INCOMPLETE**: {} gaps: not everything could be read, so nothing below is called unused.\n", self.gaps.len());
+            let _ = writeln!(
+                s,
+                "> **INCOMPLETE**: {} gaps: not everything could be read, so nothing below is called unused.\n",
+                self.gaps.len()
+            );
             for g in &self.gaps {
                 let _ = writeln!(s, "> - {}", md_code(&g.to_string()));
             }
             s.push('\n');
         }
-        let _ = writeln!(s, "Compared with: {}\n", self.current_policies.iter().map(|p| md_code(p)).collect::<Vec<_>>().join(", "));
+        let _ = writeln!(
+            s,
+            "Compared with: {}\n",
+            self.current_policies.iter().map(|p| md_code(p)).collect::<Vec<_>>().join(", ")
+        );
         let _ = writeln!(
             s,
             "| | count |\n|---|---:|\n| used and granted | {} |\n| {} | {} |\n| used, not granted | {} |\n| refused calls | {} |\n| resources to narrow | {} |\n",
@@ -323,7 +385,11 @@ impl PolicyDiff {
             s.push('\n');
         }
         if !self.unused_granted.is_empty() {
-            let title = if self.complete { "Granted but never used".to_string() } else { format!("Granted, not seen in what could be read ({} gaps)", self.gaps.len()) };
+            let title = if self.complete {
+                "Granted but never used".to_string()
+            } else {
+                format!("Granted, not seen in what could be read ({} gaps)", self.gaps.len())
+            };
             let _ = writeln!(s, "<details><summary><b>{title}</b> ({})</summary>\n", self.unused_granted.len());
             let mut last = (String::new(), String::new());
             for a in &self.unused_granted {
@@ -348,14 +414,25 @@ impl PolicyDiff {
         if !self.denied.is_empty() {
             let _ = writeln!(s, "**Refused in CloudTrail**\n");
             for d in &self.denied {
-                let _ = writeln!(s, "- {} ({} {} ×{})", md_code(&d.action), md_code(&d.event_source), md_code(&d.event_name), d.count);
+                let _ = writeln!(
+                    s,
+                    "- {} ({} {} ×{})",
+                    md_code(&d.action),
+                    md_code(&d.event_source),
+                    md_code(&d.event_name),
+                    d.count
+                );
             }
             s.push('\n');
         }
         let _ = writeln!(
             s,
             "Generated policy: {}",
-            if self.generated_policy_denies.is_empty() { "allows every call the role made.".to_string() } else { format!("**would refuse {} calls**", self.generated_policy_denies.len()) }
+            if self.generated_policy_denies.is_empty() {
+                "allows every call the role made.".to_string()
+            } else {
+                format!("**would refuse {} calls**", self.generated_policy_denies.len())
+            }
         );
         s
     }
@@ -365,7 +442,12 @@ impl PolicyDiff {
         let paint = |code: &str, t: &str| if colour { format!("\u{1b}[{code}m{t}\u{1b}[0m") } else { t.to_string() };
         let mut s = String::new();
         if !self.complete {
-            let _ = writeln!(s, "{} ({} gaps): not everything could be read, so nothing below is called unused", paint("1;31", "INCOMPLETE"), self.gaps.len());
+            let _ = writeln!(
+                s,
+                "{} ({} gaps): not everything could be read, so nothing below is called unused",
+                paint("1;31", "INCOMPLETE"),
+                self.gaps.len()
+            );
             for g in &self.gaps {
                 let _ = writeln!(s, "  not read: {}", visible(&g.to_string()));
             }
@@ -377,16 +459,29 @@ impl PolicyDiff {
         }
         let _ = writeln!(s, "{} ({})", paint("32", "used and granted"), self.used_granted.len());
         for a in &self.used_granted {
-            let _ = writeln!(s, "  {}{}", visible(&a.action), if a.note.is_empty() { String::new() } else { format!("  ({})", visible(&a.note)) });
+            let _ = writeln!(
+                s,
+                "  {}{}",
+                visible(&a.action),
+                if a.note.is_empty() { String::new() } else { format!("  ({})", visible(&a.note)) }
+            );
         }
         let _ = writeln!(s, "{} ({})", paint("31", "used but not granted"), self.used_not_granted.len());
         for a in &self.used_not_granted {
             let _ = writeln!(s, "  {} {}  ({})", visible(&a.action), visible(&a.resources.join(" ")), visible(&a.note));
         }
-        let _ = writeln!(s, "{} ({})", paint("33", &self.unused_label().replacen("granted, ", "granted but ", 1)), self.unused_granted.len());
+        let _ = writeln!(
+            s,
+            "{} ({})",
+            paint("33", &self.unused_label().replacen("granted, ", "granted but ", 1)),
+            self.unused_granted.len()
+        );
         let mut by_group: BTreeMap<(u8, String, String), Vec<&str>> = BTreeMap::new();
         for a in &self.unused_granted {
-            by_group.entry((level_rank(&a.access_level), a.access_level.clone(), a.service.clone())).or_default().push(a.action.split(':').nth(1).unwrap_or(""));
+            by_group
+                .entry((level_rank(&a.access_level), a.access_level.clone(), a.service.clone()))
+                .or_default()
+                .push(a.action.split(':').nth(1).unwrap_or(""));
         }
         for ((_, level, service), actions) in by_group {
             let shown: Vec<&str> = actions.iter().take(12).copied().collect();
@@ -395,13 +490,25 @@ impl PolicyDiff {
         }
         let _ = writeln!(s, "{} ({})", paint("36", "resources to narrow"), self.narrowed_resources.len());
         for n in &self.narrowed_resources {
-            let _ = writeln!(s, "  {}: {} -> {} ARN(s)", visible(&n.action), visible(&n.granted.join(", ")), n.used.len());
+            let _ =
+                writeln!(s, "  {}: {} -> {} ARN(s)", visible(&n.action), visible(&n.granted.join(", ")), n.used.len());
         }
         let _ = writeln!(s, "{} ({})", paint("35", "refused in CloudTrail"), self.denied.len());
         for d in &self.denied {
-            let _ = writeln!(s, "  {} ({} {} ×{})", visible(&d.action), visible(&d.event_source), visible(&d.event_name), d.count);
+            let _ = writeln!(
+                s,
+                "  {} ({} {} ×{})",
+                visible(&d.action),
+                visible(&d.event_source),
+                visible(&d.event_name),
+                d.count
+            );
         }
-        let verdict = if self.generated_policy_denies.is_empty() { paint("32", "allows every call the role made") } else { paint("31", &format!("would refuse {} calls", self.generated_policy_denies.len())) };
+        let verdict = if self.generated_policy_denies.is_empty() {
+            paint("32", "allows every call the role made")
+        } else {
+            paint("31", &format!("would refuse {} calls", self.generated_policy_denies.len()))
+        };
         let _ = writeln!(s, "generated policy: {verdict}");
         s
     }

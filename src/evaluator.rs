@@ -104,16 +104,27 @@ pub fn condition_holds(c: &Condition, ctx: &RequestContext) -> Option<bool> {
         let want_absent = c.values.iter().any(|v| v.eq_ignore_ascii_case("true"));
         return Some(ctx.get(&c.key).is_none() == want_absent);
     }
-    let negated = matches!(base, "StringNotEquals" | "StringNotEqualsIgnoreCase" | "StringNotLike" | "ArnNotEquals" | "ArnNotLike");
+    let negated = matches!(
+        base,
+        "StringNotEquals" | "StringNotEqualsIgnoreCase" | "StringNotLike" | "ArnNotEquals" | "ArnNotLike"
+    );
     let matches_one: fn(&str, &str) -> bool = match base {
         "StringEquals" | "StringNotEquals" => |p, v| p == v,
         "StringEqualsIgnoreCase" | "StringNotEqualsIgnoreCase" | "Bool" => |p, v| p.eq_ignore_ascii_case(v),
-        "StringLike" | "StringNotLike" | "ArnEquals" | "ArnLike" | "ArnNotEquals" | "ArnNotLike" => |p, v| glob(p, v, false),
+        "StringLike" | "StringNotLike" | "ArnEquals" | "ArnLike" | "ArnNotEquals" | "ArnNotLike" => {
+            |p, v| glob(p, v, false)
+        }
         _ => return None,
     };
     let values = match ctx.get(&c.key) {
         // An absent key: IfExists and ForAllValues hold, negated operators hold, others do not.
-        None => return Some(c.if_exists() || c.set_operator() == Some("ForAllValues") || (negated && c.set_operator() != Some("ForAnyValue"))),
+        None => {
+            return Some(
+                c.if_exists()
+                    || c.set_operator() == Some("ForAllValues")
+                    || (negated && c.set_operator() != Some("ForAnyValue")),
+            )
+        }
         Some(v) => v,
     };
     // One value satisfies the operator: for a positive operator it matches some policy value,
@@ -248,13 +259,15 @@ fn statement_applies(st: &Statement, action: &str, resource: &str, ctx: Option<&
         return None;
     }
     let (resource_hit, variable) = match &st.resources {
-        Resources::Only(pats) => pats.iter().map(|p| resource_matches(p, resource)).fold((false, false), |acc, (m, v)| {
-            if m && (!acc.0 || (acc.1 && !v)) {
-                (true, v)
-            } else {
-                acc
-            }
-        }),
+        Resources::Only(pats) => {
+            pats.iter().map(|p| resource_matches(p, resource)).fold((false, false), |acc, (m, v)| {
+                if m && (!acc.0 || (acc.1 && !v)) {
+                    (true, v)
+                } else {
+                    acc
+                }
+            })
+        }
         Resources::AllBut(pats) => {
             let results: Vec<(bool, bool)> = pats.iter().map(|p| resource_matches(p, resource)).collect();
             if results.iter().any(|(m, v)| *m && !*v) {
@@ -284,7 +297,13 @@ fn statement_applies(st: &Statement, action: &str, resource: &str, ctx: Option<&
     Some(variable || conditional)
 }
 
-fn evaluate_policies<'p>(policies: impl Iterator<Item = &'p Policy>, action: &str, resource: &str, ctx: Option<&RequestContext>, matched: &mut Vec<Matched>) -> Decision {
+fn evaluate_policies<'p>(
+    policies: impl Iterator<Item = &'p Policy>,
+    action: &str,
+    resource: &str,
+    ctx: Option<&RequestContext>,
+    matched: &mut Vec<Matched>,
+) -> Decision {
     let (mut deny, mut cond_deny, mut allow, mut cond_allow) = (false, false, false, false);
     for p in policies {
         for st in &p.statements {
@@ -293,7 +312,13 @@ fn evaluate_policies<'p>(policies: impl Iterator<Item = &'p Policy>, action: &st
                     Resources::Only(r) => r.clone(),
                     Resources::AllBut(r) => r.iter().map(|x| format!("not {x}")).collect(),
                 };
-                matched.push(Matched { policy: p.name.clone(), sid: st.sid.clone(), effect: st.effect, conditional, resources });
+                matched.push(Matched {
+                    policy: p.name.clone(),
+                    sid: st.sid.clone(),
+                    effect: st.effect,
+                    conditional,
+                    resources,
+                });
                 match (st.effect, conditional) {
                     (Effect::Deny, false) => deny = true,
                     (Effect::Deny, true) => cond_deny = true,
@@ -356,7 +381,8 @@ impl PolicySet {
             let mut denied = BTreeSet::new();
             for p in policies {
                 for st in &p.statements {
-                    let everywhere = matches!(&st.resources, Resources::Only(r) if r.iter().any(|x| x == "*")) && st.conditions.is_empty();
+                    let everywhere = matches!(&st.resources, Resources::Only(r) if r.iter().any(|x| x == "*"))
+                        && st.conditions.is_empty();
                     match st.effect {
                         Effect::Allow => out.extend(expand_actions(&st.actions, catalog)),
                         Effect::Deny if everywhere => denied.extend(expand_actions(&st.actions, catalog)),

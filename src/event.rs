@@ -135,7 +135,8 @@ impl<'a> Event<'a> {
     /// (`action-maps/error-codes.json`, class `denied`).
     pub fn is_denied(&self) -> bool {
         let none = crate::evidence::CountedErrors::default();
-        crate::evidence::outcome(self.error_code.as_deref(), self.error_message.as_deref(), &none) == crate::evidence::Outcome::Denied
+        crate::evidence::outcome(self.error_code.as_deref(), self.error_message.as_deref(), &none)
+            == crate::evidence::Outcome::Denied
     }
 
     /// The ARN of the role whose session made the call: `sessionIssuer.arn` when present, else
@@ -189,7 +190,12 @@ mod tests {
         assert_eq!(e.request_parameters.unwrap().get(), r#"{"bucketName":"b","key":"k"}"#);
         assert_eq!(e.resources()[0].arn.as_deref(), Some("arn:aws:s3:::b/k"));
         assert!(e.time().unwrap().is_ok());
-        for (t, ok) in [("2026-10-01T12:00:00Z", true), ("2026-10-01 12:00:00.000000000", true), ("2026-10-01 12:00:00", true), ("yesterday", false)] {
+        for (t, ok) in [
+            ("2026-10-01T12:00:00Z", true),
+            ("2026-10-01 12:00:00.000000000", true),
+            ("2026-10-01 12:00:00", true),
+            ("yesterday", false),
+        ] {
             let json = format!(r#"{{"eventSource":"s","eventName":"n","userIdentity":{{}},"eventTime":"{t}"}}"#);
             assert_eq!(Event::from_json(&json).unwrap().time().unwrap().is_ok(), ok, "{t}");
         }
@@ -216,7 +222,8 @@ mod tests {
             (None, None, false),
         ] {
             let json = serde_json::json!({"eventSource":"s3.amazonaws.com","eventName":"GetObject","userIdentity":{},
-                "errorCode": code, "errorMessage": msg}).to_string();
+                "errorCode": code, "errorMessage": msg})
+            .to_string();
             assert_eq!(Event::from_json(&json).unwrap().is_denied(), want, "{code:?} {msg:?}");
         }
     }

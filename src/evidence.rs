@@ -128,7 +128,8 @@ impl CountedErrors {
 
 /// How a call with `error_code` and `error_message` ended, as evidence.
 pub fn outcome<'e>(error_code: Option<&'e str>, error_message: Option<&str>, counted: &CountedErrors) -> Outcome<'e> {
-    let denied_message = error_message.is_some_and(|m| m.contains("is not authorized to perform") || m.contains("not authorized to perform:"));
+    let denied_message = error_message
+        .is_some_and(|m| m.contains("is not authorized to perform") || m.contains("not authorized to perform:"));
     let code = match error_code.map(str::trim).filter(|c| !c.is_empty()) {
         None if denied_message => return Outcome::Denied,
         None => return Outcome::Succeeded,
@@ -168,7 +169,10 @@ mod tests {
         assert_eq!(outcome(Some("Weird"), Some("is not authorized to perform"), &none), Outcome::Denied);
         let opted = CountedErrors::new(["LimitExceededException"]);
         assert_eq!(outcome(Some("LimitExceeded"), None, &opted), Outcome::NotEvidence("LimitExceeded"));
-        assert_eq!(outcome(Some("limitexceededexception"), None, &opted), Outcome::FailedAfterAuthorization("limitexceededexception"));
+        assert_eq!(
+            outcome(Some("limitexceededexception"), None, &opted),
+            Outcome::FailedAfterAuthorization("limitexceededexception")
+        );
         // Opting in never turns a denial into evidence.
         assert_eq!(outcome(Some("AccessDenied"), None, &CountedErrors::new(["AccessDenied"])), Outcome::Denied);
     }

@@ -66,7 +66,9 @@ impl TimeRange {
 
 impl fmt::Display for TimeRange {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        let show = |t: Option<DateTime<Utc>>| t.map_or("…".to_string(), |t| t.to_rfc3339_opts(chrono::SecondsFormat::Secs, true));
+        let show = |t: Option<DateTime<Utc>>| {
+            t.map_or("…".to_string(), |t| t.to_rfc3339_opts(chrono::SecondsFormat::Secs, true))
+        };
         write!(f, "{} to {}", show(self.from), show(self.to))
     }
 }
@@ -104,9 +106,17 @@ impl RoleFilter {
         let role = role.trim();
         if role.starts_with("arn:") {
             let arn = crate::arn::Arn::parse(role).ok_or_else(|| BadRole(role.to_string()))?;
-            let path = arn.resource.strip_prefix("role/").filter(|_| arn.service == "iam").ok_or_else(|| BadRole(role.to_string()))?;
+            let path = arn
+                .resource
+                .strip_prefix("role/")
+                .filter(|_| arn.service == "iam")
+                .ok_or_else(|| BadRole(role.to_string()))?;
             let name = path.rsplit('/').next().filter(|n| is_role_name(n)).ok_or_else(|| BadRole(role.to_string()))?;
-            return Ok(RoleFilter { given: role.to_string(), account: Some(arn.account.to_string()), name: name.to_string() });
+            return Ok(RoleFilter {
+                given: role.to_string(),
+                account: Some(arn.account.to_string()),
+                name: name.to_string(),
+            });
         }
         if !is_role_name(role) {
             return Err(BadRole(role.to_string()));
@@ -166,7 +176,11 @@ mod tests {
             // IAM role names are unique regardless of case.
             (issuer("arn:aws:iam::111122223333:role/Dev-App"), true, true),
             (event(r#"{"type":"IAMUser","arn":"arn:aws:iam::111122223333:user/dev-app"}"#), false, false),
-            (event(r#"{"type":"AssumedRole","arn":"arn:aws:sts::111122223333:assumed-role/dev-app/i-123"}"#), true, true),
+            (
+                event(r#"{"type":"AssumedRole","arn":"arn:aws:sts::111122223333:assumed-role/dev-app/i-123"}"#),
+                true,
+                true,
+            ),
             (event(r#"{"type":"AWSService","invokedBy":"lambda.amazonaws.com"}"#), false, false),
         ];
         for (json, want_arn, want_name) in cases {
@@ -178,7 +192,17 @@ mod tests {
 
     #[test]
     fn bad_roles_are_rejected() {
-        for bad in ["", "arn:aws:iam::1:user/x", "arn:aws:s3:::bucket", "a/b", "arn:aws:iam::1:role/", "a\nb", "a'b", "x\u{1b}[2J", &"r".repeat(65)] {
+        for bad in [
+            "",
+            "arn:aws:iam::1:user/x",
+            "arn:aws:s3:::bucket",
+            "a/b",
+            "arn:aws:iam::1:role/",
+            "a\nb",
+            "a'b",
+            "x\u{1b}[2J",
+            &"r".repeat(65),
+        ] {
             assert!(RoleFilter::parse(bad).is_err(), "{bad}");
         }
     }

@@ -53,7 +53,9 @@ impl Unmapped {
     pub fn reason(&self) -> String {
         match self {
             Unmapped::UnknownEventSource => "event source matches no IAM service prefix".to_string(),
-            Unmapped::NoSuchAction { prefix } => format!("no `{prefix}` action or reviewed override matches the event name"),
+            Unmapped::NoSuchAction { prefix } => {
+                format!("no `{prefix}` action or reviewed override matches the event name")
+            }
         }
     }
 }
@@ -128,7 +130,9 @@ impl<'c> EventMapper<'c> {
             return Err(MappingHint::Unmapped(Unmapped::UnknownEventSource));
         };
         let name = normalize_event_name(prefix, event_name);
-        if let Some(ov) = self.catalog.override_for(prefix, event_name).or_else(|| self.catalog.override_for(prefix, name)) {
+        if let Some(ov) =
+            self.catalog.override_for(prefix, event_name).or_else(|| self.catalog.override_for(prefix, name))
+        {
             if ov.actions.is_empty() {
                 return Err(MappingHint::NoPermission(ov.reason.clone()));
             }
@@ -166,7 +170,8 @@ impl<'c> EventMapper<'c> {
         let name = normalize_event_name(prefix, &event.event_name);
         let ctx = Context::new(event);
 
-        let ov = self.catalog.override_for(prefix, &event.event_name).or_else(|| self.catalog.override_for(prefix, name));
+        let ov =
+            self.catalog.override_for(prefix, &event.event_name).or_else(|| self.catalog.override_for(prefix, name));
         if let Some(ov) = ov {
             if ov.actions.is_empty() {
                 return Mapping::NoPermission(ov.reason.clone());
@@ -187,14 +192,26 @@ impl<'c> EventMapper<'c> {
                 let tagging = self.tags_on_create(action, &main, params, &ctx);
                 let mut uses = vec![main];
                 uses.extend(tagging);
-                uses.extend(self.passed_role(prefix, action.name.split_once(':').map_or(name, |(_, n)| n), params, &ctx));
+                uses.extend(self.passed_role(
+                    prefix,
+                    action.name.split_once(':').map_or(name, |(_, n)| n),
+                    params,
+                    &ctx,
+                ));
                 Mapping::Actions(uses)
             }
             None => Mapping::Unmapped(Unmapped::NoSuchAction { prefix: prefix.to_string() }),
         }
     }
 
-    fn resolve(&self, action: &Action, ov: Option<&OverrideAction>, event: &Event<'_>, params: &Map<String, Value>, ctx: &Context) -> ActionUse {
+    fn resolve(
+        &self,
+        action: &Action,
+        ov: Option<&OverrideAction>,
+        event: &Event<'_>,
+        params: &Map<String, Value>,
+        ctx: &Context,
+    ) -> ActionUse {
         let done = |resources: BTreeSet<String>, resolution| ActionUse {
             action: action.name.clone(),
             resources: prune_covered_prefixes(resources),
@@ -273,7 +290,12 @@ impl<'c> EventMapper<'c> {
     /// Builds ARNs from request parameters: for each resource type of the action whose request
     /// variables can all be filled, the filled templates. When several types can be built, the
     /// ones that use the most request values win (an index over its table).
-    fn build_from_parameters(&self, action: &Action, ctx: &Context, lookup: &dyn Fn(&str) -> Vec<String>) -> BTreeSet<String> {
+    fn build_from_parameters(
+        &self,
+        action: &Action,
+        ctx: &Context,
+        lookup: &dyn Fn(&str) -> Vec<String>,
+    ) -> BTreeSet<String> {
         let mut best: (usize, BTreeSet<String>) = (0, BTreeSet::new());
         for rt in &action.resource_types {
             for template in self.catalog.templates(action.prefix(), &rt.name) {
@@ -310,26 +332,45 @@ impl<'c> EventMapper<'c> {
         if out.is_empty() {
             out.insert("*".to_string());
         }
-        ActionUse { action: action.name.clone(), resources: out.into_iter().collect(), resolution: Resolution::Wildcard, implied_by: None }
+        ActionUse {
+            action: action.name.clone(),
+            resources: out.into_iter().collect(),
+            resolution: Resolution::Wildcard,
+            implied_by: None,
+        }
     }
 
     /// The catalog's dependent tagging action (ec2:CreateTags, `*:TagResource`...) of a call that
     /// tags what it creates (its request carries tags), on the resources the call named; the
     /// tagging is authorized separately and CloudTrail logs only the call itself.
-    fn tags_on_create(&self, action: &Action, main: &ActionUse, params: &Map<String, Value>, ctx: &Context) -> Vec<ActionUse> {
-        let Some(key) = TAG_PARAMETERS.iter().find(|k| params.get(**k).is_some_and(|v| !is_empty_value(v))) else { return Vec::new() };
+    fn tags_on_create(
+        &self,
+        action: &Action,
+        main: &ActionUse,
+        params: &Map<String, Value>,
+        ctx: &Context,
+    ) -> Vec<ActionUse> {
+        let Some(key) = TAG_PARAMETERS.iter().find(|k| params.get(**k).is_some_and(|v| !is_empty_value(v))) else {
+            return Vec::new();
+        };
         let mut out = Vec::new();
         for dep in action.dependent.iter().filter(|d| is_tagging_action(d)) {
             let Some(d) = self.catalog.action_by_name(dep) else { continue };
             // EC2 names what it tags (`tagSpecificationSet.items[].resourceType`): those types only.
-            let tagged_types: BTreeSet<String> =
-                path_values(params, &format!("{key}.items[].resourceType")).into_iter().chain(path_values(params, &format!("{key}[].ResourceType"))).collect();
+            let tagged_types: BTreeSet<String> = path_values(params, &format!("{key}.items[].resourceType"))
+                .into_iter()
+                .chain(path_values(params, &format!("{key}[].ResourceType")))
+                .collect();
             let resources: BTreeSet<String> = if !d.has_resources() {
                 BTreeSet::from(["*".to_string()])
             } else if !tagged_types.is_empty() {
                 let mut out = BTreeSet::new();
                 for t in tagged_types.iter().filter(|t| d.accepts_type(t)) {
-                    let named: Vec<&String> = main.resources.iter().filter(|r| self.catalog.classify_arn(d.prefix(), r) == Some(t.as_str())).collect();
+                    let named: Vec<&String> = main
+                        .resources
+                        .iter()
+                        .filter(|r| self.catalog.classify_arn(d.prefix(), r) == Some(t.as_str()))
+                        .collect();
                     if named.is_empty() {
                         out.extend(scoped_wildcards(self.catalog.templates(d.prefix(), t), ctx));
                     } else {
@@ -338,15 +379,24 @@ impl<'c> EventMapper<'c> {
                 }
                 out
             } else {
-                let fitting: BTreeSet<String> =
-                    main.resources.iter().filter(|r| self.catalog.classify_arn(d.prefix(), r).is_some_and(|t| d.accepts_type(t))).cloned().collect();
+                let fitting: BTreeSet<String> = main
+                    .resources
+                    .iter()
+                    .filter(|r| self.catalog.classify_arn(d.prefix(), r).is_some_and(|t| d.accepts_type(t)))
+                    .cloned()
+                    .collect();
                 if fitting.is_empty() {
-                    d.resource_types.iter().filter(|r| r.required).flat_map(|rt| scoped_wildcards(self.catalog.templates(d.prefix(), &rt.name), ctx)).collect()
+                    d.resource_types
+                        .iter()
+                        .filter(|r| r.required)
+                        .flat_map(|rt| scoped_wildcards(self.catalog.templates(d.prefix(), &rt.name), ctx))
+                        .collect()
                 } else {
                     fitting
                 }
             };
-            let resolution = if resources.iter().any(|r| has_wildcard(r)) { Resolution::Wildcard } else { Resolution::Parameters };
+            let resolution =
+                if resources.iter().any(|r| has_wildcard(r)) { Resolution::Wildcard } else { Resolution::Parameters };
             out.push(ActionUse {
                 action: d.name.clone(),
                 resources: if resources.is_empty() { vec!["*".to_string()] } else { resources.into_iter().collect() },
@@ -388,20 +438,26 @@ impl<'c> EventMapper<'c> {
             action: "iam:PassRole".to_string(),
             resources: roles.into_iter().collect(),
             resolution: if wildcard { Resolution::Wildcard } else { Resolution::Parameters },
-            implied_by: Some(format!("{prefix}:{name} passes the role ({}); CloudTrail never logs iam:PassRole", paths.join(", "))),
+            implied_by: Some(format!(
+                "{prefix}:{name} passes the role ({}); CloudTrail never logs iam:PassRole",
+                paths.join(", ")
+            )),
         })
     }
 }
 
 /// Request parameters that carry tags applied at creation (EC2's `tagSpecificationSet`, most
 /// services' `tags`/`Tags`, ...).
-const TAG_PARAMETERS: &[&str] = &["tagSpecificationSet", "tagSpecifications", "TagSpecifications", "tags", "Tags", "tagList", "TagList"];
+const TAG_PARAMETERS: &[&str] =
+    &["tagSpecificationSet", "tagSpecifications", "TagSpecifications", "tags", "Tags", "tagList", "TagList"];
 
 /// True for a tagging action: `ec2:CreateTags`, `kms:TagResource`, `rds:AddTagsToResource`...
 pub fn is_tagging_action(action: &str) -> bool {
     let name = action.split_once(':').map_or(action, |(_, n)| n);
-    matches!(name, "CreateTags" | "AddTags" | "AddTagsToResource" | "AddTagsToStream" | "AddTagsToCertificate" | "AddTagsToVault")
-        || (name.starts_with("Tag") && name[3..].chars().next().is_some_and(|c| c.is_ascii_uppercase()))
+    matches!(
+        name,
+        "CreateTags" | "AddTags" | "AddTagsToResource" | "AddTagsToStream" | "AddTagsToCertificate" | "AddTagsToVault"
+    ) || (name.starts_with("Tag") && name[3..].chars().next().is_some_and(|c| c.is_ascii_uppercase()))
 }
 
 fn is_empty_value(v: &Value) -> bool {
@@ -438,7 +494,10 @@ impl Context {
             partition: partition_of_region(region.as_deref().unwrap_or("")).to_string(),
             region,
             // An account that is not 12 digits (hand-edited or redacted logs) is unknown, not an ARN part.
-            account: event.account().filter(|a| a.len() == 12 && a.bytes().all(|b| b.is_ascii_digit())).map(str::to_string),
+            account: event
+                .account()
+                .filter(|a| a.len() == 12 && a.bytes().all(|b| b.is_ascii_digit()))
+                .map(str::to_string),
         }
     }
 
@@ -499,7 +558,11 @@ fn path_values(params: &Map<String, Value>, path: &str) -> Vec<String> {
             Some(k) => (k, true),
             None => (step, false),
         };
-        let next: Vec<&Value> = if i == 0 { params.get(key).into_iter().collect() } else { current.iter().filter_map(|v| v.get(key)).collect() };
+        let next: Vec<&Value> = if i == 0 {
+            params.get(key).into_iter().collect()
+        } else {
+            current.iter().filter_map(|v| v.get(key)).collect()
+        };
         current = if each { next.into_iter().filter_map(Value::as_array).flatten().collect() } else { next };
     }
     current.into_iter().flat_map(|v| string_values(Some(v))).collect()
@@ -510,7 +573,9 @@ fn path_values(params: &Map<String, Value>, path: &str) -> Vec<String> {
 fn string_values(v: Option<&Value>) -> Vec<String> {
     match v {
         Some(Value::String(s)) if !s.is_empty() => vec![literal(s).into_owned()],
-        Some(Value::Array(items)) => items.iter().filter_map(Value::as_str).filter(|s| !s.is_empty()).map(|s| literal(s).into_owned()).collect(),
+        Some(Value::Array(items)) => {
+            items.iter().filter_map(Value::as_str).filter(|s| !s.is_empty()).map(|s| literal(s).into_owned()).collect()
+        }
         _ => Vec::new(),
     }
 }
@@ -602,7 +667,9 @@ pub fn queue_url_to_arn(url: &str, fallback_region: Option<&str>) -> Option<Stri
 /// The source object ARN of CopyObject / UploadPartCopy from `x-amz-copy-source`
 /// (`bucket/key`, optionally URL-encoded, with a leading `/` or a `?versionId=` suffix).
 fn copy_source_arn(params: &Map<String, Value>, ctx: &Context) -> Option<String> {
-    let raw = ["x-amz-copy-source", "copySource", "CopySource"].iter().find_map(|k| params.get(*k).and_then(Value::as_str))?;
+    let raw = ["x-amz-copy-source", "copySource", "CopySource"]
+        .iter()
+        .find_map(|k| params.get(*k).and_then(Value::as_str))?;
     let decoded = percent_decode(raw);
     let path = decoded.trim_start_matches('/');
     let path = path.split_once("?versionId=").map_or(path, |(p, _)| p);
@@ -670,7 +737,8 @@ fn prune_covered_prefixes(set: BTreeSet<String>) -> Vec<String> {
     let all: Vec<String> = set.into_iter().collect();
     all.iter()
         .filter(|a| {
-            !all.iter().any(|b| b.len() > a.len() && b.starts_with(a.as_str()) && matches!(b.as_bytes()[a.len()], b'/' | b':'))
+            !all.iter()
+                .any(|b| b.len() > a.len() && b.starts_with(a.as_str()) && matches!(b.as_bytes()[a.len()], b'/' | b':'))
         })
         .cloned()
         .collect()
@@ -732,16 +800,27 @@ mod tests {
         .unwrap();
         let mut got = arn_parameters(&params);
         got.sort();
-        assert_eq!(got, ["arn:aws:lambda:us-east-1:1:function:f", "arn:aws:secretsmanager:us-east-1:1:secret:s", "arn:aws:sns:us-east-1:1:t"]);
+        assert_eq!(
+            got,
+            [
+                "arn:aws:lambda:us-east-1:1:function:f",
+                "arn:aws:secretsmanager:us-east-1:1:secret:s",
+                "arn:aws:sns:us-east-1:1:t"
+            ]
+        );
     }
 
     #[test]
     fn covered_prefixes_are_pruned() {
-        let set: BTreeSet<String> = ["arn:aws:dynamodb:r:1:table/t", "arn:aws:dynamodb:r:1:table/t/index/i", "arn:aws:dynamodb:r:1:table/tt"]
-            .into_iter()
-            .map(String::from)
-            .collect();
-        assert_eq!(prune_covered_prefixes(set), ["arn:aws:dynamodb:r:1:table/t/index/i", "arn:aws:dynamodb:r:1:table/tt"]);
+        let set: BTreeSet<String> =
+            ["arn:aws:dynamodb:r:1:table/t", "arn:aws:dynamodb:r:1:table/t/index/i", "arn:aws:dynamodb:r:1:table/tt"]
+                .into_iter()
+                .map(String::from)
+                .collect();
+        assert_eq!(
+            prune_covered_prefixes(set),
+            ["arn:aws:dynamodb:r:1:table/t/index/i", "arn:aws:dynamodb:r:1:table/tt"]
+        );
     }
 
     #[test]

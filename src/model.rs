@@ -99,16 +99,40 @@ pub struct PolicyError {
 }
 
 const OPERATOR_BASES: &[&str] = &[
-    "StringEquals", "StringNotEquals", "StringEqualsIgnoreCase", "StringNotEqualsIgnoreCase", "StringLike", "StringNotLike",
-    "NumericEquals", "NumericNotEquals", "NumericLessThan", "NumericLessThanEquals", "NumericGreaterThan", "NumericGreaterThanEquals",
-    "DateEquals", "DateNotEquals", "DateLessThan", "DateLessThanEquals", "DateGreaterThan", "DateGreaterThanEquals",
-    "Bool", "BinaryEquals", "IpAddress", "NotIpAddress", "ArnEquals", "ArnLike", "ArnNotEquals", "ArnNotLike", "Null",
+    "StringEquals",
+    "StringNotEquals",
+    "StringEqualsIgnoreCase",
+    "StringNotEqualsIgnoreCase",
+    "StringLike",
+    "StringNotLike",
+    "NumericEquals",
+    "NumericNotEquals",
+    "NumericLessThan",
+    "NumericLessThanEquals",
+    "NumericGreaterThan",
+    "NumericGreaterThanEquals",
+    "DateEquals",
+    "DateNotEquals",
+    "DateLessThan",
+    "DateLessThanEquals",
+    "DateGreaterThan",
+    "DateGreaterThanEquals",
+    "Bool",
+    "BinaryEquals",
+    "IpAddress",
+    "NotIpAddress",
+    "ArnEquals",
+    "ArnLike",
+    "ArnNotEquals",
+    "ArnNotLike",
+    "Null",
 ];
 
 impl Policy {
     /// Parses a policy document (JSON text). `name` is used in errors and reports.
     pub fn parse(name: &str, text: &str) -> Result<Policy, PolicyError> {
-        let err = |place: &str, message: String| PolicyError { policy: name.to_string(), place: place.to_string(), message };
+        let err =
+            |place: &str, message: String| PolicyError { policy: name.to_string(), place: place.to_string(), message };
         let doc: Value = serde_json::from_str(text).map_err(|e| err("document", format!("not JSON: {e}")))?;
         Policy::from_value(name, &doc)
     }
@@ -215,9 +239,13 @@ fn parse_statement(i: usize, st: &Value) -> Result<Statement, (String, String)> 
             if !OPERATOR_BASES.contains(&base) {
                 return Err(fail("Condition", &format!("operator `{operator}` is not an IAM condition operator")));
             }
-            let keys = keys.as_object().ok_or_else(|| fail("Condition", &format!("`{operator}` must map condition keys to values")))?;
+            let keys = keys
+                .as_object()
+                .ok_or_else(|| fail("Condition", &format!("`{operator}` must map condition keys to values")))?;
             for (key, values) in keys {
-                let values = condition_values(values).ok_or_else(|| fail("Condition", &format!("`{operator}` `{key}` values must be strings, numbers or booleans")))?;
+                let values = condition_values(values).ok_or_else(|| {
+                    fail("Condition", &format!("`{operator}` `{key}` values must be strings, numbers or booleans"))
+                })?;
                 conditions.push(Condition { operator: operator.clone(), key: key.clone(), values });
             }
         }
@@ -254,12 +282,27 @@ mod tests {
     #[test]
     fn invalid_documents_name_the_statement_and_field() {
         let cases = [
-            (r#"{"Statement":[{"Effect":"Allow","Resource":"*"}]}"#, "Statement[0]: `Action` (or `NotAction`) is missing"),
-            (r#"{"Statement":[{"Sid":"X","Effect":"Permit","Action":"s3:*"}]}"#, "Statement[0] (Sid \"X\"): `Effect` is `Permit`"),
-            (r#"{"Statement":[{"Effect":"Allow","Action":"s3:*","NotAction":"iam:*"}]}"#, "`Action` and `NotAction` cannot both be given"),
-            (r#"{"Statement":[{"Effect":"Allow","Action":"s3:*"},{"Effect":"Allow","Action":5}]}"#, "Statement[1]: `Action` must be a string"),
+            (
+                r#"{"Statement":[{"Effect":"Allow","Resource":"*"}]}"#,
+                "Statement[0]: `Action` (or `NotAction`) is missing",
+            ),
+            (
+                r#"{"Statement":[{"Sid":"X","Effect":"Permit","Action":"s3:*"}]}"#,
+                "Statement[0] (Sid \"X\"): `Effect` is `Permit`",
+            ),
+            (
+                r#"{"Statement":[{"Effect":"Allow","Action":"s3:*","NotAction":"iam:*"}]}"#,
+                "`Action` and `NotAction` cannot both be given",
+            ),
+            (
+                r#"{"Statement":[{"Effect":"Allow","Action":"s3:*"},{"Effect":"Allow","Action":5}]}"#,
+                "Statement[1]: `Action` must be a string",
+            ),
             (r#"{"Statement":[{"Effect":"Allow","Action":"GetObject"}]}"#, "`GetObject` is not `service:Action`"),
-            (r#"{"Statement":[{"Effect":"Allow","Action":"s3:*","Condition":{"StringSorta":{"k":"v"}}}]}"#, "operator `StringSorta`"),
+            (
+                r#"{"Statement":[{"Effect":"Allow","Action":"s3:*","Condition":{"StringSorta":{"k":"v"}}}]}"#,
+                "operator `StringSorta`",
+            ),
             (r#"{"Version":"2020-01-01","Statement":[]}"#, "Version: `\"2020-01-01\"`"),
             (r#"{"Statement":"nope"}"#, "Statement: must be an object or an array"),
             (r#"[1,2]"#, "document: a policy is a JSON object"),

@@ -6,9 +6,9 @@ use std::fmt::Write as _;
 use serde::Serialize;
 
 use crate::catalog::ActionCatalog;
-use crate::text::visible;
 use crate::policy::{PolicyDocument, MANAGED_POLICY_LIMIT};
 use crate::source::Rejection;
+use crate::text::visible;
 use crate::usage::{EventKey, FilteredCounts, Usage};
 
 /// One rejected record.
@@ -212,7 +212,9 @@ pub fn dependents_not_added(usage: &Usage, catalog: &ActionCatalog) -> Vec<Depen
                 .action_by_name(a)?
                 .dependent
                 .iter()
-                .filter(|d| !usage.actions.contains_key(*d) && *d != "iam:PassRole" && !crate::mapper::is_tagging_action(d))
+                .filter(|d| {
+                    !usage.actions.contains_key(*d) && *d != "iam:PassRole" && !crate::mapper::is_tagging_action(d)
+                })
                 .cloned()
                 .collect();
             (!deps.is_empty()).then(|| DependentNotAdded { action: a.clone(), dependents: deps })
@@ -222,7 +224,12 @@ pub fn dependents_not_added(usage: &Usage, catalog: &ActionCatalog) -> Vec<Depen
 
 fn pairs(map: &std::collections::BTreeMap<EventKey, crate::usage::ReasonedCount>) -> Vec<PairCount> {
     map.iter()
-        .map(|(k, v)| PairCount { event_source: k.source.clone(), event_name: k.name.clone(), count: v.count, detail: v.detail.clone() })
+        .map(|(k, v)| PairCount {
+            event_source: k.source.clone(),
+            event_name: k.name.clone(),
+            count: v.count,
+            detail: v.detail.clone(),
+        })
         .collect()
 }
 
@@ -263,7 +270,12 @@ impl RunReport {
             not_evidence: usage
                 .not_evidence
                 .iter()
-                .map(|(k, n)| NotEvidence { error_code: k.code.clone(), event_source: k.source.clone(), event_name: k.name.clone(), count: *n })
+                .map(|(k, n)| NotEvidence {
+                    error_code: k.code.clone(),
+                    event_source: k.source.clone(),
+                    event_name: k.name.clone(),
+                    count: *n,
+                })
                 .collect(),
             actions: usage.actions.keys().cloned().collect(),
             action_details: usage
@@ -278,7 +290,12 @@ impl RunReport {
                     events: u
                         .events
                         .iter()
-                        .map(|(k, n)| PairCount { event_source: k.source.clone(), event_name: k.name.clone(), count: *n, detail: String::new() })
+                        .map(|(k, n)| PairCount {
+                            event_source: k.source.clone(),
+                            event_name: k.name.clone(),
+                            count: *n,
+                            detail: String::new(),
+                        })
                         .collect(),
                     first_seen: time(u.first_seen),
                     last_seen: time(u.last_seen),
@@ -303,10 +320,20 @@ impl RunReport {
     pub fn explain(&self, policy: &PolicyDocument) -> String {
         let mut s = String::new();
         for st in &policy.statement {
-            let _ = writeln!(s, "statement {} ({} resources: {})", st.sid, st.resource.len(), visible(&st.resource.join(", ")));
+            let _ = writeln!(
+                s,
+                "statement {} ({} resources: {})",
+                st.sid,
+                st.resource.len(),
+                visible(&st.resource.join(", "))
+            );
             for a in &st.action {
                 let Some(d) = self.action_details.iter().find(|d| &d.action == a) else { continue };
-                let events: Vec<String> = d.events.iter().map(|e| format!("{} {} ×{}", visible(&e.event_source), visible(&e.event_name), e.count)).collect();
+                let events: Vec<String> = d
+                    .events
+                    .iter()
+                    .map(|e| format!("{} {} ×{}", visible(&e.event_source), visible(&e.event_name), e.count))
+                    .collect();
                 let _ = writeln!(
                     s,
                     "  {a} [{}]: {}; first {}, last {}",
@@ -319,7 +346,12 @@ impl RunReport {
                     let _ = writeln!(s, "    implied: {}", visible(why));
                 }
                 if d.resources.len() != st.resource.len() || d.resources != st.resource {
-                    let _ = writeln!(s, "    used on {} resource(s): {}", d.resources.len(), visible(&d.resources.iter().take(5).cloned().collect::<Vec<_>>().join(", ")));
+                    let _ = writeln!(
+                        s,
+                        "    used on {} resource(s): {}",
+                        d.resources.len(),
+                        visible(&d.resources.iter().take(5).cloned().collect::<Vec<_>>().join(", "))
+                    );
                 }
             }
         }
@@ -339,9 +371,14 @@ impl RunReport {
     pub fn summary(&self, max_listed: usize) -> String {
         let mut s = String::new();
         let _ = writeln!(s, "{}role {} · window {}", self.headline(), visible(&self.role), self.window);
-        let _ = write!(s, "  files: {} read, {} skipped by date, {} not logs", self.files_read, self.files_skipped_by_date, self.files_ignored);
+        let _ = write!(
+            s,
+            "  files: {} read, {} skipped by date, {} not logs",
+            self.files_read, self.files_skipped_by_date, self.files_ignored
+        );
         if self.files_not_regular > 0 {
-            let _ = write!(s, ", {} skipped as not regular files or reached twice through links", self.files_not_regular);
+            let _ =
+                write!(s, ", {} skipped as not regular files or reached twice through links", self.files_not_regular);
         }
         s.push('\n');
         let _ = writeln!(
@@ -358,7 +395,12 @@ impl RunReport {
         let _ = writeln!(
             s,
             "  matched: {} = {} mapped + {} denied + {} not evidence + {} unmapped + {} needing no permission",
-            self.records_matched, self.records_mapped, self.records_denied, self.records_not_evidence, self.records_unmapped, self.records_no_permission
+            self.records_matched,
+            self.records_mapped,
+            self.records_denied,
+            self.records_not_evidence,
+            self.records_unmapped,
+            self.records_no_permission
         );
         if let (Some(a), Some(b)) = (&self.first_event, &self.last_event) {
             let _ = writeln!(s, "  events from {a} to {b}");
@@ -380,7 +422,10 @@ impl RunReport {
         }
         let implied: Vec<&ActionDetail> = self.action_details.iter().filter(|a| !a.implied_by.is_empty()).collect();
         if !implied.is_empty() {
-            let _ = writeln!(s, "  permissions with a reason beyond the call (implied, or used by a service on the role's behalf):");
+            let _ = writeln!(
+                s,
+                "  permissions with a reason beyond the call (implied, or used by a service on the role's behalf):"
+            );
             for a in implied {
                 for why in &a.implied_by {
                     let _ = writeln!(s, "    {} on {}: {}", a.action, visible(&a.resources.join(", ")), visible(why));
@@ -400,25 +445,47 @@ impl RunReport {
                 let _ = writeln!(s, "    {} ({} of {} calls)", a.action, a.unresolved_calls, a.calls);
             }
         }
-        for (title, list) in [("denied (not granted)", &self.denied), ("unmapped (not granted)", &self.unmapped), ("need no permission", &self.no_permission)] {
+        for (title, list) in [
+            ("denied (not granted)", &self.denied),
+            ("unmapped (not granted)", &self.unmapped),
+            ("need no permission", &self.no_permission),
+        ] {
             if list.is_empty() {
                 continue;
             }
             let _ = writeln!(s, "  {title}:");
             for p in list {
                 let detail = if p.detail.is_empty() { String::new() } else { format!(" — {}", p.detail) };
-                let _ = writeln!(s, "    {} {} ×{}{}", visible(&p.event_source), visible(&p.event_name), p.count, visible(&detail));
+                let _ = writeln!(
+                    s,
+                    "    {} {} ×{}{}",
+                    visible(&p.event_source),
+                    visible(&p.event_name),
+                    p.count,
+                    visible(&detail)
+                );
             }
         }
         if !self.not_evidence.is_empty() {
             let _ = writeln!(s, "  not counted as evidence (failed before authorization, or an error not known to come after it; --count-error CODE to count one):");
             for n in &self.not_evidence {
-                let _ = writeln!(s, "    {} ×{} ({} {})", visible(&n.error_code), n.count, visible(&n.event_source), visible(&n.event_name));
+                let _ = writeln!(
+                    s,
+                    "    {} ×{} ({} {})",
+                    visible(&n.error_code),
+                    n.count,
+                    visible(&n.event_source),
+                    visible(&n.event_name)
+                );
             }
         }
         if !self.gaps.is_empty() {
             let n = self.gaps.len();
-            let _ = writeln!(s, "  not read ({n} gap{}; what they held is in neither the policy nor any \"unused\" list):", if n == 1 { "" } else { "s" });
+            let _ = writeln!(
+                s,
+                "  not read ({n} gap{}; what they held is in neither the policy nor any \"unused\" list):",
+                if n == 1 { "" } else { "s" }
+            );
             for g in self.gaps.iter().take(max_listed) {
                 let _ = writeln!(s, "    {}", visible(&g.to_string()));
             }
@@ -433,7 +500,8 @@ impl RunReport {
             }
             let more = self.rejected.len().saturating_sub(max_listed) as u64 + self.rejected_not_listed;
             if more > 0 {
-                let _ = writeln!(s, "    … and {more} more ({} listed in --report, the rest counted)", self.rejected.len());
+                let _ =
+                    writeln!(s, "    … and {more} more ({} listed in --report, the rest counted)", self.rejected.len());
             }
         }
         s

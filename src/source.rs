@@ -131,7 +131,11 @@ pub fn discover(paths: &[PathBuf], range: &TimeRange) -> Discovery {
                     d.files.push(p.clone());
                 }
             }
-            Err(e) => d.errors.push(Rejection { file: p.display().to_string(), location: Location::File, reason: format!("cannot open: {e}") }),
+            Err(e) => d.errors.push(Rejection {
+                file: p.display().to_string(),
+                location: Location::File,
+                reason: format!("cannot open: {e}"),
+            }),
         }
     }
     d
@@ -163,7 +167,11 @@ fn walk(dir: &Path, range: &TimeRange, d: &mut Discovery, seen: &mut Seen) {
     let entries = match fs::read_dir(dir) {
         Ok(e) => e,
         Err(e) => {
-            d.errors.push(Rejection { file: dir.display().to_string(), location: Location::File, reason: format!("cannot list directory: {e}") });
+            d.errors.push(Rejection {
+                file: dir.display().to_string(),
+                location: Location::File,
+                reason: format!("cannot list directory: {e}"),
+            });
             return;
         }
     };
@@ -307,7 +315,11 @@ pub fn read_file_with(path: &Path, limits: &ReadLimits, emit: &mut dyn FnMut(Ite
     let name = path.display().to_string();
     match fs::File::open(path) {
         Ok(f) => read_reader(BufReader::with_capacity(256 * 1024, f), &name, limits, emit),
-        Err(e) => emit(Item::Rejected(Rejection { file: name, location: Location::File, reason: format!("cannot read: {e}") })),
+        Err(e) => emit(Item::Rejected(Rejection {
+            file: name,
+            location: Location::File,
+            reason: format!("cannot read: {e}"),
+        })),
     }
 }
 
@@ -320,7 +332,13 @@ pub fn read_bytes(bytes: &[u8], name: &str, limits: &ReadLimits, emit: &mut dyn 
 pub fn read_reader<R: BufRead>(mut raw: R, name: &str, limits: &ReadLimits, emit: &mut dyn FnMut(Item<'_>)) {
     let gzipped = match raw.fill_buf() {
         Ok(head) => head.starts_with(&[0x1f, 0x8b]),
-        Err(e) => return emit(Item::Rejected(Rejection { file: name.to_string(), location: Location::File, reason: format!("cannot read: {e}") })),
+        Err(e) => {
+            return emit(Item::Rejected(Rejection {
+                file: name.to_string(),
+                location: Location::File,
+                reason: format!("cannot read: {e}"),
+            }))
+        }
     };
     if gzipped {
         read_stream_with(BufReader::with_capacity(256 * 1024, MultiGzDecoder::new(raw)), name, limits, emit);
@@ -357,7 +375,11 @@ impl<R: BufRead> Lines<R> {
             // fills it without ending, with more to come, is over the limit.
             match std::io::Read::take(&mut self.reader, self.limit as u64).read_until(b'\n', &mut bytes) {
                 Ok(0) => return None,
-                Ok(n) if n == self.limit && bytes.last() != Some(&b'\n') && self.reader.fill_buf().is_ok_and(|b| !b.is_empty()) => {
+                Ok(n)
+                    if n == self.limit
+                        && bytes.last() != Some(&b'\n')
+                        && self.reader.fill_buf().is_ok_and(|b| !b.is_empty()) =>
+                {
                     // Not read further: a decompression bomb or a runaway line would take memory
                     // and time without end.
                     self.error = Some(format!(
@@ -370,7 +392,11 @@ impl<R: BufRead> Lines<R> {
                 Ok(_) => return Some(Line { number: self.number, bytes, cut: false }),
                 Err(e) => {
                     self.error = Some(describe_read_error(&e));
-                    return (!bytes.iter().all(u8::is_ascii_whitespace)).then_some(Line { number: self.number, bytes, cut: true });
+                    return (!bytes.iter().all(u8::is_ascii_whitespace)).then_some(Line {
+                        number: self.number,
+                        bytes,
+                        cut: true,
+                    });
                 }
             }
         }
@@ -413,7 +439,10 @@ pub fn read_stream_with<R: BufRead>(reader: R, name: &str, limits: &ReadLimits, 
             let room = lines.limit.saturating_sub(first_text.len());
             match std::io::Read::read_to_end(&mut std::io::Read::take(&mut lines.reader, room as u64 + 1), &mut rest) {
                 Ok(n) if n > room => {
-                    let reason = format!("a log document over {} (decompressed): not read (raise the limit with --max-document-mb)", mib(lines.limit));
+                    let reason = format!(
+                        "a log document over {} (decompressed): not read (raise the limit with --max-document-mb)",
+                        mib(lines.limit)
+                    );
                     return emit(rejection(Location::File, reason));
                 }
                 Ok(_) => {}
@@ -423,7 +452,9 @@ pub fn read_stream_with<R: BufRead>(reader: R, name: &str, limits: &ReadLimits, 
         let (rest_text, rest_invalid) = to_utf8(rest);
         let body = first_text + &rest_text;
         let invalid = first_invalid || rest_invalid;
-        let record = &mut |loc: Location, json: &str, emit: &mut dyn FnMut(Item<'_>)| emit(checked_record(invalid, loc, json, name, max_record));
+        let record = &mut |loc: Location, json: &str, emit: &mut dyn FnMut(Item<'_>)| {
+            emit(checked_record(invalid, loc, json, name, max_record))
+        };
         return read_document(&body, record, &|loc, reason| rejection(loc, reason), gzip_error.as_deref(), emit);
     }
 
@@ -453,13 +484,27 @@ pub fn read_stream_with<R: BufRead>(reader: R, name: &str, limits: &ReadLimits, 
 
 /// A record, or its rejection when it is larger than `max_record` bytes or holds bytes that were
 /// not UTF-8 (replaced by U+FFFD).
-fn checked_record<'j>(had_invalid_utf8: bool, location: Location, json: &'j str, name: &str, max_record: usize) -> Item<'j> {
+fn checked_record<'j>(
+    had_invalid_utf8: bool,
+    location: Location,
+    json: &'j str,
+    name: &str,
+    max_record: usize,
+) -> Item<'j> {
     if json.len() > max_record {
-        let reason = format!("a record of {} bytes, over the {} limit: not read (raise it with --max-record-mb)", json.len(), mib(max_record));
+        let reason = format!(
+            "a record of {} bytes, over the {} limit: not read (raise it with --max-record-mb)",
+            json.len(),
+            mib(max_record)
+        );
         return Item::Rejected(Rejection { file: name.to_string(), location, reason });
     }
     if had_invalid_utf8 && json.contains('\u{fffd}') {
-        Item::Rejected(Rejection { file: name.to_string(), location, reason: "record contains bytes that are not valid UTF-8".to_string() })
+        Item::Rejected(Rejection {
+            file: name.to_string(),
+            location,
+            reason: "record contains bytes that are not valid UTF-8".to_string(),
+        })
     } else {
         Item::Record { location, json }
     }
@@ -475,7 +520,14 @@ struct DecodedLine {
 
 /// One line of a JSON Lines file: a record, or a whole log document. `break_error` is the read
 /// error that cut the line short, when `line.cut`.
-fn read_line(line: &DecodedLine, single: bool, name: &str, break_error: Option<&str>, max_record: usize, emit: &mut dyn FnMut(Item<'_>)) {
+fn read_line(
+    line: &DecodedLine,
+    single: bool,
+    name: &str,
+    break_error: Option<&str>,
+    max_record: usize,
+    emit: &mut dyn FnMut(Item<'_>),
+) {
     let rejection = |location, reason: String| Item::Rejected(Rejection { file: name.to_string(), location, reason });
     let text = line.text.trim();
     let invalid = line.invalid;
@@ -483,11 +535,15 @@ fn read_line(line: &DecodedLine, single: bool, name: &str, break_error: Option<&
     let break_error = if line.cut { break_error } else { None };
     if starts_with_key(text, "Records") || starts_with_key(text, "Events") {
         let on_line = |loc: Location| if single { loc } else { loc.on_line(n) };
-        let record = &mut |loc: Location, json: &str, emit: &mut dyn FnMut(Item<'_>)| emit(checked_record(invalid, on_line(loc), json, name, max_record));
+        let record = &mut |loc: Location, json: &str, emit: &mut dyn FnMut(Item<'_>)| {
+            emit(checked_record(invalid, on_line(loc), json, name, max_record))
+        };
         return read_document(text, record, &|loc, reason| rejection(on_line(loc), reason), break_error, emit);
     }
     match break_error {
-        Some(e) if serde_json::from_str::<&RawValue>(text).is_err() => emit(rejection(Location::Line(n), format!("{e}; line cut short"))),
+        Some(e) if serde_json::from_str::<&RawValue>(text).is_err() => {
+            emit(rejection(Location::Line(n), format!("{e}; line cut short")))
+        }
         Some(e) => {
             emit(checked_record(invalid, Location::Line(n), text, name, max_record));
             emit(rejection(Location::File, format!("{e}; records after the break are lost")));
@@ -508,14 +564,23 @@ impl Location {
 }
 
 fn starts_with_key(line: &str, key: &str) -> bool {
-    line.strip_prefix('{').map(str::trim_start).and_then(|r| r.strip_prefix('"')).is_some_and(|r| r.starts_with(key) && r[key.len()..].starts_with('"'))
+    line.strip_prefix('{')
+        .map(str::trim_start)
+        .and_then(|r| r.strip_prefix('"'))
+        .is_some_and(|r| r.starts_with(key) && r[key.len()..].starts_with('"'))
 }
 
 type RecordFn<'f> = dyn FnMut(Location, &str, &mut dyn FnMut(Item<'_>)) + 'f;
 type RejectFn<'f> = dyn Fn(Location, String) -> Item<'static> + 'f;
 
 /// Streams the records of one JSON document: `{"Records":[...]}` or `{"Events":[...]}`.
-fn read_document(doc: &str, record: &mut RecordFn<'_>, reject: &RejectFn<'_>, gzip_error: Option<&str>, emit: &mut dyn FnMut(Item<'_>)) {
+fn read_document(
+    doc: &str,
+    record: &mut RecordFn<'_>,
+    reject: &RejectFn<'_>,
+    gzip_error: Option<&str>,
+    emit: &mut dyn FnMut(Item<'_>),
+) {
     let position = Cell::new(Location::File);
     let mut de = serde_json::Deserializer::from_str(doc);
     let visitor = DocVisitor { record, reject, emit, position: &position };
@@ -561,7 +626,13 @@ impl<'de> Visitor<'de> for DocVisitor<'_, '_> {
             match key.as_ref() {
                 "Records" | "Events" => {
                     let lookup = key == "Events";
-                    map.next_value_seed(RecordsSeed { record: &mut *self.record, reject: self.reject, emit: &mut *self.emit, position: self.position, lookup })?;
+                    map.next_value_seed(RecordsSeed {
+                        record: &mut *self.record,
+                        reject: self.reject,
+                        emit: &mut *self.emit,
+                        position: self.position,
+                        lookup,
+                    })?;
                     found = true;
                 }
                 _ => {
@@ -685,9 +756,18 @@ mod tests {
         let lookup = r#"{"Events":[{"EventId":"1","CloudTrailEvent":"{\"a\":1}"}],"NextToken":"x"}"#;
         assert_eq!(collect(lookup), ["ok Events[0].CloudTrailEvent 7"]);
         let two_docs = format!("{lookup}\n{}\n", doc.replace('\n', ""));
-        assert_eq!(collect(&two_docs), ["ok line 1 Events[0].CloudTrailEvent 7", "ok line 2 Records[0] 7", "ok line 2 Records[1] 8"]);
+        assert_eq!(
+            collect(&two_docs),
+            ["ok line 1 Events[0].CloudTrailEvent 7", "ok line 2 Records[0] 7", "ok line 2 Records[1] 8"]
+        );
         let pretty_lookup = "{\n \"Events\": [\n  {\"CloudTrailEvent\": \"{}\"},\n  {\"EventId\": \"2\"}\n ]\n}";
-        assert_eq!(collect(pretty_lookup), ["ok Events[0].CloudTrailEvent 2", "rejected Events[1].CloudTrailEvent lookup event has no CloudTrailEvent"]);
+        assert_eq!(
+            collect(pretty_lookup),
+            [
+                "ok Events[0].CloudTrailEvent 2",
+                "rejected Events[1].CloudTrailEvent lookup event has no CloudTrailEvent"
+            ]
+        );
         let lines = "{\"a\":1}\n\n{\"b\":2}\n";
         assert_eq!(collect(lines), ["ok line 1 7", "ok line 3 7"]);
         assert_eq!(collect("\u{feff}{\"a\":1}\n"), ["ok line 1 7"]);
@@ -711,7 +791,10 @@ mod tests {
         let mut bad_line = b"{\"a\":\"".to_vec();
         bad_line.extend_from_slice(&[0xc3]);
         bad_line.extend_from_slice(b"\"}\n{\"b\":2}\n");
-        assert_eq!(collect_bytes(&bad_line), ["rejected line 1 record contains bytes that are not valid UTF-8", "ok line 2 7"]);
+        assert_eq!(
+            collect_bytes(&bad_line),
+            ["rejected line 1 record contains bytes that are not valid UTF-8", "ok line 2 7"]
+        );
     }
 
     #[test]
@@ -722,9 +805,15 @@ mod tests {
         );
         let out = collect_broken("{\"Records\": [ {\"a\":1}, {\"b\":");
         assert_eq!(out[0], "ok Records[0] 7");
-        assert!(out[1].starts_with("rejected Records[1] corrupt or truncated gzip data (x); JSON ends early"), "{out:?}");
+        assert!(
+            out[1].starts_with("rejected Records[1] corrupt or truncated gzip data (x); JSON ends early"),
+            "{out:?}"
+        );
         assert_eq!(collect_broken(""), ["rejected file corrupt or truncated gzip data (x)"]);
-        assert_eq!(collect_broken("{\"a\":1}\n"), ["ok line 1 7", "rejected file corrupt or truncated gzip data (x); records after the break are lost"]);
+        assert_eq!(
+            collect_broken("{\"a\":1}\n"),
+            ["ok line 1 7", "rejected file corrupt or truncated gzip data (x); records after the break are lost"]
+        );
     }
 
     #[test]

@@ -81,7 +81,8 @@ impl UsageStore {
     pub fn open(path: &Path) -> Result<UsageStore, StoreError> {
         let fail = |message: String| StoreError::Db { path: path.display().to_string(), message };
         if let Some(dir) = path.parent().filter(|d| !d.as_os_str().is_empty()) {
-            crate::private_files::create_dir_all(dir).map_err(|e| fail(format!("cannot create {}: {e}", dir.display())))?;
+            crate::private_files::create_dir_all(dir)
+                .map_err(|e| fail(format!("cannot create {}: {e}", dir.display())))?;
         }
         // It holds every principal's activity: readable by its owner only.
         crate::private_files::touch(path).map_err(|e| fail(format!("cannot create {}: {e}", path.display())))?;
@@ -108,7 +109,8 @@ impl UsageStore {
             .and_then(|mut st| st.exists([]))
             .map_err(|e| fail(e.to_string()))?;
         if !has_complete {
-            conn.execute_batch("ALTER TABLE day_usage ADD COLUMN complete INTEGER NOT NULL DEFAULT 0;").map_err(|e| fail(e.to_string()))?;
+            conn.execute_batch("ALTER TABLE day_usage ADD COLUMN complete INTEGER NOT NULL DEFAULT 0;")
+                .map_err(|e| fail(e.to_string()))?;
         }
         conn.execute_batch(&format!("PRAGMA user_version = {SCHEMA_VERSION};")).map_err(|e| fail(e.to_string()))?;
         Ok(UsageStore { conn, path: path.to_path_buf() })
@@ -144,7 +146,10 @@ impl UsageStore {
     /// Stores the usage of `day`. A day with a gap is refused: it would be served as if whole.
     pub fn put(&self, role: &str, source: &str, day: NaiveDate, usage: &Usage) -> Result<(), StoreError> {
         if !usage.is_complete() {
-            return Err(self.fail(format!("{day} had {} gaps: a day is stored only when everything of it was read", usage.gaps.len())));
+            return Err(self.fail(format!(
+                "{day} had {} gaps: a day is stored only when everything of it was read",
+                usage.gaps.len()
+            )));
         }
         let json = serde_json::to_string(usage).map_err(|e| self.fail(e))?;
         self.conn
@@ -163,7 +168,10 @@ impl UsageStore {
         let to = to.map_or_else(|| "9999-99-99".to_string(), |d| d.to_string());
         let n = self
             .conn
-            .execute("DELETE FROM day_usage WHERE lower(role) = lower(?1) AND day >= ?2 AND day <= ?3", params![role, from, to])
+            .execute(
+                "DELETE FROM day_usage WHERE lower(role) = lower(?1) AND day >= ?2 AND day <= ?3",
+                params![role, from, to],
+            )
             .map_err(|e| self.fail(e))?;
         Ok(n as u64)
     }
@@ -189,7 +197,12 @@ impl UsageStore {
                     records_matched: r.get::<_, i64>(5)? as u64,
                     stale_days: r.get::<_, i64>(6)? as u64,
                     complete_days: r.get::<_, i64>(7)? as u64,
-                    incomplete_days: r.get::<_, String>(8)?.split(',').filter(|d| !d.is_empty()).map(str::to_string).collect(),
+                    incomplete_days: r
+                        .get::<_, String>(8)?
+                        .split(',')
+                        .filter(|d| !d.is_empty())
+                        .map(str::to_string)
+                        .collect(),
                 })
             })
             .map_err(|e| self.fail(e))?;
@@ -261,7 +274,11 @@ mod tests {
              stored_at TEXT NOT NULL, records_matched INTEGER NOT NULL, usage TEXT NOT NULL, PRIMARY KEY (role, source, day));",
         )
         .unwrap();
-        conn.execute("INSERT INTO day_usage VALUES ('app', 'logs:x', '2026-10-02', ?1, 'now', 3, ?2)", params![VERSION, serde_json::to_string(&Usage::default()).unwrap()]).unwrap();
+        conn.execute(
+            "INSERT INTO day_usage VALUES ('app', 'logs:x', '2026-10-02', ?1, 'now', 3, ?2)",
+            params![VERSION, serde_json::to_string(&Usage::default()).unwrap()],
+        )
+        .unwrap();
         drop(conn);
         let store = UsageStore::open(&old).unwrap();
         assert!(store.get("app", "logs:x", NaiveDate::from_ymd_opt(2026, 10, 2).unwrap()).unwrap().is_none());
@@ -274,7 +291,10 @@ mod tests {
         let store = UsageStore::open(&dir.path().join("sub/usage.sqlite")).unwrap();
         let mut u = Usage { records_read: 5, records_matched: 3, ..Usage::default() };
         u.actions.entry("s3:GetObject".into()).or_default().calls = 3;
-        u.denied.insert(crate::usage::EventKey { source: "s3.amazonaws.com".into(), name: "DeleteObject".into() }, crate::usage::ReasonedCount { count: 1, detail: "s3:DeleteObject".into() });
+        u.denied.insert(
+            crate::usage::EventKey { source: "s3.amazonaws.com".into(), name: "DeleteObject".into() },
+            crate::usage::ReasonedCount { count: 1, detail: "s3:DeleteObject".into() },
+        );
         let day = NaiveDate::from_ymd_opt(2026, 10, 2).unwrap();
         assert!(store.get("app", "logs:x", day).unwrap().is_none());
         store.put("app", "logs:x", day, &u).unwrap();

@@ -40,7 +40,8 @@ impl Default for SynthOptions {
 
 /// Services that set `aws:CalledVia` when they call another service with the principal's
 /// credentials (IAM User Guide, global condition keys, `aws:CalledVia`).
-pub const CALLED_VIA_SERVICES: &[&str] = &["athena.amazonaws.com", "cloudformation.amazonaws.com", "dynamodb.amazonaws.com", "kms.amazonaws.com"];
+pub const CALLED_VIA_SERVICES: &[&str] =
+    &["athena.amazonaws.com", "cloudformation.amazonaws.com", "dynamodb.amazonaws.com", "kms.amazonaws.com"];
 
 /// `kms:ViaService`'s value for a call made by `invoked_by` (`s3.amazonaws.com`) in `region`:
 /// `s3.us-east-1.amazonaws.com`.
@@ -83,10 +84,15 @@ struct ActionConditions {
     fixed: BTreeMap<(String, String), BTreeSet<String>>,
 }
 
-fn action_conditions(action: &str, usage: &ActionUsage, catalog: &ActionCatalog) -> (ActionConditions, Option<BTreeSet<String>>) {
+fn action_conditions(
+    action: &str,
+    usage: &ActionUsage,
+    catalog: &ActionCatalog,
+) -> (ActionConditions, Option<BTreeSet<String>>) {
     let mut out = ActionConditions::default();
     let contexts: Vec<&CallContext> = usage.contexts.keys().collect();
-    let regions: Option<BTreeSet<String>> = if contexts.is_empty() { None } else { contexts.iter().map(|c| c.region.clone()).collect() };
+    let regions: Option<BTreeSet<String>> =
+        if contexts.is_empty() { None } else { contexts.iter().map(|c| c.region.clone()).collect() };
     if contexts.is_empty() {
         return (out, None);
     }
@@ -97,9 +103,13 @@ fn action_conditions(action: &str, usage: &ActionUsage, catalog: &ActionCatalog)
     }
     // Every call made by a service on the role's behalf.
     if contexts.iter().all(|c| c.invoked_by.is_some()) {
-        let supports_via = catalog.action_by_name(action).is_some_and(|a| a.conditions.iter().any(|k| k == "kms:ViaService"));
+        let supports_via =
+            catalog.action_by_name(action).is_some_and(|a| a.conditions.iter().any(|k| k == "kms:ViaService"));
         if supports_via && contexts.iter().all(|c| c.region.is_some()) {
-            let values = contexts.iter().map(|c| via_service_value(c.invoked_by.as_deref().unwrap_or(""), c.region.as_deref().unwrap_or(""))).collect();
+            let values = contexts
+                .iter()
+                .map(|c| via_service_value(c.invoked_by.as_deref().unwrap_or(""), c.region.as_deref().unwrap_or("")))
+                .collect();
             out.fixed.insert(("StringEquals".into(), "kms:ViaService".into()), values);
         } else if contexts.iter().all(|c| c.invoked_by.as_deref().is_some_and(|s| CALLED_VIA_SERVICES.contains(&s))) {
             let values = contexts.iter().filter_map(|c| c.invoked_by.clone()).collect();
@@ -158,7 +168,12 @@ pub fn generalize(action: &str, resources: &BTreeSet<String>, opts: &SynthOption
         ResourceMode::Exact => (resources.iter().cloned().collect(), Vec::new()),
         ResourceMode::Service => (
             vec!["*".to_string()],
-            vec![Widening { action: action.to_string(), replaced: resources.len(), pattern: "*".into(), reason: "--resources service".into() }],
+            vec![Widening {
+                action: action.to_string(),
+                replaced: resources.len(),
+                pattern: "*".into(),
+                reason: "--resources service".into(),
+            }],
         ),
         ResourceMode::Prefix => {
             let mut by_container: BTreeMap<&str, Vec<&str>> = BTreeMap::new();
@@ -185,7 +200,11 @@ pub fn generalize(action: &str, resources: &BTreeSet<String>, opts: &SynthOption
                     action: action.to_string(),
                     replaced: paths.len(),
                     pattern: pattern.clone(),
-                    reason: format!("{} ARNs under one container, more than --max-arns-per-statement {}", paths.len(), opts.max_arns_per_statement),
+                    reason: format!(
+                        "{} ARNs under one container, more than --max-arns-per-statement {}",
+                        paths.len(),
+                        opts.max_arns_per_statement
+                    ),
                 });
                 out.insert(pattern);
             }
@@ -200,7 +219,11 @@ pub fn synthesize(actions: &BTreeMap<String, ActionUsage>, catalog: &ActionCatal
 }
 
 /// Builds the policy with generalization per `opts`; returns it and what was widened.
-pub fn synthesize_with(actions: &BTreeMap<String, ActionUsage>, catalog: &ActionCatalog, opts: &SynthOptions) -> (PolicyDocument, Vec<Widening>) {
+pub fn synthesize_with(
+    actions: &BTreeMap<String, ActionUsage>,
+    catalog: &ActionCatalog,
+    opts: &SynthOptions,
+) -> (PolicyDocument, Vec<Widening>) {
     // An action used on `*` anywhere needs `*`; listing ARNs beside it would add nothing.
     // Statements group actions with the same resources (and, with conditions, the same
     // endpoint and calling-service conditions; their requested regions are unioned).
@@ -213,8 +236,11 @@ pub fn synthesize_with(actions: &BTreeMap<String, ActionUsage>, catalog: &Action
     for (name, usage) in actions {
         let (resources, w) = generalize(name, &usage.resources, opts);
         widenings.extend(w);
-        let (conds, regions) = if opts.conditions { action_conditions(name, usage, catalog) } else { (ActionConditions::default(), None) };
-        let g = groups.entry((resources, conds)).or_insert_with(|| Group { actions: BTreeSet::new(), regions: Some(BTreeSet::new()) });
+        let (conds, regions) =
+            if opts.conditions { action_conditions(name, usage, catalog) } else { (ActionConditions::default(), None) };
+        let g = groups
+            .entry((resources, conds))
+            .or_insert_with(|| Group { actions: BTreeSet::new(), regions: Some(BTreeSet::new()) });
         g.actions.insert(name.as_str());
         // A region condition only when every call of every action in the group names one.
         g.regions = match (g.regions.take(), regions) {
@@ -233,7 +259,10 @@ pub fn synthesize_with(actions: &BTreeMap<String, ActionUsage>, catalog: &Action
                 condition.entry(op).or_default().insert(key, values.into_iter().collect());
             }
             if let Some(regions) = g.regions.filter(|r| !r.is_empty()) {
-                condition.entry("StringEquals".into()).or_default().insert("aws:RequestedRegion".into(), regions.into_iter().collect());
+                condition
+                    .entry("StringEquals".into())
+                    .or_default()
+                    .insert("aws:RequestedRegion".into(), regions.into_iter().collect());
             }
             (g.actions.into_iter().map(str::to_string).collect(), res, condition)
         })
@@ -275,7 +304,11 @@ pub fn condition_notes(policy: &PolicyDocument, actions: &BTreeMap<String, Actio
     for st in &policy.statement {
         let calls: u64 = st.action.iter().filter_map(|a| actions.get(a)).map(|u| u.calls).sum();
         let n = st.action.len();
-        let what = if n == 1 { format!("all {calls} calls of {}", st.action[0]) } else { format!("all {calls} calls of its {n} actions") };
+        let what = if n == 1 {
+            format!("all {calls} calls of {}", st.action[0])
+        } else {
+            format!("all {calls} calls of its {n} actions")
+        };
         for keys in st.condition.values() {
             for (key, values) in keys {
                 let evidence = match key.as_str() {
@@ -288,7 +321,10 @@ pub fn condition_notes(policy: &PolicyDocument, actions: &BTreeMap<String, Actio
                             .filter_map(|a| actions.get(a))
                             .flat_map(|u| u.contexts.keys().filter_map(|c| c.invoked_by.as_deref()))
                             .collect();
-                        format!("{what} were made by {} with the role's credentials (userIdentity.invokedBy)", by.into_iter().collect::<Vec<_>>().join(", "))
+                        format!(
+                            "{what} were made by {} with the role's credentials (userIdentity.invokedBy)",
+                            by.into_iter().collect::<Vec<_>>().join(", ")
+                        )
                     }
                 };
                 notes.push(ConditionNote { sid: st.sid.clone(), key: key.clone(), values: values.clone(), evidence });
@@ -296,17 +332,30 @@ pub fn condition_notes(policy: &PolicyDocument, actions: &BTreeMap<String, Actio
         }
     }
     for (action, u) in actions {
-        let count = |f: &dyn Fn(&CallContext) -> bool| u.contexts.iter().filter(|(c, _)| f(c)).map(|(_, n)| n).sum::<u64>();
+        let count =
+            |f: &dyn Fn(&CallContext) -> bool| u.contexts.iter().filter(|(c, _)| f(c)).map(|(_, n)| n).sum::<u64>();
         let total = count(&|_| true);
         let through = count(&|c| c.vpc_endpoint.is_some());
         if through > 0 && through < total {
-            let why = format!("not added for {action}: {through} of {total} calls came through a VPC endpoint, the others did not");
-            notes.push(ConditionNote { sid: String::new(), key: "aws:SourceVpce".into(), values: Vec::new(), evidence: why });
+            let why = format!(
+                "not added for {action}: {through} of {total} calls came through a VPC endpoint, the others did not"
+            );
+            notes.push(ConditionNote {
+                sid: String::new(),
+                key: "aws:SourceVpce".into(),
+                values: Vec::new(),
+                evidence: why,
+            });
         }
         let via = count(&|c| c.invoked_by.is_some());
         if via > 0 && via < total {
             let why = format!("not added for {action}: {via} of {total} calls were made by a service on the role's behalf, the others by the role itself");
-            notes.push(ConditionNote { sid: String::new(), key: "kms:ViaService/aws:CalledVia".into(), values: Vec::new(), evidence: why });
+            notes.push(ConditionNote {
+                sid: String::new(),
+                key: "kms:ViaService/aws:CalledVia".into(),
+                values: Vec::new(),
+                evidence: why,
+            });
         }
     }
     notes
@@ -376,12 +425,15 @@ pub struct SelfCheck {
 /// Evaluates `policy` (with the IAM evaluator) on every action and resource in `usage`; when the
 /// policy has conditions, in every request context the action was called in.
 pub fn self_check(policy: &PolicyDocument, usage: &crate::usage::Usage) -> SelfCheck {
-    let set = crate::evaluator::PolicySet::new(crate::model::Policy::parse("generated", &policy.to_pretty_json()).into_iter().collect());
+    let set = crate::evaluator::PolicySet::new(
+        crate::model::Policy::parse("generated", &policy.to_pretty_json()).into_iter().collect(),
+    );
     let conditional = policy.statement.iter().any(|s| !s.condition.is_empty());
     let mut check = SelfCheck { calls: 0, allowed_calls: 0, pairs: 0, refused: Vec::new() };
     for (action, u) in &usage.actions {
         check.calls += u.calls;
-        let contexts: Vec<RequestContext> = if conditional { u.contexts.keys().map(|c| request_context(action, c)).collect() } else { Vec::new() };
+        let contexts: Vec<RequestContext> =
+            if conditional { u.contexts.keys().map(|c| request_context(action, c)).collect() } else { Vec::new() };
         // The request is the concrete resource: a name written `a${*}` was the key `a*`.
         let allowed = |r: &str| {
             let r = &*crate::arn::concrete(r);
@@ -410,7 +462,8 @@ pub fn self_check(policy: &PolicyDocument, usage: &crate::usage::Usage) -> SelfC
 fn sid_for(actions: &[String], resources: &[String], catalog: &ActionCatalog) -> String {
     let mut prefixes: Vec<&str> = actions.iter().filter_map(|a| a.split_once(':').map(|(p, _)| p)).collect();
     prefixes.dedup();
-    let levels: BTreeSet<AccessLevel> = actions.iter().filter_map(|a| catalog.action_by_name(a)).map(|a| a.level).collect();
+    let levels: BTreeSet<AccessLevel> =
+        actions.iter().filter_map(|a| catalog.action_by_name(a)).map(|a| a.level).collect();
     let mut sid = String::new();
     if resources == ["*"] && prefixes.len() > 3 {
         sid.push_str("AnyResource");
@@ -423,7 +476,13 @@ fn sid_for(actions: &[String], resources: &[String], catalog: &ActionCatalog) ->
         }
     }
     // List/Read/Write/Tagging/Permissions, in that order.
-    for level in [AccessLevel::List, AccessLevel::Read, AccessLevel::Write, AccessLevel::Tagging, AccessLevel::PermissionsManagement] {
+    for level in [
+        AccessLevel::List,
+        AccessLevel::Read,
+        AccessLevel::Write,
+        AccessLevel::Tagging,
+        AccessLevel::PermissionsManagement,
+    ] {
         if levels.contains(&level) {
             sid.push_str(match level {
                 AccessLevel::PermissionsManagement => "Permissions",
@@ -466,7 +525,13 @@ mod tests {
         let got: Vec<(&str, Vec<&str>, Vec<&str>)> = p
             .statement
             .iter()
-            .map(|s| (s.sid.as_str(), s.action.iter().map(String::as_str).collect(), s.resource.iter().map(String::as_str).collect()))
+            .map(|s| {
+                (
+                    s.sid.as_str(),
+                    s.action.iter().map(String::as_str).collect(),
+                    s.resource.iter().map(String::as_str).collect(),
+                )
+            })
             .collect();
         assert_eq!(
             got,
@@ -502,11 +567,16 @@ mod tests {
         for (i, n) in names.iter().enumerate() {
             actions.insert(n.clone(), usage(&[&format!("arn:aws:ec2:us-east-1:123456789012:instance/i-{i:08}")]));
         }
-        let (p, _) = synthesize_with(&actions, c, &SynthOptions { resources: ResourceMode::Exact, ..SynthOptions::default() });
+        let (p, _) =
+            synthesize_with(&actions, c, &SynthOptions { resources: ResourceMode::Exact, ..SynthOptions::default() });
         assert!(p.size() > 6_144);
         let parts = split(&p, 6_144);
         assert!(parts.len() > 1);
-        assert!(parts.iter().all(|d| d.size() <= 6_144), "{:?}", parts.iter().map(PolicyDocument::size).collect::<Vec<_>>());
+        assert!(
+            parts.iter().all(|d| d.size() <= 6_144),
+            "{:?}",
+            parts.iter().map(PolicyDocument::size).collect::<Vec<_>>()
+        );
         let mut seen: BTreeSet<(String, String)> = BTreeSet::new();
         for d in &parts {
             for st in &d.statement {
@@ -517,14 +587,31 @@ mod tests {
                 }
             }
         }
-        let want: BTreeSet<(String, String)> = actions.iter().flat_map(|(a, u)| u.resources.iter().map(move |r| (a.clone(), r.clone()))).collect();
+        let want: BTreeSet<(String, String)> =
+            actions.iter().flat_map(|(a, u)| u.resources.iter().map(move |r| (a.clone(), r.clone()))).collect();
         assert_eq!(seen, want, "nothing dropped, nothing added");
         // One statement with a huge resource list is cut into parts too.
         let mut big = BTreeMap::new();
-        big.insert("s3:GetObject".to_string(), usage(&(0..400).map(|i| format!("arn:aws:s3:::bucket-{i}/key")).collect::<Vec<_>>().iter().map(String::as_str).collect::<Vec<_>>()));
-        let (p, _) = synthesize_with(&big, c, &SynthOptions { resources: ResourceMode::Exact, ..SynthOptions::default() });
+        big.insert(
+            "s3:GetObject".to_string(),
+            usage(
+                &(0..400)
+                    .map(|i| format!("arn:aws:s3:::bucket-{i}/key"))
+                    .collect::<Vec<_>>()
+                    .iter()
+                    .map(String::as_str)
+                    .collect::<Vec<_>>(),
+            ),
+        );
+        let (p, _) =
+            synthesize_with(&big, c, &SynthOptions { resources: ResourceMode::Exact, ..SynthOptions::default() });
         let parts = split(&p, 6_144);
-        assert!(parts.len() > 1 && parts.iter().all(|d| d.size() <= 6_144), "{} {:?}", p.size(), parts.iter().map(PolicyDocument::size).collect::<Vec<_>>());
+        assert!(
+            parts.len() > 1 && parts.iter().all(|d| d.size() <= 6_144),
+            "{} {:?}",
+            p.size(),
+            parts.iter().map(PolicyDocument::size).collect::<Vec<_>>()
+        );
         assert_eq!(parts.iter().map(|d| d.statement[0].resource.len()).sum::<usize>(), 400);
     }
 
@@ -535,17 +622,27 @@ mod tests {
     #[test]
     fn containers_are_buckets_tables_and_log_groups() {
         assert_eq!(container_and_path("arn:aws:s3:::b/a/k.csv"), ("arn:aws:s3:::b/", "a/k.csv"));
-        assert_eq!(container_and_path("arn:aws:dynamodb:r:1:table/t/index/i"), ("arn:aws:dynamodb:r:1:table/t/", "index/i"));
-        assert_eq!(container_and_path("arn:aws:logs:r:1:log-group:/dev/app:log-stream:s/1"), ("arn:aws:logs:r:1:log-group:/dev/app:", "log-stream:s/1"));
+        assert_eq!(
+            container_and_path("arn:aws:dynamodb:r:1:table/t/index/i"),
+            ("arn:aws:dynamodb:r:1:table/t/", "index/i")
+        );
+        assert_eq!(
+            container_and_path("arn:aws:logs:r:1:log-group:/dev/app:log-stream:s/1"),
+            ("arn:aws:logs:r:1:log-group:/dev/app:", "log-stream:s/1")
+        );
         assert_eq!(container_and_path("arn:aws:lambda:r:1:function:f"), ("arn:aws:lambda:r:1:function:f", ""));
-        assert_eq!(container_and_path("arn:aws:ssm:r:1:parameter/app/db/url"), ("arn:aws:ssm:r:1:parameter/app/", "db/url"));
+        assert_eq!(
+            container_and_path("arn:aws:ssm:r:1:parameter/app/db/url"),
+            ("arn:aws:ssm:r:1:parameter/app/", "db/url")
+        );
     }
 
     #[test]
     fn generalization_cases() {
         let opts = SynthOptions::default();
         // Many keys under one prefix collapse to it.
-        let keys: Vec<String> = (0..50).map(|i| format!("arn:aws:s3:::b/uploads/2026/10/{:02}/f{i}.csv", i % 28 + 1)).collect();
+        let keys: Vec<String> =
+            (0..50).map(|i| format!("arn:aws:s3:::b/uploads/2026/10/{:02}/f{i}.csv", i % 28 + 1)).collect();
         let (r, w) = generalize("s3:GetObject", &set(&keys), &opts);
         assert_eq!(r, ["arn:aws:s3:::b/uploads/2026/10/*"]);
         assert_eq!(w[0].replaced, 50);
@@ -554,18 +651,27 @@ mod tests {
         two.extend((0..6).map(|i| format!("arn:aws:s3:::b/out/{i}")));
         assert_eq!(generalize("s3:GetObject", &set(&two), &opts).0, ["arn:aws:s3:::b/*"]);
         // Two buckets are never merged; each stays exact under the threshold.
-        let buckets: Vec<String> = (0..8).map(|i| format!("arn:aws:s3:::{}/k{i}", if i % 2 == 0 { "a" } else { "c" })).collect();
+        let buckets: Vec<String> =
+            (0..8).map(|i| format!("arn:aws:s3:::{}/k{i}", if i % 2 == 0 { "a" } else { "c" })).collect();
         let (r, w) = generalize("s3:GetObject", &set(&buckets), &opts);
         assert_eq!(r.len(), 8);
         assert!(w.is_empty());
         // Cross-region tables are separate containers.
-        let tables: Vec<String> = (0..12).map(|i| format!("arn:aws:dynamodb:{}:1:table/t/index/i{i}", if i < 6 { "us-east-1" } else { "eu-west-1" })).collect();
+        let tables: Vec<String> = (0..12)
+            .map(|i| format!("arn:aws:dynamodb:{}:1:table/t/index/i{i}", if i < 6 { "us-east-1" } else { "eu-west-1" }))
+            .collect();
         assert_eq!(generalize("dynamodb:Query", &set(&tables), &opts).0.len(), 12);
         // At most the threshold stays exact; exact mode never widens; service mode is `*`.
         let few: Vec<String> = (0..10).map(|i| format!("arn:aws:s3:::b/k{i}")).collect();
         assert_eq!(generalize("s3:GetObject", &set(&few), &opts).0.len(), 10);
-        assert_eq!(generalize("s3:GetObject", &set(&keys), &SynthOptions { resources: ResourceMode::Exact, ..opts }).0.len(), 50);
-        assert_eq!(generalize("s3:GetObject", &set(&keys), &SynthOptions { resources: ResourceMode::Service, ..opts }).0, ["*"]);
+        assert_eq!(
+            generalize("s3:GetObject", &set(&keys), &SynthOptions { resources: ResourceMode::Exact, ..opts }).0.len(),
+            50
+        );
+        assert_eq!(
+            generalize("s3:GetObject", &set(&keys), &SynthOptions { resources: ResourceMode::Service, ..opts }).0,
+            ["*"]
+        );
     }
 
     #[test]
@@ -584,7 +690,11 @@ mod tests {
     fn called(resources: &[&str], contexts: &[Seen]) -> ActionUsage {
         let mut u = usage(resources);
         for (region, vpce, by, n) in contexts {
-            let c = CallContext { region: region.map(str::to_string), vpc_endpoint: vpce.map(str::to_string), invoked_by: by.map(str::to_string) };
+            let c = CallContext {
+                region: region.map(str::to_string),
+                vpc_endpoint: vpce.map(str::to_string),
+                invoked_by: by.map(str::to_string),
+            };
             u.contexts.insert(c, *n);
         }
         u.calls = contexts.iter().map(|c| c.3).sum();
@@ -592,7 +702,11 @@ mod tests {
     }
 
     fn conditions_of<'p>(p: &'p PolicyDocument, action: &str) -> &'p Conditions {
-        &p.statement.iter().find(|s| s.action.iter().any(|a| a == action)).unwrap_or_else(|| panic!("{action} not in {p:?}")).condition
+        &p.statement
+            .iter()
+            .find(|s| s.action.iter().any(|a| a == action))
+            .unwrap_or_else(|| panic!("{action} not in {p:?}"))
+            .condition
     }
 
     #[test]
@@ -602,15 +716,36 @@ mod tests {
         let key = "arn:aws:kms:us-east-1:1:key/k";
         let mut a = BTreeMap::new();
         // Every S3 call through one endpoint, in two regions.
-        a.insert("s3:GetObject".to_string(), called(&["arn:aws:s3:::b/k"], &[(Some("us-east-1"), Some("vpce-1"), None, 3), (Some("eu-west-1"), Some("vpce-1"), None, 1)]));
+        a.insert(
+            "s3:GetObject".to_string(),
+            called(
+                &["arn:aws:s3:::b/k"],
+                &[(Some("us-east-1"), Some("vpce-1"), None, 3), (Some("eu-west-1"), Some("vpce-1"), None, 1)],
+            ),
+        );
         // Some calls through an endpoint, some not: no endpoint condition.
-        a.insert("s3:PutObject".to_string(), called(&["arn:aws:s3:::b/k"], &[(Some("us-east-1"), Some("vpce-1"), None, 3), (Some("us-east-1"), None, None, 1)]));
+        a.insert(
+            "s3:PutObject".to_string(),
+            called(
+                &["arn:aws:s3:::b/k"],
+                &[(Some("us-east-1"), Some("vpce-1"), None, 3), (Some("us-east-1"), None, None, 1)],
+            ),
+        );
         // SSE-KMS: every call made by S3 -> kms:ViaService with the region.
         a.insert("kms:Decrypt".to_string(), called(&[key], &[(Some("us-east-1"), None, Some("s3.amazonaws.com"), 5)]));
         // Called by the role itself too: no ViaService.
-        a.insert("kms:GenerateDataKey".to_string(), called(&[key], &[(Some("us-east-1"), None, Some("s3.amazonaws.com"), 5), (Some("us-east-1"), None, None, 1)]));
+        a.insert(
+            "kms:GenerateDataKey".to_string(),
+            called(
+                &[key],
+                &[(Some("us-east-1"), None, Some("s3.amazonaws.com"), 5), (Some("us-east-1"), None, None, 1)],
+            ),
+        );
         // Athena reading S3 with the role's credentials -> aws:CalledVia.
-        a.insert("s3:ListBucket".to_string(), called(&["arn:aws:s3:::lake"], &[(Some("us-east-1"), None, Some("athena.amazonaws.com"), 2)]));
+        a.insert(
+            "s3:ListBucket".to_string(),
+            called(&["arn:aws:s3:::lake"], &[(Some("us-east-1"), None, Some("athena.amazonaws.com"), 2)]),
+        );
         // A record without awsRegion: no region condition can be proven.
         a.insert("sqs:SendMessage".to_string(), called(&["arn:aws:sqs:us-east-1:1:q"], &[(None, None, None, 1)]));
         let (p, _) = synthesize_with(&a, c, &opts);
@@ -620,24 +755,52 @@ mod tests {
         assert!(!conditions_of(&p, "s3:PutObject")["StringEquals"].contains_key("aws:SourceVpce"));
         assert_eq!(conditions_of(&p, "kms:Decrypt")["StringEquals"]["kms:ViaService"], ["s3.us-east-1.amazonaws.com"]);
         assert!(!conditions_of(&p, "kms:GenerateDataKey")["StringEquals"].contains_key("kms:ViaService"));
-        assert_eq!(conditions_of(&p, "s3:ListBucket")["ForAnyValue:StringEquals"]["aws:CalledVia"], ["athena.amazonaws.com"]);
+        assert_eq!(
+            conditions_of(&p, "s3:ListBucket")["ForAnyValue:StringEquals"]["aws:CalledVia"],
+            ["athena.amazonaws.com"]
+        );
         assert!(conditions_of(&p, "sqs:SendMessage").is_empty());
         // Actions with different conditions never share a statement.
-        assert_ne!(p.statement.iter().position(|s| s.action.contains(&"s3:GetObject".into())), p.statement.iter().position(|s| s.action.contains(&"s3:PutObject".into())));
+        assert_ne!(
+            p.statement.iter().position(|s| s.action.contains(&"s3:GetObject".into())),
+            p.statement.iter().position(|s| s.action.contains(&"s3:PutObject".into()))
+        );
         // The policy allows every observed call in its own context, and nothing else.
         let usage = crate::usage::Usage { actions: a.clone(), ..Default::default() };
         let check = self_check(&p, &usage);
         assert!(check.refused.is_empty() && check.allowed_calls == check.calls, "{check:?}");
-        let set = crate::evaluator::PolicySet::new(vec![crate::model::Policy::parse("p", &p.to_pretty_json()).unwrap()]);
-        let direct = request_context("kms:Decrypt", &CallContext { region: Some("us-east-1".into()), ..CallContext::default() });
+        let set =
+            crate::evaluator::PolicySet::new(vec![crate::model::Policy::parse("p", &p.to_pretty_json()).unwrap()]);
+        let direct =
+            request_context("kms:Decrypt", &CallContext { region: Some("us-east-1".into()), ..CallContext::default() });
         assert!(!set.evaluate_in("kms:Decrypt", key, &direct).decision.may_allow(), "a direct Decrypt is refused");
-        let elsewhere = request_context("s3:GetObject", &CallContext { region: Some("ap-south-1".into()), vpc_endpoint: Some("vpce-1".into()), invoked_by: None });
-        assert!(!set.evaluate_in("s3:GetObject", "arn:aws:s3:::b/k", &elsewhere).decision.may_allow(), "another region is refused");
+        let elsewhere = request_context(
+            "s3:GetObject",
+            &CallContext { region: Some("ap-south-1".into()), vpc_endpoint: Some("vpce-1".into()), invoked_by: None },
+        );
+        assert!(
+            !set.evaluate_in("s3:GetObject", "arn:aws:s3:::b/k", &elsewhere).decision.may_allow(),
+            "another region is refused"
+        );
         // Evidence: every condition is named, and the ones left out say why.
         let notes = condition_notes(&p, &a);
-        assert!(notes.iter().any(|n| n.key == "aws:SourceVpce" && n.evidence.contains("all 4 calls of s3:GetObject came through")), "{notes:?}");
-        assert!(notes.iter().any(|n| n.sid.is_empty() && n.evidence.contains("s3:PutObject: 3 of 4 calls came through")), "{notes:?}");
-        assert!(notes.iter().any(|n| n.sid.is_empty() && n.evidence.contains("kms:GenerateDataKey: 5 of 6 calls were made by a service")), "{notes:?}");
+        assert!(
+            notes
+                .iter()
+                .any(|n| n.key == "aws:SourceVpce" && n.evidence.contains("all 4 calls of s3:GetObject came through")),
+            "{notes:?}"
+        );
+        assert!(
+            notes.iter().any(|n| n.sid.is_empty() && n.evidence.contains("s3:PutObject: 3 of 4 calls came through")),
+            "{notes:?}"
+        );
+        assert!(
+            notes
+                .iter()
+                .any(|n| n.sid.is_empty()
+                    && n.evidence.contains("kms:GenerateDataKey: 5 of 6 calls were made by a service")),
+            "{notes:?}"
+        );
         // Without --conditions, none.
         assert!(synthesize_with(&a, c, &SynthOptions::default()).0.statement.iter().all(|s| s.condition.is_empty()));
     }

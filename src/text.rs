@@ -40,7 +40,12 @@ pub fn terminal_safe(s: &str) -> Cow<'_, str> {
     if !s.chars().any(|c| is_control(c) && c != '\n' && c != '\t') {
         return Cow::Borrowed(s);
     }
-    Cow::Owned(s.split('\n').map(|line| line.split('\t').map(visible).collect::<Vec<_>>().join("\t")).collect::<Vec<_>>().join("\n"))
+    Cow::Owned(
+        s.split('\n')
+            .map(|line| line.split('\t').map(visible).collect::<Vec<_>>().join("\t"))
+            .collect::<Vec<_>>()
+            .join("\n"),
+    )
 }
 
 /// A markdown code span that shows `s` literally in running text, a list or a `<details>` block:
@@ -57,7 +62,14 @@ pub fn md_code(s: &str) -> String {
     }
     let fence = "`".repeat(longest + 1);
     let body = shown;
-    let pad = if body.starts_with('`') || body.ends_with('`') || (body.starts_with(' ') && body.ends_with(' ') && !body.trim().is_empty()) { " " } else { "" };
+    let pad = if body.starts_with('`')
+        || body.ends_with('`')
+        || (body.starts_with(' ') && body.ends_with(' ') && !body.trim().is_empty())
+    {
+        " "
+    } else {
+        ""
+    };
     format!("{fence}{pad}{body}{pad}{fence}")
 }
 

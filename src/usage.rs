@@ -45,11 +45,19 @@ pub const MAX_CONTEXTS: usize = 1000;
 
 /// The key beyond [`MAX_DISTINCT`] events.
 fn overflow_event() -> EventKey {
-    EventKey { source: "(more events)".into(), name: format!("(more than {MAX_DISTINCT} distinct names; counted together)") }
+    EventKey {
+        source: "(more events)".into(),
+        name: format!("(more than {MAX_DISTINCT} distinct names; counted together)"),
+    }
 }
 
 /// Adds `n` to `key` in `map`, or to `overflow` when the map already holds [`MAX_DISTINCT`] keys.
-fn add_bounded<K: Ord, V: std::ops::AddAssign<u64> + Default>(map: &mut BTreeMap<K, V>, key: K, n: u64, overflow: impl FnOnce() -> K) {
+fn add_bounded<K: Ord, V: std::ops::AddAssign<u64> + Default>(
+    map: &mut BTreeMap<K, V>,
+    key: K,
+    n: u64,
+    overflow: impl FnOnce() -> K,
+) {
     if let Some(v) = map.get_mut(&key) {
         *v += n;
     } else if map.len() < MAX_DISTINCT {
@@ -127,7 +135,9 @@ pub struct CallContext {
 
 impl CallContext {
     fn is(&self, region: Option<&str>, vpce: Option<&str>, invoked_by: Option<&str>) -> bool {
-        self.region.as_deref() == region && self.vpc_endpoint.as_deref() == vpce && self.invoked_by.as_deref() == invoked_by
+        self.region.as_deref() == region
+            && self.vpc_endpoint.as_deref() == vpce
+            && self.invoked_by.as_deref() == invoked_by
     }
 }
 
@@ -233,7 +243,9 @@ mod pairs {
         s.collect_seq(m.iter())
     }
 
-    pub fn deserialize<'de, K: Deserialize<'de> + Ord, V: Deserialize<'de>, D: Deserializer<'de>>(d: D) -> Result<BTreeMap<K, V>, D::Error> {
+    pub fn deserialize<'de, K: Deserialize<'de> + Ord, V: Deserialize<'de>, D: Deserializer<'de>>(
+        d: D,
+    ) -> Result<BTreeMap<K, V>, D::Error> {
         Ok(Vec::<(K, V)>::deserialize(d)?.into_iter().collect())
     }
 }
@@ -265,7 +277,12 @@ impl Usage {
     /// Counts reconcile as documented on the module.
     pub fn reconciles(&self) -> bool {
         self.records_read == self.records_rejected + self.filtered.total() + self.records_matched
-            && self.records_matched == self.records_mapped + self.records_denied + self.records_not_evidence + self.records_unmapped + self.records_no_permission
+            && self.records_matched
+                == self.records_mapped
+                    + self.records_denied
+                    + self.records_not_evidence
+                    + self.records_unmapped
+                    + self.records_no_permission
             && self.records_rejected == self.rejections.len() as u64 + self.rejections_not_listed
     }
 
@@ -302,7 +319,14 @@ impl Usage {
     /// Handles one item that stands for `weight` (at least 1) records of the same shape (a row
     /// of an aggregating query: Athena, CloudTrail Lake); every count grows by `weight`, except
     /// that a rejected item counts as one record.
-    pub fn ingest_weighted(&mut self, file: &str, item: Item<'_>, weight: u64, selection: &Selection, mapper: &EventMapper<'_>) {
+    pub fn ingest_weighted(
+        &mut self,
+        file: &str,
+        item: Item<'_>,
+        weight: u64,
+        selection: &Selection,
+        mapper: &EventMapper<'_>,
+    ) {
         let weight = weight.max(1);
         self.records_read += weight;
         let (location, json) = match item {
@@ -328,8 +352,18 @@ impl Usage {
         }
         let time = match event.time() {
             Some(Ok(t)) => Some(t),
-            Some(Err(e)) => return self.reject_n(reject(format!("eventTime `{}` is not an RFC 3339 time ({e})", event.event_time.as_deref().unwrap_or(""))), weight),
-            None if selection.range.is_bounded() => return self.reject_n(reject("no eventTime, so the date range cannot be applied".to_string()), weight),
+            Some(Err(e)) => {
+                return self.reject_n(
+                    reject(format!(
+                        "eventTime `{}` is not an RFC 3339 time ({e})",
+                        event.event_time.as_deref().unwrap_or("")
+                    )),
+                    weight,
+                )
+            }
+            None if selection.range.is_bounded() => {
+                return self.reject_n(reject("no eventTime, so the date range cannot be applied".to_string()), weight)
+            }
             None => None,
         };
         if let Some(t) = time {
@@ -346,7 +380,12 @@ impl Usage {
         // resource template with `*`: the record is rejected instead, never widened.
         let params = match EventMapper::request_parameters(&event) {
             Ok(p) => p,
-            Err(e) => return self.reject_n(reject(format!("requestParameters cannot be read ({e}): the record is not used")), weight),
+            Err(e) => {
+                return self.reject_n(
+                    reject(format!("requestParameters cannot be read ({e}): the record is not used")),
+                    weight,
+                )
+            }
         };
         self.records_matched += weight;
         self.first_seen = min_time(self.first_seen, time);
@@ -359,7 +398,11 @@ impl Usage {
         }
         let key = EventKey { source: event.event_source.to_string(), name: event.event_name.to_string() };
 
-        match crate::evidence::outcome(event.error_code.as_deref(), event.error_message.as_deref(), &selection.counted_errors) {
+        match crate::evidence::outcome(
+            event.error_code.as_deref(),
+            event.error_message.as_deref(),
+            &selection.counted_errors,
+        ) {
             Outcome::Succeeded | Outcome::FailedAfterAuthorization(_) => {}
             Outcome::Denied => {
                 self.records_denied += weight;
@@ -372,13 +415,19 @@ impl Usage {
             Outcome::NotEvidence(code) => {
                 self.records_not_evidence += weight;
                 let k = ErrorKey { code: code.to_string(), source: key.source, name: key.name };
-                add_bounded(&mut self.not_evidence, k, weight, || ErrorKey { code: "(more codes)".into(), source: overflow_event().source, name: overflow_event().name });
+                add_bounded(&mut self.not_evidence, k, weight, || ErrorKey {
+                    code: "(more codes)".into(),
+                    source: overflow_event().source,
+                    name: overflow_event().name,
+                });
                 return;
             }
         }
         // A call a service made with the role's permissions (SSE-KMS decrypts by S3, ...).
         let invoked_by = event.user_identity.invoked_by.as_deref().filter(|s| s.ends_with(".amazonaws.com"));
-        let on_behalf = invoked_by.map(|svc| format!("{} called by {svc} on the role's behalf, with the role's permissions", event.event_name));
+        let on_behalf = invoked_by.map(|svc| {
+            format!("{} called by {svc} on the role's behalf, with the role's permissions", event.event_name)
+        });
         let (region, vpce) = (event.aws_region.as_deref(), event.vpc_endpoint_id.as_deref().filter(|v| !v.is_empty()));
         match mapper.map_with(&event, &params) {
             Mapping::Actions(uses) => {
@@ -401,7 +450,11 @@ impl Usage {
                         Some((_, n)) => *n += weight,
                         None if full => *a.contexts.entry(CallContext::default()).or_default() += weight,
                         None => {
-                            let c = CallContext { region: region.map(str::to_string), vpc_endpoint: vpce.map(str::to_string), invoked_by: invoked_by.map(str::to_string) };
+                            let c = CallContext {
+                                region: region.map(str::to_string),
+                                vpc_endpoint: vpce.map(str::to_string),
+                                invoked_by: invoked_by.map(str::to_string),
+                            };
                             a.contexts.insert(c, weight);
                         }
                     }
@@ -496,17 +549,29 @@ impl Usage {
             a.last_seen = max_time(a.last_seen, u.last_seen);
             a.implied_by.extend(u.implied_by);
             for (c, n) in u.contexts {
-                let c = if a.contexts.len() >= MAX_CONTEXTS && !a.contexts.contains_key(&c) { CallContext::default() } else { c };
+                let c = if a.contexts.len() >= MAX_CONTEXTS && !a.contexts.contains_key(&c) {
+                    CallContext::default()
+                } else {
+                    c
+                };
                 *a.contexts.entry(c).or_default() += n;
             }
         }
-        for (target, src) in [(&mut self.denied, other.denied), (&mut self.unmapped, other.unmapped), (&mut self.no_permission, other.no_permission)] {
+        for (target, src) in [
+            (&mut self.denied, other.denied),
+            (&mut self.unmapped, other.unmapped),
+            (&mut self.no_permission, other.no_permission),
+        ] {
             for (k, v) in src {
                 add_reasoned(target, k, v.count, &v.detail);
             }
         }
         for (k, n) in other.not_evidence {
-            add_bounded(&mut self.not_evidence, k, n, || ErrorKey { code: "(more codes)".into(), source: overflow_event().source, name: overflow_event().name });
+            add_bounded(&mut self.not_evidence, k, n, || ErrorKey {
+                code: "(more codes)".into(),
+                source: overflow_event().source,
+                name: overflow_event().name,
+            });
         }
         for (_, g) in other.gaps {
             self.add_gap(g);
@@ -550,7 +615,12 @@ pub fn describe_record_error(e: &serde_json::Error) -> String {
 /// Reads the files found by [`source::discover`] (in parallel, one file per task) and
 /// aggregates what the selection keeps. `progress` is called after each file with the number
 /// of files done.
-pub fn collect_local(found: Discovery, selection: &Selection, mapper: &EventMapper<'_>, progress: &(dyn Fn(u64) + Sync)) -> Usage {
+pub fn collect_local(
+    found: Discovery,
+    selection: &Selection,
+    mapper: &EventMapper<'_>,
+    progress: &(dyn Fn(u64) + Sync),
+) -> Usage {
     let done = std::sync::atomic::AtomicU64::new(0);
     // One aggregate per rayon split (not per file), merged at the end: few partial copies of
     // the role's resource sets are alive at once.
@@ -574,4 +644,3 @@ pub fn collect_local(found: Discovery, selection: &Selection, mapper: &EventMapp
     }
     usage.finish()
 }
-

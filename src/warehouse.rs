@@ -71,13 +71,20 @@ fn identifier_ok(s: &str) -> bool {
 impl AthenaTable {
     /// Parses `athena://DATABASE.TABLE[?workgroup=W][&output=s3://...][&partition=...]`.
     pub fn parse(url: &str) -> Result<AthenaTable, BadSource> {
-        let rest = url.strip_prefix("athena://").ok_or_else(|| BadSource(format!("`{url}` is not an athena:// source")))?;
+        let rest =
+            url.strip_prefix("athena://").ok_or_else(|| BadSource(format!("`{url}` is not an athena:// source")))?;
         let (name, query) = rest.split_once('?').unwrap_or((rest, ""));
-        let (database, table) = name
-            .split_once('.')
-            .filter(|(d, t)| identifier_ok(d) && identifier_ok(t))
-            .ok_or_else(|| BadSource(format!("`{url}`: expected athena://DATABASE.TABLE (letters, digits, _ and -)")))?;
-        let mut t = AthenaTable { database: database.into(), table: table.into(), workgroup: None, output: None, partitioning: Partitioning::Timestamp };
+        let (database, table) =
+            name.split_once('.').filter(|(d, t)| identifier_ok(d) && identifier_ok(t)).ok_or_else(|| {
+                BadSource(format!("`{url}`: expected athena://DATABASE.TABLE (letters, digits, _ and -)"))
+            })?;
+        let mut t = AthenaTable {
+            database: database.into(),
+            table: table.into(),
+            workgroup: None,
+            output: None,
+            partitioning: Partitioning::Timestamp,
+        };
         for pair in query.split('&').filter(|p| !p.is_empty()) {
             let (k, v) = pair.split_once('=').unwrap_or((pair, ""));
             match (k, v) {
@@ -261,7 +268,9 @@ fn rfc3339(t: &str) -> Option<String> {
     if let Ok(dt) = DateTime::parse_from_rfc3339(t) {
         return Some(dt.with_timezone(&Utc).to_rfc3339_opts(chrono::SecondsFormat::Secs, true));
     }
-    let naive = NaiveDateTime::parse_from_str(t, "%Y-%m-%d %H:%M:%S%.f").or_else(|_| NaiveDateTime::parse_from_str(t, "%Y-%m-%d %H:%M:%S")).ok()?;
+    let naive = NaiveDateTime::parse_from_str(t, "%Y-%m-%d %H:%M:%S%.f")
+        .or_else(|_| NaiveDateTime::parse_from_str(t, "%Y-%m-%d %H:%M:%S"))
+        .ok()?;
     Some(naive.and_utc().to_rfc3339_opts(chrono::SecondsFormat::Secs, true))
 }
 
@@ -269,7 +278,9 @@ fn rfc3339(t: &str) -> Option<String> {
 pub fn call_shape(row: &Row) -> Result<CallShape, String> {
     let get = |k: &str| row.get(k).cloned().flatten().filter(|v| !v.is_empty());
     let need = |k: &str| get(k).ok_or_else(|| format!("column `{k}` is empty"));
-    let calls: u64 = need("calls")?.parse().map_err(|_| format!("column `calls` is not a count: `{}`", get("calls").unwrap_or_default()))?;
+    let calls: u64 = need("calls")?
+        .parse()
+        .map_err(|_| format!("column `calls` is not a count: `{}`", get("calls").unwrap_or_default()))?;
     let first = need("firstseen")?;
     let first = rfc3339(&first).ok_or_else(|| format!("column `firstseen` is not a time: `{first}`"))?;
     let last = match get("lastseen") {
@@ -280,7 +291,8 @@ pub fn call_shape(row: &Row) -> Result<CallShape, String> {
         None => serde_json::Value::Null,
         Some(p) => serde_json::from_str(&p).map_err(|e| format!("column `requestparameters` is not JSON ({e})"))?,
     };
-    let resources: Vec<serde_json::Value> = get("resources").unwrap_or_default().split_whitespace().map(|a| serde_json::json!({"ARN": a})).collect();
+    let resources: Vec<serde_json::Value> =
+        get("resources").unwrap_or_default().split_whitespace().map(|a| serde_json::json!({"ARN": a})).collect();
     let mut identity = serde_json::json!({
         "type": "AssumedRole",
         "sessionContext": {"sessionIssuer": {"type": "Role", "arn": need("rolearn")?}},
@@ -295,7 +307,13 @@ pub fn call_shape(row: &Row) -> Result<CallShape, String> {
         "userIdentity": identity,
         "requestParameters": params,
     });
-    for (column, field) in [("eventtype", "eventType"), ("awsregion", "awsRegion"), ("recipientaccountid", "recipientAccountId"), ("errorcode", "errorCode"), ("vpcendpointid", "vpcEndpointId")] {
+    for (column, field) in [
+        ("eventtype", "eventType"),
+        ("awsregion", "awsRegion"),
+        ("recipientaccountid", "recipientAccountId"),
+        ("errorcode", "errorCode"),
+        ("vpcendpointid", "vpcEndpointId"),
+    ] {
         if let Some(v) = get(column) {
             record[field] = serde_json::Value::String(v);
         }
@@ -316,15 +334,29 @@ pub fn call_shape(row: &Row) -> Result<CallShape, String> {
 
 /// Feeds result row `n` (1-based) of `source` to `usage`: the record it stands for, weighted by
 /// its count (first and last time both seen); a row that does not decode is rejected, naming it.
-pub fn ingest_row(usage: &mut Usage, source: &str, n: usize, row: &Row, selection: &Selection, mapper: &EventMapper<'_>) {
+pub fn ingest_row(
+    usage: &mut Usage,
+    source: &str,
+    n: usize,
+    row: &Row,
+    selection: &Selection,
+    mapper: &EventMapper<'_>,
+) {
     let location = Location::ResultRow(n);
     match call_shape(row) {
         Ok(CallShape { record, calls, last: Some(last) }) => {
             usage.ingest_weighted(source, Item::Record { location, json: &record }, calls - 1, selection, mapper);
             usage.ingest_weighted(source, Item::Record { location, json: &last }, 1, selection, mapper);
         }
-        Ok(CallShape { record, calls, last: None }) => usage.ingest_weighted(source, Item::Record { location, json: &record }, calls, selection, mapper),
-        Err(reason) => usage.ingest(source, Item::Rejected(Rejection { file: source.to_string(), location, reason }), selection, mapper),
+        Ok(CallShape { record, calls, last: None }) => {
+            usage.ingest_weighted(source, Item::Record { location, json: &record }, calls, selection, mapper)
+        }
+        Err(reason) => usage.ingest(
+            source,
+            Item::Rejected(Rejection { file: source.to_string(), location, reason }),
+            selection,
+            mapper,
+        ),
     }
 }
 
@@ -339,14 +371,21 @@ mod tests {
 
     #[test]
     fn sources_parse_with_clear_errors() {
-        let t = AthenaTable::parse("athena://cloudtrail.org_trail?workgroup=audit&output=s3://results/iamtrim/").unwrap();
-        assert_eq!((t.database.as_str(), t.table.as_str(), t.workgroup.as_deref(), t.output.as_deref()), ("cloudtrail", "org_trail", Some("audit"), Some("s3://results/iamtrim/")));
+        let t =
+            AthenaTable::parse("athena://cloudtrail.org_trail?workgroup=audit&output=s3://results/iamtrim/").unwrap();
+        assert_eq!(
+            (t.database.as_str(), t.table.as_str(), t.workgroup.as_deref(), t.output.as_deref()),
+            ("cloudtrail", "org_trail", Some("audit"), Some("s3://results/iamtrim/"))
+        );
         assert_eq!(t.partitioning, Partitioning::Timestamp);
         assert_eq!(AthenaTable::parse("athena://d.t?partition=none").unwrap().partitioning, Partitioning::None);
         assert!(AthenaTable::parse("athena://nodot").unwrap_err().0.contains("DATABASE.TABLE"));
         assert!(AthenaTable::parse("athena://d.t?colour=red").unwrap_err().0.contains("colour=red"));
         assert!(AthenaTable::parse("athena://d.t; DROP TABLE x").is_err());
-        assert_eq!(parse_lake("lake://arn:aws:cloudtrail:us-east-1:123456789012:eventdatastore/0123abcd-ef").unwrap(), "0123abcd-ef");
+        assert_eq!(
+            parse_lake("lake://arn:aws:cloudtrail:us-east-1:123456789012:eventdatastore/0123abcd-ef").unwrap(),
+            "0123abcd-ef"
+        );
         assert!(parse_lake("lake://a b").is_err());
     }
 

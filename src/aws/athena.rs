@@ -7,8 +7,8 @@ use std::time::{Duration, Instant};
 
 use aws_sdk_athena::types::{QueryExecutionContext, QueryExecutionState, ResultConfiguration};
 
-use crate::completeness::{Gap, GapKind};
 use super::{explain, is_throttled, load_config, AwsError, AwsOptions};
+use crate::completeness::{Gap, GapKind};
 use crate::mapper::EventMapper;
 use crate::usage::{Selection, Usage};
 use crate::warehouse::{athena_sql, ingest_row, row, AthenaTable};
@@ -48,7 +48,11 @@ pub struct AthenaStats {
 }
 
 /// Runs the query for `selection` and aggregates its rows.
-pub async fn collect(opts: &AthenaOptions, selection: &Selection, mapper: EventMapper<'static>) -> Result<(Usage, AthenaStats), AwsError> {
+pub async fn collect(
+    opts: &AthenaOptions,
+    selection: &Selection,
+    mapper: EventMapper<'static>,
+) -> Result<(Usage, AthenaStats), AwsError> {
     let started = Instant::now();
     let role = selection.role.as_ref().ok_or_else(|| AwsError::BadSource("athena:// needs --role".into()))?;
     let sql = athena_sql(&opts.table, role, &selection.range);
@@ -69,7 +73,13 @@ pub async fn collect(opts: &AthenaOptions, selection: &Selection, mapper: EventM
     let id = start
         .send()
         .await
-        .map_err(|e| AwsError::Call(explain(&e, "athena:StartQueryExecution (and glue:GetTable, s3 access to the trail and results buckets)", "starting the Athena query")))?
+        .map_err(|e| {
+            AwsError::Call(explain(
+                &e,
+                "athena:StartQueryExecution (and glue:GetTable, s3 access to the trail and results buckets)",
+                "starting the Athena query",
+            ))
+        })?
         .query_execution_id()
         .unwrap_or_default()
         .to_string();
@@ -89,7 +99,9 @@ pub async fn collect(opts: &AthenaOptions, selection: &Selection, mapper: EventM
                     tokio::time::sleep(wait).await;
                     continue;
                 }
-                Err(e) => return Err(AwsError::Call(explain(&e, "athena:GetQueryExecution", "waiting for the Athena query"))),
+                Err(e) => {
+                    return Err(AwsError::Call(explain(&e, "athena:GetQueryExecution", "waiting for the Athena query")))
+                }
             };
             let exec = out.query_execution();
             let status = exec.and_then(|q| q.status());
@@ -98,7 +110,11 @@ pub async fn collect(opts: &AthenaOptions, selection: &Selection, mapper: EventM
                 stats.engine_execution_ms = s.engine_execution_time_in_millis().unwrap_or(0);
             }
             let state = status.and_then(|s| s.state()).cloned();
-            spinner.set_message(format!("athena query {id}: {} · {:.1} MB scanned", state.as_ref().map_or("?", |s| s.as_str()), stats.data_scanned_bytes as f64 / 1e6));
+            spinner.set_message(format!(
+                "athena query {id}: {} · {:.1} MB scanned",
+                state.as_ref().map_or("?", |s| s.as_str()),
+                stats.data_scanned_bytes as f64 / 1e6
+            ));
             match state {
                 Some(QueryExecutionState::Succeeded) => break,
                 Some(QueryExecutionState::Failed) | Some(QueryExecutionState::Cancelled) => {
@@ -109,7 +125,10 @@ pub async fn collect(opts: &AthenaOptions, selection: &Selection, mapper: EventM
                         ""
                     };
                     spinner.finish_and_clear();
-                    return Err(AwsError::Call(format!("the Athena query {id} {}: {reason}{hint}", state.map_or("failed".into(), |s| s.as_str().to_lowercase()))));
+                    return Err(AwsError::Call(format!(
+                        "the Athena query {id} {}: {reason}{hint}",
+                        state.map_or("failed".into(), |s| s.as_str().to_lowercase())
+                    )));
                 }
                 _ => {
                     tokio::time::sleep(wait).await;
@@ -133,17 +152,33 @@ pub async fn collect(opts: &AthenaOptions, selection: &Selection, mapper: EventM
                     tokio::time::sleep(Duration::from_millis(500)).await;
                     continue;
                 }
-                Err(e) => return Err(AwsError::Call(explain(&e, "athena:GetQueryResults (and s3:GetObject on the results location)", "reading the Athena results"))),
+                Err(e) => {
+                    return Err(AwsError::Call(explain(
+                        &e,
+                        "athena:GetQueryResults (and s3:GetObject on the results location)",
+                        "reading the Athena results",
+                    )))
+                }
             };
             stats.pages += 1;
             let Some(set) = page.result_set() else { break };
             if names.is_empty() {
-                names = set.result_set_metadata().map(|m| m.column_info().iter().map(|c| c.name().to_string()).collect()).unwrap_or_default();
+                names = set
+                    .result_set_metadata()
+                    .map(|m| m.column_info().iter().map(|c| c.name().to_string()).collect())
+                    .unwrap_or_default();
             }
             for (i, r) in set.rows().iter().enumerate() {
-                let values: Vec<Option<String>> = r.data().iter().map(|d| d.var_char_value().map(str::to_string)).collect();
+                let values: Vec<Option<String>> =
+                    r.data().iter().map(|d| d.var_char_value().map(str::to_string)).collect();
                 // The first row of the first page repeats the column names.
-                if stats.pages == 1 && i == 0 && values.iter().zip(&names).all(|(v, name)| v.as_deref().is_some_and(|v| v.eq_ignore_ascii_case(name))) {
+                if stats.pages == 1
+                    && i == 0
+                    && values
+                        .iter()
+                        .zip(&names)
+                        .all(|(v, name)| v.as_deref().is_some_and(|v| v.eq_ignore_ascii_case(name)))
+                {
                     continue;
                 }
                 n += 1;
@@ -161,7 +196,10 @@ pub async fn collect(opts: &AthenaOptions, selection: &Selection, mapper: EventM
     .await;
     spinner.finish_and_clear();
     if let Err(e) = outcome {
-        usage.add_gap(Gap::new(GapKind::Query, format!("athena query {id}"), e.to_string()).window(selection.range.from, selection.range.to));
+        usage.add_gap(
+            Gap::new(GapKind::Query, format!("athena query {id}"), e.to_string())
+                .window(selection.range.from, selection.range.to),
+        );
     }
     stats.seconds = started.elapsed().as_secs_f64();
     Ok((usage, stats))

@@ -18,7 +18,12 @@ fn parse(name: &str, encoded: &str) -> Result<Policy, AwsError> {
 
 /// A managed policy's document: from IAM, or from the bundled copies for AWS managed ones when
 /// `offline` or when IAM does not answer.
-async fn managed(client: &aws_sdk_iam::Client, arn: &str, offline: bool, notes: &mut Vec<String>) -> Result<Policy, AwsError> {
+async fn managed(
+    client: &aws_sdk_iam::Client,
+    arn: &str,
+    offline: bool,
+    notes: &mut Vec<String>,
+) -> Result<Policy, AwsError> {
     let name = arn.rsplit('/').next().unwrap_or(arn).to_string();
     let bundled = || ManagedPolicies::embedded().get(arn).map(|r| r.map_err(|e| AwsError::Call(e.to_string())));
     if offline && arn.starts_with("arn:aws:iam::aws:policy/") {
@@ -27,16 +32,21 @@ async fn managed(client: &aws_sdk_iam::Client, arn: &str, offline: bool, notes: 
         }
     }
     let fetched = async {
-        let policy = client.get_policy().policy_arn(arn).send().await.map_err(|e| explain(&e, &format!("iam:GetPolicy on {arn}"), &format!("reading {arn}")))?;
-        let version = policy.policy().and_then(|p| p.default_version_id()).unwrap_or("v1").to_string();
-        let v = client
-            .get_policy_version()
+        let policy = client
+            .get_policy()
             .policy_arn(arn)
-            .version_id(&version)
             .send()
             .await
-            .map_err(|e| explain(&e, &format!("iam:GetPolicyVersion on {arn}"), &format!("reading {arn} {version}")))?;
-        v.policy_version().and_then(|p| p.document()).map(str::to_string).ok_or_else(|| format!("{arn} {version} has no document"))
+            .map_err(|e| explain(&e, &format!("iam:GetPolicy on {arn}"), &format!("reading {arn}")))?;
+        let version = policy.policy().and_then(|p| p.default_version_id()).unwrap_or("v1").to_string();
+        let v =
+            client.get_policy_version().policy_arn(arn).version_id(&version).send().await.map_err(|e| {
+                explain(&e, &format!("iam:GetPolicyVersion on {arn}"), &format!("reading {arn} {version}"))
+            })?;
+        v.policy_version()
+            .and_then(|p| p.document())
+            .map(str::to_string)
+            .ok_or_else(|| format!("{arn} {version} has no document"))
     }
     .await;
     match fetched {
@@ -53,35 +63,32 @@ async fn managed(client: &aws_sdk_iam::Client, arn: &str, offline: bool, notes: 
 }
 
 /// Fetches every policy of role `role_name`. Returns the set and notes for the user.
-pub async fn role_policies(aws: &AwsOptions, role_name: &str, offline: bool) -> Result<(PolicySet, Vec<String>), AwsError> {
+pub async fn role_policies(
+    aws: &AwsOptions,
+    role_name: &str,
+    offline: bool,
+) -> Result<(PolicySet, Vec<String>), AwsError> {
     let config = load_config(aws, Some("us-east-1")).await?;
     let client = aws_sdk_iam::Client::new(&config);
     let mut notes = Vec::new();
-    let role = client
-        .get_role()
-        .role_name(role_name)
-        .send()
-        .await
-        .map_err(|e| AwsError::Call(explain(&e, &format!("iam:GetRole on role {role_name}"), &format!("reading role {role_name}"))))?;
+    let role = client.get_role().role_name(role_name).send().await.map_err(|e| {
+        AwsError::Call(explain(&e, &format!("iam:GetRole on role {role_name}"), &format!("reading role {role_name}")))
+    })?;
     let mut identity = Vec::new();
 
     let mut marker = None;
     loop {
-        let page = client
-            .list_role_policies()
-            .role_name(role_name)
-            .set_marker(marker)
-            .send()
-            .await
-            .map_err(|e| AwsError::Call(explain(&e, &format!("iam:ListRolePolicies on role {role_name}"), "listing inline policies")))?;
+        let page = client.list_role_policies().role_name(role_name).set_marker(marker).send().await.map_err(|e| {
+            AwsError::Call(explain(&e, &format!("iam:ListRolePolicies on role {role_name}"), "listing inline policies"))
+        })?;
         for name in page.policy_names() {
-            let p = client
-                .get_role_policy()
-                .role_name(role_name)
-                .policy_name(name)
-                .send()
-                .await
-                .map_err(|e| AwsError::Call(explain(&e, &format!("iam:GetRolePolicy on role {role_name}"), &format!("reading inline policy {name}"))))?;
+            let p = client.get_role_policy().role_name(role_name).policy_name(name).send().await.map_err(|e| {
+                AwsError::Call(explain(
+                    &e,
+                    &format!("iam:GetRolePolicy on role {role_name}"),
+                    &format!("reading inline policy {name}"),
+                ))
+            })?;
             identity.push(parse(&format!("{name} (inline)"), p.policy_document())?);
         }
         marker = page.marker().map(str::to_string);
@@ -92,13 +99,14 @@ pub async fn role_policies(aws: &AwsOptions, role_name: &str, offline: bool) -> 
 
     let mut marker = None;
     loop {
-        let page = client
-            .list_attached_role_policies()
-            .role_name(role_name)
-            .set_marker(marker)
-            .send()
-            .await
-            .map_err(|e| AwsError::Call(explain(&e, &format!("iam:ListAttachedRolePolicies on role {role_name}"), "listing attached policies")))?;
+        let page =
+            client.list_attached_role_policies().role_name(role_name).set_marker(marker).send().await.map_err(|e| {
+                AwsError::Call(explain(
+                    &e,
+                    &format!("iam:ListAttachedRolePolicies on role {role_name}"),
+                    "listing attached policies",
+                ))
+            })?;
         for a in page.attached_policies() {
             if let Some(arn) = a.policy_arn() {
                 identity.push(managed(&client, arn, offline, &mut notes).await?);

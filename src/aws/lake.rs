@@ -6,8 +6,8 @@ use std::time::{Duration, Instant};
 
 use aws_sdk_cloudtrail::types::QueryStatus;
 
-use crate::completeness::{Gap, GapKind};
 use super::{explain, is_throttled, load_config, AwsError, AwsOptions};
+use crate::completeness::{Gap, GapKind};
 use crate::mapper::EventMapper;
 use crate::usage::{Selection, Usage};
 use crate::warehouse::{ingest_row, lake_sql, Row};
@@ -49,7 +49,11 @@ pub struct LakeStats {
 }
 
 /// Runs the query for `selection` and aggregates its rows.
-pub async fn collect(opts: &LakeOptions, selection: &Selection, mapper: EventMapper<'static>) -> Result<(Usage, LakeStats), AwsError> {
+pub async fn collect(
+    opts: &LakeOptions,
+    selection: &Selection,
+    mapper: EventMapper<'static>,
+) -> Result<(Usage, LakeStats), AwsError> {
     let started = Instant::now();
     let role = selection.role.as_ref().ok_or_else(|| AwsError::BadSource("lake:// needs --role".into()))?;
     let sql = lake_sql(&opts.event_data_store, role, &selection.range);
@@ -67,7 +71,9 @@ pub async fn collect(opts: &LakeOptions, selection: &Selection, mapper: EventMap
                 tokio::time::sleep(backoff(attempt)).await;
                 attempt += 1;
             }
-            Err(e) => return Err(AwsError::Call(explain(&e, "cloudtrail:StartQuery", "starting the CloudTrail Lake query"))),
+            Err(e) => {
+                return Err(AwsError::Call(explain(&e, "cloudtrail:StartQuery", "starting the CloudTrail Lake query")))
+            }
         }
     };
     stats.query_id = id.clone();
@@ -86,20 +92,33 @@ pub async fn collect(opts: &LakeOptions, selection: &Selection, mapper: EventMap
                     tokio::time::sleep(wait).await;
                     continue;
                 }
-                Err(e) => return Err(AwsError::Call(explain(&e, "cloudtrail:DescribeQuery", "waiting for the CloudTrail Lake query"))),
+                Err(e) => {
+                    return Err(AwsError::Call(explain(
+                        &e,
+                        "cloudtrail:DescribeQuery",
+                        "waiting for the CloudTrail Lake query",
+                    )))
+                }
             };
             if let Some(s) = out.query_statistics() {
                 stats.bytes_scanned = s.bytes_scanned().unwrap_or(0);
                 stats.events_scanned = s.events_scanned().unwrap_or(0);
             }
             let status = out.query_status().cloned();
-            spinner.set_message(format!("lake query {id}: {} · {} events scanned", status.as_ref().map_or("?", |s| s.as_str()), stats.events_scanned));
+            spinner.set_message(format!(
+                "lake query {id}: {} · {} events scanned",
+                status.as_ref().map_or("?", |s| s.as_str()),
+                stats.events_scanned
+            ));
             match status {
                 Some(QueryStatus::Finished) => break,
                 Some(s @ (QueryStatus::Failed | QueryStatus::Cancelled | QueryStatus::TimedOut)) => {
                     spinner.finish_and_clear();
                     let reason = out.error_message().unwrap_or("no reason given");
-                    return Err(AwsError::Call(format!("the CloudTrail Lake query {id} ended {}: {reason}", s.as_str())));
+                    return Err(AwsError::Call(format!(
+                        "the CloudTrail Lake query {id} ended {}: {reason}",
+                        s.as_str()
+                    )));
                 }
                 _ => {
                     tokio::time::sleep(wait).await;
@@ -124,13 +143,20 @@ pub async fn collect(opts: &LakeOptions, selection: &Selection, mapper: EventMap
                     attempt += 1;
                     continue;
                 }
-                Err(e) => return Err(AwsError::Call(explain(&e, "cloudtrail:GetQueryResults", "reading the CloudTrail Lake results"))),
+                Err(e) => {
+                    return Err(AwsError::Call(explain(
+                        &e,
+                        "cloudtrail:GetQueryResults",
+                        "reading the CloudTrail Lake results",
+                    )))
+                }
             };
             attempt = 0;
             stats.pages += 1;
             for r in page.query_result_rows() {
                 // Each row is a list of one-entry maps, column -> value.
-                let row: Row = r.iter().flat_map(|m| m.iter().map(|(k, v)| (k.to_ascii_lowercase(), Some(v.clone())))).collect();
+                let row: Row =
+                    r.iter().flat_map(|m| m.iter().map(|(k, v)| (k.to_ascii_lowercase(), Some(v.clone())))).collect();
                 stats.rows += 1;
                 ingest_row(&mut usage, &source, stats.rows as usize, &row, selection, &mapper);
             }
@@ -145,7 +171,10 @@ pub async fn collect(opts: &LakeOptions, selection: &Selection, mapper: EventMap
     .await;
     spinner.finish_and_clear();
     if let Err(e) = outcome {
-        usage.add_gap(Gap::new(GapKind::Query, format!("lake query {id}"), e.to_string()).window(selection.range.from, selection.range.to));
+        usage.add_gap(
+            Gap::new(GapKind::Query, format!("lake query {id}"), e.to_string())
+                .window(selection.range.from, selection.range.to),
+        );
     }
     stats.seconds = started.elapsed().as_secs_f64();
     Ok((usage, stats))

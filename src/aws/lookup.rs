@@ -66,6 +66,8 @@ pub struct RegionStats {
     pub error: Option<String>,
     /// Days of the window read to their end.
     pub days_read: usize,
+    /// The first failure to write the page cache (the run goes on without it).
+    pub cache_error: Option<String>,
 }
 
 /// The days (UTC) to fetch for a window: every day the window touches, clamped to the
@@ -106,7 +108,11 @@ impl Pacer {
 
 /// Fetches the window of `selection` from every region and aggregates it. Returns the usage
 /// and per-region counters; a region that fails is reported in its counters and skipped.
-pub async fn collect(opts: &LookupOptions, selection: &Selection, mapper: EventMapper<'static>) -> Result<(Usage, Vec<RegionStats>), AwsError> {
+pub async fn collect(
+    opts: &LookupOptions,
+    selection: &Selection,
+    mapper: EventMapper<'static>,
+) -> Result<(Usage, Vec<RegionStats>), AwsError> {
     let now = Utc::now();
     let oldest = now - ChronoDuration::days(RETENTION_DAYS);
     let from = selection.range.from.unwrap_or(oldest).max(oldest);
@@ -141,7 +147,10 @@ pub async fn collect(opts: &LookupOptions, selection: &Selection, mapper: EventM
             let started = Instant::now();
             let mut stats = RegionStats { region: region.clone(), ..RegionStats::default() };
             let mut usage = Usage::default();
-            let result = fetch_region(&opts, &region, &account, &day_list, now, &selection, mapper, &mut usage, &mut stats, &bar).await;
+            let result = fetch_region(
+                &opts, &region, &account, &day_list, now, &selection, mapper, &mut usage, &mut stats, &bar,
+            )
+            .await;
             bar.finish_and_clear();
             if let Err(e) = result {
                 stats.error = Some(e.to_string());
@@ -162,14 +171,22 @@ pub async fn collect(opts: &LookupOptions, selection: &Selection, mapper: EventM
     for s in &stats {
         if let Some(e) = &s.error {
             let first_unread = day_list.get(s.days_read).map(|d| d.1).unwrap_or(from);
-            let gap = Gap::new(GapKind::LookupRegion, format!("lookup {}", s.region), e.clone()).window(Some(first_unread), Some(to)).regions([s.region.clone()]).accounts([account.clone()]);
+            let gap = Gap::new(GapKind::LookupRegion, format!("lookup {}", s.region), e.clone())
+                .window(Some(first_unread), Some(to))
+                .regions([s.region.clone()])
+                .accounts([account.clone()]);
             usage.add_gap(gap);
         }
     }
     // LookupEvents keeps 90 days: an older start cannot be read (an hour of slack for `--days 90`).
     if let Some(asked) = selection.range.from.filter(|f| *f + ChronoDuration::hours(1) < oldest) {
         let reason = format!("LookupEvents keeps {RETENTION_DAYS} days: events before {} cannot be read from it (read trail files with --source s3:// for older days)", oldest.format("%Y-%m-%d"));
-        usage.add_gap(Gap::new(GapKind::Retention, "lookup", reason).window(Some(asked), Some(oldest)).regions(opts.regions.clone()).accounts([account.clone()]));
+        usage.add_gap(
+            Gap::new(GapKind::Retention, "lookup", reason)
+                .window(Some(asked), Some(oldest))
+                .regions(opts.regions.clone())
+                .accounts([account.clone()]),
+        );
     }
     Ok((usage.finish(), stats))
 }
@@ -231,16 +248,24 @@ async fn fetch_region(
                             token = None;
                             continue;
                         }
-                        Err(PageError::InvalidToken) => return Err(AwsError::Call(format!("LookupEvents in {region}: NextToken rejected twice for {day}"))),
+                        Err(PageError::InvalidToken) => {
+                            return Err(AwsError::Call(format!(
+                                "LookupEvents in {region}: NextToken rejected twice for {day}"
+                            )))
+                        }
                         Err(PageError::Other(e)) => return Err(AwsError::Call(e)),
                     };
                     let before = index;
                     ingest(&page, &mut day_usage, &mut index);
                     stats.events += (index - before) as u64;
                     stats.pages_fetched += 1;
-                    bar.set_message(format!("{} events, {} pages", stats.events, stats.pages_fetched + stats.pages_cached));
+                    bar.set_message(format!(
+                        "{} events, {} pages",
+                        stats.events,
+                        stats.pages_fetched + stats.pages_cached
+                    ));
                     if let Err(e) = cache.store(day, state.pages.len(), &page) {
-                        eprintln!("warning: cannot write the lookup cache: {e}");
+                        stats.cache_error.get_or_insert_with(|| e.to_string());
                     }
                     token = page.next_token.clone();
                     state.pages.push(page);
@@ -292,7 +317,10 @@ async fn fetch_page(
         match result {
             Ok(out) => {
                 let events = out.events().iter().filter_map(|e| e.cloud_trail_event().map(str::to_string)).collect();
-                return Ok(CachedPage { events, next_token: out.next_token().filter(|t| !t.is_empty()).map(str::to_string) });
+                return Ok(CachedPage {
+                    events,
+                    next_token: out.next_token().filter(|t| !t.is_empty()).map(str::to_string),
+                });
             }
             Err(err) => {
                 let code = err.code().unwrap_or("").to_string();
@@ -300,13 +328,22 @@ async fn fetch_page(
                     return Err(PageError::InvalidToken);
                 }
                 let transient = is_throttling(&code)
-                    || matches!(err, aws_sdk_cloudtrail::error::SdkError::DispatchFailure(_) | aws_sdk_cloudtrail::error::SdkError::TimeoutError(_) | aws_sdk_cloudtrail::error::SdkError::ResponseError(_))
+                    || matches!(
+                        err,
+                        aws_sdk_cloudtrail::error::SdkError::DispatchFailure(_)
+                            | aws_sdk_cloudtrail::error::SdkError::TimeoutError(_)
+                            | aws_sdk_cloudtrail::error::SdkError::ResponseError(_)
+                    )
                     || err.raw_response().is_some_and(|r| r.status().is_server_error());
                 if is_throttling(&code) {
                     stats.throttled += 1;
                 }
                 if !transient || attempt == MAX_ATTEMPTS {
-                    return Err(PageError::Other(explain(&err, "cloudtrail:LookupEvents", &format!("reading LookupEvents in {}", stats.region))));
+                    return Err(PageError::Other(explain(
+                        &err,
+                        "cloudtrail:LookupEvents",
+                        &format!("reading LookupEvents in {}", stats.region),
+                    )));
                 }
                 tokio::time::sleep(backoff).await;
                 backoff = (backoff * 2).min(Duration::from_secs(20));

@@ -71,7 +71,9 @@ pub async fn load_config(opts: &AwsOptions, region: Option<&str>) -> Result<SdkC
 /// The account the credentials belong to (STS GetCallerIdentity, which needs no permission).
 pub async fn caller_account(config: &SdkConfig) -> Result<String, AwsError> {
     let sts = aws_sdk_sts::Client::new(config);
-    let out = sts.get_caller_identity().send().await.map_err(|e| AwsError::Call(explain(&e, "sts:GetCallerIdentity (needs no permission)", "identifying the account")))?;
+    let out = sts.get_caller_identity().send().await.map_err(|e| {
+        AwsError::Call(explain(&e, "sts:GetCallerIdentity (needs no permission)", "identifying the account"))
+    })?;
     out.account().map(str::to_string).ok_or_else(|| AwsError::Call("STS GetCallerIdentity returned no account".into()))
 }
 
@@ -94,7 +96,9 @@ where
                 format!("{what}: {code}: {msg}")
             }
         }
-        SdkError::DispatchFailure(d) => format!("{what}: cannot reach AWS ({d:?}); check the network, --region and --endpoint-url"),
+        SdkError::DispatchFailure(d) => {
+            format!("{what}: cannot reach AWS ({d:?}); check the network, --region and --endpoint-url")
+        }
         SdkError::TimeoutError(_) => format!("{what}: timed out"),
         other => format!("{what}: {}", aws_sdk_s3::error::DisplayErrorContext(other)),
     }
@@ -112,7 +116,10 @@ pub fn query_spinner(show: bool) -> indicatif::ProgressBar {
 
 /// Error codes that mean the caller lacks a permission.
 pub fn is_access_denied(code: &str) -> bool {
-    matches!(code, "AccessDenied" | "AccessDeniedException" | "UnauthorizedOperation" | "AuthorizationError" | "Forbidden" | "403")
+    matches!(
+        code,
+        "AccessDenied" | "AccessDeniedException" | "UnauthorizedOperation" | "AuthorizationError" | "Forbidden" | "403"
+    )
 }
 
 /// True when an SDK call failed with a throttling error (any service: the SDKs share the error type).
@@ -122,15 +129,52 @@ pub fn is_throttled<E: ProvideErrorMetadata, R>(e: &aws_sdk_s3::error::SdkError<
 
 /// True for error codes that say "slow down".
 pub fn is_throttling(code: &str) -> bool {
-    matches!(code, "ThrottlingException" | "Throttling" | "TooManyRequestsException" | "RequestLimitExceeded" | "SlowDown" | "RequestThrottled" | "RequestThrottledException")
+    matches!(
+        code,
+        "ThrottlingException"
+            | "Throttling"
+            | "TooManyRequestsException"
+            | "RequestLimitExceeded"
+            | "SlowDown"
+            | "RequestThrottled"
+            | "RequestThrottledException"
+    )
 }
 
 /// The regions `--all-regions` covers: the commercial regions enabled by default plus the
 /// opt-in ones (a region the account has not enabled is reported and skipped).
 pub const ALL_REGIONS: &[&str] = &[
-    "us-east-1", "us-east-2", "us-west-1", "us-west-2", "ca-central-1", "ca-west-1", "sa-east-1", "mx-central-1",
-    "eu-west-1", "eu-west-2", "eu-west-3", "eu-central-1", "eu-central-2", "eu-north-1", "eu-south-1", "eu-south-2",
-    "ap-northeast-1", "ap-northeast-2", "ap-northeast-3", "ap-southeast-1", "ap-southeast-2", "ap-southeast-3",
-    "ap-southeast-4", "ap-southeast-5", "ap-southeast-7", "ap-south-1", "ap-south-2", "ap-east-1", "ap-east-2",
-    "me-south-1", "me-central-1", "il-central-1", "af-south-1",
+    "us-east-1",
+    "us-east-2",
+    "us-west-1",
+    "us-west-2",
+    "ca-central-1",
+    "ca-west-1",
+    "sa-east-1",
+    "mx-central-1",
+    "eu-west-1",
+    "eu-west-2",
+    "eu-west-3",
+    "eu-central-1",
+    "eu-central-2",
+    "eu-north-1",
+    "eu-south-1",
+    "eu-south-2",
+    "ap-northeast-1",
+    "ap-northeast-2",
+    "ap-northeast-3",
+    "ap-southeast-1",
+    "ap-southeast-2",
+    "ap-southeast-3",
+    "ap-southeast-4",
+    "ap-southeast-5",
+    "ap-southeast-7",
+    "ap-south-1",
+    "ap-south-2",
+    "ap-east-1",
+    "ap-east-2",
+    "me-south-1",
+    "me-central-1",
+    "il-central-1",
+    "af-south-1",
 ];

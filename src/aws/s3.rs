@@ -80,7 +80,8 @@ async fn bucket_client(opts: &S3Options) -> Result<aws_sdk_s3::Client, AwsError>
     match client.head_bucket().bucket(&opts.bucket).send().await {
         Ok(_) => Ok(client),
         Err(err) => {
-            let raw_region = err.raw_response().and_then(|r| r.headers().get("x-amz-bucket-region")).map(str::to_string);
+            let raw_region =
+                err.raw_response().and_then(|r| r.headers().get("x-amz-bucket-region")).map(str::to_string);
             let status = err.raw_response().map(|r| r.status().as_u16());
             let here = client.config().region().map(|r| r.to_string());
             match (status, raw_region) {
@@ -123,7 +124,13 @@ async fn list_pages(
             .set_continuation_token(token)
             .send()
             .await
-            .map_err(|e| AwsError::Call(explain(&e, &format!("s3:ListBucket on arn:aws:s3:::{bucket}"), &format!("listing s3://{bucket}/{prefix}"))))?;
+            .map_err(|e| {
+                AwsError::Call(explain(
+                    &e,
+                    &format!("s3:ListBucket on arn:aws:s3:::{bucket}"),
+                    &format!("listing s3://{bucket}/{prefix}"),
+                ))
+            })?;
         on_page(&page);
         token = page.next_continuation_token().map(str::to_string);
         if token.is_none() {
@@ -133,7 +140,12 @@ async fn list_pages(
 }
 
 /// Lists the "directories" right under `prefix`.
-async fn list_dirs(client: &aws_sdk_s3::Client, bucket: &str, prefix: &str, stats: &mut S3Stats) -> Result<Vec<String>, AwsError> {
+async fn list_dirs(
+    client: &aws_sdk_s3::Client,
+    bucket: &str,
+    prefix: &str,
+    stats: &mut S3Stats,
+) -> Result<Vec<String>, AwsError> {
     let mut out = Vec::new();
     list_pages(client, bucket, prefix, Some("/"), stats, &mut |page| {
         for p in page.common_prefixes() {
@@ -147,7 +159,13 @@ async fn list_dirs(client: &aws_sdk_s3::Client, bucket: &str, prefix: &str, stat
 }
 
 /// Lists every key under `prefix`, with its size.
-async fn list_keys(client: &aws_sdk_s3::Client, bucket: &str, prefix: &str, stats: &mut S3Stats, out: &mut BTreeSet<(String, u64)>) -> Result<(), AwsError> {
+async fn list_keys(
+    client: &aws_sdk_s3::Client,
+    bucket: &str,
+    prefix: &str,
+    stats: &mut S3Stats,
+    out: &mut BTreeSet<(String, u64)>,
+) -> Result<(), AwsError> {
     list_pages(client, bucket, prefix, None, stats, &mut |page| {
         for o in page.contents() {
             if let Some(k) = o.key() {
@@ -174,7 +192,11 @@ fn day_prefixes(from: DateTime<Utc>, to: DateTime<Utc>) -> Vec<String> {
 }
 
 /// Lists the trail objects that can hold the window, reads them and aggregates.
-pub async fn collect(opts: &S3Options, selection: &Selection, mapper: EventMapper<'static>) -> Result<(Usage, S3Stats), AwsError> {
+pub async fn collect(
+    opts: &S3Options,
+    selection: &Selection,
+    mapper: EventMapper<'static>,
+) -> Result<(Usage, S3Stats), AwsError> {
     let started = Instant::now();
     let mut stats = S3Stats::default();
     let client = bucket_client(opts).await?;
@@ -266,12 +288,23 @@ pub async fn collect(opts: &S3Options, selection: &Selection, mapper: EventMappe
                 .map(|(name, body)| {
                     let mut u = Usage { files_read: 1, ..Usage::default() };
                     match body {
-                        Ok(bytes) => source::read_bytes(&bytes, &name, &selection.limits, &mut |item| u.ingest(&name, item, &selection, &mapper)),
-                        Err(reason) => u.ingest(&name, Item::Rejected(Rejection { file: name.clone(), location: Location::File, reason }), &selection, &mapper),
+                        Ok(bytes) => source::read_bytes(&bytes, &name, &selection.limits, &mut |item| {
+                            u.ingest(&name, item, &selection, &mapper)
+                        }),
+                        Err(reason) => u.ingest(
+                            &name,
+                            Item::Rejected(Rejection { file: name.clone(), location: Location::File, reason }),
+                            &selection,
+                            &mapper,
+                        ),
                     }
                     let records = records_seen.fetch_add(u.records_read, Ordering::Relaxed) + u.records_read;
                     bar.inc(1);
-                    bar.set_message(format!("{} MB, {} records", bytes_seen.load(Ordering::Relaxed) / 1_000_000, records));
+                    bar.set_message(format!(
+                        "{} MB, {} records",
+                        bytes_seen.load(Ordering::Relaxed) / 1_000_000,
+                        records
+                    ));
                     u
                 })
                 .reduce(Usage::default, Usage::merge)
@@ -302,7 +335,11 @@ pub async fn collect(opts: &S3Options, selection: &Selection, mapper: EventMappe
     let mut usage = consumer.join().map_err(|_| AwsError::Call("the parser thread panicked".into()))?;
     bar.finish_and_clear();
     usage.files_skipped_by_date += skipped_by_date;
-    stats.objects_failed = usage.rejections.iter().filter(|r| r.location == Location::File && r.reason.starts_with("download failed")).count() as u64;
+    stats.objects_failed = usage
+        .rejections
+        .iter()
+        .filter(|r| r.location == Location::File && r.reason.starts_with("download failed"))
+        .count() as u64;
     stats.bytes = bytes_seen.load(Ordering::Relaxed);
     stats.seconds = started.elapsed().as_secs_f64();
     Ok((usage.finish(), stats))
@@ -321,9 +358,14 @@ async fn get_with_retries(client: &aws_sdk_s3::Client, bucket: &str, key: &str) 
             },
             Err(e) => {
                 let code = e.code().unwrap_or("").to_string();
-                last = format!("download failed: {}", explain(&e, &format!("s3:GetObject on arn:aws:s3:::{bucket}/{key}"), "GetObject"));
+                last = format!(
+                    "download failed: {}",
+                    explain(&e, &format!("s3:GetObject on arn:aws:s3:::{bucket}/{key}"), "GetObject")
+                );
                 if code == "InvalidObjectState" {
-                    return Err(format!("{last} (the object is archived in a Glacier storage class: restore it to read it)"));
+                    return Err(format!(
+                        "{last} (the object is archived in a Glacier storage class: restore it to read it)"
+                    ));
                 }
                 if super::is_access_denied(&code) || code == "NoSuchKey" {
                     return Err(last);

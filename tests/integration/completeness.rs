@@ -10,7 +10,9 @@ use std::path::{Path, PathBuf};
 use aws_sdk_s3::primitives::ByteStream;
 
 use crate::fake_cloudtrail::{Behaviour, FakeCloudTrail, EXPIRED_REGION};
-use crate::util::{assert_reconciles, example_records, examples, iamtrim, iamtrim_env, read_json, root, s, AWS_TEST_ENV};
+use crate::util::{
+    assert_reconciles, example_records, examples, iamtrim, iamtrim_env, read_json, root, s, AWS_TEST_ENV,
+};
 
 const ROLE: &str = "dev-app-role";
 const DAY2: &str = "AWSLogs/123456789012/CloudTrail/us-east-1/2026/10/02";
@@ -45,8 +47,14 @@ fn examples_with_corrupt_file(dir: &Path) -> (PathBuf, PathBuf) {
 fn assert_incomplete_lines(stderr: &str, gaps: usize) {
     let plural = if gaps == 1 { "gap" } else { "gaps" };
     let lines: Vec<&str> = stderr.lines().filter(|l| l.starts_with("iamtrim: ")).collect();
-    assert!(lines.first().is_some_and(|l| l.starts_with(&format!("iamtrim: INCOMPLETE ({gaps} {plural})"))), "first line: {stderr}");
-    assert!(lines.last().is_some_and(|l| l.starts_with(&format!("iamtrim: INCOMPLETE: {gaps} {plural}"))), "last line: {stderr}");
+    assert!(
+        lines.first().is_some_and(|l| l.starts_with(&format!("iamtrim: INCOMPLETE ({gaps} {plural})"))),
+        "first line: {stderr}"
+    );
+    assert!(
+        lines.last().is_some_and(|l| l.starts_with(&format!("iamtrim: INCOMPLETE: {gaps} {plural}"))),
+        "last line: {stderr}"
+    );
 }
 
 /// `diff` on an incomplete read: refused by default; with --allow-incomplete every format says
@@ -57,7 +65,11 @@ fn assert_diff_calls_nothing_unused(source: &[&str], env: &[(&str, &str)]) {
     let refused = iamtrim_env(&args, env);
     assert_eq!(refused.code, 4, "{}", refused.stderr);
     assert!(refused.stdout.is_empty(), "no diff is written: {}", refused.stdout);
-    assert!(refused.stderr.contains("diff calls a permission unused only when everything was read"), "{}", refused.stderr);
+    assert!(
+        refused.stderr.contains("diff calls a permission unused only when everything was read"),
+        "{}",
+        refused.stderr
+    );
 
     for format in ["terminal", "markdown", "json"] {
         let mut a = args.clone();
@@ -74,7 +86,10 @@ fn assert_diff_calls_nothing_unused(source: &[&str], env: &[(&str, &str)]) {
                 assert!(v.get("unused_granted").is_none(), "no `unused_granted` key on an incomplete read");
                 assert!(v["not_seen_in_what_could_be_read"].as_array().is_some());
                 let text = r.stdout.trim_start();
-                assert!(text.find("\"complete\"").unwrap() < text.find("\"used_granted\"").unwrap(), "completeness comes first");
+                assert!(
+                    text.find("\"complete\"").unwrap() < text.find("\"used_granted\"").unwrap(),
+                    "completeness comes first"
+                );
             }
             "markdown" => assert!(r.stdout.lines().nth(2).unwrap().starts_with("> **INCOMPLETE**"), "{}", r.stdout),
             _ => assert!(r.stdout.starts_with("INCOMPLETE ("), "{}", r.stdout),
@@ -90,7 +105,11 @@ fn a_corrupt_file_among_good_ones_makes_generate_diff_and_the_store_say_incomple
     let r = iamtrim(&["generate", "--logs", s(&logs), "--role", ROLE, "--report", s(&report)]);
     assert_eq!(r.code, 4, "{}", r.stderr);
     assert_incomplete_lines(&r.stderr, 1);
-    assert_eq!(r.stdout, std::fs::read_to_string(root().join("docs/examples-policy.json")).unwrap(), "the policy of what was read is still written");
+    assert_eq!(
+        r.stdout,
+        std::fs::read_to_string(root().join("docs/examples-policy.json")).unwrap(),
+        "the policy of what was read is still written"
+    );
     let rep = read_json(&report);
     assert_reconciles(&rep);
     assert_eq!(rep["complete"], false);
@@ -103,14 +122,35 @@ fn a_corrupt_file_among_good_ones_makes_generate_diff_and_the_store_say_incomple
 
     assert_diff_calls_nothing_unused(&["--logs", s(&logs)], &[]);
     // On a complete read the same gate fires.
-    let whole = iamtrim(&["diff", "--role", ROLE, "--current", "AmazonS3FullAccess", "--logs", s(&examples()), "--fail-on", "unused"]);
+    let whole = iamtrim(&[
+        "diff",
+        "--role",
+        ROLE,
+        "--current",
+        "AmazonS3FullAccess",
+        "--logs",
+        s(&examples()),
+        "--fail-on",
+        "unused",
+    ]);
     assert_eq!(whole.code, 3, "{}", whole.stderr);
 
     // --store keeps only whole days: 2026-10-02 is not stored, and is read again later.
     let db = dir.path().join("usage.sqlite");
     let window = ["--from", "2026-10-01", "--to", "2026-10-03"];
     let stored_report = dir.path().join("s.json");
-    let mut args = vec!["generate", "--logs", s(&logs), "--role", ROLE, "--store", s(&db), "--report", s(&stored_report), "--quiet"];
+    let mut args = vec![
+        "generate",
+        "--logs",
+        s(&logs),
+        "--role",
+        ROLE,
+        "--store",
+        s(&db),
+        "--report",
+        s(&stored_report),
+        "--quiet",
+    ];
     args.extend(window);
     let first = iamtrim(&args);
     assert_eq!(first.code, 4, "{}", first.stderr);
@@ -127,7 +167,18 @@ fn a_corrupt_file_among_good_ones_makes_generate_diff_and_the_store_say_incomple
     assert_eq!(stats["days_read"], serde_json::json!(["2026-10-02"]));
     assert_eq!(stats["days_from_store"], serde_json::json!(["2026-10-01", "2026-10-03"]));
     // A stored day can be dropped, and is then read again.
-    let forget = iamtrim(&["store", "forget", "--store", s(&db), "--role", "DEV-APP-ROLE", "--from", "2026-10-03", "--to", "2026-10-03"]);
+    let forget = iamtrim(&[
+        "store",
+        "forget",
+        "--store",
+        s(&db),
+        "--role",
+        "DEV-APP-ROLE",
+        "--from",
+        "2026-10-03",
+        "--to",
+        "2026-10-03",
+    ]);
     assert_eq!(forget.code, 0, "{}", forget.stderr);
     assert!(forget.stderr.contains("dropped 1 stored days"), "{}", forget.stderr);
     iamtrim(&args);
@@ -143,11 +194,24 @@ fn an_s3_object_that_cannot_be_read_is_a_gap() {
         c.create_bucket().bucket(bucket).send().await.unwrap();
         for f in crate::util::example_files() {
             let key = f.strip_prefix(examples()).unwrap().to_string_lossy().replace('\\', "/");
-            c.put_object().bucket(bucket).key(&key).body(ByteStream::from(std::fs::read(&f).unwrap())).send().await.unwrap();
+            c.put_object()
+                .bucket(bucket)
+                .key(&key)
+                .body(ByteStream::from(std::fs::read(&f).unwrap()))
+                .send()
+                .await
+                .unwrap();
         }
         // A trail object a lifecycle rule moved to Glacier: listed, but GetObject fails.
         let body = std::fs::read(crate::util::example_files()[0].clone()).unwrap();
-        c.put_object().bucket(bucket).key(&archived).storage_class(aws_sdk_s3::types::StorageClass::Glacier).body(ByteStream::from(body)).send().await.unwrap();
+        c.put_object()
+            .bucket(bucket)
+            .key(&archived)
+            .storage_class(aws_sdk_s3::types::StorageClass::Glacier)
+            .body(ByteStream::from(body))
+            .send()
+            .await
+            .unwrap();
     });
     let dir = tempfile::tempdir().unwrap();
     let report = dir.path().join("r.json");
@@ -191,12 +255,27 @@ fn epoch(record: &serde_json::Value) -> i64 {
 
 #[test]
 fn an_expired_token_in_one_region_is_a_gap_beside_a_healthy_region() {
-    let events: Vec<(String, i64, String)> =
-        example_records().into_iter().filter(|r| r["managementEvent"] == true).map(|r| ("us-east-1".to_string(), epoch(&r), r.to_string())).collect();
+    let events: Vec<(String, i64, String)> = example_records()
+        .into_iter()
+        .filter(|r| r["managementEvent"] == true)
+        .map(|r| ("us-east-1".to_string(), epoch(&r), r.to_string()))
+        .collect();
     let fake = FakeCloudTrail::start(events, Behaviour::default());
     let dir = tempfile::tempdir().unwrap();
     let report = dir.path().join("r.json");
-    let source = ["--source", "lookup", "--endpoint-url", fake.url.as_str(), "--region", "us-east-1", "--region", EXPIRED_REGION, "--no-cache", "--lookup-rate", "50"];
+    let source = [
+        "--source",
+        "lookup",
+        "--endpoint-url",
+        fake.url.as_str(),
+        "--region",
+        "us-east-1",
+        "--region",
+        EXPIRED_REGION,
+        "--no-cache",
+        "--lookup-rate",
+        "50",
+    ];
     let window = ["--from", "2026-10-01", "--to", "2026-10-07"];
     let mut args = vec!["generate", "--role", ROLE, "--report", s(&report)];
     args.extend(source);
@@ -204,12 +283,19 @@ fn an_expired_token_in_one_region_is_a_gap_beside_a_healthy_region() {
     let r = iamtrim_env(&args, AWS_TEST_ENV);
     assert_eq!(r.code, 4, "{}", r.stderr);
     assert_incomplete_lines(&r.stderr, 1);
-    assert!(r.stdout.contains("sqs:SendMessage") || r.stdout.contains("\"Statement\""), "the healthy region's policy is written: {}", r.stdout);
+    assert!(
+        r.stdout.contains("sqs:SendMessage") || r.stdout.contains("\"Statement\""),
+        "the healthy region's policy is written: {}",
+        r.stdout
+    );
     let rep = read_json(&report);
     assert_eq!(rep["complete"], false);
     let gap = &rep["gaps"][0];
     assert_eq!((gap["kind"].as_str(), gap["where"].as_str()), (Some("lookup-region"), Some("lookup eu-north-1")));
-    assert_eq!((gap["from"].as_str(), gap["to"].as_str()), (Some("2026-10-01T00:00:00Z"), Some("2026-10-07T23:59:59Z")));
+    assert_eq!(
+        (gap["from"].as_str(), gap["to"].as_str()),
+        (Some("2026-10-01T00:00:00Z"), Some("2026-10-07T23:59:59Z"))
+    );
     assert!(gap["reason"].as_str().unwrap().contains("ExpiredTokenException"), "{gap}");
     let mut diff_source: Vec<&str> = source.to_vec();
     diff_source.extend(window);
@@ -259,7 +345,14 @@ fn a_failing_athena_query_is_a_gap_and_nothing_is_called_unused() {
 }
 
 /// A JSON Lines record of `dev-app-role` (account `account`) calling `source`/`name`.
-fn record(account: &str, role: &str, source: &str, name: &str, error: Option<&str>, params: serde_json::Value) -> String {
+fn record(
+    account: &str,
+    role: &str,
+    source: &str,
+    name: &str,
+    error: Option<&str>,
+    params: serde_json::Value,
+) -> String {
     let mut r = serde_json::json!({
         "eventVersion": "1.08", "eventTime": "2026-10-01T10:00:00Z", "eventSource": source, "eventName": name,
         "awsRegion": "us-east-1", "recipientAccountId": account, "eventType": "AwsApiCall",
@@ -291,9 +384,21 @@ fn every_row_of_the_error_code_table_decides_evidence_as_it_says() {
     for row in table.rows() {
         assert!(row.source.starts_with("https://docs.aws.amazon.com/"), "{}: a source for each row", row.code);
         assert!(!row.why.is_empty(), "{}: a reason", row.code);
-        let line = record("123456789012", ROLE, "sqs.amazonaws.com", "SendMessage", Some(&row.code), serde_json::json!({"queueUrl": "https://sqs.us-east-1.amazonaws.com/123456789012/q"}));
+        let line = record(
+            "123456789012",
+            ROLE,
+            "sqs.amazonaws.com",
+            "SendMessage",
+            Some(&row.code),
+            serde_json::json!({"queueUrl": "https://sqs.us-east-1.amazonaws.com/123456789012/q"}),
+        );
         let mut usage = iamtrim::usage::Usage::default();
-        usage.ingest("t", iamtrim::source::Item::Record { location: iamtrim::source::Location::Line(1), json: line.trim() }, &selection, &mapper);
+        usage.ingest(
+            "t",
+            iamtrim::source::Item::Record { location: iamtrim::source::Location::Line(1), json: line.trim() },
+            &selection,
+            &mapper,
+        );
         assert!(usage.reconciles(), "{}", row.code);
         let got = (usage.records_denied, usage.records_mapped, usage.records_not_evidence);
         match row.class {
@@ -336,7 +441,12 @@ fn a_call_that_failed_before_authorization_grants_nothing_and_is_listed() {
     assert!(!r.stdout.contains("iam:PassRole") && !r.stdout.contains("lambda:CreateFunction"), "{}", r.stdout);
     assert!(!r.stdout.contains("function:admin"), "free text named no resource: {}", r.stdout);
     assert!(r.stdout.contains("function:app") && !r.stdout.contains("sqs:"), "{}", r.stdout);
-    assert!(r.stderr.contains("not counted as evidence") && r.stderr.contains("ValidationException ×1 (lambda.amazonaws.com CreateFunction20150331)"), "{}", r.stderr);
+    assert!(
+        r.stderr.contains("not counted as evidence")
+            && r.stderr.contains("ValidationException ×1 (lambda.amazonaws.com CreateFunction20150331)"),
+        "{}",
+        r.stderr
+    );
     let rep = read_json(&report);
     assert_reconciles(&rep);
     assert_eq!(rep["records_not_evidence"], 2);
@@ -350,11 +460,24 @@ fn a_role_name_in_two_accounts_is_refused_and_names_match_regardless_of_case() {
     let dir = tempfile::tempdir().unwrap();
     let f = dir.path().join("two.jsonl");
     let q = serde_json::json!({"queueUrl": "https://sqs.us-east-1.amazonaws.com/123456789012/q"});
-    std::fs::write(&f, [record("111111111111", ROLE, "sqs.amazonaws.com", "SendMessage", None, q.clone()), record("222222222222", "Dev-App-Role", "sqs.amazonaws.com", "SendMessage", None, q)].concat()).unwrap();
+    std::fs::write(
+        &f,
+        [
+            record("111111111111", ROLE, "sqs.amazonaws.com", "SendMessage", None, q.clone()),
+            record("222222222222", "Dev-App-Role", "sqs.amazonaws.com", "SendMessage", None, q),
+        ]
+        .concat(),
+    )
+    .unwrap();
     let r = iamtrim(&["generate", "--logs", s(&f), "--role", ROLE]);
     assert_eq!(r.code, 2, "{}", r.stderr);
     assert!(r.stdout.is_empty());
-    for needle in ["matched roles in 2 accounts", "arn:aws:iam::111111111111:role/dev-app-role", "arn:aws:iam::222222222222:role/Dev-App-Role", "--role"] {
+    for needle in [
+        "matched roles in 2 accounts",
+        "arn:aws:iam::111111111111:role/dev-app-role",
+        "arn:aws:iam::222222222222:role/Dev-App-Role",
+        "--role",
+    ] {
         assert!(r.stderr.contains(needle), "{needle}: {}", r.stderr);
     }
     let d = iamtrim(&["diff", "--logs", s(&f), "--role", ROLE, "--current", "AmazonSQSFullAccess"]);
@@ -378,7 +501,11 @@ fn a_role_with_no_events_fails_and_names_the_principals_and_closest_names() {
         let r = iamtrim(&args);
         assert_eq!(r.code, 5, "{cmd}: {}", r.stderr);
         assert!(r.stdout.is_empty(), "{cmd}: nothing generated or called unused from no events: {}", r.stdout);
-        for needle in ["no event of role dev-app-rol in all events in the logs: 650 records read", "principals seen most:", "closest role names: dev-app-role"] {
+        for needle in [
+            "no event of role dev-app-rol in all events in the logs: 650 records read",
+            "principals seen most:",
+            "closest role names: dev-app-role",
+        ] {
             assert!(r.stderr.contains(needle), "{cmd}: {needle}: {}", r.stderr);
         }
     }

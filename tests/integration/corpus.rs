@@ -49,10 +49,16 @@ fn every_generated_arn_matches_one_of_the_actions_templates() {
             if arn == "*" {
                 // `*` only where no resource is sure to be named: the action has no resource
                 // type the catalog marks required.
-                assert!(!a.resource_types.iter().any(|rt| rt.required), "{event}: {action} got `*` but requires a resource");
+                assert!(
+                    !a.resource_types.iter().any(|rt| rt.required),
+                    "{event}: {action} got `*` but requires a resource"
+                );
                 continue;
             }
-            let fits = a.resource_types.iter().any(|rt| catalog.templates(a.prefix(), &rt.name).iter().any(|t| t.matches(&arn)));
+            let fits = a
+                .resource_types
+                .iter()
+                .any(|rt| catalog.templates(a.prefix(), &rt.name).iter().any(|t| t.matches(&arn)));
             assert!(fits, "{event}: {arn} fits no template of {action}");
             arns += 1;
         }
@@ -67,10 +73,22 @@ fn coverage_of_iam_user_and_role_pairs_is_at_least_95_percent() {
     assert_eq!(report.all_principals.pairs, 194);
     let f = &report.iam_users_and_roles;
     assert!(f.real_operation_pairs > 150, "{f:?}");
-    assert!(f.coverage_percent >= 95.0, "coverage {f:?}; unmapped: {:?}", report.pair_details.iter().filter(|p| p.status == "unmapped").collect::<Vec<_>>());
+    assert!(
+        f.coverage_percent >= 95.0,
+        "coverage {f:?}; unmapped: {:?}",
+        report.pair_details.iter().filter(|p| p.status == "unmapped").collect::<Vec<_>>()
+    );
     // Made-up names in the fixtures are reported, never mapped.
-    for (source, name) in [("iam.amazonaws.com", "NotCreateUser"), ("s3.amazonaws.com", "SetQueueAttributes"), ("ec2.amazonaws.com", "DeleteBucketEncryption")] {
-        let p = report.pair_details.iter().find(|p| p.source == source && p.name == name).unwrap_or_else(|| panic!("{source} {name} missing"));
+    for (source, name) in [
+        ("iam.amazonaws.com", "NotCreateUser"),
+        ("s3.amazonaws.com", "SetQueueAttributes"),
+        ("ec2.amazonaws.com", "DeleteBucketEncryption"),
+    ] {
+        let p = report
+            .pair_details
+            .iter()
+            .find(|p| p.source == source && p.name == name)
+            .unwrap_or_else(|| panic!("{source} {name} missing"));
         assert_eq!(p.status, "not_an_operation", "{p:?}");
         assert!(p.actions.is_empty());
     }
@@ -94,7 +112,11 @@ fn generating_for_each_corpus_role_reconciles_and_grants_only_catalog_actions() 
     let catalog = ActionCatalog::embedded();
     let dir = tempfile::tempdir().unwrap();
     let report = dir.path().join("r.json");
-    for role in ["arn:aws:iam::123456789012:role/tester", "example-role", "arn:aws:iam::111122223333:role/aws-reserved/sso.amazonaws.com/us-west-2/SampleRole"] {
+    for role in [
+        "arn:aws:iam::123456789012:role/tester",
+        "example-role",
+        "arn:aws:iam::111122223333:role/aws-reserved/sso.amazonaws.com/us-west-2/SampleRole",
+    ] {
         let r = iamtrim(&["generate", "--logs", s(&panther()), "--role", role, "--report", s(&report), "--quiet"]);
         assert_eq!(r.code, 0, "{role}: {}", r.stderr);
         let policy: serde_json::Value = serde_json::from_str(&r.stdout).unwrap();

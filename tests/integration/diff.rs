@@ -17,7 +17,12 @@ fn json(stdout: &str) -> serde_json::Value {
 }
 
 fn actions(v: &serde_json::Value, key: &str) -> Vec<String> {
-    v[key].as_array().unwrap_or_else(|| panic!("no `{key}` in {v}")).iter().map(|x| x["action"].as_str().unwrap().to_string()).collect()
+    v[key]
+        .as_array()
+        .unwrap_or_else(|| panic!("no `{key}` in {v}"))
+        .iter()
+        .map(|x| x["action"].as_str().unwrap().to_string())
+        .collect()
 }
 
 const INLINE: &str = r#"{"Version":"2012-10-17","Statement":[
@@ -51,7 +56,10 @@ fn diff_against_a_role_in_iam_lists_used_unused_and_denied() {
 
     let url = moto_url();
     let ex = examples();
-    let r = iamtrim_env(&["diff", "--role", "dev-app-role", "--logs", s(&ex), "--endpoint-url", &url, "--format", "json"], AWS_TEST_ENV);
+    let r = iamtrim_env(
+        &["diff", "--role", "dev-app-role", "--logs", s(&ex), "--endpoint-url", &url, "--format", "json"],
+        AWS_TEST_ENV,
+    );
     assert_eq!(r.code, 0, "{}", r.stderr);
     let v = json(&r.stdout);
     for key in ["used_granted", "unused_granted", "used_not_granted", "denied", "narrowed_resources"] {
@@ -67,7 +75,15 @@ fn diff_against_a_role_in_iam_lists_used_unused_and_denied() {
     assert!(policies.iter().any(|p| p.contains("dev-boundary")), "{policies:?}");
 
     let used = actions(&v, "used_granted");
-    for a in ["s3:GetObject", "s3:PutObject", "s3:ListBucket", "dynamodb:Query", "sqs:SendMessage", "kms:Decrypt", "lambda:InvokeFunction"] {
+    for a in [
+        "s3:GetObject",
+        "s3:PutObject",
+        "s3:ListBucket",
+        "dynamodb:Query",
+        "sqs:SendMessage",
+        "kms:Decrypt",
+        "lambda:InvokeFunction",
+    ] {
         assert!(used.contains(&a.to_string()), "{a} used and granted: {used:?}");
     }
     let unused = actions(&v, "unused_granted");
@@ -80,18 +96,39 @@ fn diff_against_a_role_in_iam_lists_used_unused_and_denied() {
     let denied = actions(&v, "denied");
     assert!(denied.contains(&"s3:DeleteObject".to_string()), "{denied:?}");
     let not_granted = actions(&v, "used_not_granted");
-    assert!(not_granted.contains(&"s3:DeleteObject".to_string()) && not_granted.contains(&"iam:ListRoles".to_string()), "{not_granted:?}");
+    assert!(
+        not_granted.contains(&"s3:DeleteObject".to_string()) && not_granted.contains(&"iam:ListRoles".to_string()),
+        "{not_granted:?}"
+    );
     assert!(!not_granted.contains(&"s3:GetObject".to_string()));
     let narrowed = actions(&v, "narrowed_resources");
     assert!(narrowed.contains(&"s3:GetObject".to_string()), "{narrowed:?}");
     assert!(v["generated_policy_denies"].as_array().unwrap().is_empty());
 
     // Offline: the AWS managed policy comes from the bundled copy; same answer.
-    let off = iamtrim_env(&["diff", "--role", "dev-app-role", "--logs", s(&ex), "--endpoint-url", &url, "--format", "json", "--offline"], AWS_TEST_ENV);
+    let off = iamtrim_env(
+        &["diff", "--role", "dev-app-role", "--logs", s(&ex), "--endpoint-url", &url, "--format", "json", "--offline"],
+        AWS_TEST_ENV,
+    );
     assert_eq!(off.code, 0, "{}", off.stderr);
     assert_eq!(actions(&json(&off.stdout), "unused_granted"), unused);
     // CI gate.
-    let gate = iamtrim_env(&["diff", "--role", "dev-app-role", "--logs", s(&ex), "--endpoint-url", &url, "--fail-on", "unused", "--format", "markdown"], AWS_TEST_ENV);
+    let gate = iamtrim_env(
+        &[
+            "diff",
+            "--role",
+            "dev-app-role",
+            "--logs",
+            s(&ex),
+            "--endpoint-url",
+            &url,
+            "--fail-on",
+            "unused",
+            "--format",
+            "markdown",
+        ],
+        AWS_TEST_ENV,
+    );
     assert_eq!(gate.code, 3, "{}", gate.stderr);
     assert!(gate.stdout.contains("Granted but never used"));
 }
@@ -101,10 +138,22 @@ fn diff_against_bundled_and_local_policies() {
     let ex = examples();
     let dir = tempfile::tempdir().unwrap();
     let generated = dir.path().join("generated.json");
-    let g = iamtrim(&["generate", "--logs", s(&ex), "--role", "dev-app-role", "--output", s(&generated), "--quiet", "--resources", "exact"]);
+    let g = iamtrim(&[
+        "generate",
+        "--logs",
+        s(&ex),
+        "--role",
+        "dev-app-role",
+        "--output",
+        s(&generated),
+        "--quiet",
+        "--resources",
+        "exact",
+    ]);
     assert_eq!(g.code, 0);
     // The generated policy: everything used is granted, nothing unused, except the refused calls.
-    let r = iamtrim(&["diff", "--role", "dev-app-role", "--logs", s(&ex), "--current", s(&generated), "--format", "json"]);
+    let r =
+        iamtrim(&["diff", "--role", "dev-app-role", "--logs", s(&ex), "--current", s(&generated), "--format", "json"]);
     assert_eq!(r.code, 0, "{}", r.stderr);
     let v = json(&r.stdout);
     assert!(actions(&v, "unused_granted").is_empty());
@@ -112,29 +161,77 @@ fn diff_against_bundled_and_local_policies() {
     assert!(actions(&v, "narrowed_resources").is_empty(), "an exact policy has nothing to narrow");
     // The default (prefix) policy widened the S3 object keys, and the diff says exactly that.
     let prefixed = dir.path().join("prefixed.json");
-    assert_eq!(iamtrim(&["generate", "--logs", s(&ex), "--role", "dev-app-role", "--output", s(&prefixed), "--quiet"]).code, 0);
-    let v = json(&iamtrim(&["diff", "--role", "dev-app-role", "--logs", s(&ex), "--current", s(&prefixed), "--format", "json"]).stdout);
+    assert_eq!(
+        iamtrim(&["generate", "--logs", s(&ex), "--role", "dev-app-role", "--output", s(&prefixed), "--quiet"]).code,
+        0
+    );
+    let v = json(
+        &iamtrim(&["diff", "--role", "dev-app-role", "--logs", s(&ex), "--current", s(&prefixed), "--format", "json"])
+            .stdout,
+    );
     assert_eq!(actions(&v, "narrowed_resources"), ["s3:GetObject", "s3:PutObject"]);
     assert_eq!(v["narrowed_resources"][0]["granted"][0], "arn:aws:s3:::acme-dev-uploads/uploads/2026/10/*");
     assert!(actions(&v, "unused_granted").is_empty());
     // --fail-on not-granted: the refused calls fail it; --fail-on unused passes.
-    assert_eq!(iamtrim(&["diff", "--role", "dev-app-role", "--logs", s(&ex), "--current", s(&generated), "--fail-on", "not-granted"]).code, 3);
-    assert_eq!(iamtrim(&["diff", "--role", "dev-app-role", "--logs", s(&ex), "--current", s(&generated), "--fail-on", "unused"]).code, 0);
+    assert_eq!(
+        iamtrim(&[
+            "diff",
+            "--role",
+            "dev-app-role",
+            "--logs",
+            s(&ex),
+            "--current",
+            s(&generated),
+            "--fail-on",
+            "not-granted"
+        ])
+        .code,
+        3
+    );
+    assert_eq!(
+        iamtrim(&[
+            "diff",
+            "--role",
+            "dev-app-role",
+            "--logs",
+            s(&ex),
+            "--current",
+            s(&generated),
+            "--fail-on",
+            "unused"
+        ])
+        .code,
+        0
+    );
 
     // AdministratorAccess by name, bounded by a local file.
     let boundary = dir.path().join("boundary.json");
     std::fs::write(&boundary, BOUNDARY).unwrap();
-    let r = iamtrim(&["diff", "--role", "dev-app-role", "--logs", s(&ex), "--current", "AdministratorAccess", "--boundary", s(&boundary), "--format", "json"]);
+    let r = iamtrim(&[
+        "diff",
+        "--role",
+        "dev-app-role",
+        "--logs",
+        s(&ex),
+        "--current",
+        "AdministratorAccess",
+        "--boundary",
+        s(&boundary),
+        "--format",
+        "json",
+    ]);
     assert_eq!(r.code, 0, "{}", r.stderr);
     let v = json(&r.stdout);
-    let services: Vec<&str> = v["services"].as_array().unwrap().iter().map(|x| x["service"].as_str().unwrap()).collect();
+    let services: Vec<&str> =
+        v["services"].as_array().unwrap().iter().map(|x| x["service"].as_str().unwrap()).collect();
     assert_eq!(services, ["dynamodb", "kms", "lambda", "logs", "s3", "secretsmanager", "sqs", "ssm", "sts"]);
     // Terminal format without a terminal has no colour codes.
     let t = iamtrim(&["diff", "--role", "dev-app-role", "--logs", s(&ex), "--current", "AmazonS3FullAccess"]);
     assert!(t.stdout.contains("granted but never used") && !t.stdout.contains('\u{1b}'), "{}", t.stdout);
     // A bad policy names its statement and field.
     let bad = dir.path().join("bad.json");
-    std::fs::write(&bad, r#"{"Version":"2012-10-17","Statement":[{"Effect":"Alow","Action":"s3:*","Resource":"*"}]}"#).unwrap();
+    std::fs::write(&bad, r#"{"Version":"2012-10-17","Statement":[{"Effect":"Alow","Action":"s3:*","Resource":"*"}]}"#)
+        .unwrap();
     let r = iamtrim(&["diff", "--role", "dev-app-role", "--logs", s(&ex), "--current", s(&bad)]);
     assert_eq!(r.code, 1);
     assert!(r.stderr.contains("Statement[0]: `Effect` is `Alow`"), "{}", r.stderr);

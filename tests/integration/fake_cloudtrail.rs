@@ -101,7 +101,12 @@ impl FakeCloudTrail {
         if behaviour.page_size == 0 {
             behaviour.page_size = 50;
         }
-        let state = Arc::new(Mutex::new(State { events: by_region, empties_left: behaviour.empty_pages, behaviour, ..State::default() }));
+        let state = Arc::new(Mutex::new(State {
+            events: by_region,
+            empties_left: behaviour.empty_pages,
+            behaviour,
+            ..State::default()
+        }));
         let started = Instant::now();
         let st = state.clone();
         std::thread::spawn(move || {
@@ -229,12 +234,17 @@ fn respond(headers: &BTreeMap<String, String>, body: &[u8], state: &Arc<Mutex<St
         return ("200 OK", "application/x-amz-json-1.0", String::new(), json.to_string());
     }
     if text.contains("Action=GetCallerIdentity") {
-        let xml = "<GetCallerIdentityResponse xmlns=\"https://sts.amazonaws.com/doc/2011-06-15/\"><GetCallerIdentityResult>\
+        let xml =
+            "<GetCallerIdentityResponse xmlns=\"https://sts.amazonaws.com/doc/2011-06-15/\"><GetCallerIdentityResult>\
 <Arn>arn:aws:iam::123456789012:user/tester</Arn><UserId>AIDATESTER</UserId><Account>123456789012</Account>\
 </GetCallerIdentityResult><ResponseMetadata><RequestId>fake</RequestId></ResponseMetadata></GetCallerIdentityResponse>";
         return ("200 OK", "text/xml", String::new(), xml.to_string());
     }
-    if let Some(op) = target.strip_prefix("com.amazonaws.cloudtrail.v20131101.").unwrap_or(&target).strip_prefix("CloudTrail_20131101.") {
+    if let Some(op) = target
+        .strip_prefix("com.amazonaws.cloudtrail.v20131101.")
+        .unwrap_or(&target)
+        .strip_prefix("CloudTrail_20131101.")
+    {
         if matches!(op, "StartQuery" | "DescribeQuery" | "GetQueryResults") {
             return lake(op, body, state);
         }
@@ -245,14 +255,20 @@ fn respond(headers: &BTreeMap<String, String>, body: &[u8], state: &Arc<Mutex<St
     // AWS accepts the target with the Smithy namespace (botocore and the AWS CLI send
     // `com.amazonaws.cloudtrail.v20131101.CloudTrail_20131101.LookupEvents`) or without it (the
     // Rust SDK sends `CloudTrail_20131101.LookupEvents`); so does the fake.
-    if !matches!(target.as_str(), "com.amazonaws.cloudtrail.v20131101.CloudTrail_20131101.LookupEvents" | "CloudTrail_20131101.LookupEvents") {
-        let err = format!(r#"{{"__type":"UnknownOperationException","message":"fake CloudTrail: unknown target `{target}`"}}"#);
+    if !matches!(
+        target.as_str(),
+        "com.amazonaws.cloudtrail.v20131101.CloudTrail_20131101.LookupEvents" | "CloudTrail_20131101.LookupEvents"
+    ) {
+        let err = format!(
+            r#"{{"__type":"UnknownOperationException","message":"fake CloudTrail: unknown target `{target}`"}}"#
+        );
         return ("400 Bad Request", "application/x-amz-json-1.1", String::new(), err);
     }
     let req: serde_json::Value = serde_json::from_slice(body).unwrap_or_default();
     let region = region_of(headers);
     if region == EXPIRED_REGION && !state.lock().unwrap().token_renewed {
-        let err = r#"{"__type":"ExpiredTokenException","message":"The security token included in the request is expired"}"#;
+        let err =
+            r#"{"__type":"ExpiredTokenException","message":"The security token included in the request is expired"}"#;
         return ("400 Bad Request", "application/x-amz-json-1.1", String::new(), err.to_string());
     }
     if region == DENIED_REGION {
@@ -275,7 +291,12 @@ fn respond(headers: &BTreeMap<String, String>, body: &[u8], state: &Arc<Mutex<St
         } else if st.behaviour.throttle_every > 0 && n % st.behaviour.throttle_every == 0 {
             st.log.push(Logged { region, start, token, outcome: "throttled", at });
             let err = r#"{"__type":"ThrottlingException","message":"Rate exceeded"}"#.to_string();
-            return ("400 Bad Request", "application/x-amz-json-1.1", "x-amzn-ErrorType: ThrottlingException\r\n".to_string(), err);
+            return (
+                "400 Bad Request",
+                "application/x-amz-json-1.1",
+                "x-amzn-ErrorType: ThrottlingException\r\n".to_string(),
+                err,
+            );
         } else {
             false
         }
@@ -305,7 +326,11 @@ fn respond(headers: &BTreeMap<String, String>, body: &[u8], state: &Arc<Mutex<St
         return ("200 OK", "application/x-amz-json-1.1", String::new(), json.to_string());
     }
     let page_size = st.behaviour.page_size.min(max.max(1));
-    let matching: Vec<&(i64, String)> = st.events.get(&region).map(|v| v.iter().filter(|(t, _)| *t >= start && *t <= end).collect()).unwrap_or_default();
+    let matching: Vec<&(i64, String)> = st
+        .events
+        .get(&region)
+        .map(|v| v.iter().filter(|(t, _)| *t >= start && *t <= end).collect())
+        .unwrap_or_default();
     let page: Vec<serde_json::Value> = matching
         .iter()
         .skip(offset)
@@ -333,7 +358,12 @@ fn lake(op: &str, body: &[u8], state: &Arc<Mutex<State>>) -> Reply {
     if st.lake_requests % 4 == 0 {
         st.lake_throttled += 1;
         let err = r#"{"__type":"ThrottlingException","message":"Rate exceeded"}"#.to_string();
-        return ("400 Bad Request", "application/x-amz-json-1.1", "x-amzn-ErrorType: ThrottlingException\r\n".to_string(), err);
+        return (
+            "400 Bad Request",
+            "application/x-amz-json-1.1",
+            "x-amzn-ErrorType: ThrottlingException\r\n".to_string(),
+            err,
+        );
     }
     let json = match op {
         "StartQuery" => {
@@ -346,7 +376,11 @@ fn lake(op: &str, body: &[u8], state: &Arc<Mutex<State>>) -> Reply {
                 "QueryStatistics": {"EventsMatched": 608, "EventsScanned": 650, "BytesScanned": 1_234_567, "ExecutionTimeInMillis": 900}})
         }
         _ => {
-            let offset: usize = req["NextToken"].as_str().and_then(|t| t.strip_prefix("rows-")).and_then(|o| o.parse().ok()).unwrap_or(0);
+            let offset: usize = req["NextToken"]
+                .as_str()
+                .and_then(|t| t.strip_prefix("rows-"))
+                .and_then(|o| o.parse().ok())
+                .unwrap_or(0);
             let page: Vec<serde_json::Value> = st.lake_rows.iter().skip(offset).take(10).cloned().collect();
             st.lake_pages += 1;
             let mut out = serde_json::json!({"QueryStatus": "FINISHED", "QueryResultRows": page,
@@ -370,7 +404,12 @@ fn athena(op: &str, body: &[u8], state: &Arc<Mutex<State>>) -> Reply {
     if st.athena_requests % 5 == 0 {
         st.athena_throttled += 1;
         let err = r#"{"__type":"ThrottlingException","message":"Rate exceeded"}"#.to_string();
-        return ("400 Bad Request", "application/x-amz-json-1.1", "x-amzn-ErrorType: ThrottlingException\r\n".to_string(), err);
+        return (
+            "400 Bad Request",
+            "application/x-amz-json-1.1",
+            "x-amzn-ErrorType: ThrottlingException\r\n".to_string(),
+            err,
+        );
     }
     let json = match op {
         "StartQueryExecution" => {
@@ -378,7 +417,13 @@ fn athena(op: &str, body: &[u8], state: &Arc<Mutex<State>>) -> Reply {
             serde_json::json!({"QueryExecutionId": format!("a-{}", st.athena_queries.len())})
         }
         "GetQueryExecution" => {
-            let state = if st.athena_requests % 3 == 0 { "RUNNING" } else if st.athena_failure.is_some() { "FAILED" } else { "SUCCEEDED" };
+            let state = if st.athena_requests % 3 == 0 {
+                "RUNNING"
+            } else if st.athena_failure.is_some() {
+                "FAILED"
+            } else {
+                "SUCCEEDED"
+            };
             let mut status = serde_json::json!({"State": state});
             if let (Some(reason), "FAILED") = (&st.athena_failure, state) {
                 status["StateChangeReason"] = serde_json::Value::String(reason.clone());
@@ -389,7 +434,11 @@ fn athena(op: &str, body: &[u8], state: &Arc<Mutex<State>>) -> Reply {
         "GetQueryResults" => {
             // At most 100 a page whatever MaxResults says (a client must follow NextToken).
             let max = (req["MaxResults"].as_u64().unwrap_or(1000) as usize).min(100);
-            let offset: usize = req["NextToken"].as_str().and_then(|t| t.strip_prefix("rows-")).and_then(|o| o.parse().ok()).unwrap_or(0);
+            let offset: usize = req["NextToken"]
+                .as_str()
+                .and_then(|t| t.strip_prefix("rows-"))
+                .and_then(|o| o.parse().ok())
+                .unwrap_or(0);
             let page: Vec<serde_json::Value> = st.athena_rows.iter().skip(offset).take(max).cloned().collect();
             st.athena_pages += 1;
             let mut out = serde_json::json!({"ResultSet": {"Rows": page, "ResultSetMetadata": {"ColumnInfo": st.athena_columns}}, "UpdateCount": 0});

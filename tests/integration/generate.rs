@@ -27,7 +27,8 @@ fn examples_yield_the_documented_policy() {
 #[test]
 fn output_is_byte_identical_across_runs_and_thread_counts() {
     let a = generate(&[]);
-    let b = iamtrim_env(&["generate", "--logs", s(&examples()), "--role", "dev-app-role"], &[("RAYON_NUM_THREADS", "1")]);
+    let b =
+        iamtrim_env(&["generate", "--logs", s(&examples()), "--role", "dev-app-role"], &[("RAYON_NUM_THREADS", "1")]);
     let c = generate(&[]);
     assert_eq!(a.stdout, b.stdout);
     assert_eq!(a.stdout, c.stdout);
@@ -50,7 +51,13 @@ fn report_accounts_for_every_record_and_lists_denied_calls() {
         .as_array()
         .unwrap()
         .iter()
-        .map(|d| (d["eventSource"].as_str().unwrap().into(), d["eventName"].as_str().unwrap().into(), d["count"].as_u64().unwrap()))
+        .map(|d| {
+            (
+                d["eventSource"].as_str().unwrap().into(),
+                d["eventName"].as_str().unwrap().into(),
+                d["count"].as_u64().unwrap(),
+            )
+        })
         .collect();
     assert_eq!(
         denied,
@@ -64,10 +71,26 @@ fn report_accounts_for_every_record_and_lists_denied_calls() {
     let mut sorted = actions.clone();
     sorted.sort();
     assert_eq!(actions, sorted, "actions are sorted");
-    for never in ["s3:DeleteObject", "iam:ListRoles", "ec2:DescribeInstances", "sts:GetCallerIdentity", "cloudformation:UpdateStack", "s3:ListAllMyBuckets"] {
+    for never in [
+        "s3:DeleteObject",
+        "iam:ListRoles",
+        "ec2:DescribeInstances",
+        "sts:GetCallerIdentity",
+        "cloudformation:UpdateStack",
+        "s3:ListAllMyBuckets",
+    ] {
         assert!(!actions.contains(&never), "{never} must not be granted");
     }
-    for used in ["s3:GetObject", "s3:PutObject", "s3:ListBucket", "dynamodb:Query", "lambda:InvokeFunction", "sqs:DeleteMessage", "kms:Decrypt", "ssm:GetParameter"] {
+    for used in [
+        "s3:GetObject",
+        "s3:PutObject",
+        "s3:ListBucket",
+        "dynamodb:Query",
+        "lambda:InvokeFunction",
+        "sqs:DeleteMessage",
+        "kms:Decrypt",
+        "ssm:GetParameter",
+    ] {
         assert!(actions.contains(&used), "{used} was used");
     }
     assert_eq!(rep["no_permission"][0]["eventName"], "GetCallerIdentity");
@@ -82,8 +105,19 @@ fn report_accounts_for_every_record_and_lists_denied_calls() {
     assert!(rep["self_check"]["refused"].as_array().unwrap().is_empty());
     assert!(r.stderr.contains("self-check: allows 602/602 observed calls"), "{}", r.stderr);
     // What was widened, and why.
-    let widened: Vec<(&str, &str)> = rep["widened"].as_array().unwrap().iter().map(|w| (w["action"].as_str().unwrap(), w["pattern"].as_str().unwrap())).collect();
-    assert_eq!(widened, [("s3:GetObject", "arn:aws:s3:::acme-dev-uploads/uploads/2026/10/*"), ("s3:PutObject", "arn:aws:s3:::acme-dev-uploads/uploads/2026/10/*")]);
+    let widened: Vec<(&str, &str)> = rep["widened"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|w| (w["action"].as_str().unwrap(), w["pattern"].as_str().unwrap()))
+        .collect();
+    assert_eq!(
+        widened,
+        [
+            ("s3:GetObject", "arn:aws:s3:::acme-dev-uploads/uploads/2026/10/*"),
+            ("s3:PutObject", "arn:aws:s3:::acme-dev-uploads/uploads/2026/10/*")
+        ]
+    );
 }
 
 #[test]
@@ -94,8 +128,18 @@ fn resource_modes_exact_prefix_and_service() {
     // With a threshold of 100 nothing is collapsed, the policy is too large, and the least
     // tightening that fits is applied and reported.
     let loose = generate(&["--max-arns-per-statement", "100"]);
-    assert!(loose.stderr.contains("to fit the managed policy limit: prefix generalization tightened to --max-arns-per-statement 25"), "{}", loose.stderr);
-    assert!(loose.stderr.contains("(managed policy limit 6144)") && !loose.stderr.contains("over the 6144-character limit"), "{}", loose.stderr);
+    assert!(
+        loose.stderr.contains(
+            "to fit the managed policy limit: prefix generalization tightened to --max-arns-per-statement 25"
+        ),
+        "{}",
+        loose.stderr
+    );
+    assert!(
+        loose.stderr.contains("(managed policy limit 6144)") && !loose.stderr.contains("over the 6144-character limit"),
+        "{}",
+        loose.stderr
+    );
     assert!(loose.stdout.contains("log-stream:2026/10/01/app"), "7 log streams stay exact under a threshold of 25");
     let service = generate(&["--resources", "service"]);
     assert!(service.stderr.contains("not resource-scoped"), "{}", service.stderr);
@@ -110,8 +154,13 @@ fn role_arn_and_role_name_select_the_same_sessions() {
     assert_eq!(by_arn.code, 0);
     assert_eq!(by_name.stdout, by_arn.stdout);
     let other = iamtrim(&["generate", "--logs", s(&examples()), "--role", "ci-deploy-role"]);
-    assert!(other.stdout.contains("cloudformation:UpdateStack") && !other.stdout.contains("dynamodb"), "{}", other.stdout);
-    let wrong_account = iamtrim(&["generate", "--logs", s(&examples()), "--role", "arn:aws:iam::999999999999:role/dev-app-role"]);
+    assert!(
+        other.stdout.contains("cloudformation:UpdateStack") && !other.stdout.contains("dynamodb"),
+        "{}",
+        other.stdout
+    );
+    let wrong_account =
+        iamtrim(&["generate", "--logs", s(&examples()), "--role", "arn:aws:iam::999999999999:role/dev-app-role"]);
     assert!(wrong_account.stderr.contains("no event of role"), "{}", wrong_account.stderr);
 }
 
@@ -133,7 +182,11 @@ fn date_window_limits_events_and_skips_files_by_their_delivery_time() {
     assert_eq!(rep["denied"].as_array().unwrap().len(), 3);
 
     let exact = generate(&["--from", "2026-10-03T08:00:00Z", "--to", "2026-10-03T08:59:59Z"]);
-    assert!(exact.stdout.contains("uploads/2026/10/03/report-0.csv") && !exact.stdout.contains("report-1.csv"), "{}", exact.stdout);
+    assert!(
+        exact.stdout.contains("uploads/2026/10/03/report-0.csv") && !exact.stdout.contains("report-1.csv"),
+        "{}",
+        exact.stdout
+    );
 
     // The examples are from October 2026; the last day before "now" holds none of them.
     let none = generate(&["--days", "1"]);
@@ -256,8 +309,16 @@ fn calls_made_on_the_roles_behalf_say_so() {
     assert_eq!(r.code, 0, "{}", r.stderr);
     assert!(r.stdout.contains("arn:aws:kms:us-east-1:123456789012:key/k1"));
     let rep = read_json(&report);
-    assert_eq!(rep["action_details"][0]["implied_by"][0], "Decrypt called by s3.amazonaws.com on the role's behalf, with the role's permissions");
-    assert!(r.stderr.contains("kms:Decrypt on arn:aws:kms:us-east-1:123456789012:key/k1: Decrypt called by s3.amazonaws.com"), "{}", r.stderr);
+    assert_eq!(
+        rep["action_details"][0]["implied_by"][0],
+        "Decrypt called by s3.amazonaws.com on the role's behalf, with the role's permissions"
+    );
+    assert!(
+        r.stderr
+            .contains("kms:Decrypt on arn:aws:kms:us-east-1:123456789012:key/k1: Decrypt called by s3.amazonaws.com"),
+        "{}",
+        r.stderr
+    );
     assert!(r.stderr.contains("implied: Decrypt called by s3.amazonaws.com"), "{}", r.stderr);
 }
 
@@ -275,13 +336,19 @@ fn catalog_dependent_actions_are_added_on_evidence_and_the_rest_listed() {
         })
         .to_string()
     };
-    let lines = [call("CreateKey", serde_json::json!({"description": "k", "tags": [{"tagKey": "team", "tagValue": "a"}]}))];
+    let lines =
+        [call("CreateKey", serde_json::json!({"description": "k", "tags": [{"tagKey": "team", "tagValue": "a"}]}))];
     std::fs::write(&f, lines.join("\n") + "\n").unwrap();
     let report = dir.path().join("r.json");
     let r = iamtrim(&["generate", "--logs", s(&f), "--role", "builder", "--report", s(&report)]);
     assert_eq!(r.code, 0, "{}", r.stderr);
     let policy: serde_json::Value = serde_json::from_str(&r.stdout).unwrap();
-    let actions: Vec<&str> = policy["Statement"].as_array().unwrap().iter().flat_map(|s| s["Action"].as_array().unwrap().iter().map(|a| a.as_str().unwrap())).collect();
+    let actions: Vec<&str> = policy["Statement"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .flat_map(|s| s["Action"].as_array().unwrap().iter().map(|a| a.as_str().unwrap()))
+        .collect();
     // The request carried tags: kms:TagResource (catalog dependent of kms:CreateKey) with its reason.
     assert!(actions.contains(&"kms:CreateKey") && actions.contains(&"kms:TagResource"), "{actions:?}");
     assert!(r.stderr.contains("kms:TagResource on arn:aws:kms:us-east-1:123456789012:key/*: kms:CreateKey tags what it creates (requestParameters.tags)"), "{}", r.stderr);
@@ -289,5 +356,8 @@ fn catalog_dependent_actions_are_added_on_evidence_and_the_rest_listed() {
     assert!(!actions.contains(&"kms:PutKeyPolicy"), "{actions:?}");
     assert!(r.stderr.contains("kms:CreateKey -> iam:CreateServiceLinkedRole, kms:PutKeyPolicy"), "{}", r.stderr);
     let rep = read_json(&report);
-    assert_eq!(rep["dependent_not_added"][0]["dependents"], serde_json::json!(["iam:CreateServiceLinkedRole", "kms:PutKeyPolicy"]));
+    assert_eq!(
+        rep["dependent_not_added"][0]["dependents"],
+        serde_json::json!(["iam:CreateServiceLinkedRole", "kms:PutKeyPolicy"])
+    );
 }

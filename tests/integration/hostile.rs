@@ -19,10 +19,66 @@ const BUCKET: &str = "hostile-bucket";
 /// Pieces attackers put in names: IAM wildcards and variables, HCL and YAML syntax, markdown,
 /// HTML, quotes, escapes, terminal controls, line separators, non-ASCII.
 const PIECES: &[&str] = &[
-    "*", "?", "$", "${", "}", "${aws:username}", "%{", "%{if x}", "$${", "\"", "\\", "'", "`", "``", "\n", "\r", "\t", "\u{0}", "\u{7}",
-    "\u{8}", "\u{c}", "\u{1b}[2J", "\u{1b}]0;pwned\u{7}", "\u{7f}", "\u{85}", "\u{9b}", "\u{2028}", "\u{2029}", "\u{feff}", "\u{202e}",
-    "!Ref ", ": ", " #", "- ", "&anchor", "*alias", "|", "> ", "<details>", "</details>", "<!--", "# ", "[x](y)", "é", "日本", "🦀",
-    "%2A", "..", " ", "~", "null", "true", "0x1F", "1e3", "@", "a", "key", "/", "=", "\u{fffd}",
+    "*",
+    "?",
+    "$",
+    "${",
+    "}",
+    "${aws:username}",
+    "%{",
+    "%{if x}",
+    "$${",
+    "\"",
+    "\\",
+    "'",
+    "`",
+    "``",
+    "\n",
+    "\r",
+    "\t",
+    "\u{0}",
+    "\u{7}",
+    "\u{8}",
+    "\u{c}",
+    "\u{1b}[2J",
+    "\u{1b}]0;pwned\u{7}",
+    "\u{7f}",
+    "\u{85}",
+    "\u{9b}",
+    "\u{2028}",
+    "\u{2029}",
+    "\u{feff}",
+    "\u{202e}",
+    "!Ref ",
+    ": ",
+    " #",
+    "- ",
+    "&anchor",
+    "*alias",
+    "|",
+    "> ",
+    "<details>",
+    "</details>",
+    "<!--",
+    "# ",
+    "[x](y)",
+    "é",
+    "日本",
+    "🦀",
+    "%2A",
+    "..",
+    " ",
+    "~",
+    "null",
+    "true",
+    "0x1F",
+    "1e3",
+    "@",
+    "a",
+    "key",
+    "/",
+    "=",
+    "\u{fffd}",
 ];
 
 /// Names from a fixed-seed generator (repeatable; a failure names its name), plus the
@@ -35,10 +91,20 @@ fn hostile_names() -> Vec<String> {
         seed ^= seed << 17;
         seed
     };
-    let mut names: BTreeSet<String> = ["*", "a*", "invoice-??.pdf", "x${aws:username}", "$", "${*}", "`</details>`", "line\n  self-check: allows 9/9", "\u{1b}[2J"]
-        .iter()
-        .map(|s| s.to_string())
-        .collect();
+    let mut names: BTreeSet<String> = [
+        "*",
+        "a*",
+        "invoice-??.pdf",
+        "x${aws:username}",
+        "$",
+        "${*}",
+        "`</details>`",
+        "line\n  self-check: allows 9/9",
+        "\u{1b}[2J",
+    ]
+    .iter()
+    .map(|s| s.to_string())
+    .collect();
     while names.len() < 150 {
         let n = 1 + next() % 6;
         let name: String = (0..n).map(|_| PIECES[(next() % PIECES.len() as u64) as usize]).collect();
@@ -72,13 +138,20 @@ fn logs(dir: &Path, names: &[String]) -> std::path::PathBuf {
 }
 
 fn venv(tool: &str) -> String {
-    let venv = std::env::var("IAMTRIM_TEST_VENV").unwrap_or_else(|_| panic!("IAMTRIM_TEST_VENV is not set: run the tests with scripts/test"));
+    let venv = std::env::var("IAMTRIM_TEST_VENV")
+        .unwrap_or_else(|_| panic!("IAMTRIM_TEST_VENV is not set: run the tests with scripts/test"));
     format!("{venv}/bin/{tool}")
 }
 
 fn run_json(cmd: &mut Command) -> serde_json::Value {
     let out = cmd.output().expect("run a round-trip tool");
-    assert!(out.status.success(), "{:?}: {}{}", cmd, String::from_utf8_lossy(&out.stdout), String::from_utf8_lossy(&out.stderr));
+    assert!(
+        out.status.success(),
+        "{:?}: {}{}",
+        cmd,
+        String::from_utf8_lossy(&out.stdout),
+        String::from_utf8_lossy(&out.stderr)
+    );
     serde_json::from_slice(&out.stdout).expect("the tool prints JSON")
 }
 
@@ -88,7 +161,10 @@ fn strings(v: &serde_json::Value) -> BTreeSet<String> {
 
 /// No byte of `text` can act on a terminal: no control character but newline and tab.
 fn assert_terminal_safe(what: &str, text: &str) {
-    let bad: Vec<char> = text.chars().filter(|c| (c.is_control() && *c != '\n' && *c != '\t') || matches!(c, '\u{2028}' | '\u{2029}' | '\u{202e}')).collect();
+    let bad: Vec<char> = text
+        .chars()
+        .filter(|c| (c.is_control() && *c != '\n' && *c != '\t') || matches!(c, '\u{2028}' | '\u{2029}' | '\u{202e}'))
+        .collect();
     assert!(bad.is_empty(), "{what} holds control characters {bad:?}:\n{text}");
 }
 
@@ -102,7 +178,13 @@ fn a_key_named_star_grants_that_one_key_not_the_bucket() {
     assert_eq!(r.code, 0, "a `${{` in a name does not fail the run: {}", r.stderr);
     let policy: serde_json::Value = serde_json::from_str(&r.stdout).unwrap();
     let resources = strings(&policy["Statement"][0]["Resource"]);
-    assert_eq!(resources, BTreeSet::from([format!("arn:aws:s3:::{BUCKET}/${{*}}"), format!("arn:aws:s3:::{BUCKET}/x${{$}}{{aws:username}}")]));
+    assert_eq!(
+        resources,
+        BTreeSet::from([
+            format!("arn:aws:s3:::{BUCKET}/${{*}}"),
+            format!("arn:aws:s3:::{BUCKET}/x${{$}}{{aws:username}}")
+        ])
+    );
     let set = PolicySet::new(vec![Policy::parse("generated", &r.stdout).unwrap()]);
     let allows = |key: &str| set.evaluate("s3:GetObject", &format!("arn:aws:s3:::{BUCKET}/{key}")).decision.is_allow();
     assert!(allows("*") && allows("x${aws:username}"));
@@ -123,14 +205,34 @@ fn hostile_names_round_trip_through_every_format_and_grant_exactly_themselves() 
         ("sam", "resource", "p.sam.yaml"),
     ] {
         let out = dir.path().join(file);
-        let r = iamtrim(&["generate", "--logs", s(&f), "--role", ROLE, "--resources", "exact", "--format", format, "--terraform-style", style, "--output", s(&out), "--explain"]);
+        let r = iamtrim(&[
+            "generate",
+            "--logs",
+            s(&f),
+            "--role",
+            ROLE,
+            "--resources",
+            "exact",
+            "--format",
+            format,
+            "--terraform-style",
+            style,
+            "--output",
+            s(&out),
+            "--explain",
+        ]);
         assert_eq!(r.code, 0, "{format}: {}", r.stderr);
         assert_terminal_safe("stderr", &r.stderr);
-        assert!(r.stderr.contains(&format!("self-check: allows {n}/{n} observed calls", n = names.len())), "{}", r.stderr);
+        assert!(
+            r.stderr.contains(&format!("self-check: allows {n}/{n} observed calls", n = names.len())),
+            "{}",
+            r.stderr
+        );
         files.push(out);
     }
     let json: serde_json::Value = serde_json::from_str(&std::fs::read_to_string(&files[0]).unwrap()).unwrap();
-    let granted: BTreeSet<String> = json["Statement"].as_array().unwrap().iter().flat_map(|st| strings(&st["Resource"])).collect();
+    let granted: BTreeSet<String> =
+        json["Statement"].as_array().unwrap().iter().flat_map(|st| strings(&st["Resource"])).collect();
     assert_eq!(granted.len(), names.len(), "one exact resource per name");
 
     // The evaluator allows exactly the observed names: each one, and no name made from one by
@@ -151,10 +253,16 @@ fn hostile_names_round_trip_through_every_format_and_grant_exactly_themselves() 
     for tf in [&files[1], &files[2]] {
         assert_eq!(strings(&hcl[s(tf)]), granted, "{} reads back differently", tf.display());
     }
-    let fmt = Command::new("node").arg(root().join("scripts/hcl-fmt-check.js")).args([&files[1], &files[2]]).output().unwrap();
+    let fmt = Command::new("node")
+        .arg(root().join("scripts/hcl-fmt-check.js"))
+        .args([&files[1], &files[2]])
+        .output()
+        .unwrap();
     assert!(fmt.status.success(), "terraform fmt would change the output: {}", String::from_utf8_lossy(&fmt.stdout));
     // YAML 1.1 (PyYAML) and YAML 1.2 (ruamel) read back the same strings; cfn-lint accepts the template.
-    let yaml = run_json(Command::new(venv("python")).arg(root().join("scripts/roundtrip-yaml.py")).args([&files[3], &files[4]]));
+    let yaml = run_json(
+        Command::new(venv("python")).arg(root().join("scripts/roundtrip-yaml.py")).args([&files[3], &files[4]]),
+    );
     for y in [&files[3], &files[4]] {
         for parser in ["yaml1.1", "yaml1.2"] {
             assert_eq!(strings(&yaml[s(y)][parser]), granted, "{} read by {parser} differs", y.display());
@@ -163,14 +271,36 @@ fn hostile_names_round_trip_through_every_format_and_grant_exactly_themselves() 
     // cfn-lint checks each Resource against an ARN pattern whose `.+` stops at a newline (E3510):
     // names with a newline are flagged there and nowhere else; without them the template is clean.
     let lint = Command::new(venv("cfn-lint")).arg(&files[3]).args(["--ignore-checks", "E3510"]).output().unwrap();
-    assert!(lint.status.success(), "cfn-lint: {}{}", String::from_utf8_lossy(&lint.stdout), String::from_utf8_lossy(&lint.stderr));
+    assert!(
+        lint.status.success(),
+        "cfn-lint: {}{}",
+        String::from_utf8_lossy(&lint.stdout),
+        String::from_utf8_lossy(&lint.stderr)
+    );
     let one_line: Vec<String> = names.iter().filter(|n| !n.contains('\n')).cloned().collect();
     let sub = tempfile::tempdir().unwrap();
     let cfn = sub.path().join("one-line.cfn.yaml");
-    let r = iamtrim(&["generate", "--logs", s(&logs(sub.path(), &one_line)), "--role", ROLE, "--resources", "exact", "--format", "cloudformation", "--output", s(&cfn)]);
+    let r = iamtrim(&[
+        "generate",
+        "--logs",
+        s(&logs(sub.path(), &one_line)),
+        "--role",
+        ROLE,
+        "--resources",
+        "exact",
+        "--format",
+        "cloudformation",
+        "--output",
+        s(&cfn),
+    ]);
     assert_eq!(r.code, 0, "{}", r.stderr);
     let lint = Command::new(venv("cfn-lint")).arg(&cfn).output().unwrap();
-    assert!(lint.status.success(), "cfn-lint: {}{}", String::from_utf8_lossy(&lint.stdout), String::from_utf8_lossy(&lint.stderr));
+    assert!(
+        lint.status.success(),
+        "cfn-lint: {}{}",
+        String::from_utf8_lossy(&lint.stdout),
+        String::from_utf8_lossy(&lint.stderr)
+    );
     // IAM takes policy documents of printable Latin-1 and tab/newline/return only: the JSON
     // writes everything else as \u escapes.
     let text = std::fs::read_to_string(&files[0]).unwrap();
@@ -184,9 +314,25 @@ fn markdown_and_terminal_diffs_show_hostile_names_literally() {
     let f = logs(dir.path(), &names);
     // A current policy that grants none of it, so every name is listed as used but not granted.
     let current = dir.path().join("current.json");
-    std::fs::write(&current, r#"{"Version":"2012-10-17","Statement":[{"Effect":"Allow","Action":"sqs:SendMessage","Resource":"*"}]}"#).unwrap();
+    std::fs::write(
+        &current,
+        r#"{"Version":"2012-10-17","Statement":[{"Effect":"Allow","Action":"sqs:SendMessage","Resource":"*"}]}"#,
+    )
+    .unwrap();
     let md = dir.path().join("diff.md");
-    let r = iamtrim(&["diff", "--logs", s(&f), "--role", ROLE, "--current", s(&current), "--format", "markdown", "--output", s(&md)]);
+    let r = iamtrim(&[
+        "diff",
+        "--logs",
+        s(&f),
+        "--role",
+        ROLE,
+        "--current",
+        s(&current),
+        "--format",
+        "markdown",
+        "--output",
+        s(&md),
+    ]);
     assert_eq!(r.code, 0, "{}", r.stderr);
     let rendered = run_json(Command::new(venv("python")).arg(root().join("scripts/render-markdown.py")).arg(&md));
     let (html, text) = (rendered["html"].as_str().unwrap(), rendered["text"].as_str().unwrap());
@@ -219,7 +365,8 @@ fn fuzzed_records_never_panic_always_reconcile_and_pass_the_self_check() {
     let catalog = iamtrim::catalog::ActionCatalog::embedded();
     let mapper = iamtrim::mapper::EventMapper::new(catalog);
     let mut records: Vec<String> = crate::util::example_records().iter().map(|r| r.to_string()).collect();
-    let panther: serde_json::Value = serde_json::from_str(&std::fs::read_to_string(crate::util::panther()).unwrap()).unwrap();
+    let panther: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(crate::util::panther()).unwrap()).unwrap();
     records.extend(panther["Records"].as_array().unwrap().iter().map(|r| r.to_string()));
     let mut seed: u64 = 0xf022_1e55;
     let mut next = move || {
@@ -228,7 +375,8 @@ fn fuzzed_records_never_panic_always_reconcile_and_pass_the_self_check() {
         seed ^= seed << 17;
         seed
     };
-    let all = iamtrim::usage::Selection { role: None, range: iamtrim::filter::TimeRange::unbounded(), ..Default::default() };
+    let all =
+        iamtrim::usage::Selection { role: None, range: iamtrim::filter::TimeRange::unbounded(), ..Default::default() };
     for round in 0..150 {
         let mut doc = String::new();
         for _ in 0..60 {
@@ -261,7 +409,9 @@ fn fuzzed_records_never_panic_always_reconcile_and_pass_the_self_check() {
                         if let Some(params) = v.get_mut("requestParameters").and_then(|p| p.as_object_mut()) {
                             for val in params.values_mut().filter(|x| x.is_string()) {
                                 let n = 1 + next() % 4;
-                                *val = serde_json::Value::String((0..n).map(|_| PIECES[(next() % PIECES.len() as u64) as usize]).collect());
+                                *val = serde_json::Value::String(
+                                    (0..n).map(|_| PIECES[(next() % PIECES.len() as u64) as usize]).collect(),
+                                );
                             }
                         }
                         r = v.to_string();
@@ -273,7 +423,9 @@ fn fuzzed_records_never_panic_always_reconcile_and_pass_the_self_check() {
             doc.push('\n');
         }
         let mut usage = iamtrim::usage::Usage::default();
-        read_stream(std::io::Cursor::new(doc.as_bytes()), "fuzz.jsonl", &mut |item: Item<'_>| usage.ingest("fuzz.jsonl", item, &all, &mapper));
+        read_stream(std::io::Cursor::new(doc.as_bytes()), "fuzz.jsonl", &mut |item: Item<'_>| {
+            usage.ingest("fuzz.jsonl", item, &all, &mapper)
+        });
         let usage = usage.finish();
         assert!(usage.reconciles(), "round {round}: counts do not reconcile");
         for mode in [iamtrim::synth::ResourceMode::Exact, iamtrim::synth::ResourceMode::Prefix] {
@@ -281,7 +433,13 @@ fn fuzzed_records_never_panic_always_reconcile_and_pass_the_self_check() {
             let (policy, _) = iamtrim::synth::synthesize_with(&usage.actions, catalog, &opts);
             let check = iamtrim::synth::self_check(&policy, &usage);
             assert!(check.refused.is_empty(), "round {round}: the policy refuses {:?}", check.refused);
-            for format in [iamtrim::emit::Format::Json, iamtrim::emit::Format::TerraformResource, iamtrim::emit::Format::TerraformDocument, iamtrim::emit::Format::CloudFormation, iamtrim::emit::Format::Sam] {
+            for format in [
+                iamtrim::emit::Format::Json,
+                iamtrim::emit::Format::TerraformResource,
+                iamtrim::emit::Format::TerraformDocument,
+                iamtrim::emit::Format::CloudFormation,
+                iamtrim::emit::Format::Sam,
+            ] {
                 assert!(!iamtrim::emit::render(&policy, format, ROLE).is_empty());
             }
             let report = iamtrim::report::RunReport::new(ROLE, "fuzz", &usage, &policy, catalog);

@@ -9,7 +9,9 @@ use std::process::Command;
 use crate::util::{examples, iamtrim, panther, root, s};
 
 fn venv_python() -> String {
-    let venv = std::env::var("IAMTRIM_TEST_VENV").unwrap_or_else(|_| panic!("IAMTRIM_TEST_VENV is not set: run the tests with scripts/test, which installs parliament and cfn-lint"));
+    let venv = std::env::var("IAMTRIM_TEST_VENV").unwrap_or_else(|_| {
+        panic!("IAMTRIM_TEST_VENV is not set: run the tests with scripts/test, which installs parliament and cfn-lint")
+    });
     format!("{venv}/bin/python")
 }
 
@@ -37,7 +39,8 @@ fn generated_policies_pass_parliament_and_cfn_lint() {
         ("cloudformation", "examples.conditions.cfn.yaml", true),
     ] {
         let out = dir.path().join(file);
-        let mut args = vec!["generate", "--logs", s(&ex), "--role", "dev-app-role", "--format", format, "--output", s(&out)];
+        let mut args =
+            vec!["generate", "--logs", s(&ex), "--role", "dev-app-role", "--format", format, "--output", s(&out)];
         if conditions {
             args.push("--conditions");
         }
@@ -51,7 +54,11 @@ fn generated_policies_pass_parliament_and_cfn_lint() {
         let out = dir.path().join(format!("panther-{i}.json"));
         let r = iamtrim(&["generate", "--logs", s(&panther()), "--role", role, "--output", s(&out)]);
         assert_eq!(r.code, 0, "{role}: {}", r.stderr);
-        let line = r.stderr.lines().find(|l| l.contains("self-check: allows")).unwrap_or_else(|| panic!("{role}: no self-check line: {}", r.stderr));
+        let line = r
+            .stderr
+            .lines()
+            .find(|l| l.contains("self-check: allows"))
+            .unwrap_or_else(|| panic!("{role}: no self-check line: {}", r.stderr));
         let counts = line.split("allows ").nth(1).unwrap().split(' ').next().unwrap();
         let (a, b) = counts.split_once('/').unwrap();
         assert_eq!(a, b, "{role}: {line}");
@@ -76,7 +83,11 @@ fn generated_policies_pass_parliament_and_cfn_lint() {
 #[test]
 fn generated_terraform_is_terraform_fmt_clean() {
     let formatter = root().join(".npm-tools/node_modules/@cdktf/hcl-tools");
-    assert!(formatter.is_dir(), "{} is missing: run the tests with scripts/test, which installs it", formatter.display());
+    assert!(
+        formatter.is_dir(),
+        "{} is missing: run the tests with scripts/test, which installs it",
+        formatter.display()
+    );
     let dir = tempfile::tempdir().unwrap();
     let ex = examples();
     let mut files = Vec::new();
@@ -89,7 +100,20 @@ fn generated_terraform_is_terraform_fmt_clean() {
         ("document", "arn:aws:iam::123456789012:role/tester", panther(), false),
     ] {
         let out = dir.path().join(format!("{}-{style}.tf", files.len()));
-        let mut args = vec!["generate", "--logs", s(&logs), "--role", role, "--format", "terraform", "--terraform-style", style, "--output", s(&out), "--quiet"];
+        let mut args = vec![
+            "generate",
+            "--logs",
+            s(&logs),
+            "--role",
+            role,
+            "--format",
+            "terraform",
+            "--terraform-style",
+            style,
+            "--output",
+            s(&out),
+            "--quiet",
+        ];
         if conditions {
             args.push("--conditions");
         }
@@ -97,7 +121,11 @@ fn generated_terraform_is_terraform_fmt_clean() {
         assert_eq!(r.code, 0, "{}", r.stderr);
         files.push(out);
     }
-    let check = Command::new("node").arg(root().join("scripts/hcl-fmt-check.js")).args(&files).output().expect("run node scripts/hcl-fmt-check.js");
+    let check = Command::new("node")
+        .arg(root().join("scripts/hcl-fmt-check.js"))
+        .args(&files)
+        .output()
+        .expect("run node scripts/hcl-fmt-check.js");
     let report = String::from_utf8_lossy(&check.stdout);
     assert!(check.status.success(), "{report}{}", String::from_utf8_lossy(&check.stderr));
     assert_eq!(report.matches("fmt-clean ").count(), files.len(), "{report}");

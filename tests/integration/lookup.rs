@@ -39,13 +39,26 @@ fn local_policy(regions: &[&str]) -> String {
     let f = dir.path().join("mgmt.jsonl");
     let lines: String = fake_events(regions, false).into_iter().map(|(_, _, j)| j + "\n").collect();
     std::fs::write(&f, lines).unwrap();
-    let r = iamtrim(&["generate", "--logs", s(&f), "--role", "dev-app-role", "--from", "2026-10-01", "--to", "2026-10-07"]);
+    let r =
+        iamtrim(&["generate", "--logs", s(&f), "--role", "dev-app-role", "--from", "2026-10-01", "--to", "2026-10-07"]);
     assert_eq!(r.code, 0, "{}", r.stderr);
     r.stdout
 }
 
 fn lookup_args<'a>(fake: &'a FakeCloudTrail, regions: &[&'a str], extra: &[&'a str]) -> Vec<&'a str> {
-    let mut a = vec!["generate", "--source", "lookup", "--role", "dev-app-role", "--from", "2026-10-01", "--to", "2026-10-07", "--endpoint-url", fake.url.as_str()];
+    let mut a = vec![
+        "generate",
+        "--source",
+        "lookup",
+        "--role",
+        "dev-app-role",
+        "--from",
+        "2026-10-01",
+        "--to",
+        "2026-10-07",
+        "--endpoint-url",
+        fake.url.as_str(),
+    ];
     for r in regions {
         a.extend(["--region", r]);
     }
@@ -63,16 +76,27 @@ fn assert_no_page_twice(fake: &FakeCloudTrail) {
 
 #[test]
 fn lookup_gives_the_local_policy_despite_throttling_empty_pages_and_a_bad_record() {
-    let fake = FakeCloudTrail::start(fake_events(&["us-east-1"], true), Behaviour { throttle_every: 3, empty_pages: 1, page_size: 10, ..Behaviour::default() });
+    let fake = FakeCloudTrail::start(
+        fake_events(&["us-east-1"], true),
+        Behaviour { throttle_every: 3, empty_pages: 1, page_size: 10, ..Behaviour::default() },
+    );
     let dir = tempfile::tempdir().unwrap();
     let report = dir.path().join("r.json");
     let cache = dir.path().join("cache");
     // The malformed record is a gap (--allow-incomplete: the policy of the rest, exit 0).
-    let args = lookup_args(&fake, &["us-east-1"], &["--cache", s(&cache), "--lookup-rate", "50", "--report", s(&report), "--allow-incomplete"]);
+    let args = lookup_args(
+        &fake,
+        &["us-east-1"],
+        &["--cache", s(&cache), "--lookup-rate", "50", "--report", s(&report), "--allow-incomplete"],
+    );
     let r = iamtrim_env(&args, AWS_TEST_ENV);
     assert_eq!(r.code, 0, "{}", r.stderr);
     assert_eq!(r.stdout, local_policy(&["us-east-1"]));
-    assert!(r.stderr.contains("iamtrim: INCOMPLETE (1 gap)") && r.stderr.contains("records lookup:us-east-1:2026-10-01"), "{}", r.stderr);
+    assert!(
+        r.stderr.contains("iamtrim: INCOMPLETE (1 gap)") && r.stderr.contains("records lookup:us-east-1:2026-10-01"),
+        "{}",
+        r.stderr
+    );
     assert!(r.stderr.contains("LookupEvents returns management events only"), "{}", r.stderr);
     let log = fake.log();
     assert!(log.iter().filter(|l| l.outcome == "throttled").count() >= 3, "the fake throttled: {log:?}");
@@ -94,12 +118,18 @@ fn lookup_gives_the_local_policy_despite_throttling_empty_pages_and_a_bad_record
 #[test]
 fn an_interrupted_lookup_resumes_from_the_cache_and_a_rerun_fetches_nothing_old() {
     let events = fake_events(&["us-east-1"], false);
-    let fake = FakeCloudTrail::start(events, Behaviour { page_size: 5, hang_after_pages: Some(4), ..Behaviour::default() });
+    let fake =
+        FakeCloudTrail::start(events, Behaviour { page_size: 5, hang_after_pages: Some(4), ..Behaviour::default() });
     let dir = tempfile::tempdir().unwrap();
     let cache = dir.path().join("cache");
-    let args = lookup_args(&fake, &["us-east-1"], &["--cache", s(&cache), "--lookup-rate", "50", "--account", "123456789012"]);
+    let args =
+        lookup_args(&fake, &["us-east-1"], &["--cache", s(&cache), "--lookup-rate", "50", "--account", "123456789012"]);
 
-    let mut child = command(&args, AWS_TEST_ENV).stdout(std::process::Stdio::null()).stderr(std::process::Stdio::null()).spawn().unwrap();
+    let mut child = command(&args, AWS_TEST_ENV)
+        .stdout(std::process::Stdio::null())
+        .stderr(std::process::Stdio::null())
+        .spawn()
+        .unwrap();
     let deadline = Instant::now() + Duration::from_secs(60);
     // Four pages served and the fifth request arrived: the fourth page is in the cache.
     while !fake.log().iter().any(|l| l.outcome == "hung") {
@@ -116,7 +146,8 @@ fn an_interrupted_lookup_resumes_from_the_cache_and_a_rerun_fetches_nothing_old(
     let r = iamtrim_env(&args, AWS_TEST_ENV);
     assert_eq!(r.code, 0, "{}", r.stderr);
     assert_eq!(r.stdout, local_policy(&["us-east-1"]));
-    let second: Vec<_> = fake.log()[before..].iter().filter(|l| l.outcome == "page").map(|l| (l.start, l.token.clone())).collect();
+    let second: Vec<_> =
+        fake.log()[before..].iter().filter(|l| l.outcome == "page").map(|l| (l.start, l.token.clone())).collect();
     for p in &first {
         assert!(!second.contains(p), "page {p:?} was fetched again after the interruption");
     }
@@ -141,7 +172,10 @@ fn an_interrupted_lookup_resumes_from_the_cache_and_a_rerun_fetches_nothing_old(
 #[test]
 fn three_regions_are_fetched_concurrently_each_paced_with_no_page_lost() {
     let regions = ["us-east-1", "us-west-2", "eu-west-1"];
-    let fake = FakeCloudTrail::start(fake_events(&regions, false), Behaviour { throttle_every: 7, page_size: 20, ..Behaviour::default() });
+    let fake = FakeCloudTrail::start(
+        fake_events(&regions, false),
+        Behaviour { throttle_every: 7, page_size: 20, ..Behaviour::default() },
+    );
     // Default pacing: 2 requests per second per region.
     let args = lookup_args(&fake, &regions, &["--no-cache", "--account", "123456789012"]);
     let started = Instant::now();
@@ -150,7 +184,10 @@ fn three_regions_are_fetched_concurrently_each_paced_with_no_page_lost() {
     assert_eq!(r.code, 0, "{}", r.stderr);
     assert_eq!(r.stdout, local_policy(&regions));
     for region in regions {
-        assert!(r.stdout.contains(&format!("arn:aws:sqs:{region}:123456789012:dev-jobs")) || r.stdout.contains(region), "{region} missing");
+        assert!(
+            r.stdout.contains(&format!("arn:aws:sqs:{region}:123456789012:dev-jobs")) || r.stdout.contains(region),
+            "{region} missing"
+        );
         assert!(r.stderr.contains(&format!("lookup {region}:")), "{}", r.stderr);
     }
     assert_no_page_twice(&fake);
@@ -159,7 +196,11 @@ fn three_regions_are_fetched_concurrently_each_paced_with_no_page_lost() {
     for region in regions {
         let times: Vec<f64> = log.iter().filter(|l| l.region == region).map(|l| l.at.as_secs_f64()).collect();
         let span = times.last().unwrap() - times.first().unwrap();
-        eprintln!("pacing {region}: {} requests over {span:.2} s = {:.2} requests/s", times.len(), (times.len() - 1) as f64 / span.max(1e-9));
+        eprintln!(
+            "pacing {region}: {} requests over {span:.2} s = {:.2} requests/s",
+            times.len(),
+            (times.len() - 1) as f64 / span.max(1e-9)
+        );
     }
     eprintln!("wall {:.2} s; iamtrim said:\n{}", wall.as_secs_f64(), r.stderr);
 }
@@ -172,13 +213,31 @@ fn lookup_errors_are_clear() {
     assert_eq!(r.code, 1, "{}", r.stderr);
     assert!(r.stderr.contains("no AWS credentials found"), "{}", r.stderr);
     // A region where LookupEvents is denied: the run names the permission; other regions go on.
-    let r = iamtrim_env(&lookup_args(&fake, &[crate::fake_cloudtrail::DENIED_REGION], &["--no-cache", "--account", "1"]), AWS_TEST_ENV);
+    let r = iamtrim_env(
+        &lookup_args(&fake, &[crate::fake_cloudtrail::DENIED_REGION], &["--no-cache", "--account", "1"]),
+        AWS_TEST_ENV,
+    );
     assert_eq!(r.code, 1, "{}", r.stderr);
-    assert!(r.stderr.contains("access denied reading LookupEvents in ap-south-2: iamtrim needs cloudtrail:LookupEvents"), "{}", r.stderr);
-    let r = iamtrim_env(&lookup_args(&fake, &[crate::fake_cloudtrail::DENIED_REGION, "us-east-1"], &["--no-cache", "--account", "1", "--lookup-rate", "50"]), AWS_TEST_ENV);
+    assert!(
+        r.stderr.contains("access denied reading LookupEvents in ap-south-2: iamtrim needs cloudtrail:LookupEvents"),
+        "{}",
+        r.stderr
+    );
+    let r = iamtrim_env(
+        &lookup_args(
+            &fake,
+            &[crate::fake_cloudtrail::DENIED_REGION, "us-east-1"],
+            &["--no-cache", "--account", "1", "--lookup-rate", "50"],
+        ),
+        AWS_TEST_ENV,
+    );
     // The denied region is a gap; the other region held no event of the role.
     assert_eq!(r.code, 4, "{}", r.stderr);
-    assert!(r.stderr.contains("lookup-region lookup ap-south-2") && r.stderr.contains("no event of role"), "{}", r.stderr);
+    assert!(
+        r.stderr.contains("lookup-region lookup ap-south-2") && r.stderr.contains("no event of role"),
+        "{}",
+        r.stderr
+    );
     assert!(r.stderr.contains("warning: region ap-south-2 was not read"), "{}", r.stderr);
     // A source of no known kind: the message lists the kinds there are.
     let r = iamtrim_env(&["generate", "--source", "athena", "--role", "x"], AWS_TEST_ENV);
@@ -195,14 +254,31 @@ fn profile_credentials_and_region_come_from_the_shared_files() {
     std::fs::write(&config, "[profile audit]\nregion = eu-west-1\n").unwrap();
     std::fs::write(&credentials, "[audit]\naws_access_key_id = AKIAAUDIT\naws_secret_access_key = secret\n").unwrap();
     let env = [("AWS_CONFIG_FILE", s(&config)), ("AWS_SHARED_CREDENTIALS_FILE", s(&credentials))];
-    let args = ["generate", "--source", "lookup", "--profile", "audit", "--role", "dev-app-role", "--from", "2026-10-01", "--to", "2026-10-07",
-        "--endpoint-url", fake.url.as_str(), "--no-cache", "--lookup-rate", "50"];
+    let args = [
+        "generate",
+        "--source",
+        "lookup",
+        "--profile",
+        "audit",
+        "--role",
+        "dev-app-role",
+        "--from",
+        "2026-10-01",
+        "--to",
+        "2026-10-07",
+        "--endpoint-url",
+        fake.url.as_str(),
+        "--no-cache",
+        "--lookup-rate",
+        "50",
+    ];
     let r = iamtrim_env(&args, &env);
     assert_eq!(r.code, 0, "{}", r.stderr);
     // The region came from the profile: the fake saw eu-west-1 in the credential scope.
     assert!(fake.log().iter().all(|l| l.region == "eu-west-1"), "{:?}", fake.log());
     assert_eq!(r.stdout, local_policy(&["eu-west-1"]));
     // Without the profile there are no credentials.
-    let r = iamtrim_env(&args.iter().filter(|a| !["--profile", "audit"].contains(a)).copied().collect::<Vec<_>>(), &env);
+    let r =
+        iamtrim_env(&args.iter().filter(|a| !["--profile", "audit"].contains(a)).copied().collect::<Vec<_>>(), &env);
     assert_eq!(r.code, 1, "{}", r.stderr);
 }

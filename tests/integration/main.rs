@@ -1,6 +1,8 @@
 //! End-to-end and table tests of iamtrim. One test binary (ripgrep's layout): each module is
 //! one area.
 
+#![allow(clippy::print_stdout, clippy::print_stderr)] // tests print what they measured (pacing, lint findings)
+
 mod bad_input;
 mod completeness;
 mod corpus;

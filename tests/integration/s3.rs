@@ -39,7 +39,13 @@ fn upload(bucket: &str, layout: impl Fn(&str) -> String) -> String {
         for f in example_files() {
             let rel = f.strip_prefix(examples()).unwrap().to_string_lossy().replace('\\', "/");
             let key = layout(&rel);
-            c.put_object().bucket(bucket).key(&key).body(ByteStream::from(std::fs::read(&f).unwrap())).send().await.unwrap();
+            c.put_object()
+                .bucket(bucket)
+                .key(&key)
+                .body(ByteStream::from(std::fs::read(&f).unwrap()))
+                .send()
+                .await
+                .unwrap();
             if corrupt_key.is_empty() {
                 // Same day and delivery time as the first file, another object ID.
                 corrupt_key = key.replace(".json.gz", "CORRUPT.json.gz");
@@ -47,7 +53,8 @@ fn upload(bucket: &str, layout: impl Fn(&str) -> String) -> String {
                 gz.truncate(gz.len() / 2);
                 c.put_object().bucket(bucket).key(&corrupt_key).body(ByteStream::from(gz)).send().await.unwrap();
                 // A digest file, which is not a log, beside them.
-                let digest = key.replace("/CloudTrail/", "/CloudTrail-Digest/").replace("_CloudTrail_", "_CloudTrail-Digest_");
+                let digest =
+                    key.replace("/CloudTrail/", "/CloudTrail-Digest/").replace("_CloudTrail_", "_CloudTrail-Digest_");
                 c.put_object().bucket(bucket).key(digest).body(ByteStream::from_static(b"{}")).send().await.unwrap();
             }
         }
@@ -67,7 +74,10 @@ fn trail_layout_in_s3_gives_the_local_policy_byte_for_byte() {
     let report = dir.path().join("r.json");
     let src = format!("s3://{bucket}/logs");
     let url = moto_url();
-    let r = iamtrim_env(&["generate", "--source", &src, "--endpoint-url", &url, "--role", "dev-app-role", "--report", s(&report)], AWS_TEST_ENV);
+    let r = iamtrim_env(
+        &["generate", "--source", &src, "--endpoint-url", &url, "--role", "dev-app-role", "--report", s(&report)],
+        AWS_TEST_ENV,
+    );
     // The corrupt object is a gap: the policy of the rest is written, the run is INCOMPLETE.
     assert_eq!(r.code, 4, "{}", r.stderr);
     assert_eq!(r.stdout, expected_policy());
@@ -90,13 +100,27 @@ fn organization_layout_and_date_window_match_local_files() {
     upload(bucket, |rel| rel.replacen("AWSLogs/", "AWSLogs/o-abcd123456/", 1));
     let src = format!("s3://{bucket}");
     let url = moto_url();
-    let r = iamtrim_env(&["generate", "--source", &src, "--endpoint-url", &url, "--role", "dev-app-role", "--quiet", "--allow-incomplete"], AWS_TEST_ENV);
+    let r = iamtrim_env(
+        &[
+            "generate",
+            "--source",
+            &src,
+            "--endpoint-url",
+            &url,
+            "--role",
+            "dev-app-role",
+            "--quiet",
+            "--allow-incomplete",
+        ],
+        AWS_TEST_ENV,
+    );
     assert_eq!(r.code, 0, "{}", r.stderr);
     assert_eq!(r.stdout, expected_policy());
 
     // The corrupt object was delivered on 2026-10-01: a window without it is complete.
     let window = ["--from", "2026-10-03", "--to", "2026-10-04"];
-    let mut remote = vec!["generate", "--source", src.as_str(), "--endpoint-url", url.as_str(), "--role", "dev-app-role", "--quiet"];
+    let mut remote =
+        vec!["generate", "--source", src.as_str(), "--endpoint-url", url.as_str(), "--role", "dev-app-role", "--quiet"];
     remote.extend(window);
     let ex = examples();
     let mut local = vec!["generate", "--logs", s(&ex), "--role", "dev-app-role", "--quiet"];
@@ -106,7 +130,10 @@ fn organization_layout_and_date_window_match_local_files() {
     assert_eq!(r.stdout, l.stdout);
     assert!(!r.stdout.contains("uploads/2026/10/05/"));
     // --account narrows to accounts that exist; another account has no logs.
-    let r = iamtrim_env(&["generate", "--source", &src, "--endpoint-url", &url, "--role", "dev-app-role", "--account", "999999999999"], AWS_TEST_ENV);
+    let r = iamtrim_env(
+        &["generate", "--source", &src, "--endpoint-url", &url, "--role", "dev-app-role", "--account", "999999999999"],
+        AWS_TEST_ENV,
+    );
     assert_eq!(r.code, 1);
     assert!(r.stderr.contains("no CloudTrail logs under") && r.stderr.contains("999999999999"), "{}", r.stderr);
 }
@@ -114,7 +141,10 @@ fn organization_layout_and_date_window_match_local_files() {
 #[test]
 fn a_missing_bucket_is_a_clear_error() {
     let url = moto_url();
-    let r = iamtrim_env(&["generate", "--source", "s3://iamtrim-no-such-bucket", "--endpoint-url", &url, "--role", "dev-app-role"], AWS_TEST_ENV);
+    let r = iamtrim_env(
+        &["generate", "--source", "s3://iamtrim-no-such-bucket", "--endpoint-url", &url, "--role", "dev-app-role"],
+        AWS_TEST_ENV,
+    );
     assert_eq!(r.code, 1, "{}", r.stderr);
     assert!(r.stderr.contains("bucket `iamtrim-no-such-bucket` does not exist"), "{}", r.stderr);
 }

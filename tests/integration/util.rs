@@ -30,10 +30,20 @@ pub struct Run {
 pub fn command(args: &[&str], env: &[(&str, &str)]) -> Command {
     let mut cmd = Command::new(env!("CARGO_BIN_EXE_iamtrim"));
     cmd.args(args).env_remove("RAYON_NUM_THREADS");
-    for k in ["AWS_PROFILE", "AWS_DEFAULT_PROFILE", "AWS_REGION", "AWS_DEFAULT_REGION", "AWS_ACCESS_KEY_ID", "AWS_SECRET_ACCESS_KEY", "AWS_SESSION_TOKEN", "AWS_ENDPOINT_URL"] {
+    for k in [
+        "AWS_PROFILE",
+        "AWS_DEFAULT_PROFILE",
+        "AWS_REGION",
+        "AWS_DEFAULT_REGION",
+        "AWS_ACCESS_KEY_ID",
+        "AWS_SECRET_ACCESS_KEY",
+        "AWS_SESSION_TOKEN",
+        "AWS_ENDPOINT_URL",
+    ] {
         cmd.env_remove(k);
     }
-    cmd.env("AWS_CONFIG_FILE", "/nonexistent/iamtrim-test-config").env("AWS_SHARED_CREDENTIALS_FILE", "/nonexistent/iamtrim-test-credentials");
+    cmd.env("AWS_CONFIG_FILE", "/nonexistent/iamtrim-test-config")
+        .env("AWS_SHARED_CREDENTIALS_FILE", "/nonexistent/iamtrim-test-credentials");
     cmd.env("AWS_EC2_METADATA_DISABLED", "true");
     for (k, v) in env {
         cmd.env(k, v);
@@ -42,7 +52,8 @@ pub fn command(args: &[&str], env: &[(&str, &str)]) -> Command {
 }
 
 /// Environment with test credentials and a region, as a user with keys in the environment has.
-pub const AWS_TEST_ENV: &[(&str, &str)] = &[("AWS_ACCESS_KEY_ID", "testing"), ("AWS_SECRET_ACCESS_KEY", "testing"), ("AWS_REGION", "us-east-1")];
+pub const AWS_TEST_ENV: &[(&str, &str)] =
+    &[("AWS_ACCESS_KEY_ID", "testing"), ("AWS_SECRET_ACCESS_KEY", "testing"), ("AWS_REGION", "us-east-1")];
 
 /// Runs `iamtrim ARGS` with extra environment variables.
 pub fn iamtrim_env(args: &[&str], env: &[(&str, &str)]) -> Run {
@@ -72,21 +83,39 @@ pub fn read_json(p: &Path) -> serde_json::Value {
 /// Asserts the report's counts reconcile.
 pub fn assert_reconciles(r: &serde_json::Value) {
     let n = |k: &str| r[k].as_u64().unwrap_or_else(|| panic!("report has no count `{k}`: {r}"));
-    assert_eq!(n("records_read"), n("records_rejected") + n("records_filtered") + n("records_matched"), "read = rejected + filtered + matched");
+    assert_eq!(
+        n("records_read"),
+        n("records_rejected") + n("records_filtered") + n("records_matched"),
+        "read = rejected + filtered + matched"
+    );
     assert_eq!(
         n("records_matched"),
-        n("records_mapped") + n("records_denied") + n("records_not_evidence") + n("records_unmapped") + n("records_no_permission"),
+        n("records_mapped")
+            + n("records_denied")
+            + n("records_not_evidence")
+            + n("records_unmapped")
+            + n("records_no_permission"),
         "matched = mapped + denied + not_evidence + unmapped + no_permission"
     );
-    assert_eq!(n("records_not_evidence"), r["not_evidence"].as_array().unwrap().iter().map(|x| x["count"].as_u64().unwrap()).sum::<u64>(), "every call not counted as evidence is listed");
-    assert_eq!(r["complete"].as_bool().unwrap(), r["gaps"].as_array().unwrap().is_empty(), "complete exactly when there is no gap");
+    assert_eq!(
+        n("records_not_evidence"),
+        r["not_evidence"].as_array().unwrap().iter().map(|x| x["count"].as_u64().unwrap()).sum::<u64>(),
+        "every call not counted as evidence is listed"
+    );
+    assert_eq!(
+        r["complete"].as_bool().unwrap(),
+        r["gaps"].as_array().unwrap().is_empty(),
+        "complete exactly when there is no gap"
+    );
     if n("records_rejected") > 0 {
         assert_eq!(r["complete"], false, "a rejected record is a gap");
     }
     let f = &r["filtered"];
     assert_eq!(
         n("records_filtered"),
-        f["other_principal"].as_u64().unwrap() + f["outside_window"].as_u64().unwrap() + f["not_api_call"].as_u64().unwrap()
+        f["other_principal"].as_u64().unwrap()
+            + f["outside_window"].as_u64().unwrap()
+            + f["not_api_call"].as_u64().unwrap()
     );
     let listed = r["rejected"].as_array().unwrap().len() as u64;
     assert!(listed <= 1000, "at most 1,000 rejections are listed");

@@ -21,15 +21,41 @@ fn snapshot(name: &str) -> String {
 fn generated_sql_matches_its_snapshots() {
     for (args, file) in [
         (vec!["--source", ATHENA, "--from", "2026-10-01", "--to", "2026-10-07"], "athena.sql"),
-        (vec!["--source", "athena://cloudtrail.trail?partition=none", "--from", "2026-10-01", "--to", "2026-10-07"], "athena-no-partitions.sql"),
-        (vec!["--source", "lake://arn:aws:cloudtrail:us-east-1:123456789012:eventdatastore/EXAMPLE-f852-4e8f-8bd1-bcf6cEXAMPLE", "--from", "2026-10-01", "--to", "2026-10-07"], "lake.sql"),
-        (vec!["--source", ATHENA, "--athena-create-table", "s3://acme-trail/AWSLogs/123456789012/CloudTrail/us-east-1/"], "athena-create-table.sql"),
+        (
+            vec!["--source", "athena://cloudtrail.trail?partition=none", "--from", "2026-10-01", "--to", "2026-10-07"],
+            "athena-no-partitions.sql",
+        ),
+        (
+            vec![
+                "--source",
+                "lake://arn:aws:cloudtrail:us-east-1:123456789012:eventdatastore/EXAMPLE-f852-4e8f-8bd1-bcf6cEXAMPLE",
+                "--from",
+                "2026-10-01",
+                "--to",
+                "2026-10-07",
+            ],
+            "lake.sql",
+        ),
+        (
+            vec![
+                "--source",
+                ATHENA,
+                "--athena-create-table",
+                "s3://acme-trail/AWSLogs/123456789012/CloudTrail/us-east-1/",
+            ],
+            "athena-create-table.sql",
+        ),
     ] {
         let mut full = vec!["generate", "--role", ROLE, "--print-sql"];
         full.extend(args);
         let r = iamtrim(&full);
         assert_eq!(r.code, 0, "{}", r.stderr);
-        assert_eq!(r.stdout, snapshot(file), "{file} changed; if intended: iamtrim {} > tests/snapshots/{file}", full[1..].join(" "));
+        assert_eq!(
+            r.stdout,
+            snapshot(file),
+            "{file} changed; if intended: iamtrim {} > tests/snapshots/{file}",
+            full[1..].join(" ")
+        );
     }
     // diff reads the same source, so it prints the same SQL.
     let g = iamtrim(&["generate", "--role", ROLE, "--source", ATHENA, "--print-sql"]);
@@ -51,7 +77,9 @@ fn duckdb(sql: &str, extra: &[&str]) -> String {
         .args(["--sql", s(&sql_file), "--logs", s(&examples())])
         .args(extra)
         .output()
-        .unwrap_or_else(|e| panic!("{}: {e}; run the tests with scripts/test, which installs duckdb", python.display()));
+        .unwrap_or_else(|e| {
+            panic!("{}: {e}; run the tests with scripts/test, which installs duckdb", python.display())
+        });
     let stderr = String::from_utf8_lossy(&out.stderr).into_owned();
     assert!(out.status.success(), "{stderr}");
     stderr
@@ -73,7 +101,10 @@ fn athena_sql_run_on_duckdb_and_served_by_moto_gives_the_local_policy() {
     assert!(said.contains("650 records loaded, 337 rows, 608 calls"), "{said}");
     let dir = tempfile::tempdir().unwrap();
     let report = dir.path().join("r.json");
-    let r = iamtrim_env(&["generate", "--source", ATHENA, "--role", ROLE, "--endpoint-url", &moto_url(), "--report", s(&report)], AWS_TEST_ENV);
+    let r = iamtrim_env(
+        &["generate", "--source", ATHENA, "--role", ROLE, "--endpoint-url", &moto_url(), "--report", s(&report)],
+        AWS_TEST_ENV,
+    );
     assert_eq!(r.code, 0, "{}", r.stderr);
     assert_eq!(r.stdout, std::fs::read_to_string(root().join("docs/examples-policy.json")).unwrap());
     assert!(r.stderr.contains("athena: query ") && r.stderr.contains("337 distinct call shapes"), "{}", r.stderr);
@@ -117,7 +148,11 @@ fn athena_results_page_through_throttling_and_give_the_local_policy() {
     assert_eq!(queries.last().cloned().unwrap() + "\n", sql);
     assert_eq!(pages, 4, "a header and 337 rows, 100 a page");
     assert!(throttled > 0, "the fake throttled some requests");
-    assert!(r.stderr.contains("scanned 5.2 MB") && r.stderr.contains("337 distinct call shapes in 4 pages"), "{}", r.stderr);
+    assert!(
+        r.stderr.contains("scanned 5.2 MB") && r.stderr.contains("337 distinct call shapes in 4 pages"),
+        "{}",
+        r.stderr
+    );
 }
 
 #[test]
@@ -130,13 +165,31 @@ fn lake_results_page_through_throttling_and_give_the_local_policy() {
     let fake = FakeCloudTrail::start(Vec::new(), Behaviour::default());
     fake.set_lake_rows(rows);
     let report = dir.path().join("r.json");
-    let r = iamtrim_env(&["generate", "--source", "lake://EXAMPLE-eds", "--role", ROLE, "--endpoint-url", &fake.url, "--report", s(&report)], AWS_TEST_ENV);
+    let r = iamtrim_env(
+        &[
+            "generate",
+            "--source",
+            "lake://EXAMPLE-eds",
+            "--role",
+            ROLE,
+            "--endpoint-url",
+            &fake.url,
+            "--report",
+            s(&report),
+        ],
+        AWS_TEST_ENV,
+    );
     assert_eq!(r.code, 0, "{}", r.stderr);
     assert_eq!(r.stdout, std::fs::read_to_string(root().join("docs/examples-policy.json")).unwrap());
     let (pages, throttled) = fake.lake_pages();
     assert_eq!(pages, 34, "337 rows, 10 a page");
     assert!(throttled > 0, "the fake throttled some requests");
-    assert!(r.stderr.contains("lake: query q-1 scanned 650 events") && r.stderr.contains("337 distinct call shapes in 34 pages"), "{}", r.stderr);
+    assert!(
+        r.stderr.contains("lake: query q-1 scanned 650 events")
+            && r.stderr.contains("337 distinct call shapes in 34 pages"),
+        "{}",
+        r.stderr
+    );
     let statements = fake.lake_statements();
     let lake_sql = iamtrim(&["generate", "--role", ROLE, "--source", "lake://EXAMPLE-eds", "--print-sql"]).stdout;
     assert_eq!(statements.last().cloned().unwrap() + "\n", lake_sql);
