@@ -6,6 +6,7 @@
 #[global_allocator]
 static GLOBAL: mimalloc::MiMalloc = mimalloc::MiMalloc;
 
-fn main() {
-    std::process::exit(iamtrim::cli::run(std::env::args_os()));
+/// Parses the command line, runs the command, and exits with its [`iamtrim::cli::ExitCode`].
+fn main() -> iamtrim::cli::ExitCode {
+    iamtrim::cli::run(std::env::args_os())
 }

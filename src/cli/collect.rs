@@ -1,0 +1,217 @@
+//! Reading the activity of a run from its source, and the summary and checks every run ends with
+//! (nothing readable, no activity, two accounts, INCOMPLETE).
+
+use super::*;
+
+/// The activity of a run.
+pub(super) struct Collected {
+    pub(super) role: RoleFilter,
+    pub(super) window: String,
+    pub(super) usage: usage::Usage,
+    pub(super) source_stats: Option<serde_json::Value>,
+    /// No log file was found at all (local source).
+    pub(super) no_files: bool,
+}
+
+/// Reads the activity `input` names.
+pub(super) fn collect(input: &InputArgs) -> Result<Collected, CliError> {
+    let (role, range) = role_and_window(input)?;
+    let mapper = EventMapper::new(ActionCatalog::embedded());
+    let limits = crate::source::ReadLimits {
+        max_document: usize::from(input.max_document_mb) << 20,
+        max_record: usize::from(input.max_record_mb) << 20,
+    };
+    let selection = Selection {
+        role: Some(role.clone()),
+        range,
+        counted_errors: crate::evidence::CountedErrors::new(&input.count_errors),
+        limits,
+    };
+    if let Some(store) = &input.store {
+        let (usage, stats) = collect_with_store(store.as_deref(), input, &selection, &mapper)?;
+        let window = range.to_string();
+        debug_assert!(usage.reconciles());
+        one_account(&role, &usage)?;
+        return Ok(Collected { role, window, usage, source_stats: Some(stats), no_files: false });
+    }
+    let (usage, no_files, source_stats) = read_source(input, &selection, &mapper)?;
+    let window = if range.is_bounded() { range.to_string() } else { "all events in the logs".to_string() };
+    debug_assert!(usage.reconciles());
+    one_account(&role, &usage)?;
+    Ok(Collected { role, window, usage, source_stats, no_files })
+}
+
+/// A bare role name matches in every account; when it matched roles of more than one, the
+/// activity of different roles would be merged: refuse, and name the ARNs to choose from.
+pub(super) fn one_account(role: &RoleFilter, usage: &usage::Usage) -> Result<(), CliError> {
+    if role.account().is_some() {
+        return Ok(());
+    }
+    let mut by_account: std::collections::BTreeMap<String, (Vec<&str>, u64)> = std::collections::BTreeMap::new();
+    for (arn, n) in &usage.matched_roles {
+        let account = crate::arn::Arn::parse(arn).map(|a| a.account.to_string()).unwrap_or_default();
+        let e = by_account.entry(account).or_default();
+        e.0.push(arn);
+        e.1 += n;
+    }
+    if by_account.len() < 2 {
+        return Ok(());
+    }
+    let list: Vec<String> = by_account
+        .iter()
+        .map(|(account, (arns, n))| {
+            format!("  account {}: {} ({n} records)", visible(account), visible(&arns.join(", ")))
+        })
+        .collect();
+    Err(CliError::Ambiguous(format!(
+        "role name `{}` matched roles in {} accounts; iamtrim never merges two accounts' activity. Pass one ARN with --role:\n{}",
+        role.name(),
+        by_account.len(),
+        list.join("\n")
+    )))
+}
+
+/// The message for a role with no event in what was read: what was read, the principals seen
+/// most, and the role names closest to the one asked for.
+pub(super) fn no_activity(c: &Collected) -> CliError {
+    let usage = &c.usage;
+    let mut seen: Vec<(&String, &u64)> = usage.principals_seen.iter().collect();
+    seen.sort_by(|a, b| b.1.cmp(a.1).then(a.0.cmp(b.0)));
+    let top: Vec<String> = seen.iter().take(5).map(|(p, n)| format!("{} ({n})", visible(p))).collect();
+    let wanted = c.role.name().to_ascii_lowercase();
+    let mut names: Vec<(usize, String)> = usage
+        .principals_seen
+        .keys()
+        .filter_map(|p| p.split_once(":role/").map(|(_, path)| path.rsplit('/').next().unwrap_or(path).to_string()))
+        .map(|n| (edit_distance(&wanted, &n.to_ascii_lowercase()), n))
+        .filter(|(d, n)| *d <= (n.len().max(wanted.len()) / 3).max(2))
+        .collect();
+    names.sort();
+    names.dedup();
+    let closest: Vec<String> = names.into_iter().take(3).map(|(_, n)| visible(&n).into_owned()).collect();
+    let mut message = format!(
+        "no event of role {} in {}: {} records read, {} rejected, {} of other principals, {} outside the window",
+        c.role.as_str(),
+        c.window,
+        usage.records_read,
+        usage.records_rejected,
+        usage.filtered.other_principal,
+        usage.filtered.outside_window
+    );
+    if !top.is_empty() {
+        message.push_str(&format!("\n  principals seen most: {}", top.join(", ")));
+    }
+    if !closest.is_empty() {
+        message.push_str(&format!("\n  closest role names: {}", closest.join(", ")));
+    }
+    message.push_str("\n  nothing is generated or compared from no events");
+    if let Some(line) = incomplete_line(usage, false, "and the role has no event in what could be read") {
+        message.push('\n');
+        message.push_str(&line);
+    }
+    CliError::NoActivity { message, incomplete: !usage.is_complete() }
+}
+
+/// Levenshtein distance, for suggesting role names.
+pub(super) fn edit_distance(a: &str, b: &str) -> usize {
+    let b: Vec<char> = b.chars().collect();
+    let mut row: Vec<usize> = (0..=b.len()).collect();
+    for (i, ca) in a.chars().enumerate() {
+        let mut prev = row[0];
+        row[0] = i + 1;
+        for (j, cb) in b.iter().enumerate() {
+            let cur = row[j + 1];
+            row[j + 1] = (prev + usize::from(ca != *cb)).min(row[j] + 1).min(cur + 1);
+            prev = cur;
+        }
+    }
+    row[b.len()]
+}
+
+/// The last line of a run that could not read everything (its first line says so too).
+pub(super) fn incomplete_line(usage: &usage::Usage, allow: bool, what: &str) -> Option<String> {
+    if usage.is_complete() {
+        return None;
+    }
+    let n = usage.gaps.len();
+    let tail = if allow { "(--allow-incomplete: exit 0)" } else { "(exit 4; --allow-incomplete to accept)" };
+    Some(format!("iamtrim: INCOMPLETE: {n} gap{} (listed above): {what} {tail}", if n == 1 { "" } else { "s" }))
+}
+
+/// Prints the last line of an incomplete run; returns the exit status it leads to.
+pub(super) fn incomplete_ending(usage: &usage::Usage, allow: bool, what: &str) -> ExitCode {
+    match incomplete_line(usage, allow, what) {
+        None => ExitCode::Success,
+        Some(line) => {
+            eprintln!("{line}");
+            if allow {
+                ExitCode::Success
+            } else {
+                ExitCode::Incomplete
+            }
+        }
+    }
+}
+
+/// Reads the window of `selection` from the source `input` names.
+pub(super) fn read_source(
+    input: &InputArgs,
+    selection: &Selection,
+    mapper: &EventMapper<'_>,
+) -> Result<(usage::Usage, bool, Option<serde_json::Value>), CliError> {
+    let range = selection.range;
+    Ok(match &input.source {
+        None => {
+            let found = source::discover(&input.logs, &range);
+            let bar = progress_bar(found.files.len(), "reading");
+            let no_files = found.files.is_empty() && found.skipped_by_date == 0;
+            let usage = usage::collect_local(found, selection, mapper, &|n| bar.set_position(n));
+            bar.finish_and_clear();
+            (usage, no_files, None)
+        }
+        Some(src) => {
+            let (usage, stats) = remote(src, input, selection)?;
+            (usage, false, Some(stats))
+        }
+    })
+}
+
+/// Builds the run report, prints its summary (unless `quiet` and everything was read), and
+/// fails when nothing at all was readable or the role has no event in what was (after writing
+/// the report to `report_path`, when given, so a script sees what was and was not read).
+pub(super) fn report_run(
+    c: &Collected,
+    input: &InputArgs,
+    policy: &crate::policy::PolicyDocument,
+    quiet: bool,
+    report_path: Option<&Path>,
+) -> Result<RunReport, CliError> {
+    let mut report = RunReport::new(c.role.as_str(), &c.window, &c.usage, policy, ActionCatalog::embedded());
+    report.source_stats = c.source_stats.clone();
+    let usage = &c.usage;
+    if !quiet || !usage.rejections.is_empty() || !usage.is_complete() {
+        eprint!("{}", crate::text::terminal_safe(&report.summary(100)));
+    }
+    if c.no_files && usage.records_read == usage.records_rejected {
+        let listed: Vec<String> = input.logs.iter().map(|p| p.display().to_string()).collect();
+        let why = if usage.rejections.is_empty() {
+            format!("no CloudTrail log files (.json, .jsonl, .ndjson, optionally .gz) under {}", listed.join(", "))
+        } else {
+            format!("nothing readable under {}", listed.join(", "))
+        };
+        return Err(CliError::NothingReadable(why));
+    }
+    if usage.records_read > 0 && !usage.anything_readable() {
+        return Err(CliError::NothingReadable(format!(
+            "all {} records or files were rejected (listed above)",
+            usage.records_rejected
+        )));
+    }
+    if usage.records_matched == 0 {
+        if let Some(path) = report_path {
+            write_out(Some(path), &(serde_json::to_string_pretty(&report).unwrap_or_default() + "\n"))?;
+        }
+        return Err(no_activity(c));
+    }
+    Ok(report)
+}

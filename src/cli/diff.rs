@@ -1,0 +1,142 @@
+//! `iamtrim diff`: its arguments, the current policies (files, managed names or IAM), the diff.
+
+use super::*;
+
+/// Output format of `diff`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+pub enum DiffFormat {
+    /// For people at a terminal (colour unless NO_COLOR or not a terminal).
+    Terminal,
+    /// For a pull-request comment.
+    Markdown,
+    /// For machines.
+    Json,
+}
+
+/// What makes `diff` exit 3.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+pub enum FailOn {
+    /// Something is granted and never used.
+    Unused,
+    /// Something used (or tried) is not granted.
+    NotGranted,
+    /// Either.
+    Any,
+}
+
+/// `iamtrim diff`.
+#[derive(Debug, Args)]
+pub struct DiffArgs {
+    /// Activity to read.
+    #[command(flatten)]
+    pub input: InputArgs,
+    /// Compare with these policies instead of the role's in IAM: policy files (JSON), or AWS
+    /// managed policies by ARN or name (resolved from the bundled copies).
+    #[arg(long, num_args = 1.., value_name = "FILE|ARN|NAME")]
+    pub current: Vec<String>,
+    /// With --current: this permissions boundary (file, ARN or name).
+    #[arg(long, value_name = "FILE|ARN|NAME", requires = "current")]
+    pub boundary: Option<String>,
+    /// Resolve AWS managed policies from the bundled copies instead of IAM.
+    #[arg(long)]
+    pub offline: bool,
+    /// Output format.
+    #[arg(long, value_enum, default_value = "terminal")]
+    pub format: DiffFormat,
+    /// Exit 3 when this part of the diff is not empty.
+    #[arg(long, value_enum, value_name = "unused|not-granted|any")]
+    pub fail_on: Option<FailOn>,
+    /// Write the diff here instead of stdout.
+    #[arg(long, short, value_name = "FILE")]
+    pub output: Option<PathBuf>,
+}
+
+/// One `--current`/`--boundary` value: a policy file, or an AWS managed policy ARN or name.
+pub(super) fn load_current(value: &str) -> Result<crate::model::Policy, CliError> {
+    let path = Path::new(value);
+    if path.is_file() {
+        let text =
+            std::fs::read_to_string(path).map_err(|e| CliError::Policy(format!("cannot read `{value}`: {e}")))?;
+        return crate::model::Policy::parse(value, &text).map_err(|e| CliError::Policy(e.to_string()));
+    }
+    match crate::diff::ManagedPolicies::embedded().get(value) {
+        Some(p) => p.map_err(|e| CliError::Policy(e.to_string())),
+        None => {
+            Err(CliError::Policy(format!("`{value}` is neither a policy file nor an AWS managed policy iamtrim knows")))
+        }
+    }
+}
+
+pub(super) fn run_diff(args: &DiffArgs) -> Result<ExitCode, CliError> {
+    if let Some(done) = print_query(&args.input) {
+        return done;
+    }
+    let catalog = ActionCatalog::embedded();
+    check_outputs(&[args.output.as_deref()], None)?;
+    let collected = collect(&args.input)?;
+    let generated = synth::synthesize_with(&collected.usage.actions, catalog, &synth::SynthOptions::default()).0;
+    report_run(&collected, &args.input, &generated, true, None)?;
+    let complete = collected.usage.is_complete();
+    if !complete && !args.input.allow_incomplete {
+        eprintln!("iamtrim: error: diff calls a permission unused only when everything was read; the gaps above were not. Read them again, or pass --allow-incomplete for the diff of what could be read");
+        return Ok(incomplete_ending(&collected.usage, false, "no diff written"));
+    }
+    let current = if args.current.is_empty() {
+        current_from_iam(args, &collected.role)?
+    } else {
+        let identity = args.current.iter().map(|c| load_current(c)).collect::<Result<Vec<_>, _>>()?;
+        let boundary = args.boundary.as_deref().map(load_current).transpose()?;
+        crate::evaluator::PolicySet { identity, boundary }
+    };
+    let mut diff =
+        crate::diff::PolicyDiff::compute(collected.role.as_str(), &collected.usage, &current, &generated, catalog);
+    diff.complete = complete;
+    diff.gaps = collected.usage.gap_list();
+    let text = match args.format {
+        DiffFormat::Json => diff.to_json(),
+        DiffFormat::Markdown => diff.to_markdown(),
+        DiffFormat::Terminal => {
+            let colour = args.output.is_none()
+                && std::io::stdout().is_terminal()
+                && std::env::var_os("NO_COLOR").is_none_or(|v| v.is_empty());
+            diff.to_terminal(colour)
+        }
+    };
+    write_out(args.output.as_deref(), &text)?;
+    if !diff.generated_policy_denies.is_empty() {
+        eprintln!(
+            "iamtrim: error: the generated policy would refuse {} calls the role made (a bug: please report it)",
+            diff.generated_policy_denies.len()
+        );
+        return Ok(ExitCode::Error);
+    }
+    // Nothing is "unused" after an incomplete read, so --fail-on unused never fires on one.
+    let unused = complete && !diff.unused_granted.is_empty();
+    let fail = match args.fail_on {
+        None => false,
+        Some(FailOn::Unused) => unused,
+        Some(FailOn::NotGranted) => !diff.used_not_granted.is_empty(),
+        Some(FailOn::Any) => unused || !diff.used_not_granted.is_empty(),
+    };
+    let ending = incomplete_ending(
+        &collected.usage,
+        true,
+        "the diff calls nothing unused, only \"not seen in what could be read\"",
+    );
+    Ok(if fail { ExitCode::DiffFound } else { ending })
+}
+
+#[cfg(feature = "aws")]
+pub(super) fn current_from_iam(args: &DiffArgs, role: &RoleFilter) -> Result<crate::evaluator::PolicySet, CliError> {
+    let (runtime, aws) = aws_runtime(&args.input)?;
+    let (set, notes) = runtime.block_on(crate::aws::iam::role_policies(&aws, role.name(), args.offline))?;
+    for n in notes {
+        eprintln!("note: {n}");
+    }
+    Ok(set)
+}
+
+#[cfg(not(feature = "aws"))]
+pub(super) fn current_from_iam(_args: &DiffArgs, _role: &RoleFilter) -> Result<crate::evaluator::PolicySet, CliError> {
+    Err(CliError::Policy("this build cannot read IAM (built without the `aws` feature): pass --current".into()))
+}

@@ -1,0 +1,112 @@
+//! Errors that end a command, and the exit status each leads to.
+
+use super::*;
+
+/// How a command ended, as the process's exit status (documented in README, "Exit status").
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[repr(u8)]
+pub enum ExitCode {
+    /// Success.
+    Success = 0,
+    /// Nothing could be read, an AWS error stopped the run, or output could not be written.
+    Error = 1,
+    /// Bad arguments (or a bare role name that matched roles of several accounts).
+    Usage = 2,
+    /// `diff --fail-on` found what it was told to fail on.
+    DiffFound = 3,
+    /// INCOMPLETE: something could not be read (a corrupt file, a failed S3 object, LookupEvents
+    /// region or query, days older than the source keeps). `generate` still wrote the policy of
+    /// what was read; `diff` refused to call anything unused. `--allow-incomplete` makes it 0.
+    Incomplete = 4,
+    /// The role has no event in what was read: nothing to generate or compare.
+    NoActivity = 5,
+}
+
+impl ExitCode {
+    /// The number the process exits with.
+    pub fn code(self) -> i32 {
+        self as i32
+    }
+}
+
+impl std::process::Termination for ExitCode {
+    fn report(self) -> std::process::ExitCode {
+        std::process::ExitCode::from(self as u8)
+    }
+}
+
+pub(super) const EXIT_CODES: &str = "Exit status: 0 success; 1 nothing readable, an AWS error, or output not writable; 2 bad arguments \
+(or a role name that matched several accounts); 3 diff --fail-on found what it was told to fail on; 4 INCOMPLETE: something \
+could not be read (the policy covers what was read; diff calls nothing unused), unless --allow-incomplete; 5 the role has \
+no event in what was read.";
+
+/// Errors that end a command.
+#[derive(Debug, thiserror::Error)]
+pub enum CliError {
+    /// `--role` is malformed.
+    #[error(transparent)]
+    Role(#[from] BadRole),
+    /// `--from`/`--to` is malformed.
+    #[error(transparent)]
+    Time(#[from] BadTime),
+    /// `--from` is after `--to`.
+    #[error("--from ({from}) is after --to ({to})")]
+    EmptyWindow {
+        /// From.
+        from: String,
+        /// To.
+        to: String,
+    },
+    /// No log could be read.
+    #[error("{0}")]
+    NothingReadable(String),
+    /// A bare role name matched roles of several accounts.
+    #[error("{0}")]
+    Ambiguous(String),
+    /// The role has no event in what was read.
+    #[error("{message}")]
+    NoActivity {
+        /// What was read and whose activity it held.
+        message: String,
+        /// Something could not be read as well.
+        incomplete: bool,
+    },
+    /// An AWS source failed.
+    #[cfg(feature = "aws")]
+    #[error(transparent)]
+    Aws(#[from] crate::aws::AwsError),
+    /// `--source` is not one iamtrim knows.
+    #[error("{0}")]
+    BadSource(String),
+    /// A policy given with --current cannot be used.
+    #[error("{0}")]
+    Policy(String),
+    /// Output could not be written.
+    #[error("cannot write `{path}`: {source}")]
+    Write {
+        /// The file.
+        path: String,
+        /// Why.
+        source: std::io::Error,
+    },
+}
+
+impl CliError {
+    /// The exit status for this error.
+    pub fn exit_code(&self) -> ExitCode {
+        match self {
+            CliError::Role(_)
+            | CliError::Time(_)
+            | CliError::EmptyWindow { .. }
+            | CliError::BadSource(_)
+            | CliError::Ambiguous(_) => ExitCode::Usage,
+            CliError::NoActivity { incomplete: true, .. } => ExitCode::Incomplete,
+            CliError::NoActivity { incomplete: false, .. } => ExitCode::NoActivity,
+            #[cfg(feature = "aws")]
+            CliError::Aws(crate::aws::AwsError::BadSource(_)) => ExitCode::Usage,
+            #[cfg(feature = "aws")]
+            CliError::Aws(_) => ExitCode::Error,
+            CliError::NothingReadable(_) | CliError::Write { .. } | CliError::Policy(_) => ExitCode::Error,
+        }
+    }
+}

@@ -1,0 +1,306 @@
+//! `iamtrim generate`: its arguments, the policy shaped to the size limits, and its outputs.
+
+use super::*;
+
+/// `iamtrim generate`.
+#[derive(Debug, Args)]
+pub struct GenerateArgs {
+    /// Activity to read.
+    #[command(flatten)]
+    pub input: InputArgs,
+    /// Write the policy here instead of stdout.
+    #[arg(long, short, value_name = "FILE")]
+    pub output: Option<PathBuf>,
+    /// Write a JSON report (counts, rejected records, denied and unmapped calls, evidence per action).
+    #[arg(long, value_name = "FILE")]
+    pub report: Option<PathBuf>,
+    /// Kept for scripts: any input that could not be read now exits 4 (INCOMPLETE) by default.
+    #[arg(long, conflicts_with = "allow_incomplete")]
+    pub strict: bool,
+    /// Resource generalization: `exact` (every ARN seen), `prefix` (many ARNs in one bucket,
+    /// table or log group collapse to their longest common path plus *), `service` (* for
+    /// every action).
+    #[arg(long, value_enum, default_value = "prefix")]
+    pub resources: ResourcesArg,
+    /// With `--resources prefix`: more ARNs than this in one container are collapsed.
+    #[arg(long, default_value_t = 10, value_name = "N")]
+    pub max_arns_per_statement: usize,
+    /// Output format: the policy JSON, Terraform, a CloudFormation template, or a SAM `Policies:` block.
+    #[arg(long, value_enum, default_value = "json")]
+    pub format: PolicyFormat,
+    /// When the policy is over the 6,144-character managed policy limit, write it split into
+    /// several policies here (`<role>-1.json`, ...) instead of stdout.
+    #[arg(long, value_name = "DIR")]
+    pub output_dir: Option<PathBuf>,
+    /// Print, for each statement, the events (source, name, count, first and last seen) that
+    /// justify each action, and why implied permissions are there.
+    #[arg(long)]
+    pub explain: bool,
+    /// Add conditions from how the calls were made: aws:RequestedRegion (the regions seen),
+    /// aws:SourceVpce (when every call came through one VPC endpoint), kms:ViaService or
+    /// aws:CalledVia (when every call was made by a service on the role's behalf).
+    #[arg(long)]
+    pub conditions: bool,
+    /// With `--format terraform`: an `aws_iam_policy` resource with jsonencode, or an
+    /// `aws_iam_policy_document` data source.
+    #[arg(long, value_enum, default_value = "resource")]
+    pub terraform_style: TerraformStyle,
+    /// Print no summary on stderr (warnings and errors still go there).
+    #[arg(long, short)]
+    pub quiet: bool,
+}
+
+/// `generate --format`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+pub enum PolicyFormat {
+    /// IAM policy JSON.
+    Json,
+    /// Terraform.
+    Terraform,
+    /// A CloudFormation template (YAML) with an AWS::IAM::ManagedPolicy.
+    Cloudformation,
+    /// The Policies: block of an AWS::Serverless::Function.
+    Sam,
+}
+
+/// `--terraform-style`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+pub enum TerraformStyle {
+    /// resource "aws_iam_policy" with jsonencode.
+    Resource,
+    /// data "aws_iam_policy_document".
+    Document,
+}
+
+/// `--resources`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+pub enum ResourcesArg {
+    /// Every ARN seen.
+    Exact,
+    /// Collapse many ARNs of one container to a common prefix.
+    Prefix,
+    /// `*` for every action.
+    Service,
+}
+
+pub(super) fn generate(args: &GenerateArgs) -> Result<ExitCode, CliError> {
+    if let Some(done) = print_query(&args.input) {
+        return done;
+    }
+    check_outputs(&[args.output.as_deref(), args.report.as_deref()], args.output_dir.as_deref())?;
+    let c = collect(&args.input)?;
+    let opts = synth::SynthOptions {
+        resources: match args.resources {
+            ResourcesArg::Exact => synth::ResourceMode::Exact,
+            ResourcesArg::Prefix => synth::ResourceMode::Prefix,
+            ResourcesArg::Service => synth::ResourceMode::Service,
+        },
+        max_arns_per_statement: args.max_arns_per_statement.max(1),
+        conditions: args.conditions,
+    };
+    if opts.resources == synth::ResourceMode::Service {
+        eprintln!("warning: --resources service grants every action on `*`: the policy is not resource-scoped");
+    }
+    let (mut policy, mut widenings) = synth::synthesize_with(&c.usage.actions, ActionCatalog::embedded(), &opts);
+    // Size limits: statements already share resources; then prefix generalization (unless
+    // exact was asked for); then splitting into several managed policies.
+    let mut fit_steps = Vec::new();
+    if policy.size() > crate::policy::MANAGED_POLICY_LIMIT && opts.resources == synth::ResourceMode::Prefix {
+        // The least widening that fits: halve the threshold until the policy fits (or is 1).
+        let before = policy.size();
+        let mut threshold = opts.max_arns_per_statement;
+        while policy.size() > crate::policy::MANAGED_POLICY_LIMIT && threshold > 1 {
+            threshold = (threshold / 2).max(1);
+            let (p, w) = synth::synthesize_with(
+                &c.usage.actions,
+                ActionCatalog::embedded(),
+                &synth::SynthOptions { max_arns_per_statement: threshold, ..opts },
+            );
+            policy = p;
+            widenings = w;
+        }
+        fit_steps.push(format!(
+            "prefix generalization tightened to --max-arns-per-statement {threshold}: {before} -> {} characters",
+            policy.size()
+        ));
+    }
+    let parts = if policy.size() > crate::policy::MANAGED_POLICY_LIMIT {
+        synth::split(&policy, crate::policy::MANAGED_POLICY_LIMIT)
+    } else {
+        vec![policy.clone()]
+    };
+    if parts.len() > 1 {
+        fit_steps.push(format!(
+            "split into {} managed policies of at most {} characters",
+            parts.len(),
+            crate::policy::MANAGED_POLICY_LIMIT
+        ));
+        if parts.len() > 10 {
+            eprintln!(
+                "warning: {} managed policies are more than the 10 a role takes by default (20 with a quota increase)",
+                parts.len()
+            );
+        }
+    }
+    let mut report = report_run(&c, &args.input, &policy, args.quiet, args.report.as_deref())?;
+    for step in &fit_steps {
+        eprintln!("  to fit the managed policy limit: {step}");
+    }
+    if !widenings.is_empty() && !args.quiet {
+        eprintln!("  widened resources (--resources prefix):");
+        for w in &widenings {
+            eprintln!("    {}: {} ARNs -> {} ({})", w.action, w.replaced, visible(&w.pattern), w.reason);
+        }
+    }
+    report.widened = widenings;
+    if opts.conditions {
+        let notes = synth::condition_notes(&policy, &c.usage.actions);
+        if !args.quiet {
+            eprintln!("  conditions (--conditions):");
+            for n in &notes {
+                match n.sid.as_str() {
+                    "" => eprintln!("    {}: {}", n.key, visible(&n.evidence)),
+                    sid => {
+                        eprintln!("    {sid}: {} = {}: {}", n.key, visible(&n.values.join(", ")), visible(&n.evidence))
+                    }
+                }
+            }
+            if notes.is_empty() {
+                eprintln!("    none: no call carried a region, endpoint or calling service to condition on");
+            }
+        }
+        report.conditions = notes;
+    }
+    if args.explain {
+        eprint!("{}", crate::text::terminal_safe(&report.explain(&policy)));
+    }
+    // Self-check: the policy must allow every call it was made from.
+    let check = synth::self_check(&policy, &c.usage);
+    if !args.quiet || !check.refused.is_empty() {
+        eprintln!(
+            "  self-check: allows {}/{} observed calls ({} action/resource pairs)",
+            check.allowed_calls, check.calls, check.pairs
+        );
+    }
+    report.self_check = Some(check.clone());
+    if !check.refused.is_empty() {
+        for (a, r) in &check.refused {
+            eprintln!("iamtrim: error: the generated policy would refuse {a} on {}", visible(r));
+        }
+        return Err(CliError::NothingReadable(
+            "self-check failed: the generated policy does not allow every observed call".into(),
+        ));
+    }
+    if let Some(path) = &args.report {
+        let json = serde_json::to_string_pretty(&report).unwrap_or_default() + "\n";
+        write_out(Some(path), &json)?;
+    }
+    let format = match (args.format, args.terraform_style) {
+        (PolicyFormat::Json, _) => crate::emit::Format::Json,
+        (PolicyFormat::Terraform, TerraformStyle::Resource) => crate::emit::Format::TerraformResource,
+        (PolicyFormat::Terraform, TerraformStyle::Document) => crate::emit::Format::TerraformDocument,
+        (PolicyFormat::Cloudformation, _) => crate::emit::Format::CloudFormation,
+        (PolicyFormat::Sam, _) => crate::emit::Format::Sam,
+    };
+    match (&args.output_dir, parts.len()) {
+        (Some(dir), _) => {
+            std::fs::create_dir_all(dir)
+                .map_err(|source| CliError::Write { path: dir.display().to_string(), source })?;
+            let ext = match format {
+                crate::emit::Format::Json => "json",
+                crate::emit::Format::TerraformResource | crate::emit::Format::TerraformDocument => "tf",
+                crate::emit::Format::CloudFormation | crate::emit::Format::Sam => "yaml",
+            };
+            let files: Vec<(String, String, usize)> = parts
+                .iter()
+                .enumerate()
+                .map(|(i, part)| {
+                    let name = if parts.len() == 1 {
+                        c.role.name().to_string()
+                    } else {
+                        format!("{}-{}", c.role.name(), i + 1)
+                    };
+                    (format!("{name}.{ext}"), crate::emit::render(part, format, &name), part.size())
+                })
+                .collect();
+            write_parts(dir, c.role.name(), &files)?;
+        }
+        (None, n) => {
+            if n > 1 {
+                eprintln!("warning: the policy does not fit one managed policy; pass --output-dir DIR to write it as {n} policies (the whole policy is on stdout)");
+            }
+            write_out(args.output.as_deref(), &crate::emit::render(&policy, format, c.role.name()))?;
+        }
+    }
+    Ok(incomplete_ending(&c.usage, args.input.allow_incomplete, "the policy covers only what was read"))
+}
+
+/// `--output-dir`: writes each part atomically (a temporary name, then a rename), then removes
+/// the parts an earlier run wrote for the same role that this run did not (named in the
+/// directory's manifest for the role), and nothing else.
+pub(super) fn write_parts(dir: &Path, role: &str, files: &[(String, String, usize)]) -> Result<(), CliError> {
+    let fail = |path: &Path| {
+        let path = path.display().to_string();
+        move |source| CliError::Write { path, source }
+    };
+    let manifest = dir.join(format!(".iamtrim-{role}.manifest"));
+    let earlier: Vec<String> =
+        std::fs::read_to_string(&manifest).map(|t| t.lines().map(str::to_string).collect()).unwrap_or_default();
+    for (name, text, size) in files {
+        let path = dir.join(name);
+        let tmp = dir.join(format!(".{name}.tmp"));
+        std::fs::write(&tmp, text).map_err(fail(&tmp))?;
+        std::fs::rename(&tmp, &path).map_err(fail(&path))?;
+        eprintln!("  wrote {} ({size} characters)", path.display());
+    }
+    for stale in earlier.iter().filter(|e| !files.iter().any(|(n, _, _)| n == *e)) {
+        // Only a plain file name this iamtrim could have written for the role.
+        let ours = stale.starts_with(role) && !stale.contains(['/', '\\']) && !stale.starts_with('.');
+        let path = dir.join(stale);
+        if ours && std::fs::symlink_metadata(&path).is_ok_and(|m| m.is_file()) {
+            std::fs::remove_file(&path).map_err(fail(&path))?;
+            eprintln!(
+                "  removed {} (a part an earlier run wrote; the policy now has {} parts)",
+                path.display(),
+                files.len()
+            );
+        }
+    }
+    let names: String = files.iter().map(|(n, _, _)| format!("{n}\n")).collect();
+    let tmp = dir.join(format!(".iamtrim-{role}.manifest.tmp"));
+    std::fs::write(&tmp, names).map_err(fail(&tmp))?;
+    std::fs::rename(&tmp, &manifest).map_err(fail(&manifest))
+}
+
+/// Fails before any source is read when an output file or directory could not be written: a
+/// long read should not end in "cannot write".
+pub(super) fn check_outputs(files: &[Option<&Path>], dir: Option<&Path>) -> Result<(), CliError> {
+    let probe = |dir: &Path| -> Result<(), CliError> {
+        let p = dir.join(format!(".iamtrim-probe-{}", std::process::id()));
+        let result = std::fs::write(&p, b"");
+        let _ = std::fs::remove_file(&p);
+        result.map_err(|source| CliError::Write { path: dir.display().to_string(), source })
+    };
+    for f in files.iter().flatten() {
+        if f.is_dir() {
+            return Err(CliError::Write {
+                path: f.display().to_string(),
+                source: std::io::Error::other("is a directory"),
+            });
+        }
+        if f.exists() {
+            std::fs::OpenOptions::new()
+                .append(true)
+                .open(f)
+                .map_err(|source| CliError::Write { path: f.display().to_string(), source })?;
+        } else {
+            let parent = f.parent().filter(|p| !p.as_os_str().is_empty()).unwrap_or(Path::new("."));
+            probe(parent)?;
+        }
+    }
+    if let Some(d) = dir {
+        std::fs::create_dir_all(d).map_err(|source| CliError::Write { path: d.display().to_string(), source })?;
+        probe(d)?;
+    }
+    Ok(())
+}

@@ -1,0 +1,138 @@
+//! Command-line interface: argument parsing, the `generate` and `coverage` commands, exit codes.
+//! Data goes to stdout (or `--output`), messages for people to stderr. The only module that
+//! prints: the library below it returns what it found.
+#![allow(clippy::print_stdout, clippy::print_stderr)]
+
+mod collect;
+mod coverage;
+mod diff;
+mod error;
+mod generate;
+mod input;
+mod progress;
+mod remote;
+mod store;
+
+use std::io::{IsTerminal, Write};
+use std::path::{Path, PathBuf};
+
+use clap::{Args, Parser, Subcommand};
+
+use crate::catalog::ActionCatalog;
+use crate::filter::{BadRole, BadTime, RoleFilter, TimeRange};
+use crate::mapper::EventMapper;
+use crate::report::RunReport;
+use crate::source;
+use crate::synth;
+use crate::text::visible;
+use crate::usage::{self, Selection};
+
+use self::collect::*;
+use self::coverage::*;
+use self::diff::*;
+pub use self::error::*;
+use self::generate::*;
+use self::input::*;
+use self::progress::*;
+#[allow(unused_imports)]
+use self::remote::*;
+use self::store::*;
+
+/// iamtrim: the least-privilege IAM policy a role needs, from what it did (CloudTrail).
+#[derive(Debug, Parser)]
+#[command(name = "iamtrim", version, about, after_help = EXIT_CODES)]
+pub struct Cli {
+    /// What to do.
+    #[command(subcommand)]
+    pub command: Command,
+}
+
+/// Subcommands.
+#[derive(Debug, Subcommand)]
+pub enum Command {
+    /// Generate the policy a role needs from CloudTrail logs.
+    #[command(after_help = EXIT_CODES)]
+    Generate(Box<GenerateArgs>),
+    /// Compare a role's current policies with what it used.
+    #[command(after_help = EXIT_CODES)]
+    Diff(Box<DiffArgs>),
+    /// Measure how many eventSource/eventName pairs of a corpus map to IAM actions.
+    #[command(after_help = EXIT_CODES)]
+    Coverage(CoverageArgs),
+    /// The incremental usage store (`--store`).
+    #[command(subcommand)]
+    Store(StoreCommand),
+}
+
+/// `iamtrim store ...`.
+#[derive(Debug, Subcommand)]
+pub enum StoreCommand {
+    /// What the store holds: per role and source, the days stored and the records of the role.
+    Info {
+        /// The database (default: the user's data dir, e.g. ~/.local/share/iamtrim/usage.sqlite).
+        #[arg(long, value_name = "PATH")]
+        store: Option<PathBuf>,
+        /// JSON on stdout instead of a table.
+        #[arg(long)]
+        json: bool,
+    },
+    /// Drop the stored days of a role (all, or from --from to --to), so the next run reads them
+    /// from the source again.
+    Forget {
+        /// The database (default: the user's data dir, e.g. ~/.local/share/iamtrim/usage.sqlite).
+        #[arg(long, value_name = "PATH")]
+        store: Option<PathBuf>,
+        /// The role, as given to --role when the days were stored (case-insensitive).
+        #[arg(long)]
+        role: String,
+        /// First day to drop (UTC date, 2026-10-01).
+        #[arg(long, value_name = "DATE")]
+        from: Option<String>,
+        /// Last day to drop, inclusive.
+        #[arg(long, value_name = "DATE")]
+        to: Option<String>,
+    },
+}
+
+/// Runs the command line `args` (including the program name) and returns the exit status.
+pub fn run<I, T>(args: I) -> ExitCode
+where
+    I: IntoIterator<Item = T>,
+    T: Into<std::ffi::OsString> + Clone,
+{
+    let cli = match Cli::try_parse_from(args) {
+        Ok(c) => c,
+        Err(e) => {
+            let _ = e.print();
+            return if e.use_stderr() { ExitCode::Usage } else { ExitCode::Success };
+        }
+    };
+    let result = match cli.command {
+        Command::Generate(a) => generate(&a),
+        Command::Diff(a) => run_diff(&a),
+        Command::Coverage(a) => run_coverage(&a),
+        Command::Store(StoreCommand::Info { store, json }) => store_info(store.as_deref(), json),
+        Command::Store(StoreCommand::Forget { store, role, from, to }) => {
+            store_forget(store.as_deref(), &role, from.as_deref(), to.as_deref())
+        }
+    };
+    match result {
+        Ok(code) => code,
+        Err(e) => {
+            eprintln!("iamtrim: error: {}", crate::text::terminal_safe(&e.to_string()));
+            e.exit_code()
+        }
+    }
+}
+
+fn write_out(path: Option<&Path>, text: &str) -> Result<(), CliError> {
+    match path {
+        Some(p) => std::fs::write(p, text).map_err(|source| CliError::Write { path: p.display().to_string(), source }),
+        None => {
+            let mut out = std::io::stdout().lock();
+            out.write_all(text.as_bytes())
+                .and_then(|_| out.flush())
+                .map_err(|source| CliError::Write { path: "stdout".into(), source })
+        }
+    }
+}

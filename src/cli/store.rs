@@ -1,0 +1,215 @@
+//! The usage store from the command line: `--store` day by day, `store info`, `store forget`.
+
+use super::*;
+
+/// The source as the store keys it: local paths (absolute), or the remote source with the
+/// regions and accounts that narrow it.
+#[cfg(feature = "store")]
+pub(super) fn store_source_key(input: &InputArgs) -> String {
+    let mut key = store_source(input);
+    let counted = crate::evidence::CountedErrors::new(&input.count_errors);
+    if !counted.is_empty() {
+        key.push_str(&format!(" count-errors={}", counted.codes().collect::<Vec<_>>().join(",")));
+    }
+    key
+}
+
+/// The source part of [`store_source_key`].
+#[cfg(feature = "store")]
+pub(super) fn store_source(input: &InputArgs) -> String {
+    match &input.source {
+        None => {
+            let paths: Vec<String> = input
+                .logs
+                .iter()
+                .map(|p| std::fs::canonicalize(p).unwrap_or_else(|_| p.clone()).display().to_string())
+                .collect();
+            format!("logs:{}", paths.join(","))
+        }
+        Some(src) => {
+            let mut key = src.clone();
+            if input.all_regions {
+                key.push_str(" regions=all");
+            } else if !input.regions.is_empty() {
+                key.push_str(&format!(" regions={}", input.regions.join(",")));
+            }
+            if !input.accounts.is_empty() {
+                key.push_str(&format!(" accounts={}", input.accounts.join(",")));
+            }
+            key
+        }
+    }
+}
+
+/// `--store`: the window day by day, each day from the store when it holds it, else from the
+/// source (and stored when the day is whole and over).
+#[cfg(feature = "store")]
+pub(super) fn collect_with_store(
+    path: Option<&Path>,
+    input: &InputArgs,
+    selection: &Selection,
+    mapper: &EventMapper<'_>,
+) -> Result<(usage::Usage, serde_json::Value), CliError> {
+    use crate::store::{window_days, UsageStore};
+    let path = match path {
+        Some(p) => p.to_path_buf(),
+        None => UsageStore::default_path().ok_or_else(|| {
+            CliError::BadSource("--store: no data directory (set XDG_DATA_HOME or HOME, or give a path)".into())
+        })?,
+    };
+    let (Some(from), Some(to)) =
+        (selection.range.from, selection.range.to.or_else(|| selection.range.from.map(|_| chrono::Utc::now())))
+    else {
+        return Err(CliError::BadSource(
+            "--store keeps usage per day: give a window with --days N or --from (and --to)".into(),
+        ));
+    };
+    let store = UsageStore::open(&path).map_err(|e| CliError::NothingReadable(e.to_string()))?;
+    let role = selection.role.as_ref().map(|r| r.as_str().to_string()).unwrap_or_default();
+    let key = store_source_key(input);
+    let mut total = usage::Usage::default();
+    let (mut from_store, mut read, mut stored, mut not_stored_incomplete) = (Vec::new(), Vec::new(), 0u64, Vec::new());
+    // What this run read from the source (the totals include the stored days' counts).
+    let (mut files_from_source, mut records_from_source, mut records_from_store) = (0u64, 0u64, 0u64);
+    for d in window_days(from, to, chrono::Utc::now()) {
+        if d.storable {
+            if let Some(u) = store.get(&role, &key, d.day).map_err(|e| CliError::NothingReadable(e.to_string()))? {
+                records_from_store += u.records_read;
+                total = total.merge(u);
+                from_store.push(d.day);
+                continue;
+            }
+        }
+        let day_selection = Selection { range: TimeRange { from: Some(d.from), to: Some(d.to) }, ..selection.clone() };
+        let (u, _, _) = read_source(input, &day_selection, mapper)?;
+        files_from_source += u.files_read;
+        records_from_source += u.records_read;
+        // A day is stored only when everything of it was read.
+        if d.storable && u.is_complete() {
+            store.put(&role, &key, d.day, &u).map_err(|e| CliError::NothingReadable(e.to_string()))?;
+            stored += 1;
+        } else if d.storable {
+            not_stored_incomplete.push(d.day);
+        }
+        read.push(d.day);
+        total = total.merge(u);
+    }
+    let days = |v: &[chrono::NaiveDate]| v.iter().map(|d| d.to_string()).collect::<Vec<_>>();
+    eprintln!(
+        "store {}: {} days from the store ({} records), {} days read from the source ({} files, {} records; {} days stored, today, partial and incomplete days never are{})",
+        store.path().display(),
+        from_store.len(),
+        records_from_store,
+        read.len(),
+        files_from_source,
+        records_from_source,
+        stored,
+        if not_stored_incomplete.is_empty() { String::new() } else { format!("; not stored as incomplete: {}", days(&not_stored_incomplete).join(", ")) }
+    );
+    let stats = serde_json::json!({
+        "store": store.path().display().to_string(), "source_key": key,
+        "days_from_store": days(&from_store), "days_read": days(&read), "days_stored": stored, "days_not_stored_incomplete": days(&not_stored_incomplete),
+        "records_from_store": records_from_store, "files_read_from_source": files_from_source, "records_read_from_source": records_from_source,
+    });
+    Ok((total.finish(), stats))
+}
+
+#[cfg(not(feature = "store"))]
+pub(super) fn collect_with_store(
+    _path: Option<&Path>,
+    _input: &InputArgs,
+    _selection: &Selection,
+    _mapper: &EventMapper<'_>,
+) -> Result<(usage::Usage, serde_json::Value), CliError> {
+    Err(CliError::BadSource("--store: this build has no usage store (built without the `store` feature)".into()))
+}
+
+/// The store at `path` (default: the user's data dir), which must exist already.
+#[cfg(feature = "store")]
+pub(super) fn open_existing_store(path: Option<&Path>) -> Result<(PathBuf, crate::store::UsageStore), CliError> {
+    use crate::store::UsageStore;
+    let path = match path {
+        Some(p) => p.to_path_buf(),
+        None => UsageStore::default_path()
+            .ok_or_else(|| CliError::BadSource("no data directory: pass --store PATH".into()))?,
+    };
+    if !path.exists() {
+        return Err(CliError::NothingReadable(format!(
+            "no usage store at {} (a run with --store creates it)",
+            path.display()
+        )));
+    }
+    let store = UsageStore::open(&path).map_err(|e| CliError::NothingReadable(e.to_string()))?;
+    Ok((path, store))
+}
+
+/// `iamtrim store info`.
+#[cfg(feature = "store")]
+pub(super) fn store_info(path: Option<&Path>, json: bool) -> Result<ExitCode, CliError> {
+    let (path, store) = open_existing_store(path)?;
+    let entries = store.info().map_err(|e| CliError::NothingReadable(e.to_string()))?;
+    if json {
+        write_out(None, &(serde_json::to_string_pretty(&entries).unwrap_or_default() + "\n"))?;
+        return Ok(ExitCode::Success);
+    }
+    let size = std::fs::metadata(&path).map(|m| m.len()).unwrap_or(0);
+    let mut out = format!("usage store {} ({:.1} kB)\n", path.display(), size as f64 / 1e3);
+    if entries.is_empty() {
+        out.push_str("  empty\n");
+    }
+    for e in &entries {
+        let stale = if e.stale_days > 0 {
+            format!(" ({} stored by another iamtrim version: read again when needed)", e.stale_days)
+        } else {
+            String::new()
+        };
+        out.push_str(&format!(
+            "  {} · {}\n    {} days, {} to {}, {} records of the role{stale}\n",
+            e.role, e.source, e.days, e.first_day, e.last_day, e.records_matched
+        ));
+        out.push_str(&format!("    complete (served): {} days", e.complete_days));
+        if !e.incomplete_days.is_empty() {
+            out.push_str(&format!("; not known complete (never served, read again): {}", e.incomplete_days.join(", ")));
+        }
+        out.push('\n');
+    }
+    write_out(None, &out)?;
+    Ok(ExitCode::Success)
+}
+
+/// `iamtrim store forget`.
+#[cfg(feature = "store")]
+pub(super) fn store_forget(
+    path: Option<&Path>,
+    role: &str,
+    from: Option<&str>,
+    to: Option<&str>,
+) -> Result<ExitCode, CliError> {
+    let day = |flag: &str, v: Option<&str>| {
+        v.map(|d| {
+            chrono::NaiveDate::parse_from_str(d, "%Y-%m-%d")
+                .map_err(|_| CliError::BadSource(format!("{flag} `{d}`: expected a date (2026-10-01)")))
+        })
+        .transpose()
+    };
+    let (from, to) = (day("--from", from)?, day("--to", to)?);
+    let (path, store) = open_existing_store(path)?;
+    let n = store.forget(role, from, to).map_err(|e| CliError::NothingReadable(e.to_string()))?;
+    eprintln!("iamtrim: store {}: dropped {n} stored days of {role}", path.display());
+    Ok(ExitCode::Success)
+}
+
+#[cfg(not(feature = "store"))]
+pub(super) fn store_forget(
+    _path: Option<&Path>,
+    _role: &str,
+    _from: Option<&str>,
+    _to: Option<&str>,
+) -> Result<ExitCode, CliError> {
+    Err(CliError::BadSource("this build has no usage store (built without the `store` feature)".into()))
+}
+
+#[cfg(not(feature = "store"))]
+pub(super) fn store_info(_path: Option<&Path>, _json: bool) -> Result<ExitCode, CliError> {
+    Err(CliError::BadSource("this build has no usage store (built without the `store` feature)".into()))
+}
