@@ -8,6 +8,7 @@
 //! reads CloudTrail from the LookupEvents API and from trail files in S3.
 #![warn(missing_docs)]
 
+pub mod app;
 pub mod arn;
 #[cfg(feature = "aws")]
 pub mod aws;

@@ -98,50 +98,15 @@ pub(super) fn generate(args: &GenerateArgs) -> Result<ExitCode, CliError> {
         max_arns_per_statement: args.max_arns_per_statement.max(1),
         conditions: args.conditions,
     };
-    if opts.resources == synth::ResourceMode::Service {
-        eprintln!("warning: --resources service grants every action on `*`: the policy is not resource-scoped");
+    let generated = crate::app::generate(
+        &c.usage,
+        ActionCatalog::embedded(),
+        &crate::app::GenerateOptions { synth: opts, limit: None },
+    );
+    for notice in &generated.notices {
+        eprintln!("warning: {notice}");
     }
-    let (mut policy, mut widenings) = synth::synthesize_with(&c.usage.actions, ActionCatalog::embedded(), &opts);
-    // Size limits: statements already share resources; then prefix generalization (unless
-    // exact was asked for); then splitting into several managed policies.
-    let mut fit_steps = Vec::new();
-    if policy.size() > crate::policy::MANAGED_POLICY_LIMIT && opts.resources == synth::ResourceMode::Prefix {
-        // The least widening that fits: halve the threshold until the policy fits (or is 1).
-        let before = policy.size();
-        let mut threshold = opts.max_arns_per_statement;
-        while policy.size() > crate::policy::MANAGED_POLICY_LIMIT && threshold > 1 {
-            threshold = (threshold / 2).max(1);
-            let (p, w) = synth::synthesize_with(
-                &c.usage.actions,
-                ActionCatalog::embedded(),
-                &synth::SynthOptions { max_arns_per_statement: threshold, ..opts },
-            );
-            policy = p;
-            widenings = w;
-        }
-        fit_steps.push(format!(
-            "prefix generalization tightened to --max-arns-per-statement {threshold}: {before} -> {} characters",
-            policy.size()
-        ));
-    }
-    let parts = if policy.size() > crate::policy::MANAGED_POLICY_LIMIT {
-        synth::split(&policy, crate::policy::MANAGED_POLICY_LIMIT)
-    } else {
-        vec![policy.clone()]
-    };
-    if parts.len() > 1 {
-        fit_steps.push(format!(
-            "split into {} managed policies of at most {} characters",
-            parts.len(),
-            crate::policy::MANAGED_POLICY_LIMIT
-        ));
-        if parts.len() > 10 {
-            eprintln!(
-                "warning: {} managed policies are more than the 10 a role takes by default (20 with a quota increase)",
-                parts.len()
-            );
-        }
-    }
+    let crate::app::Generated { policy, parts, widenings, fit_steps, conditions, self_check: check, .. } = generated;
     let mut report = report_run(&c, &args.input, &policy, args.quiet, args.report.as_deref())?;
     for step in &fit_steps {
         eprintln!("  to fit the managed policy limit: {step}");
@@ -154,7 +119,7 @@ pub(super) fn generate(args: &GenerateArgs) -> Result<ExitCode, CliError> {
     }
     report.widened = widenings;
     if opts.conditions {
-        let notes = synth::condition_notes(&policy, &c.usage.actions);
+        let notes = conditions;
         if !args.quiet {
             eprintln!("  conditions (--conditions):");
             for n in &notes {
@@ -175,7 +140,6 @@ pub(super) fn generate(args: &GenerateArgs) -> Result<ExitCode, CliError> {
         eprint!("{}", crate::text::terminal_safe(&report.explain(&policy)));
     }
     // Self-check: the policy must allow every call it was made from.
-    let check = synth::self_check(&policy, &c.usage);
     if !args.quiet || !check.refused.is_empty() {
         eprintln!(
             "  self-check: allows {}/{} observed calls ({} action/resource pairs)",

@@ -50,7 +50,7 @@ pub(super) fn collect_with_store(
     selection: &Selection,
     mapper: &EventMapper<'_>,
 ) -> Result<(usage::Usage, serde_json::Value), CliError> {
-    use crate::store::{window_days, UsageStore};
+    use crate::store::UsageStore;
     let path = match path {
         Some(p) => p.to_path_buf(),
         None => UsageStore::default_path().ok_or_else(|| {
@@ -67,51 +67,34 @@ pub(super) fn collect_with_store(
     let store = UsageStore::open(&path).map_err(|e| CliError::NothingReadable(e.to_string()))?;
     let role = selection.role.as_ref().map(|r| r.as_str().to_string()).unwrap_or_default();
     let key = store_source_key(input);
-    let mut total = usage::Usage::default();
-    let (mut from_store, mut read, mut stored, mut not_stored_incomplete) = (Vec::new(), Vec::new(), 0u64, Vec::new());
-    // What this run read from the source (the totals include the stored days' counts).
-    let (mut files_from_source, mut records_from_source, mut records_from_store) = (0u64, 0u64, 0u64);
-    for d in window_days(from, to, chrono::Utc::now()) {
-        if d.storable {
-            if let Some(u) = store.get(&role, &key, d.day).map_err(|e| CliError::NothingReadable(e.to_string()))? {
-                records_from_store += u.records_read;
-                total = total.merge(u);
-                from_store.push(d.day);
-                continue;
-            }
-        }
-        let day_selection = Selection { range: TimeRange { from: Some(d.from), to: Some(d.to) }, ..selection.clone() };
-        let (u, _, _) = read_source(input, &day_selection, mapper)?;
-        files_from_source += u.files_read;
-        records_from_source += u.records_read;
-        // A day is stored only when everything of it was read.
-        if d.storable && u.is_complete() {
-            store.put(&role, &key, d.day, &u).map_err(|e| CliError::NothingReadable(e.to_string()))?;
-            stored += 1;
-        } else if d.storable {
-            not_stored_incomplete.push(d.day);
-        }
-        read.push(d.day);
-        total = total.merge(u);
-    }
-    let days = |v: &[chrono::NaiveDate]| v.iter().map(|d| d.to_string()).collect::<Vec<_>>();
+    let mut read_day = |range: &TimeRange| -> Result<usage::Usage, CliError> {
+        let day_selection = Selection { range: *range, ..selection.clone() };
+        read_source(input, &day_selection, mapper).map(|(u, _, _)| u)
+    };
+    let (total, days) =
+        crate::app::store_days::collect(&store, &role, &key, (from, to), chrono::Utc::now(), &mut read_day).map_err(
+            |e| match e {
+                crate::app::store_days::StoreDaysError::Source(e) => e,
+                crate::app::store_days::StoreDaysError::Store(e) => CliError::NothingReadable(e.to_string()),
+            },
+        )?;
+    let list = |v: &[chrono::NaiveDate]| v.iter().map(|d| d.to_string()).collect::<Vec<_>>().join(", ");
     eprintln!(
         "store {}: {} days from the store ({} records), {} days read from the source ({} files, {} records; {} days stored, today, partial and incomplete days never are{})",
-        store.path().display(),
-        from_store.len(),
-        records_from_store,
-        read.len(),
-        files_from_source,
-        records_from_source,
-        stored,
-        if not_stored_incomplete.is_empty() { String::new() } else { format!("; not stored as incomplete: {}", days(&not_stored_incomplete).join(", ")) }
+        days.store,
+        days.days_from_store.len(),
+        days.records_from_store,
+        days.days_read.len(),
+        days.files_read_from_source,
+        days.records_read_from_source,
+        days.days_stored,
+        if days.days_not_stored_incomplete.is_empty() {
+            String::new()
+        } else {
+            format!("; not stored as incomplete: {}", list(&days.days_not_stored_incomplete))
+        }
     );
-    let stats = serde_json::json!({
-        "store": store.path().display().to_string(), "source_key": key,
-        "days_from_store": days(&from_store), "days_read": days(&read), "days_stored": stored, "days_not_stored_incomplete": days(&not_stored_incomplete),
-        "records_from_store": records_from_store, "files_read_from_source": files_from_source, "records_read_from_source": records_from_source,
-    });
-    Ok((total.finish(), stats))
+    Ok((total, serde_json::to_value(&days).unwrap_or_default()))
 }
 
 #[cfg(not(feature = "store"))]
