@@ -1,36 +1,42 @@
-//! iamtrim turns what an AWS IAM role actually did (CloudTrail) into the least-privilege policy
-//! it needs.
+//! iamtrim turns what an AWS principal actually did (CloudTrail) into the least-privilege policy
+//! it needs, and shows what its current policies grant beyond that.
 //!
-//! Pipeline: [`source`] reads records, [`event`] parses them, [`filter`] keeps the role and
-//! window, [`mapper`] turns events into actions and resources checked against the
-//! [`catalog`], [`usage`] aggregates, [`synth`] writes the [`policy`], [`report`] accounts for
-//! every record. [`cli`] is the command line on top. With the `aws` feature (default), `aws`
-//! reads CloudTrail from the LookupEvents API and from trail files in S3.
+//! The pipeline, one folder per stage, each importing only the stages before it:
+//!
+//! 1. [`ingest`]: records from local files ([`ingest::source`]), from AWS ([`aws`]: LookupEvents,
+//!    S3, Athena, CloudTrail Lake, with the SQL in [`ingest::warehouse`]) and from the usage store
+//!    ([`ingest::store`]); each record parsed as an [`ingest::event::Event`].
+//! 2. [`select`]: which records belong to the run (the role, the window).
+//! 3. [`mapping`]: each event to IAM actions and resource ARNs, checked against the
+//!    [`mapping::catalog`]; what an error code proves ([`mapping::evidence`]).
+//! 4. [`usage`]: the aggregate, with reconciled counts and what could not be read
+//!    ([`usage::completeness`]).
+//! 5. [`synth`]: the policy ([`policy`]: the document, its parser and an IAM evaluator).
+//! 6. [`output`]: the formats, the run report, the diff and coverage, and text safe to show.
+//!
+//! [`app`] holds the use cases every front end shares; [`cli`] is the command line on top, the
+//! only part that prints.
 #![warn(missing_docs)]
 
 pub mod app;
-pub mod arn;
 #[cfg(feature = "aws")]
 pub mod aws;
-pub mod catalog;
 pub mod cli;
-pub mod completeness;
-pub mod coverage;
-pub mod diff;
-pub mod emit;
-pub mod evaluator;
-pub mod event;
-pub mod evidence;
-pub mod filter;
-pub mod mapper;
-pub mod model;
+pub mod ingest;
+pub mod mapping;
+pub mod output;
 pub mod policy;
 pub mod private_files;
-pub mod report;
-pub mod source;
-#[cfg(feature = "store")]
-pub mod store;
+pub mod select;
 pub mod synth;
-pub mod text;
 pub mod usage;
-pub mod warehouse;
+
+// The module paths of earlier versions, kept for library users.
+#[cfg(feature = "store")]
+pub use ingest::store;
+pub use ingest::{event, source, warehouse};
+pub use mapping::{arn, catalog, evidence, mapper};
+pub use output::{coverage, diff, emit, report, text};
+pub use policy::{evaluator, model};
+pub use select as filter;
+pub use usage::completeness;

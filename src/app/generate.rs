@@ -1,7 +1,7 @@
 //! Generating a policy from usage: synthesize, then fit the managed-policy size limit (tighten
 //! prefix generalization step by step, then split), then check the result against every call.
 
-use crate::catalog::ActionCatalog;
+use crate::mapping::catalog::ActionCatalog;
 use crate::policy::{PolicyDocument, MANAGED_POLICY_LIMIT};
 use crate::synth::{self, ConditionNote, ResourceMode, SelfCheck, SynthOptions, Widening};
 use crate::usage::Usage;

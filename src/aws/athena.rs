@@ -1,4 +1,4 @@
-//! Athena over a CloudTrail table: one aggregating query ([`crate::warehouse::athena_sql`]),
+//! Athena over a CloudTrail table: one aggregating query ([`crate::ingest::warehouse::athena_sql`]),
 //! StartQueryExecution, GetQueryExecution polled with backoff, GetQueryResults paged; each
 //! row (a distinct call shape with its count) goes to the mapper. The bytes Athena scanned (what
 //! it bills) are reported.
@@ -8,10 +8,10 @@ use std::time::{Duration, Instant};
 use aws_sdk_athena::types::{QueryExecutionContext, QueryExecutionState, ResultConfiguration};
 
 use super::{explain, is_throttled, load_config, AwsError, AwsOptions};
-use crate::completeness::{Gap, GapKind};
-use crate::mapper::EventMapper;
+use crate::ingest::warehouse::{athena_sql, ingest_row, row, AthenaTable};
+use crate::mapping::mapper::EventMapper;
+use crate::usage::completeness::{Gap, GapKind};
 use crate::usage::{Selection, Usage};
-use crate::warehouse::{athena_sql, ingest_row, row, AthenaTable};
 
 /// What to run.
 #[derive(Debug, Clone)]

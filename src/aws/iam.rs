@@ -4,12 +4,12 @@
 //! AWS managed policies resolve from the bundled copies when IAM cannot give them or `offline`.
 
 use super::{explain, load_config, AwsError, AwsOptions};
-use crate::diff::ManagedPolicies;
-use crate::evaluator::PolicySet;
-use crate::model::Policy;
+use crate::output::diff::ManagedPolicies;
+use crate::policy::evaluator::PolicySet;
+use crate::policy::model::Policy;
 
 fn decode(doc: &str) -> String {
-    crate::mapper::percent_decode(doc)
+    crate::mapping::mapper::percent_decode(doc)
 }
 
 fn parse(name: &str, encoded: &str) -> Result<Policy, AwsError> {

@@ -1,5 +1,5 @@
 //! CloudTrail Lake: the same aggregating query as Athena's, in Lake's SQL
-//! ([`crate::warehouse::lake_sql`]), run with StartQuery, DescribeQuery polled with backoff and
+//! ([`crate::ingest::warehouse::lake_sql`]), run with StartQuery, DescribeQuery polled with backoff and
 //! GetQueryResults paged. Lake bills by bytes scanned; they are reported.
 
 use std::time::{Duration, Instant};
@@ -7,10 +7,10 @@ use std::time::{Duration, Instant};
 use aws_sdk_cloudtrail::types::QueryStatus;
 
 use super::{explain, is_throttled, load_config, AwsError, AwsOptions};
-use crate::completeness::{Gap, GapKind};
-use crate::mapper::EventMapper;
+use crate::ingest::warehouse::{ingest_row, lake_sql, Row};
+use crate::mapping::mapper::EventMapper;
+use crate::usage::completeness::{Gap, GapKind};
 use crate::usage::{Selection, Usage};
-use crate::warehouse::{ingest_row, lake_sql, Row};
 
 /// What to run.
 #[derive(Debug, Clone)]

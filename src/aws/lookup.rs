@@ -12,9 +12,9 @@ use chrono::{DateTime, Duration as ChronoDuration, NaiveTime, Utc};
 
 use super::cache::{CachedPage, PageCache};
 use super::{explain, is_throttling, load_config, AwsError, AwsOptions};
-use crate::completeness::{Gap, GapKind};
-use crate::mapper::EventMapper;
-use crate::source::{Item, Location};
+use crate::ingest::source::{Item, Location};
+use crate::mapping::mapper::EventMapper;
+use crate::usage::completeness::{Gap, GapKind};
 use crate::usage::{Selection, Usage};
 
 /// How far back LookupEvents holds events.

@@ -12,8 +12,8 @@ use chrono::{DateTime, Utc};
 use rayon::prelude::*;
 
 use super::{explain, load_config, AwsError, AwsOptions};
-use crate::mapper::EventMapper;
-use crate::source::{self, is_log_name, trail_file_time, Item, Location, Rejection, DELIVERY_SLACK};
+use crate::ingest::source::{self, is_log_name, trail_file_time, Item, Location, Rejection, DELIVERY_SLACK};
+use crate::mapping::mapper::EventMapper;
 use crate::usage::{Selection, Usage};
 
 /// Default number of objects downloaded at once.

@@ -17,14 +17,14 @@ pub(super) struct Collected {
 pub(super) fn collect(input: &InputArgs) -> Result<Collected, CliError> {
     let (role, range) = role_and_window(input)?;
     let mapper = EventMapper::new(ActionCatalog::embedded());
-    let limits = crate::source::ReadLimits {
+    let limits = crate::ingest::source::ReadLimits {
         max_document: usize::from(input.max_document_mb) << 20,
         max_record: usize::from(input.max_record_mb) << 20,
     };
     let selection = Selection {
         role: Some(role.clone()),
         range,
-        counted_errors: crate::evidence::CountedErrors::new(&input.count_errors),
+        counted_errors: crate::mapping::evidence::CountedErrors::new(&input.count_errors),
         limits,
     };
     if let Some(store) = &input.store {
@@ -49,7 +49,7 @@ pub(super) fn one_account(role: &RoleFilter, usage: &usage::Usage) -> Result<(),
     }
     let mut by_account: std::collections::BTreeMap<String, (Vec<&str>, u64)> = std::collections::BTreeMap::new();
     for (arn, n) in &usage.matched_roles {
-        let account = crate::arn::Arn::parse(arn).map(|a| a.account.to_string()).unwrap_or_default();
+        let account = crate::mapping::arn::Arn::parse(arn).map(|a| a.account.to_string()).unwrap_or_default();
         let e = by_account.entry(account).or_default();
         e.0.push(arn);
         e.1 += n;
@@ -190,7 +190,7 @@ pub(super) fn report_run(
     report.source_stats = c.source_stats.clone();
     let usage = &c.usage;
     if !quiet || !usage.rejections.is_empty() || !usage.is_complete() {
-        eprint!("{}", crate::text::terminal_safe(&report.summary(100)));
+        eprint!("{}", crate::output::text::terminal_safe(&report.summary(100)));
     }
     if c.no_files && usage.records_read == usage.records_rejected {
         let listed: Vec<String> = input.logs.iter().map(|p| p.display().to_string()).collect();

@@ -15,7 +15,7 @@ pub struct CoverageArgs {
 
 pub(super) fn run_coverage(args: &CoverageArgs) -> Result<ExitCode, CliError> {
     let mapper = EventMapper::new(ActionCatalog::embedded());
-    let report = crate::coverage::measure(&args.logs, &mapper);
+    let report = crate::output::coverage::measure(&args.logs, &mapper);
     if report.records_read == 0 {
         return Err(CliError::NothingReadable(format!(
             "no CloudTrail log files under {}",

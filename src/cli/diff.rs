@@ -52,14 +52,14 @@ pub struct DiffArgs {
 }
 
 /// One `--current`/`--boundary` value: a policy file, or an AWS managed policy ARN or name.
-pub(super) fn load_current(value: &str) -> Result<crate::model::Policy, CliError> {
+pub(super) fn load_current(value: &str) -> Result<crate::policy::model::Policy, CliError> {
     let path = Path::new(value);
     if path.is_file() {
         let text =
             std::fs::read_to_string(path).map_err(|e| CliError::Policy(format!("cannot read `{value}`: {e}")))?;
-        return crate::model::Policy::parse(value, &text).map_err(|e| CliError::Policy(e.to_string()));
+        return crate::policy::model::Policy::parse(value, &text).map_err(|e| CliError::Policy(e.to_string()));
     }
-    match crate::diff::ManagedPolicies::embedded().get(value) {
+    match crate::output::diff::ManagedPolicies::embedded().get(value) {
         Some(p) => p.map_err(|e| CliError::Policy(e.to_string())),
         None => {
             Err(CliError::Policy(format!("`{value}` is neither a policy file nor an AWS managed policy iamtrim knows")))
@@ -86,10 +86,15 @@ pub(super) fn run_diff(args: &DiffArgs) -> Result<ExitCode, CliError> {
     } else {
         let identity = args.current.iter().map(|c| load_current(c)).collect::<Result<Vec<_>, _>>()?;
         let boundary = args.boundary.as_deref().map(load_current).transpose()?;
-        crate::evaluator::PolicySet { identity, boundary }
+        crate::policy::evaluator::PolicySet { identity, boundary }
     };
-    let mut diff =
-        crate::diff::PolicyDiff::compute(collected.role.as_str(), &collected.usage, &current, &generated, catalog);
+    let mut diff = crate::output::diff::PolicyDiff::compute(
+        collected.role.as_str(),
+        &collected.usage,
+        &current,
+        &generated,
+        catalog,
+    );
     diff.complete = complete;
     diff.gaps = collected.usage.gap_list();
     let text = match args.format {
@@ -127,7 +132,10 @@ pub(super) fn run_diff(args: &DiffArgs) -> Result<ExitCode, CliError> {
 }
 
 #[cfg(feature = "aws")]
-pub(super) fn current_from_iam(args: &DiffArgs, role: &RoleFilter) -> Result<crate::evaluator::PolicySet, CliError> {
+pub(super) fn current_from_iam(
+    args: &DiffArgs,
+    role: &RoleFilter,
+) -> Result<crate::policy::evaluator::PolicySet, CliError> {
     let (runtime, aws) = aws_runtime(&args.input)?;
     let (set, notes) = runtime.block_on(crate::aws::iam::role_policies(&aws, role.name(), args.offline))?;
     for n in notes {
@@ -137,6 +145,9 @@ pub(super) fn current_from_iam(args: &DiffArgs, role: &RoleFilter) -> Result<cra
 }
 
 #[cfg(not(feature = "aws"))]
-pub(super) fn current_from_iam(_args: &DiffArgs, _role: &RoleFilter) -> Result<crate::evaluator::PolicySet, CliError> {
+pub(super) fn current_from_iam(
+    _args: &DiffArgs,
+    _role: &RoleFilter,
+) -> Result<crate::policy::evaluator::PolicySet, CliError> {
     Err(CliError::Policy("this build cannot read IAM (built without the `aws` feature): pass --current".into()))
 }

@@ -137,7 +137,7 @@ pub(super) fn generate(args: &GenerateArgs) -> Result<ExitCode, CliError> {
         report.conditions = notes;
     }
     if args.explain {
-        eprint!("{}", crate::text::terminal_safe(&report.explain(&policy)));
+        eprint!("{}", crate::output::text::terminal_safe(&report.explain(&policy)));
     }
     // Self-check: the policy must allow every call it was made from.
     if !args.quiet || !check.refused.is_empty() {
@@ -160,20 +160,20 @@ pub(super) fn generate(args: &GenerateArgs) -> Result<ExitCode, CliError> {
         write_out(Some(path), &json)?;
     }
     let format = match (args.format, args.terraform_style) {
-        (PolicyFormat::Json, _) => crate::emit::Format::Json,
-        (PolicyFormat::Terraform, TerraformStyle::Resource) => crate::emit::Format::TerraformResource,
-        (PolicyFormat::Terraform, TerraformStyle::Document) => crate::emit::Format::TerraformDocument,
-        (PolicyFormat::Cloudformation, _) => crate::emit::Format::CloudFormation,
-        (PolicyFormat::Sam, _) => crate::emit::Format::Sam,
+        (PolicyFormat::Json, _) => crate::output::emit::Format::Json,
+        (PolicyFormat::Terraform, TerraformStyle::Resource) => crate::output::emit::Format::TerraformResource,
+        (PolicyFormat::Terraform, TerraformStyle::Document) => crate::output::emit::Format::TerraformDocument,
+        (PolicyFormat::Cloudformation, _) => crate::output::emit::Format::CloudFormation,
+        (PolicyFormat::Sam, _) => crate::output::emit::Format::Sam,
     };
     match (&args.output_dir, parts.len()) {
         (Some(dir), _) => {
             std::fs::create_dir_all(dir)
                 .map_err(|source| CliError::Write { path: dir.display().to_string(), source })?;
             let ext = match format {
-                crate::emit::Format::Json => "json",
-                crate::emit::Format::TerraformResource | crate::emit::Format::TerraformDocument => "tf",
-                crate::emit::Format::CloudFormation | crate::emit::Format::Sam => "yaml",
+                crate::output::emit::Format::Json => "json",
+                crate::output::emit::Format::TerraformResource | crate::output::emit::Format::TerraformDocument => "tf",
+                crate::output::emit::Format::CloudFormation | crate::output::emit::Format::Sam => "yaml",
             };
             let files: Vec<(String, String, usize)> = parts
                 .iter()
@@ -184,7 +184,7 @@ pub(super) fn generate(args: &GenerateArgs) -> Result<ExitCode, CliError> {
                     } else {
                         format!("{}-{}", c.role.name(), i + 1)
                     };
-                    (format!("{name}.{ext}"), crate::emit::render(part, format, &name), part.size())
+                    (format!("{name}.{ext}"), crate::output::emit::render(part, format, &name), part.size())
                 })
                 .collect();
             write_parts(dir, c.role.name(), &files)?;
@@ -193,7 +193,7 @@ pub(super) fn generate(args: &GenerateArgs) -> Result<ExitCode, CliError> {
             if n > 1 {
                 eprintln!("warning: the policy does not fit one managed policy; pass --output-dir DIR to write it as {n} policies (the whole policy is on stdout)");
             }
-            write_out(args.output.as_deref(), &crate::emit::render(&policy, format, c.role.name()))?;
+            write_out(args.output.as_deref(), &crate::output::emit::render(&policy, format, c.role.name()))?;
         }
     }
     Ok(incomplete_ending(&c.usage, args.input.allow_incomplete, "the policy covers only what was read"))

@@ -87,10 +87,10 @@ pub struct InputArgs {
     pub count_errors: Vec<String>,
     /// Read at most this many MiB (decompressed) of one log document or JSON Lines line; a
     /// larger one (a decompression bomb, a runaway file) is a rejected, named gap.
-    #[arg(long, value_name = "MB", default_value_t = crate::source::DEFAULT_MAX_DOCUMENT_MB as u16, value_parser = clap::value_parser!(u16).range(1..))]
+    #[arg(long, value_name = "MB", default_value_t = crate::ingest::source::DEFAULT_MAX_DOCUMENT_MB as u16, value_parser = clap::value_parser!(u16).range(1..))]
     pub max_document_mb: u16,
     /// Read at most this many MiB of one record; a larger one is a rejected record.
-    #[arg(long, value_name = "MB", default_value_t = crate::source::DEFAULT_MAX_RECORD_MB as u16, value_parser = clap::value_parser!(u16).range(1..))]
+    #[arg(long, value_name = "MB", default_value_t = crate::ingest::source::DEFAULT_MAX_RECORD_MB as u16, value_parser = clap::value_parser!(u16).range(1..))]
     pub max_record_mb: u16,
 }
 
@@ -122,19 +122,19 @@ pub(super) fn print_query(input: &InputArgs) -> Option<Result<ExitCode, CliError
         let src = input.source.as_deref().unwrap_or("");
         let (role, range) = role_and_window(input)?;
         let sql = if let Some(location) = &input.athena_create_table {
-            let table = crate::warehouse::AthenaTable::parse(src).map_err(|e| {
+            let table = crate::ingest::warehouse::AthenaTable::parse(src).map_err(|e| {
                 CliError::BadSource(format!("--athena-create-table needs --source athena://DATABASE.TABLE: {}", e.0))
             })?;
             if !location.starts_with("s3://") {
                 return Err(CliError::BadSource(format!("--athena-create-table `{location}`: expected s3://BUCKET/[PREFIX/]AWSLogs/ACCOUNT/CloudTrail/REGION/")));
             }
-            crate::warehouse::athena_create_table(&table, location)
+            crate::ingest::warehouse::athena_create_table(&table, location)
         } else if src.starts_with("athena://") {
-            let table = crate::warehouse::AthenaTable::parse(src).map_err(|e| CliError::BadSource(e.0))?;
-            crate::warehouse::athena_sql(&table, &role, &range) + "\n"
+            let table = crate::ingest::warehouse::AthenaTable::parse(src).map_err(|e| CliError::BadSource(e.0))?;
+            crate::ingest::warehouse::athena_sql(&table, &role, &range) + "\n"
         } else if src.starts_with("lake://") {
-            crate::warehouse::lake_sql(
-                &crate::warehouse::parse_lake(src).map_err(|e| CliError::BadSource(e.0))?,
+            crate::ingest::warehouse::lake_sql(
+                &crate::ingest::warehouse::parse_lake(src).map_err(|e| CliError::BadSource(e.0))?,
                 &role,
                 &range,
             ) + "\n"

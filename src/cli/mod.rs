@@ -18,13 +18,13 @@ use std::path::{Path, PathBuf};
 
 use clap::{Args, Parser, Subcommand};
 
-use crate::catalog::ActionCatalog;
-use crate::filter::{BadRole, BadTime, RoleFilter, TimeRange};
-use crate::mapper::EventMapper;
-use crate::report::RunReport;
-use crate::source;
+use crate::ingest::source;
+use crate::mapping::catalog::ActionCatalog;
+use crate::mapping::mapper::EventMapper;
+use crate::output::report::RunReport;
+use crate::output::text::visible;
+use crate::select::{BadRole, BadTime, RoleFilter, TimeRange};
 use crate::synth;
-use crate::text::visible;
 use crate::usage::{self, Selection};
 
 use self::collect::*;
@@ -119,7 +119,7 @@ where
     match result {
         Ok(code) => code,
         Err(e) => {
-            eprintln!("iamtrim: error: {}", crate::text::terminal_safe(&e.to_string()));
+            eprintln!("iamtrim: error: {}", crate::output::text::terminal_safe(&e.to_string()));
             e.exit_code()
         }
     }

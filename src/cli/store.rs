@@ -7,7 +7,7 @@ use super::*;
 #[cfg(feature = "store")]
 pub(super) fn store_source_key(input: &InputArgs) -> String {
     let mut key = store_source(input);
-    let counted = crate::evidence::CountedErrors::new(&input.count_errors);
+    let counted = crate::mapping::evidence::CountedErrors::new(&input.count_errors);
     if !counted.is_empty() {
         key.push_str(&format!(" count-errors={}", counted.codes().collect::<Vec<_>>().join(",")));
     }
@@ -50,7 +50,7 @@ pub(super) fn collect_with_store(
     selection: &Selection,
     mapper: &EventMapper<'_>,
 ) -> Result<(usage::Usage, serde_json::Value), CliError> {
-    use crate::store::UsageStore;
+    use crate::ingest::store::UsageStore;
     let path = match path {
         Some(p) => p.to_path_buf(),
         None => UsageStore::default_path().ok_or_else(|| {
@@ -109,8 +109,10 @@ pub(super) fn collect_with_store(
 
 /// The store at `path` (default: the user's data dir), which must exist already.
 #[cfg(feature = "store")]
-pub(super) fn open_existing_store(path: Option<&Path>) -> Result<(PathBuf, crate::store::UsageStore), CliError> {
-    use crate::store::UsageStore;
+pub(super) fn open_existing_store(
+    path: Option<&Path>,
+) -> Result<(PathBuf, crate::ingest::store::UsageStore), CliError> {
+    use crate::ingest::store::UsageStore;
     let path = match path {
         Some(p) => p.to_path_buf(),
         None => UsageStore::default_path()

@@ -7,7 +7,7 @@ use std::collections::{BTreeSet, HashMap};
 
 use serde::Deserialize;
 
-const ERROR_CODES_JSON: &str = include_str!("../action-maps/error-codes.json");
+const ERROR_CODES_JSON: &str = include_str!("../../action-maps/error-codes.json");
 
 /// What an error code says about authorization.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize, serde::Serialize)]

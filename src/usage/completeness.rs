@@ -9,7 +9,7 @@ use std::fmt;
 use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
 
-use crate::source::{trail_file_time, Location, Rejection};
+use crate::ingest::source::{trail_file_time, Location, Rejection};
 
 /// The kind of thing that could not be read.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
@@ -112,7 +112,7 @@ impl Gap {
     /// The gap a rejected file or record leaves: kind by where it happened, and the account,
     /// region and delivery time a trail file's name gives
     /// (`123456789012_CloudTrail_us-east-1_20261001T1205Z_x.json.gz`, delivered within about
-    /// [`crate::source::DELIVERY_SLACK`] of its events).
+    /// [`crate::ingest::source::DELIVERY_SLACK`] of its events).
     pub fn of_rejection(r: &Rejection) -> Gap {
         let kind = if r.reason.starts_with("download failed") {
             GapKind::S3Object
@@ -124,7 +124,7 @@ impl Gap {
         let mut gap = Gap::new(kind, r.file.clone(), r.reason.clone());
         let name = r.file.rsplit('/').next().unwrap_or(&r.file);
         if let Some(delivered) = trail_file_time(name) {
-            gap = gap.window(Some(delivered - crate::source::DELIVERY_SLACK), Some(delivered));
+            gap = gap.window(Some(delivered - crate::ingest::source::DELIVERY_SLACK), Some(delivered));
             let mut parts = name.split('_');
             if let (Some(account), Some("CloudTrail"), Some(region)) = (parts.next(), parts.next(), parts.next()) {
                 gap = gap.accounts([account]).regions([region]);

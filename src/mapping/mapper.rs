@@ -6,9 +6,9 @@ use std::collections::BTreeSet;
 
 use serde_json::{Map, Value};
 
-use crate::arn::{has_wildcard, literal, partition_of_region, Arn, ArnTemplate};
-use crate::catalog::{Action, ActionCatalog, OverrideAction};
-use crate::event::Event;
+use crate::ingest::event::Event;
+use crate::mapping::arn::{has_wildcard, literal, partition_of_region, Arn, ArnTemplate};
+use crate::mapping::catalog::{Action, ActionCatalog, OverrideAction};
 
 /// How the resources of an [`ActionUse`] were found.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
@@ -569,7 +569,7 @@ fn path_values(params: &Map<String, Value>, path: &str) -> Vec<String> {
 }
 
 /// String values of a parameter (a string, or an array of strings), as literal resource
-/// patterns ([`crate::arn::literal`]): every name that reaches a resource comes through here.
+/// patterns ([`crate::mapping::arn::literal`]): every name that reaches a resource comes through here.
 fn string_values(v: Option<&Value>) -> Vec<String> {
     match v {
         Some(Value::String(s)) if !s.is_empty() => vec![literal(s).into_owned()],

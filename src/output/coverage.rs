@@ -8,10 +8,10 @@ use std::path::PathBuf;
 use rayon::prelude::*;
 use serde::Serialize;
 
-use crate::event::Event;
-use crate::filter::TimeRange;
-use crate::mapper::{EventMapper, MappingHint, Unmapped};
-use crate::source::{self, Item, Rejection};
+use crate::ingest::event::Event;
+use crate::ingest::source::{self, Item, Rejection};
+use crate::mapping::mapper::{EventMapper, MappingHint, Unmapped};
+use crate::select::TimeRange;
 use crate::usage::EventKey;
 
 /// What is known of one pair.
@@ -67,7 +67,7 @@ pub struct CoverageReport {
     /// Records rejected.
     pub records_rejected: u64,
     /// Rejected records with file, location and reason.
-    pub rejected: Vec<crate::report::RejectedRecord>,
+    pub rejected: Vec<crate::output::report::RejectedRecord>,
     /// All pairs.
     pub all_principals: CoverageFigures,
     /// Pairs made by IAM users and assumed roles.
@@ -195,9 +195,8 @@ fn classify(key: &EventKey, seen: &PairSeen, mapper: &EventMapper<'_>) -> (&'sta
         Err(MappingHint::Unmapped(why)) => {
             let catalog = mapper.catalog();
             let documented = match &why {
-                Unmapped::NoSuchAction { prefix } => {
-                    catalog.is_documented_operation(prefix, crate::mapper::normalize_event_name(prefix, &key.name))
-                }
+                Unmapped::NoSuchAction { prefix } => catalog
+                    .is_documented_operation(prefix, crate::mapping::mapper::normalize_event_name(prefix, &key.name)),
                 // A service missing from the tables is a gap of ours, not a made-up name.
                 Unmapped::UnknownEventSource => true,
             };

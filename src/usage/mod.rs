@@ -4,18 +4,20 @@
 //! `records_matched = records_mapped + records_denied + records_not_evidence + records_unmapped + records_no_permission`.
 //! What could not be read is kept as [`Gap`]s: a run with any is incomplete.
 
+pub mod completeness;
+
 use std::collections::{BTreeMap, BTreeSet};
 
 use chrono::{DateTime, Utc};
 use rayon::prelude::*;
 use serde::{Deserialize, Serialize};
 
-use crate::completeness::{Gap, GapKind};
-use crate::event::Event;
-use crate::evidence::{CountedErrors, Outcome};
-use crate::filter::{RoleFilter, TimeRange};
-use crate::mapper::{EventMapper, Mapping, Resolution};
-use crate::source::{self, Discovery, Item, Rejection};
+use crate::ingest::event::Event;
+use crate::ingest::source::{self, Discovery, Item, Rejection};
+use crate::mapping::evidence::{CountedErrors, Outcome};
+use crate::mapping::mapper::{EventMapper, Mapping, Resolution};
+use crate::select::{RoleFilter, TimeRange};
+use crate::usage::completeness::{Gap, GapKind};
 
 /// What to keep.
 #[derive(Debug, Clone, Default)]
@@ -27,7 +29,7 @@ pub struct Selection {
     /// Error codes the user opted in as evidence (`--count-error`), beyond the reviewed table.
     pub counted_errors: CountedErrors,
     /// How much of one document and one record is read at most.
-    pub limits: crate::source::ReadLimits,
+    pub limits: crate::ingest::source::ReadLimits,
 }
 
 /// Distinct principals counted in [`Usage::principals_seen`]; the rest are counted together.
@@ -398,7 +400,7 @@ impl Usage {
         }
         let key = EventKey { source: event.event_source.to_string(), name: event.event_name.to_string() };
 
-        match crate::evidence::outcome(
+        match crate::mapping::evidence::outcome(
             event.error_code.as_deref(),
             event.error_message.as_deref(),
             &selection.counted_errors,

@@ -9,14 +9,14 @@ use std::fmt::Write as _;
 use serde::Serialize;
 use serde_json::Value;
 
-use crate::catalog::{AccessLevel, ActionCatalog};
-use crate::evaluator::{Decision, PolicySet};
-use crate::model::{Policy, PolicyError};
+use crate::mapping::catalog::{AccessLevel, ActionCatalog};
+use crate::output::text::{md_cell, md_code, visible};
+use crate::policy::evaluator::{Decision, PolicySet};
+use crate::policy::model::{Policy, PolicyError};
 use crate::policy::PolicyDocument;
-use crate::text::{md_cell, md_code, visible};
 use crate::usage::Usage;
 
-const MANAGED_JSON: &str = include_str!("../action-maps/aws-managed-policies.json");
+const MANAGED_JSON: &str = include_str!("../../action-maps/aws-managed-policies.json");
 
 /// The AWS managed policies bundled with iamtrim, for offline diffs.
 #[derive(Debug)]
@@ -132,7 +132,7 @@ pub struct PolicyDiff {
     /// False when the read had gaps: then nothing is "unused", only "not seen in what could be read".
     pub complete: bool,
     /// What could not be read.
-    pub gaps: Vec<crate::completeness::Gap>,
+    pub gaps: Vec<crate::usage::completeness::Gap>,
     /// The policies compared against.
     pub current_policies: Vec<String>,
     /// Used and granted.
@@ -202,13 +202,13 @@ impl PolicyDiff {
             let mut conditional = Vec::new();
             let mut granted_on = BTreeSet::new();
             for r in &u.resources {
-                let e = current.evaluate(action, &crate::arn::concrete(r));
+                let e = current.evaluate(action, &crate::mapping::arn::concrete(r));
                 match e.decision {
                     Decision::Allow => {}
                     d if d.may_allow() => conditional.push(r.clone()),
                     _ => refused.push(r.clone()),
                 }
-                for m in e.matched.iter().filter(|m| m.effect == crate::model::Effect::Allow) {
+                for m in e.matched.iter().filter(|m| m.effect == crate::policy::model::Effect::Allow) {
                     granted_on.extend(m.resources.iter().cloned());
                 }
             }

@@ -134,9 +134,9 @@ impl<'a> Event<'a> {
     /// True when the error code (or message) says authorization refused the call
     /// (`action-maps/error-codes.json`, class `denied`).
     pub fn is_denied(&self) -> bool {
-        let none = crate::evidence::CountedErrors::default();
-        crate::evidence::outcome(self.error_code.as_deref(), self.error_message.as_deref(), &none)
-            == crate::evidence::Outcome::Denied
+        let none = crate::mapping::evidence::CountedErrors::default();
+        crate::mapping::evidence::outcome(self.error_code.as_deref(), self.error_message.as_deref(), &none)
+            == crate::mapping::evidence::Outcome::Denied
     }
 
     /// The ARN of the role whose session made the call: `sessionIssuer.arn` when present, else

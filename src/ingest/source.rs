@@ -17,7 +17,7 @@ use serde::de::{DeserializeSeed, IgnoredAny, MapAccess, SeqAccess, Visitor};
 use serde::Deserialize;
 use serde_json::value::RawValue;
 
-use crate::filter::TimeRange;
+use crate::select::TimeRange;
 
 /// How long after an event CloudTrail may deliver the file holding it, for skipping files by
 /// the timestamp in their name. CloudTrail delivers within about 5 minutes on average.

@@ -4,8 +4,8 @@ use std::fmt;
 
 use chrono::{DateTime, Duration, NaiveDate, TimeZone, Utc};
 
-use crate::event::Event;
-use crate::source::DELIVERY_SLACK;
+use crate::ingest::event::Event;
+use crate::ingest::source::DELIVERY_SLACK;
 
 /// An inclusive time window; either end may be open.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
@@ -105,7 +105,7 @@ impl RoleFilter {
     pub fn parse(role: &str) -> Result<RoleFilter, BadRole> {
         let role = role.trim();
         if role.starts_with("arn:") {
-            let arn = crate::arn::Arn::parse(role).ok_or_else(|| BadRole(role.to_string()))?;
+            let arn = crate::mapping::arn::Arn::parse(role).ok_or_else(|| BadRole(role.to_string()))?;
             let path = arn
                 .resource
                 .strip_prefix("role/")
@@ -144,7 +144,7 @@ impl RoleFilter {
     /// alone matches in any account (the caller refuses a name that matched several accounts).
     pub fn matches(&self, event: &Event<'_>) -> bool {
         let Some(arn) = event.issuer_role_arn() else { return false };
-        let Some(parsed) = crate::arn::Arn::parse(&arn) else { return false };
+        let Some(parsed) = crate::mapping::arn::Arn::parse(&arn) else { return false };
         let Some(path) = parsed.resource.strip_prefix("role/") else { return false };
         let name = path.rsplit('/').next().unwrap_or(path);
         name.eq_ignore_ascii_case(&self.name) && self.account.as_deref().is_none_or(|a| a == parsed.account)

@@ -9,8 +9,8 @@
 
 use std::collections::{BTreeMap, BTreeSet};
 
-use crate::catalog::ActionCatalog;
-use crate::model::{Actions, Condition, Effect, Policy, Resources, Statement};
+use crate::mapping::catalog::ActionCatalog;
+use crate::policy::model::{Actions, Condition, Effect, Policy, Resources, Statement};
 
 /// The outcome for one action on one resource.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]

@@ -7,13 +7,13 @@ use std::sync::OnceLock;
 
 use serde::Deserialize;
 
-use crate::arn::ArnTemplate;
+use crate::mapping::arn::ArnTemplate;
 
-const CATALOG_JSON: &str = include_str!("../action-maps/catalog.json");
-const EVENT_SOURCES_JSON: &str = include_str!("../action-maps/event-sources.json");
-const OPERATIONS_JSON: &str = include_str!("../action-maps/operations.json");
-const OVERRIDES_JSON: &str = include_str!("../action-maps/overrides.json");
-const PASSROLE_JSON: &str = include_str!("../action-maps/passrole.json");
+const CATALOG_JSON: &str = include_str!("../../action-maps/catalog.json");
+const EVENT_SOURCES_JSON: &str = include_str!("../../action-maps/event-sources.json");
+const OPERATIONS_JSON: &str = include_str!("../../action-maps/operations.json");
+const OVERRIDES_JSON: &str = include_str!("../../action-maps/overrides.json");
+const PASSROLE_JSON: &str = include_str!("../../action-maps/passrole.json");
 
 /// IAM access level of an action, in the order a reviewer cares about them.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Deserialize)]

@@ -5,10 +5,10 @@ use std::fmt::Write as _;
 
 use serde::Serialize;
 
-use crate::catalog::ActionCatalog;
+use crate::ingest::source::Rejection;
+use crate::mapping::catalog::ActionCatalog;
+use crate::output::text::visible;
 use crate::policy::{PolicyDocument, MANAGED_POLICY_LIMIT};
-use crate::source::Rejection;
-use crate::text::visible;
 use crate::usage::{EventKey, FilteredCounts, Usage};
 
 /// One rejected record.
@@ -102,7 +102,7 @@ pub struct RunReport {
     /// nothing may be called unused.
     pub complete: bool,
     /// What could not be read.
-    pub gaps: Vec<crate::completeness::Gap>,
+    pub gaps: Vec<crate::usage::completeness::Gap>,
     /// First matched event.
     pub first_event: Option<String>,
     /// Last matched event.
@@ -213,7 +213,9 @@ pub fn dependents_not_added(usage: &Usage, catalog: &ActionCatalog) -> Vec<Depen
                 .dependent
                 .iter()
                 .filter(|d| {
-                    !usage.actions.contains_key(*d) && *d != "iam:PassRole" && !crate::mapper::is_tagging_action(d)
+                    !usage.actions.contains_key(*d)
+                        && *d != "iam:PassRole"
+                        && !crate::mapping::mapper::is_tagging_action(d)
                 })
                 .cloned()
                 .collect();

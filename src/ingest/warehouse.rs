@@ -9,9 +9,9 @@ use std::collections::BTreeMap;
 
 use chrono::{DateTime, NaiveDateTime, Utc};
 
-use crate::filter::{RoleFilter, TimeRange};
-use crate::mapper::EventMapper;
-use crate::source::{Item, Location, Rejection};
+use crate::ingest::source::{Item, Location, Rejection};
+use crate::mapping::mapper::EventMapper;
+use crate::select::{RoleFilter, TimeRange};
 use crate::usage::{Selection, Usage};
 
 /// The result columns every query returns, in order (Athena lower-cases names; CloudTrail

@@ -3,8 +3,8 @@
 
 use std::collections::{BTreeMap, BTreeSet};
 
-use crate::catalog::{AccessLevel, ActionCatalog};
-use crate::evaluator::RequestContext;
+use crate::mapping::catalog::{AccessLevel, ActionCatalog};
+use crate::policy::evaluator::RequestContext;
 use crate::policy::{Conditions, Effect, PolicyDocument, Statement, POLICY_VERSION};
 use crate::usage::{ActionUsage, CallContext};
 
@@ -425,8 +425,8 @@ pub struct SelfCheck {
 /// Evaluates `policy` (with the IAM evaluator) on every action and resource in `usage`; when the
 /// policy has conditions, in every request context the action was called in.
 pub fn self_check(policy: &PolicyDocument, usage: &crate::usage::Usage) -> SelfCheck {
-    let set = crate::evaluator::PolicySet::new(
-        crate::model::Policy::parse("generated", &policy.to_pretty_json()).into_iter().collect(),
+    let set = crate::policy::evaluator::PolicySet::new(
+        crate::policy::model::Policy::parse("generated", &policy.to_pretty_json()).into_iter().collect(),
     );
     let conditional = policy.statement.iter().any(|s| !s.condition.is_empty());
     let mut check = SelfCheck { calls: 0, allowed_calls: 0, pairs: 0, refused: Vec::new() };
@@ -436,7 +436,7 @@ pub fn self_check(policy: &PolicyDocument, usage: &crate::usage::Usage) -> SelfC
             if conditional { u.contexts.keys().map(|c| request_context(action, c)).collect() } else { Vec::new() };
         // The request is the concrete resource: a name written `a${*}` was the key `a*`.
         let allowed = |r: &str| {
-            let r = &*crate::arn::concrete(r);
+            let r = &*crate::mapping::arn::concrete(r);
             if contexts.is_empty() {
                 set.evaluate(action, r).decision.is_allow()
             } else {
@@ -769,8 +769,11 @@ mod tests {
         let usage = crate::usage::Usage { actions: a.clone(), ..Default::default() };
         let check = self_check(&p, &usage);
         assert!(check.refused.is_empty() && check.allowed_calls == check.calls, "{check:?}");
-        let set =
-            crate::evaluator::PolicySet::new(vec![crate::model::Policy::parse("p", &p.to_pretty_json()).unwrap()]);
+        let set = crate::policy::evaluator::PolicySet::new(vec![crate::policy::model::Policy::parse(
+            "p",
+            &p.to_pretty_json(),
+        )
+        .unwrap()]);
         let direct =
             request_context("kms:Decrypt", &CallContext { region: Some("us-east-1".into()), ..CallContext::default() });
         assert!(!set.evaluate_in("kms:Decrypt", key, &direct).decision.may_allow(), "a direct Decrypt is refused");

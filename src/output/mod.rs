@@ -1,0 +1,9 @@
+//! Stage 6: what people and machines read. The policy formats ([`emit`]), the run report and
+//! summary ([`report`]), the diff against current policies ([`diff`]), corpus [`coverage`], and
+//! log-derived text written so it shows literally ([`text`]).
+
+pub mod coverage;
+pub mod diff;
+pub mod emit;
+pub mod report;
+pub mod text;

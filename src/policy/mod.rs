@@ -1,0 +1,8 @@
+//! IAM policies: the document iamtrim writes ([`document`], re-exported here), the parsed form of
+//! any policy ([`model`]), and an evaluator with IAM's rules ([`evaluator`]).
+
+pub mod document;
+pub mod evaluator;
+pub mod model;
+
+pub use document::*;
