@@ -1,12 +1,22 @@
 //! Synthesizes a least-privilege policy from aggregated usage: one statement per set of
 //! resources, actions and resources sorted, readable statement IDs. Same usage in, same bytes out.
 
+mod check;
+mod conditions;
+mod generalize;
+mod split;
+
 use std::collections::{BTreeMap, BTreeSet};
 
 use crate::mapping::catalog::{AccessLevel, ActionCatalog};
-use crate::policy::evaluator::RequestContext;
 use crate::policy::{Conditions, Effect, PolicyDocument, Statement, POLICY_VERSION};
-use crate::usage::{ActionUsage, CallContext};
+use crate::usage::ActionUsage;
+
+pub use check::{self_check, SelfCheck};
+use conditions::{action_conditions, ActionConditions};
+pub use conditions::{condition_notes, request_context, ConditionNote, CALLED_VIA_SERVICES};
+pub use generalize::{container_and_path, generalize, Widening};
+pub use split::split;
 
 /// How far resources may be generalized.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
@@ -35,181 +45,6 @@ pub struct SynthOptions {
 impl Default for SynthOptions {
     fn default() -> Self {
         SynthOptions { resources: ResourceMode::Prefix, max_arns_per_statement: 10, conditions: false }
-    }
-}
-
-/// Services that set `aws:CalledVia` when they call another service with the principal's
-/// credentials (IAM User Guide, global condition keys, `aws:CalledVia`).
-pub const CALLED_VIA_SERVICES: &[&str] =
-    &["athena.amazonaws.com", "cloudformation.amazonaws.com", "dynamodb.amazonaws.com", "kms.amazonaws.com"];
-
-/// `kms:ViaService`'s value for a call made by `invoked_by` (`s3.amazonaws.com`) in `region`:
-/// `s3.us-east-1.amazonaws.com`.
-fn via_service_value(invoked_by: &str, region: &str) -> String {
-    let svc = invoked_by.strip_suffix(".amazonaws.com").unwrap_or(invoked_by);
-    format!("{svc}.{region}.amazonaws.com")
-}
-
-/// The condition keys a call of `action` made in `cc` carried, as far as CloudTrail tells:
-/// the requested region, the VPC endpoint, and for calls a service made with the role's
-/// credentials `aws:ViaAWSService`, `aws:CalledVia` and (KMS) `kms:ViaService`.
-pub fn request_context(action: &str, cc: &CallContext) -> RequestContext {
-    let mut ctx = RequestContext::new();
-    if let Some(r) = &cc.region {
-        ctx = ctx.with("aws:RequestedRegion", &[r]);
-    }
-    if let Some(v) = &cc.vpc_endpoint {
-        ctx = ctx.with("aws:SourceVpce", &[v]);
-    }
-    match &cc.invoked_by {
-        Some(svc) => {
-            ctx = ctx.with("aws:ViaAWSService", &["true"]);
-            if CALLED_VIA_SERVICES.contains(&svc.as_str()) {
-                ctx = ctx.with("aws:CalledVia", &[svc]);
-            }
-            if let (true, Some(r)) = (action.starts_with("kms:"), &cc.region) {
-                ctx = ctx.with("kms:ViaService", &[&via_service_value(svc, r)]);
-            }
-        }
-        None => ctx = ctx.with("aws:ViaAWSService", &["false"]),
-    }
-    ctx
-}
-
-/// The conditions one action can carry, from how every one of its calls was made; the
-/// requested regions are kept apart because a statement takes their union.
-#[derive(Debug, Clone, Default, PartialEq, Eq, PartialOrd, Ord)]
-struct ActionConditions {
-    /// (operator, key) -> values, for `aws:SourceVpce`, `kms:ViaService`, `aws:CalledVia`.
-    fixed: BTreeMap<(String, String), BTreeSet<String>>,
-}
-
-fn action_conditions(
-    action: &str,
-    usage: &ActionUsage,
-    catalog: &ActionCatalog,
-) -> (ActionConditions, Option<BTreeSet<String>>) {
-    let mut out = ActionConditions::default();
-    let contexts: Vec<&CallContext> = usage.contexts.keys().collect();
-    let regions: Option<BTreeSet<String>> =
-        if contexts.is_empty() { None } else { contexts.iter().map(|c| c.region.clone()).collect() };
-    if contexts.is_empty() {
-        return (out, None);
-    }
-    // One VPC endpoint for every call.
-    let vpces: BTreeSet<Option<&String>> = contexts.iter().map(|c| c.vpc_endpoint.as_ref()).collect();
-    if let [Some(v)] = vpces.iter().collect::<Vec<_>>()[..] {
-        out.fixed.insert(("StringEquals".into(), "aws:SourceVpce".into()), BTreeSet::from([v.to_string()]));
-    }
-    // Every call made by a service on the role's behalf.
-    if contexts.iter().all(|c| c.invoked_by.is_some()) {
-        let supports_via =
-            catalog.action_by_name(action).is_some_and(|a| a.conditions.iter().any(|k| k == "kms:ViaService"));
-        if supports_via && contexts.iter().all(|c| c.region.is_some()) {
-            let values = contexts
-                .iter()
-                .map(|c| via_service_value(c.invoked_by.as_deref().unwrap_or(""), c.region.as_deref().unwrap_or("")))
-                .collect();
-            out.fixed.insert(("StringEquals".into(), "kms:ViaService".into()), values);
-        } else if contexts.iter().all(|c| c.invoked_by.as_deref().is_some_and(|s| CALLED_VIA_SERVICES.contains(&s))) {
-            let values = contexts.iter().filter_map(|c| c.invoked_by.clone()).collect();
-            out.fixed.insert(("ForAnyValue:StringEquals".into(), "aws:CalledVia".into()), values);
-        }
-    }
-    (out, regions)
-}
-
-/// A generalization made, for the summary.
-#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
-pub struct Widening {
-    /// The action.
-    pub action: String,
-    /// How many ARNs were replaced.
-    pub replaced: usize,
-    /// The pattern that replaced them.
-    pub pattern: String,
-    /// Why.
-    pub reason: String,
-}
-
-/// Splits an ARN into the container that must never be widened across (partition, service,
-/// region, account and the resource's first name: bucket, table, log group, function...) and
-/// the path below it that may be.
-pub fn container_and_path(arn: &str) -> (&str, &str) {
-    let Some(resource_start) = arn.match_indices(':').nth(4).map(|(i, _)| i + 1) else { return (arn, "") };
-    let resource = &arn[resource_start..];
-    // S3 buckets and objects: `bucket/key`.
-    let cut = if arn.starts_with("arn:") && arn.split(':').nth(2) == Some("s3") && !resource.contains(':') {
-        resource.find('/').map(|i| i + 1)
-    } else {
-        // `type/name/rest` or `type:name:rest`: keep type and name.
-        let sep_at = resource.find(['/', ':']);
-        sep_at.and_then(|i| {
-            let sep = resource.as_bytes()[i] as char;
-            let after = &resource[i + 1..];
-            // A name that starts with the separator (log groups `/a/b`) runs to the next other separator.
-            let other = if sep == ':' { ':' } else { '/' };
-            let skip = usize::from(after.starts_with('/') && sep == ':');
-            after[skip..].find(other).map(|j| i + 1 + skip + j + 1)
-        })
-    };
-    match cut {
-        Some(c) => arn.split_at(resource_start + c),
-        None => (arn, ""),
-    }
-}
-
-/// Collapses the ARNs of one action per [`SynthOptions`]; returns the resources and widenings.
-pub fn generalize(action: &str, resources: &BTreeSet<String>, opts: &SynthOptions) -> (Vec<String>, Vec<Widening>) {
-    if resources.contains("*") || resources.is_empty() {
-        return (vec!["*".to_string()], Vec::new());
-    }
-    match opts.resources {
-        ResourceMode::Exact => (resources.iter().cloned().collect(), Vec::new()),
-        ResourceMode::Service => (
-            vec!["*".to_string()],
-            vec![Widening {
-                action: action.to_string(),
-                replaced: resources.len(),
-                pattern: "*".into(),
-                reason: "--resources service".into(),
-            }],
-        ),
-        ResourceMode::Prefix => {
-            let mut by_container: BTreeMap<&str, Vec<&str>> = BTreeMap::new();
-            for r in resources {
-                let (c, p) = container_and_path(r);
-                by_container.entry(c).or_default().push(p);
-            }
-            let mut out = BTreeSet::new();
-            let mut widened = Vec::new();
-            for (container, paths) in by_container {
-                if paths.len() <= opts.max_arns_per_statement || paths.iter().any(|p| p.is_empty()) {
-                    out.extend(paths.iter().map(|p| format!("{container}{p}")));
-                    continue;
-                }
-                let mut common = paths[0];
-                for p in &paths[1..] {
-                    let n = common.bytes().zip(p.bytes()).take_while(|(a, b)| a == b).count();
-                    common = &common[..n];
-                }
-                // Back to a path boundary, so `uploads/2026/10/0` reads `uploads/2026/10/`.
-                let keep = common.rfind(['/', ':']).map_or(0, |i| i + 1);
-                let pattern = format!("{container}{}*", &common[..keep]);
-                widened.push(Widening {
-                    action: action.to_string(),
-                    replaced: paths.len(),
-                    pattern: pattern.clone(),
-                    reason: format!(
-                        "{} ARNs under one container, more than --max-arns-per-statement {}",
-                        paths.len(),
-                        opts.max_arns_per_statement
-                    ),
-                });
-                out.insert(pattern);
-            }
-            (out.into_iter().collect(), widened)
-        }
     }
 }
 
@@ -284,180 +119,6 @@ pub fn synthesize_with(
     (PolicyDocument { version: POLICY_VERSION.to_string(), statement }, widenings)
 }
 
-/// A condition `--conditions` added (or left out), with the evidence.
-#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
-pub struct ConditionNote {
-    /// The statement it is on; empty for a condition left out.
-    pub sid: String,
-    /// The condition key.
-    pub key: String,
-    /// Its values (empty for a condition left out).
-    pub values: Vec<String>,
-    /// The calls that justify it, or why it was left out.
-    pub evidence: String,
-}
-
-/// What each condition of `policy` rests on, and the conditions left out because the calls
-/// did not all agree.
-pub fn condition_notes(policy: &PolicyDocument, actions: &BTreeMap<String, ActionUsage>) -> Vec<ConditionNote> {
-    let mut notes = Vec::new();
-    for st in &policy.statement {
-        let calls: u64 = st.action.iter().filter_map(|a| actions.get(a)).map(|u| u.calls).sum();
-        let n = st.action.len();
-        let what = if n == 1 {
-            format!("all {calls} calls of {}", st.action[0])
-        } else {
-            format!("all {calls} calls of its {n} actions")
-        };
-        for keys in st.condition.values() {
-            for (key, values) in keys {
-                let evidence = match key.as_str() {
-                    "aws:RequestedRegion" => format!("{what} were made in {} (awsRegion)", values.join(", ")),
-                    "aws:SourceVpce" => format!("{what} came through this VPC endpoint (vpcEndpointId)"),
-                    _ => {
-                        let by: BTreeSet<&str> = st
-                            .action
-                            .iter()
-                            .filter_map(|a| actions.get(a))
-                            .flat_map(|u| u.contexts.keys().filter_map(|c| c.invoked_by.as_deref()))
-                            .collect();
-                        format!(
-                            "{what} were made by {} with the role's credentials (userIdentity.invokedBy)",
-                            by.into_iter().collect::<Vec<_>>().join(", ")
-                        )
-                    }
-                };
-                notes.push(ConditionNote { sid: st.sid.clone(), key: key.clone(), values: values.clone(), evidence });
-            }
-        }
-    }
-    for (action, u) in actions {
-        let count =
-            |f: &dyn Fn(&CallContext) -> bool| u.contexts.iter().filter(|(c, _)| f(c)).map(|(_, n)| n).sum::<u64>();
-        let total = count(&|_| true);
-        let through = count(&|c| c.vpc_endpoint.is_some());
-        if through > 0 && through < total {
-            let why = format!(
-                "not added for {action}: {through} of {total} calls came through a VPC endpoint, the others did not"
-            );
-            notes.push(ConditionNote {
-                sid: String::new(),
-                key: "aws:SourceVpce".into(),
-                values: Vec::new(),
-                evidence: why,
-            });
-        }
-        let via = count(&|c| c.invoked_by.is_some());
-        if via > 0 && via < total {
-            let why = format!("not added for {action}: {via} of {total} calls were made by a service on the role's behalf, the others by the role itself");
-            notes.push(ConditionNote {
-                sid: String::new(),
-                key: "kms:ViaService/aws:CalledVia".into(),
-                values: Vec::new(),
-                evidence: why,
-            });
-        }
-    }
-    notes
-}
-
-/// Splits `policy` into managed policies of at most `limit` characters each (white space not
-/// counted), keeping statements whole where they fit and cutting a statement's resources
-/// into parts where one statement alone is too large. No action or resource is dropped.
-pub fn split(policy: &PolicyDocument, limit: usize) -> Vec<PolicyDocument> {
-    let empty = PolicyDocument { version: policy.version.clone(), statement: Vec::new() };
-    let size_with = |doc: &PolicyDocument, st: &Statement| {
-        let mut d = doc.clone();
-        d.statement.push(st.clone());
-        d.size()
-    };
-    // Statements too large on their own are cut by resources (then by actions).
-    let mut pieces: Vec<Statement> = Vec::new();
-    for st in &policy.statement {
-        if size_with(&empty, st) <= limit {
-            pieces.push(st.clone());
-            continue;
-        }
-        let mut n = 1;
-        // Measured with the Sid it will carry.
-        let mut part = Statement { sid: format!("{}Part{n}", st.sid), resource: Vec::new(), ..st.clone() };
-        for r in &st.resource {
-            let mut trial = part.clone();
-            trial.resource.push(r.clone());
-            if !part.resource.is_empty() && size_with(&empty, &trial) > limit {
-                pieces.push(part.clone());
-                n += 1;
-                part.sid = format!("{}Part{n}", st.sid);
-                part.resource.clear();
-            }
-            part.resource.push(r.clone());
-        }
-        part.sid = if n == 1 { st.sid.clone() } else { format!("{}Part{n}", st.sid) };
-        pieces.push(part);
-    }
-    let mut out: Vec<PolicyDocument> = Vec::new();
-    for st in pieces {
-        match out.last_mut() {
-            Some(doc) if size_with(doc, &st) <= limit => doc.statement.push(st),
-            _ => {
-                let mut d = empty.clone();
-                d.statement.push(st);
-                out.push(d);
-            }
-        }
-    }
-    out
-}
-
-/// The generated policy evaluated against every call it came from.
-#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
-pub struct SelfCheck {
-    /// Calls observed (mapped records' action uses).
-    pub calls: u64,
-    /// Of those, allowed.
-    pub allowed_calls: u64,
-    /// Distinct (action, resource) pairs evaluated.
-    pub pairs: u64,
-    /// Pairs the policy would refuse (must be none).
-    pub refused: Vec<(String, String)>,
-}
-
-/// Evaluates `policy` (with the IAM evaluator) on every action and resource in `usage`; when the
-/// policy has conditions, in every request context the action was called in.
-pub fn self_check(policy: &PolicyDocument, usage: &crate::usage::Usage) -> SelfCheck {
-    let set = crate::policy::evaluator::PolicySet::new(
-        crate::policy::model::Policy::parse("generated", &policy.to_pretty_json()).into_iter().collect(),
-    );
-    let conditional = policy.statement.iter().any(|s| !s.condition.is_empty());
-    let mut check = SelfCheck { calls: 0, allowed_calls: 0, pairs: 0, refused: Vec::new() };
-    for (action, u) in &usage.actions {
-        check.calls += u.calls;
-        let contexts: Vec<RequestContext> =
-            if conditional { u.contexts.keys().map(|c| request_context(action, c)).collect() } else { Vec::new() };
-        // The request is the concrete resource: a name written `a${*}` was the key `a*`.
-        let allowed = |r: &str| {
-            let r = &*crate::mapping::arn::concrete(r);
-            if contexts.is_empty() {
-                set.evaluate(action, r).decision.is_allow()
-            } else {
-                contexts.iter().all(|ctx| set.evaluate_in(action, r, ctx).decision.is_allow())
-            }
-        };
-        let mut all = true;
-        for r in &u.resources {
-            check.pairs += 1;
-            if !allowed(r) {
-                check.refused.push((action.clone(), r.clone()));
-                all = false;
-            }
-        }
-        if all {
-            check.allowed_calls += u.calls;
-        }
-    }
-    check
-}
-
 /// `S3ReadWrite`, `DynamodbRead`, `KmsLambdaWrite`, `AnyResourceRead`: services then access levels.
 fn sid_for(actions: &[String], resources: &[String], catalog: &ActionCatalog) -> String {
     let mut prefixes: Vec<&str> = actions.iter().filter_map(|a| a.split_once(':').map(|(p, _)| p)).collect();
@@ -507,6 +168,7 @@ fn pascal(prefix: &str) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::usage::CallContext;
 
     fn usage(resources: &[&str]) -> ActionUsage {
         ActionUsage { resources: resources.iter().map(|s| s.to_string()).collect(), calls: 1, ..ActionUsage::default() }

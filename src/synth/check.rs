@@ -1,0 +1,54 @@
+//! The self-check: the generated policy evaluated against every call it came from.
+
+use super::conditions::request_context;
+use crate::policy::evaluator::RequestContext;
+use crate::policy::PolicyDocument;
+
+/// The generated policy evaluated against every call it came from.
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
+pub struct SelfCheck {
+    /// Calls observed (mapped records' action uses).
+    pub calls: u64,
+    /// Of those, allowed.
+    pub allowed_calls: u64,
+    /// Distinct (action, resource) pairs evaluated.
+    pub pairs: u64,
+    /// Pairs the policy would refuse (must be none).
+    pub refused: Vec<(String, String)>,
+}
+
+/// Evaluates `policy` (with the IAM evaluator) on every action and resource in `usage`; when the
+/// policy has conditions, in every request context the action was called in.
+pub fn self_check(policy: &PolicyDocument, usage: &crate::usage::Usage) -> SelfCheck {
+    let set = crate::policy::evaluator::PolicySet::new(
+        crate::policy::model::Policy::parse("generated", &policy.to_pretty_json()).into_iter().collect(),
+    );
+    let conditional = policy.statement.iter().any(|s| !s.condition.is_empty());
+    let mut check = SelfCheck { calls: 0, allowed_calls: 0, pairs: 0, refused: Vec::new() };
+    for (action, u) in &usage.actions {
+        check.calls += u.calls;
+        let contexts: Vec<RequestContext> =
+            if conditional { u.contexts.keys().map(|c| request_context(action, c)).collect() } else { Vec::new() };
+        // The request is the concrete resource: a name written `a${*}` was the key `a*`.
+        let allowed = |r: &str| {
+            let r = &*crate::mapping::arn::concrete(r);
+            if contexts.is_empty() {
+                set.evaluate(action, r).decision.is_allow()
+            } else {
+                contexts.iter().all(|ctx| set.evaluate_in(action, r, ctx).decision.is_allow())
+            }
+        };
+        let mut all = true;
+        for r in &u.resources {
+            check.pairs += 1;
+            if !allowed(r) {
+                check.refused.push((action.clone(), r.clone()));
+                all = false;
+            }
+        }
+        if all {
+            check.allowed_calls += u.calls;
+        }
+    }
+    check
+}

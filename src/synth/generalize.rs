@@ -1,0 +1,100 @@
+//! Resource generalization: containers that are never widened across, and the longest common
+//! path within one when a statement would name too many ARNs.
+
+use std::collections::{BTreeMap, BTreeSet};
+
+use super::{ResourceMode, SynthOptions};
+
+/// A generalization made, for the summary.
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
+pub struct Widening {
+    /// The action.
+    pub action: String,
+    /// How many ARNs were replaced.
+    pub replaced: usize,
+    /// The pattern that replaced them.
+    pub pattern: String,
+    /// Why.
+    pub reason: String,
+}
+
+/// Splits an ARN into the container that must never be widened across (partition, service,
+/// region, account and the resource's first name: bucket, table, log group, function...) and
+/// the path below it that may be.
+pub fn container_and_path(arn: &str) -> (&str, &str) {
+    let Some(resource_start) = arn.match_indices(':').nth(4).map(|(i, _)| i + 1) else { return (arn, "") };
+    let resource = &arn[resource_start..];
+    // S3 buckets and objects: `bucket/key`.
+    let cut = if arn.starts_with("arn:") && arn.split(':').nth(2) == Some("s3") && !resource.contains(':') {
+        resource.find('/').map(|i| i + 1)
+    } else {
+        // `type/name/rest` or `type:name:rest`: keep type and name.
+        let sep_at = resource.find(['/', ':']);
+        sep_at.and_then(|i| {
+            let sep = resource.as_bytes()[i] as char;
+            let after = &resource[i + 1..];
+            // A name that starts with the separator (log groups `/a/b`) runs to the next other separator.
+            let other = if sep == ':' { ':' } else { '/' };
+            let skip = usize::from(after.starts_with('/') && sep == ':');
+            after[skip..].find(other).map(|j| i + 1 + skip + j + 1)
+        })
+    };
+    match cut {
+        Some(c) => arn.split_at(resource_start + c),
+        None => (arn, ""),
+    }
+}
+
+/// Collapses the ARNs of one action per [`SynthOptions`]; returns the resources and widenings.
+pub fn generalize(action: &str, resources: &BTreeSet<String>, opts: &SynthOptions) -> (Vec<String>, Vec<Widening>) {
+    if resources.contains("*") || resources.is_empty() {
+        return (vec!["*".to_string()], Vec::new());
+    }
+    match opts.resources {
+        ResourceMode::Exact => (resources.iter().cloned().collect(), Vec::new()),
+        ResourceMode::Service => (
+            vec!["*".to_string()],
+            vec![Widening {
+                action: action.to_string(),
+                replaced: resources.len(),
+                pattern: "*".into(),
+                reason: "--resources service".into(),
+            }],
+        ),
+        ResourceMode::Prefix => {
+            let mut by_container: BTreeMap<&str, Vec<&str>> = BTreeMap::new();
+            for r in resources {
+                let (c, p) = container_and_path(r);
+                by_container.entry(c).or_default().push(p);
+            }
+            let mut out = BTreeSet::new();
+            let mut widened = Vec::new();
+            for (container, paths) in by_container {
+                if paths.len() <= opts.max_arns_per_statement || paths.iter().any(|p| p.is_empty()) {
+                    out.extend(paths.iter().map(|p| format!("{container}{p}")));
+                    continue;
+                }
+                let mut common = paths[0];
+                for p in &paths[1..] {
+                    let n = common.bytes().zip(p.bytes()).take_while(|(a, b)| a == b).count();
+                    common = &common[..n];
+                }
+                // Back to a path boundary, so `uploads/2026/10/0` reads `uploads/2026/10/`.
+                let keep = common.rfind(['/', ':']).map_or(0, |i| i + 1);
+                let pattern = format!("{container}{}*", &common[..keep]);
+                widened.push(Widening {
+                    action: action.to_string(),
+                    replaced: paths.len(),
+                    pattern: pattern.clone(),
+                    reason: format!(
+                        "{} ARNs under one container, more than --max-arns-per-statement {}",
+                        paths.len(),
+                        opts.max_arns_per_statement
+                    ),
+                });
+                out.insert(pattern);
+            }
+            (out.into_iter().collect(), widened)
+        }
+    }
+}
