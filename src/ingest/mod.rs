@@ -2,6 +2,7 @@
 //! ([`event`]), the aggregating SQL for Athena and CloudTrail Lake ([`warehouse`]), and the
 //! usage store that keeps what was read per day ([`store`]).
 
+pub mod discover;
 pub mod event;
 pub mod source;
 #[cfg(feature = "store")]
