@@ -7,8 +7,11 @@ use std::collections::BTreeSet;
 use serde_json::{Map, Value};
 
 use crate::ingest::event::Event;
-use crate::mapping::arn::{has_wildcard, literal, partition_of_region, Arn, ArnTemplate};
+use crate::mapping::arn::{has_wildcard, literal, partition_of_region, ArnTemplate};
 use crate::mapping::catalog::{Action, ActionCatalog, OverrideAction};
+
+use super::params::*;
+pub use super::params::{percent_decode, queue_url_to_arn};
 
 /// How the resources of an [`ActionUse`] were found.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
@@ -76,42 +79,6 @@ pub enum Mapping {
 pub struct EventMapper<'c> {
     catalog: &'c ActionCatalog,
 }
-
-/// Request-parameter members that fill a template variable, beyond the generic
-/// lowerCamelCase rule (`${TableName}` <- `tableName`).
-const VARIABLE_PARAMETERS: &[(&str, &[&str])] = &[
-    ("BucketName", &["bucketName", "bucket", "Bucket"]),
-    ("ObjectName", &["key", "Key"]),
-    ("ParameterNameWithoutLeadingSlash", &["name", "names", "path"]),
-    ("RoleNameWithPath", &["roleName"]),
-    ("UserNameWithPath", &["userName"]),
-    ("GroupNameWithPath", &["groupName"]),
-    ("InstanceProfileNameWithPath", &["instanceProfileName"]),
-    ("KeyId", &["keyId"]),
-    ("SecretId", &["secretId"]),
-    ("FunctionName", &["functionName"]),
-    ("LogGroupName", &["logGroupName"]),
-    ("LogStreamName", &["logStreamName"]),
-    ("StreamName", &["streamName"]),
-    ("DeliveryStreamName", &["deliveryStreamName"]),
-    ("RepositoryName", &["repositoryName"]),
-    ("TopicName", &["name"]),
-    ("QueueName", &["queueName"]),
-    ("TableName", &["tableName", "tableArn"]),
-    ("IndexName", &["indexName"]),
-    ("TrailName", &["name", "trailName"]),
-    ("StateMachineName", &["name"]),
-    ("SecurityGroupId", &["groupId"]),
-    ("NaclId", &["networkAclId"]),
-    ("InstanceId", &["instanceId", "instancesSet.items[].instanceId"]),
-    ("VolumeId", &["volumeId"]),
-    ("SnapshotId", &["snapshotId"]),
-    ("ImageId", &["imageId"]),
-    ("DbInstanceName", &["dBInstanceIdentifier"]),
-    ("DbClusterInstanceName", &["dBClusterIdentifier"]),
-    ("SnapshotName", &["dBSnapshotIdentifier"]),
-    ("ClusterSnapshotName", &["dBClusterSnapshotIdentifier"]),
-];
 
 impl<'c> EventMapper<'c> {
     /// A mapper over `catalog`.
@@ -460,16 +427,6 @@ pub fn is_tagging_action(action: &str) -> bool {
     ) || (name.starts_with("Tag") && name[3..].chars().next().is_some_and(|c| c.is_ascii_uppercase()))
 }
 
-fn is_empty_value(v: &Value) -> bool {
-    match v {
-        Value::Null => true,
-        Value::Array(a) => a.is_empty(),
-        Value::Object(o) => o.is_empty() || o.get("items").is_some_and(is_empty_value),
-        Value::String(s) => s.is_empty(),
-        _ => false,
-    }
-}
-
 /// A cheap answer about an event pair, from [`EventMapper::actions_for`].
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum MappingHint {
@@ -541,106 +498,6 @@ pub fn normalize_event_name<'n>(prefix: &str, name: &'n str) -> &'n str {
     name
 }
 
-fn lower_camel(s: &str) -> String {
-    let mut c = s.chars();
-    match c.next() {
-        Some(f) => f.to_ascii_lowercase().to_string() + c.as_str(),
-        None => String::new(),
-    }
-}
-
-/// Values at a dotted path of the request parameters; `name[]` steps into every element of an
-/// array (`instancesSet.items[].instanceId`).
-fn path_values(params: &Map<String, Value>, path: &str) -> Vec<String> {
-    let mut current: Vec<&Value> = Vec::new();
-    for (i, step) in path.split('.').enumerate() {
-        let (key, each) = match step.strip_suffix("[]") {
-            Some(k) => (k, true),
-            None => (step, false),
-        };
-        let next: Vec<&Value> = if i == 0 {
-            params.get(key).into_iter().collect()
-        } else {
-            current.iter().filter_map(|v| v.get(key)).collect()
-        };
-        current = if each { next.into_iter().filter_map(Value::as_array).flatten().collect() } else { next };
-    }
-    current.into_iter().flat_map(|v| string_values(Some(v))).collect()
-}
-
-/// String values of a parameter (a string, or an array of strings), as literal resource
-/// patterns ([`crate::mapping::arn::literal`]): every name that reaches a resource comes through here.
-fn string_values(v: Option<&Value>) -> Vec<String> {
-    match v {
-        Some(Value::String(s)) if !s.is_empty() => vec![literal(s).into_owned()],
-        Some(Value::Array(items)) => {
-            items.iter().filter_map(Value::as_str).filter(|s| !s.is_empty()).map(|s| literal(s).into_owned()).collect()
-        }
-        _ => Vec::new(),
-    }
-}
-
-/// Values for template variable `var` from the request parameters, transformed to the form
-/// the template needs. ARN values are left to [`arn_parameters`].
-fn parameter_values(var: &str, params: &Map<String, Value>) -> Vec<String> {
-    let named = VARIABLE_PARAMETERS.iter().find(|(v, _)| *v == var).map(|(_, p)| p.to_vec()).unwrap_or_default();
-    let generic = [lower_camel(var), lower_camel(var.strip_suffix("Name").unwrap_or(var))];
-    let mut out = Vec::new();
-    for key in named.iter().copied().chain(generic.iter().map(String::as_str)) {
-        let values = if key.contains('.') { path_values(params, key) } else { string_values(params.get(key)) };
-        for value in values {
-            if let Some(v) = transform_value(var, &value, params) {
-                out.push(v);
-            }
-        }
-        if !out.is_empty() {
-            break;
-        }
-    }
-    out
-}
-
-fn transform_value(var: &str, value: &str, params: &Map<String, Value>) -> Option<String> {
-    match var {
-        "FunctionName" => {
-            // name, name:qualifier, 123456789012:function:name, or a full ARN.
-            let base = value.rsplit_once("function:").map_or(value, |(_, n)| n).to_string();
-            match params.get("qualifier").and_then(Value::as_str) {
-                Some(q) if !base.contains(':') && !q.is_empty() && q != "$LATEST" => Some(format!("{base}:{q}")),
-                _ => Some(base),
-            }
-        }
-        _ if value.starts_with("arn:") => None,
-        "ParameterNameWithoutLeadingSlash" => Some(value.trim_matches('/').to_string()).filter(|v| !v.is_empty()),
-        // A key given as an alias cannot name the key ARN.
-        "KeyId" if value.starts_with("alias/") => None,
-        // Secrets Manager appends six random characters to a secret's name in its ARN.
-        "SecretId" => Some(format!("{value}-??????")),
-        _ => Some(value.to_string()),
-    }
-}
-
-/// ARN-valued request parameters (top-level strings and arrays of strings) whose name says they
-/// identify a resource (`functionName`, `TopicArn`, `resourceArns`, `secretId`, ...). Free text
-/// that merely holds an ARN (`description`, `comment`, `message`, a policy document) never
-/// names the resource a call was authorized on.
-fn arn_parameters(params: &Map<String, Value>) -> Vec<String> {
-    params
-        .iter()
-        .filter(|(k, _)| identifies_resource(k))
-        .flat_map(|(_, v)| string_values(Some(v)))
-        .filter(|s| s.starts_with("arn:") && Arn::parse(s).is_some())
-        .collect()
-}
-
-/// True for a parameter name that identifies a resource: it ends in `Arn(s)`, `Id(s)`,
-/// `Name(s)`, `Identifier(s)`, `Resource(s)` or is one of those words (any case).
-fn identifies_resource(key: &str) -> bool {
-    let k = key.to_ascii_lowercase();
-    let k = k.strip_suffix('s').filter(|b| !b.ends_with('s')).unwrap_or(&k);
-    ["arn", "id", "name", "identifier", "resource", "resourcearn"].iter().any(|suffix| k.ends_with(suffix))
-}
-
 /// ARNs that a parameter names in another form: an SQS queue URL.
 fn derived_arns(params: &Map<String, Value>, ctx: &Context) -> Vec<String> {
     let mut out = Vec::new();
@@ -650,18 +507,6 @@ fn derived_arns(params: &Map<String, Value>, ctx: &Context) -> Vec<String> {
         }
     }
     out
-}
-
-/// `https://sqs.us-east-1.amazonaws.com/123456789012/jobs` -> `arn:aws:sqs:us-east-1:123456789012:jobs`;
-/// `fallback_region` serves legacy `queue.amazonaws.com` URLs, which name no region.
-pub fn queue_url_to_arn(url: &str, fallback_region: Option<&str>) -> Option<String> {
-    let rest = url.strip_prefix("https://").or_else(|| url.strip_prefix("http://"))?;
-    let mut parts = rest.split('/');
-    let host = parts.next()?;
-    let account = parts.next().filter(|a| !a.is_empty() && a.bytes().all(|b| b.is_ascii_digit()))?;
-    let name = parts.next().filter(|n| !n.is_empty())?;
-    let region = host.split('.').nth(1).filter(|r| r.contains('-')).or(fallback_region)?;
-    Some(format!("arn:{}:sqs:{region}:{account}:{name}", partition_of_region(region)))
 }
 
 /// The source object ARN of CopyObject / UploadPartCopy from `x-amz-copy-source`
@@ -678,28 +523,6 @@ fn copy_source_arn(params: &Map<String, Value>, ctx: &Context) -> Option<String>
         return None;
     }
     Some(format!("arn:{}:s3:::{}/{}", ctx.partition, literal(bucket), literal(key)))
-}
-
-/// Decodes `%XX` escapes (URL-encoded policy documents, S3 copy sources); `+` is kept.
-pub fn percent_decode(s: &str) -> String {
-    fn hex(b: u8) -> Option<u8> {
-        (b as char).to_digit(16).map(|d| d as u8)
-    }
-    let bytes = s.as_bytes();
-    let mut out = Vec::with_capacity(bytes.len());
-    let mut i = 0;
-    while i < bytes.len() {
-        if bytes[i] == b'%' && i + 2 < bytes.len() {
-            if let (Some(h), Some(l)) = (hex(bytes[i + 1]), hex(bytes[i + 2])) {
-                out.push(h * 16 + l);
-                i += 3;
-                continue;
-            }
-        }
-        out.push(bytes[i]);
-        i += 1;
-    }
-    String::from_utf8_lossy(&out).into_owned()
 }
 
 /// Fills a template for every combination of the variables' values (capped).

@@ -6,3 +6,4 @@ pub mod arn;
 pub mod catalog;
 pub mod evidence;
 pub mod mapper;
+pub mod params;
