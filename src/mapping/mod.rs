@@ -5,5 +5,6 @@
 pub mod arn;
 pub mod catalog;
 pub mod evidence;
+pub mod implied;
 pub mod mapper;
 pub mod params;

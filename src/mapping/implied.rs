@@ -1,0 +1,139 @@
+//! Permissions a call needs that CloudTrail does not log: the catalog's dependent tagging action
+//! when the request carries tags, and `iam:PassRole` on the role a call passes
+//! (`action-maps/passrole.json`).
+
+use std::collections::BTreeSet;
+
+use serde_json::{Map, Value};
+
+use super::mapper::{scoped_wildcards, ActionUse, Context, EventMapper, Resolution};
+use super::params::{is_empty_value, path_values};
+use crate::mapping::arn::has_wildcard;
+use crate::mapping::catalog::Action;
+
+/// Request parameters that carry tags applied at creation (EC2's `tagSpecificationSet`, most
+/// services' `tags`/`Tags`, ...).
+pub(super) const TAG_PARAMETERS: &[&str] =
+    &["tagSpecificationSet", "tagSpecifications", "TagSpecifications", "tags", "Tags", "tagList", "TagList"];
+
+/// True for a tagging action: `ec2:CreateTags`, `kms:TagResource`, `rds:AddTagsToResource`...
+pub fn is_tagging_action(action: &str) -> bool {
+    let name = action.split_once(':').map_or(action, |(_, n)| n);
+    matches!(
+        name,
+        "CreateTags" | "AddTags" | "AddTagsToResource" | "AddTagsToStream" | "AddTagsToCertificate" | "AddTagsToVault"
+    ) || (name.starts_with("Tag") && name[3..].chars().next().is_some_and(|c| c.is_ascii_uppercase()))
+}
+
+impl EventMapper<'_> {
+    /// The catalog's dependent tagging action (ec2:CreateTags, `*:TagResource`...) of a call that
+    /// tags what it creates (its request carries tags), on the resources the call named; the
+    /// tagging is authorized separately and CloudTrail logs only the call itself.
+    pub(super) fn tags_on_create(
+        &self,
+        action: &Action,
+        main: &ActionUse,
+        params: &Map<String, Value>,
+        ctx: &Context,
+    ) -> Vec<ActionUse> {
+        let Some(key) = TAG_PARAMETERS.iter().find(|k| params.get(**k).is_some_and(|v| !is_empty_value(v))) else {
+            return Vec::new();
+        };
+        let mut out = Vec::new();
+        for dep in action.dependent.iter().filter(|d| is_tagging_action(d)) {
+            let Some(d) = self.catalog.action_by_name(dep) else { continue };
+            // EC2 names what it tags (`tagSpecificationSet.items[].resourceType`): those types only.
+            let tagged_types: BTreeSet<String> = path_values(params, &format!("{key}.items[].resourceType"))
+                .into_iter()
+                .chain(path_values(params, &format!("{key}[].ResourceType")))
+                .collect();
+            let resources: BTreeSet<String> = if !d.has_resources() {
+                BTreeSet::from(["*".to_string()])
+            } else if !tagged_types.is_empty() {
+                let mut out = BTreeSet::new();
+                for t in tagged_types.iter().filter(|t| d.accepts_type(t)) {
+                    let named: Vec<&String> = main
+                        .resources
+                        .iter()
+                        .filter(|r| self.catalog.classify_arn(d.prefix(), r) == Some(t.as_str()))
+                        .collect();
+                    if named.is_empty() {
+                        out.extend(scoped_wildcards(self.catalog.templates(d.prefix(), t), ctx));
+                    } else {
+                        out.extend(named.into_iter().cloned());
+                    }
+                }
+                out
+            } else {
+                let fitting: BTreeSet<String> = main
+                    .resources
+                    .iter()
+                    .filter(|r| self.catalog.classify_arn(d.prefix(), r).is_some_and(|t| d.accepts_type(t)))
+                    .cloned()
+                    .collect();
+                if fitting.is_empty() {
+                    d.resource_types
+                        .iter()
+                        .filter(|r| r.required)
+                        .flat_map(|rt| scoped_wildcards(self.catalog.templates(d.prefix(), &rt.name), ctx))
+                        .collect()
+                } else {
+                    fitting
+                }
+            };
+            let resolution =
+                if resources.iter().any(|r| has_wildcard(r)) { Resolution::Wildcard } else { Resolution::Parameters };
+            out.push(ActionUse {
+                action: d.name.clone(),
+                resources: if resources.is_empty() { vec!["*".to_string()] } else { resources.into_iter().collect() },
+                resolution,
+                implied_by: Some(format!(
+                    "{} tags what it creates (requestParameters.{key}), which needs {} (a dependent action in the IAM catalog); CloudTrail logs only {}",
+                    action.name, d.name, action.name
+                )),
+            });
+        }
+        out
+    }
+
+    /// iam:PassRole for a call that passes a role (`action-maps/passrole.json`), on that role.
+    pub(super) fn passed_role(
+        &self,
+        prefix: &str,
+        name: &str,
+        params: &Map<String, Value>,
+        ctx: &Context,
+    ) -> Option<ActionUse> {
+        let paths = self.catalog.passed_role_parameters(prefix, name)?;
+        let mut roles = BTreeSet::new();
+        let mut wildcard = false;
+        for path in paths {
+            for v in path_values(params, path) {
+                if v.starts_with("arn:") && v.contains(":role/") {
+                    roles.insert(v);
+                } else if v.contains(":instance-profile/") {
+                    // The profile's role is not named in the event.
+                    wildcard = true;
+                } else if !v.is_empty() && !v.contains(':') {
+                    let account = ctx.account.as_deref().unwrap_or("*");
+                    roles.insert(format!("arn:{}:iam::{account}:role/{v}", ctx.partition));
+                }
+            }
+        }
+        if wildcard {
+            roles.insert(format!("arn:{}:iam::{}:role/*", ctx.partition, ctx.account.as_deref().unwrap_or("*")));
+        }
+        if roles.is_empty() {
+            return None;
+        }
+        Some(ActionUse {
+            action: "iam:PassRole".to_string(),
+            resources: roles.into_iter().collect(),
+            resolution: if wildcard { Resolution::Wildcard } else { Resolution::Parameters },
+            implied_by: Some(format!(
+                "{prefix}:{name} passes the role ({}); CloudTrail never logs iam:PassRole",
+                paths.join(", ")
+            )),
+        })
+    }
+}
