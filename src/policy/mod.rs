@@ -3,6 +3,7 @@
 
 pub mod document;
 pub mod evaluator;
+pub mod managed;
 pub mod model;
 
 pub use document::*;
