@@ -3,14 +3,14 @@
 //!
 //! The pipeline, one folder per stage, each importing only the stages before it:
 //!
-//! 1. [`ingest`]: records from local files ([`ingest::source`]), from AWS ([`aws`]: LookupEvents,
-//!    S3, Athena, CloudTrail Lake, with the SQL in [`ingest::warehouse`]) and from the usage store
-//!    ([`ingest::store`]); each record parsed as an [`ingest::event::Event`].
+//! 1. [`ingest`]: records from local files ([`ingest::source`]) and from AWS ([`aws`]: LookupEvents,
+//!    S3, Athena, CloudTrail Lake, with the SQL in [`ingest::warehouse`]); each record parsed as an
+//!    [`ingest::event::Event`]; the window of the run ([`ingest::window`]).
 //! 2. [`select`]: which records belong to the run (the role, the window).
 //! 3. [`mapping`]: each event to IAM actions and resource ARNs, checked against the
 //!    [`mapping::catalog`]; what an error code proves ([`mapping::evidence`]).
 //! 4. [`usage`]: the aggregate, with reconciled counts and what could not be read
-//!    ([`usage::completeness`]).
+//!    ([`usage::completeness`]), kept per day in the usage store (`usage::store`).
 //! 5. [`synth`]: the policy ([`policy`]: the document, its parser and an IAM evaluator).
 //! 6. [`output`]: the formats, the run report, the diff and coverage, and text safe to show.
 //!
@@ -32,11 +32,11 @@ pub mod synth;
 pub mod usage;
 
 // The module paths of earlier versions, kept for library users.
-#[cfg(feature = "store")]
-pub use ingest::store;
 pub use ingest::{event, source, warehouse};
 pub use mapping::{arn, catalog, evidence, mapper};
 pub use output::{coverage, diff, emit, report, text};
 pub use policy::{evaluator, model};
 pub use select as filter;
 pub use usage::completeness;
+#[cfg(feature = "store")]
+pub use usage::store;

@@ -4,7 +4,7 @@
 
 use chrono::{DateTime, NaiveDate, Utc};
 
-use crate::select::TimeRange;
+use crate::ingest::window::TimeRange;
 use crate::usage::Usage;
 
 /// What a run took from the store and what it read (the totals include both).
@@ -35,7 +35,7 @@ pub struct StoreDays {
 pub enum StoreDaysError<E> {
     /// The store failed.
     #[error(transparent)]
-    Store(#[from] crate::ingest::store::StoreError),
+    Store(#[from] crate::usage::store::StoreError),
     /// The source failed.
     #[error("{0}")]
     Source(E),
@@ -45,7 +45,7 @@ pub enum StoreDaysError<E> {
 /// them, the rest with `read_day` (called with each day's part of the window). Only whole past
 /// days read without a gap are stored.
 pub fn collect<E>(
-    store: &crate::ingest::store::UsageStore,
+    store: &crate::usage::store::UsageStore,
     role: &str,
     source_key: &str,
     (from, to): (DateTime<Utc>, DateTime<Utc>),
@@ -58,7 +58,7 @@ pub fn collect<E>(
         source_key: source_key.to_string(),
         ..StoreDays::default()
     };
-    for d in crate::ingest::store::window_days(from, to, now) {
+    for d in crate::usage::store::window_days(from, to, now) {
         if d.storable {
             if let Some(u) = store.get(role, source_key, d.day)? {
                 days.records_from_store += u.records_read;
@@ -114,7 +114,7 @@ mod tests {
     #[test]
     fn a_second_run_reads_only_the_days_the_store_lacks_and_never_stores_a_day_with_a_gap() {
         let dir = tempfile::tempdir().unwrap();
-        let store = crate::ingest::store::UsageStore::open(&dir.path().join("u.sqlite")).unwrap();
+        let store = crate::usage::store::UsageStore::open(&dir.path().join("u.sqlite")).unwrap();
         let now = t("2026-10-10T00:00:00Z");
         let window = (t("2026-10-01T00:00:00Z"), t("2026-10-03T23:59:59.999Z"));
         let mut calls = Vec::new();

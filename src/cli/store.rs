@@ -50,7 +50,7 @@ pub(super) fn collect_with_store(
     selection: &Selection,
     mapper: &EventMapper<'_>,
 ) -> Result<(usage::Usage, serde_json::Value), CliError> {
-    use crate::ingest::store::UsageStore;
+    use crate::usage::store::UsageStore;
     let path = match path {
         Some(p) => p.to_path_buf(),
         None => UsageStore::default_path().ok_or_else(|| {
@@ -109,10 +109,8 @@ pub(super) fn collect_with_store(
 
 /// The store at `path` (default: the user's data dir), which must exist already.
 #[cfg(feature = "store")]
-pub(super) fn open_existing_store(
-    path: Option<&Path>,
-) -> Result<(PathBuf, crate::ingest::store::UsageStore), CliError> {
-    use crate::ingest::store::UsageStore;
+pub(super) fn open_existing_store(path: Option<&Path>) -> Result<(PathBuf, crate::usage::store::UsageStore), CliError> {
+    use crate::usage::store::UsageStore;
     let path = match path {
         Some(p) => p.to_path_buf(),
         None => UsageStore::default_path()

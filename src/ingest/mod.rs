@@ -1,10 +1,9 @@
-//! Stage 1: reading CloudTrail records. Local files and streams ([`source`]), one record parsed
-//! ([`event`]), the aggregating SQL for Athena and CloudTrail Lake ([`warehouse`]), and the
-//! usage store that keeps what was read per day ([`store`]).
+//! Stage 1: reading CloudTrail records. Finding log files ([`discover`]), reading files and
+//! streams ([`source`]), one record parsed ([`event`]), the window of a run ([`window`]), and the
+//! aggregating SQL for Athena and CloudTrail Lake ([`warehouse`]).
 
 pub mod discover;
 pub mod event;
 pub mod source;
-#[cfg(feature = "store")]
-pub mod store;
 pub mod warehouse;
+pub mod window;

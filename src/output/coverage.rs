@@ -10,8 +10,8 @@ use serde::Serialize;
 
 use crate::ingest::event::Event;
 use crate::ingest::source::{self, Item, Rejection};
+use crate::ingest::window::TimeRange;
 use crate::mapping::mapper::{EventMapper, MappingHint, Unmapped};
-use crate::select::TimeRange;
 use crate::usage::EventKey;
 
 /// What is known of one pair.

@@ -5,6 +5,8 @@
 //! What could not be read is kept as [`Gap`]s: a run with any is incomplete.
 
 pub mod completeness;
+#[cfg(feature = "store")]
+pub mod store;
 
 use std::collections::{BTreeMap, BTreeSet};
 
