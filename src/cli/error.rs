@@ -57,9 +57,22 @@ pub enum CliError {
         /// To.
         to: String,
     },
-    /// No log could be read.
+    /// No log could be read, or no region of a source.
     #[error("{0}")]
     NothingReadable(String),
+    /// The usage store could not be opened, read or written.
+    #[cfg(feature = "store")]
+    #[error(transparent)]
+    Store(#[from] crate::usage::store::StoreError),
+    /// The async runtime the AWS sources run on could not start.
+    #[error("cannot start the async runtime: {0}")]
+    Runtime(std::io::Error),
+    /// The generated policy would refuse a call it was made from (a bug: the policy is not written).
+    #[error("self-check failed: the generated policy does not allow {refused} of the observed calls (listed above)")]
+    SelfCheck {
+        /// Action/resource pairs refused.
+        refused: usize,
+    },
     /// A bare role name matched roles of several accounts.
     #[error("{0}")]
     Ambiguous(String),
@@ -106,7 +119,13 @@ impl CliError {
             CliError::Aws(crate::aws::AwsError::BadSource(_)) => ExitCode::Usage,
             #[cfg(feature = "aws")]
             CliError::Aws(_) => ExitCode::Error,
-            CliError::NothingReadable(_) | CliError::Write { .. } | CliError::Policy(_) => ExitCode::Error,
+            CliError::NothingReadable(_)
+            | CliError::Write { .. }
+            | CliError::Policy(_)
+            | CliError::Runtime(_)
+            | CliError::SelfCheck { .. } => ExitCode::Error,
+            #[cfg(feature = "store")]
+            CliError::Store(_) => ExitCode::Error,
         }
     }
 }

@@ -151,9 +151,7 @@ pub(super) fn generate(args: &GenerateArgs) -> Result<ExitCode, CliError> {
         for (a, r) in &check.refused {
             eprintln!("iamtrim: error: the generated policy would refuse {a} on {}", visible(r));
         }
-        return Err(CliError::NothingReadable(
-            "self-check failed: the generated policy does not allow every observed call".into(),
-        ));
+        return Err(CliError::SelfCheck { refused: check.refused.len() });
     }
     if let Some(path) = &args.report {
         let json = serde_json::to_string_pretty(&report).unwrap_or_default() + "\n";

@@ -7,10 +7,7 @@ use super::*;
 #[cfg(feature = "aws")]
 pub(super) fn aws_runtime(input: &InputArgs) -> Result<(tokio::runtime::Runtime, crate::aws::AwsOptions), CliError> {
     let aws = crate::aws::AwsOptions { profile: input.profile.clone(), endpoint_url: input.endpoint_url.clone() };
-    let runtime = tokio::runtime::Builder::new_multi_thread()
-        .enable_all()
-        .build()
-        .map_err(|e| CliError::NothingReadable(format!("cannot start the async runtime: {e}")))?;
+    let runtime = tokio::runtime::Builder::new_multi_thread().enable_all().build().map_err(CliError::Runtime)?;
     Ok((runtime, aws))
 }
 

@@ -64,7 +64,7 @@ pub(super) fn collect_with_store(
             "--store keeps usage per day: give a window with --days N or --from (and --to)".into(),
         ));
     };
-    let store = UsageStore::open(&path).map_err(|e| CliError::NothingReadable(e.to_string()))?;
+    let store = UsageStore::open(&path)?;
     let role = selection.role.as_ref().map(|r| r.as_str().to_string()).unwrap_or_default();
     let key = store_source_key(input);
     let mut read_day = |range: &TimeRange| -> Result<usage::Usage, CliError> {
@@ -75,7 +75,7 @@ pub(super) fn collect_with_store(
         crate::app::store_days::collect(&store, &role, &key, (from, to), chrono::Utc::now(), &mut read_day).map_err(
             |e| match e {
                 crate::app::store_days::StoreDaysError::Source(e) => e,
-                crate::app::store_days::StoreDaysError::Store(e) => CliError::NothingReadable(e.to_string()),
+                crate::app::store_days::StoreDaysError::Store(e) => CliError::Store(e),
             },
         )?;
     let list = |v: &[chrono::NaiveDate]| v.iter().map(|d| d.to_string()).collect::<Vec<_>>().join(", ");
@@ -122,7 +122,7 @@ pub(super) fn open_existing_store(path: Option<&Path>) -> Result<(PathBuf, crate
             path.display()
         )));
     }
-    let store = UsageStore::open(&path).map_err(|e| CliError::NothingReadable(e.to_string()))?;
+    let store = UsageStore::open(&path)?;
     Ok((path, store))
 }
 
@@ -130,7 +130,7 @@ pub(super) fn open_existing_store(path: Option<&Path>) -> Result<(PathBuf, crate
 #[cfg(feature = "store")]
 pub(super) fn store_info(path: Option<&Path>, json: bool) -> Result<ExitCode, CliError> {
     let (path, store) = open_existing_store(path)?;
-    let entries = store.info().map_err(|e| CliError::NothingReadable(e.to_string()))?;
+    let entries = store.info()?;
     if json {
         write_out(None, &(serde_json::to_string_pretty(&entries).unwrap_or_default() + "\n"))?;
         return Ok(ExitCode::Success);
@@ -177,7 +177,7 @@ pub(super) fn store_forget(
     };
     let (from, to) = (day("--from", from)?, day("--to", to)?);
     let (path, store) = open_existing_store(path)?;
-    let n = store.forget(role, from, to).map_err(|e| CliError::NothingReadable(e.to_string()))?;
+    let n = store.forget(role, from, to)?;
     eprintln!("iamtrim: store {}: dropped {n} stored days of {role}", path.display());
     Ok(ExitCode::Success)
 }

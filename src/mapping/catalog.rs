@@ -104,13 +104,23 @@ pub struct Service {
 pub struct OverrideAction {
     /// `prefix:Action`.
     pub action: String,
-    /// Where the resource comes from when not the event's own: `s3-copy-source`, or
-    /// `request-parameters` (built from the parameters, ignoring `resources[]`).
+    /// Where the resource comes from when not the event's own.
     #[serde(default)]
-    pub source: Option<String>,
+    pub source: Option<ResourceSource>,
     /// Template variable -> requestParameters member to fill it from.
     #[serde(default)]
     pub params: BTreeMap<String, String>,
+}
+
+/// Where an overridden action's resource comes from, when not the event's own (`source` in
+/// `action-maps/overrides.json`; a value not listed here fails when the table loads).
+#[derive(Debug, Clone, Copy, Deserialize, PartialEq, Eq)]
+#[serde(rename_all = "kebab-case")]
+pub enum ResourceSource {
+    /// The object named by `x-amz-copy-source` (CopyObject, UploadPartCopy).
+    S3CopySource,
+    /// Built from the request parameters with the ARN templates, ignoring `resources[]`.
+    RequestParameters,
 }
 
 /// A reviewed entry of `action-maps/overrides.json`.
@@ -337,6 +347,16 @@ mod tests {
 
     fn catalog() -> &'static ActionCatalog {
         ActionCatalog::embedded()
+    }
+
+    #[test]
+    fn an_override_source_that_is_not_known_fails_when_the_table_loads() {
+        let ok: OverrideAction =
+            serde_json::from_str(r#"{"action": "s3:GetObject", "source": "s3-copy-source"}"#).unwrap();
+        assert_eq!(ok.source, Some(ResourceSource::S3CopySource));
+        assert!(
+            serde_json::from_str::<OverrideAction>(r#"{"action": "s3:GetObject", "source": "s3-copy-sorce"}"#).is_err()
+        );
     }
 
     #[test]

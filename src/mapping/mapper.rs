@@ -8,7 +8,7 @@ use serde_json::{Map, Value};
 
 use crate::ingest::event::Event;
 use crate::mapping::arn::{literal, partition_of_region, ArnTemplate};
-use crate::mapping::catalog::{Action, ActionCatalog, OverrideAction};
+use crate::mapping::catalog::{Action, ActionCatalog, OverrideAction, ResourceSource};
 
 pub use super::implied::is_tagging_action;
 use super::params::*;
@@ -194,11 +194,11 @@ impl<'c> EventMapper<'c> {
 
         // An override that says where the resource comes from is the only source considered.
         if let Some(ov) = ov {
-            if ov.source.as_deref() == Some("s3-copy-source") {
+            if ov.source == Some(ResourceSource::S3CopySource) {
                 let found: BTreeSet<String> = copy_source_arn(params, ctx).into_iter().filter(|a| fits(a)).collect();
                 return if found.is_empty() { self.wildcard(action, ctx) } else { done(found, Resolution::Parameters) };
             }
-            if ov.source.as_deref() == Some("request-parameters") {
+            if ov.source == Some(ResourceSource::RequestParameters) {
                 let lookup = |var: &str| parameter_values(var, params);
                 let found = self.build_from_parameters(action, ctx, &lookup);
                 return if found.is_empty() { self.wildcard(action, ctx) } else { done(found, Resolution::Parameters) };
