@@ -4,9 +4,10 @@
 //! The pipeline, one folder per stage, each importing only the stages before it:
 //!
 //! 1. [`ingest`]: records from local files ([`ingest::source`]) and from AWS ([`aws`]: LookupEvents,
-//!    S3, Athena, CloudTrail Lake, with the SQL in [`ingest::warehouse`]); each record parsed as an
+//!    S3, Athena, CloudTrail Lake, the SQL in [`select::warehouse`]); each record parsed as an
 //!    [`ingest::event::Event`]; the window of the run ([`ingest::window`]).
-//! 2. [`select`]: which records belong to the run (the role, the window).
+//! 2. [`select`]: which records belong to the run (the role, the window), also as SQL for
+//!    Athena and CloudTrail Lake.
 //! 3. [`mapping`]: each event to IAM actions and resource ARNs, checked against the
 //!    [`mapping::catalog`]; what an error code proves ([`mapping::evidence`]).
 //! 4. [`usage`]: the aggregate, with reconciled counts and what could not be read
@@ -32,11 +33,12 @@ pub mod synth;
 pub mod usage;
 
 // The module paths of earlier versions, kept for library users.
-pub use ingest::{event, source, warehouse};
+pub use ingest::{event, source};
 pub use mapping::{arn, catalog, evidence, mapper};
 pub use output::{coverage, diff, emit, report, text};
 pub use policy::{evaluator, model};
 pub use select as filter;
+pub use select::warehouse;
 pub use usage::completeness;
 #[cfg(feature = "store")]
 pub use usage::store;

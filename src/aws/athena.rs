@@ -1,4 +1,4 @@
-//! Athena over a CloudTrail table: one aggregating query ([`crate::ingest::warehouse::athena_sql`]),
+//! Athena over a CloudTrail table: one aggregating query ([`crate::select::warehouse::athena_sql`]),
 //! StartQueryExecution, GetQueryExecution polled with backoff, GetQueryResults paged; each
 //! row (a distinct call shape with its count) goes to the mapper. The bytes Athena scanned (what
 //! it bills) are reported.
@@ -8,8 +8,8 @@ use std::time::{Duration, Instant};
 use aws_sdk_athena::types::{QueryExecutionContext, QueryExecutionState, ResultConfiguration};
 
 use super::{explain, is_throttled, load_config, AwsError, AwsOptions};
-use crate::ingest::warehouse::{athena_sql, ingest_row, row, AthenaTable};
 use crate::mapping::mapper::EventMapper;
+use crate::select::warehouse::{athena_sql, row, AthenaTable};
 use crate::usage::completeness::{Gap, GapKind};
 use crate::usage::{Selection, Usage};
 
@@ -183,7 +183,7 @@ pub async fn collect(
                 }
                 n += 1;
                 stats.rows += 1;
-                ingest_row(&mut usage, &source, n, &row(&names, values), selection, &mapper);
+                usage.ingest_row(&source, n, &row(&names, values), selection, &mapper);
             }
             spinner.set_message(format!("athena query {id}: {} rows read", stats.rows));
             token = page.next_token().map(str::to_string);

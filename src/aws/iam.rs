@@ -4,7 +4,7 @@
 //! AWS managed policies resolve from the bundled copies when IAM cannot give them or `offline`.
 
 use super::{explain, load_config, AwsError, AwsOptions};
-use crate::output::diff::ManagedPolicies;
+use crate::policy::managed::ManagedPolicies;
 use crate::policy::evaluator::PolicySet;
 use crate::policy::model::Policy;
 

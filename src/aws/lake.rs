@@ -1,5 +1,5 @@
 //! CloudTrail Lake: the same aggregating query as Athena's, in Lake's SQL
-//! ([`crate::ingest::warehouse::lake_sql`]), run with StartQuery, DescribeQuery polled with backoff and
+//! ([`crate::select::warehouse::lake_sql`]), run with StartQuery, DescribeQuery polled with backoff and
 //! GetQueryResults paged. Lake bills by bytes scanned; they are reported.
 
 use std::time::{Duration, Instant};
@@ -7,8 +7,8 @@ use std::time::{Duration, Instant};
 use aws_sdk_cloudtrail::types::QueryStatus;
 
 use super::{explain, is_throttled, load_config, AwsError, AwsOptions};
-use crate::ingest::warehouse::{ingest_row, lake_sql, Row};
 use crate::mapping::mapper::EventMapper;
+use crate::select::warehouse::{lake_sql, Row};
 use crate::usage::completeness::{Gap, GapKind};
 use crate::usage::{Selection, Usage};
 
@@ -158,7 +158,7 @@ pub async fn collect(
                 let row: Row =
                     r.iter().flat_map(|m| m.iter().map(|(k, v)| (k.to_ascii_lowercase(), Some(v.clone())))).collect();
                 stats.rows += 1;
-                ingest_row(&mut usage, &source, stats.rows as usize, &row, selection, &mapper);
+                usage.ingest_row(&source, stats.rows as usize, &row, selection, &mapper);
             }
             spinner.set_message(format!("lake query {id}: {} rows read", stats.rows));
             token = page.next_token().map(str::to_string);

@@ -122,19 +122,19 @@ pub(super) fn print_query(input: &InputArgs) -> Option<Result<ExitCode, CliError
         let src = input.source.as_deref().unwrap_or("");
         let (role, range) = role_and_window(input)?;
         let sql = if let Some(location) = &input.athena_create_table {
-            let table = crate::ingest::warehouse::AthenaTable::parse(src).map_err(|e| {
+            let table = crate::select::warehouse::AthenaTable::parse(src).map_err(|e| {
                 CliError::BadSource(format!("--athena-create-table needs --source athena://DATABASE.TABLE: {}", e.0))
             })?;
             if !location.starts_with("s3://") {
                 return Err(CliError::BadSource(format!("--athena-create-table `{location}`: expected s3://BUCKET/[PREFIX/]AWSLogs/ACCOUNT/CloudTrail/REGION/")));
             }
-            crate::ingest::warehouse::athena_create_table(&table, location)
+            crate::select::warehouse::athena_create_table(&table, location)
         } else if src.starts_with("athena://") {
-            let table = crate::ingest::warehouse::AthenaTable::parse(src).map_err(|e| CliError::BadSource(e.0))?;
-            crate::ingest::warehouse::athena_sql(&table, &role, &range) + "\n"
+            let table = crate::select::warehouse::AthenaTable::parse(src).map_err(|e| CliError::BadSource(e.0))?;
+            crate::select::warehouse::athena_sql(&table, &role, &range) + "\n"
         } else if src.starts_with("lake://") {
-            crate::ingest::warehouse::lake_sql(
-                &crate::ingest::warehouse::parse_lake(src).map_err(|e| CliError::BadSource(e.0))?,
+            crate::select::warehouse::lake_sql(
+                &crate::select::warehouse::parse_lake(src).map_err(|e| CliError::BadSource(e.0))?,
                 &role,
                 &range,
             ) + "\n"

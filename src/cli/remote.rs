@@ -106,7 +106,7 @@ are not in it. Read trail files (--source s3://BUCKET) for those."
         return Ok((usage, serde_json::to_value(&stats).unwrap_or_default()));
     }
     if src.starts_with("athena://") {
-        let table = crate::ingest::warehouse::AthenaTable::parse(src).map_err(|e| CliError::BadSource(e.0))?;
+        let table = crate::select::warehouse::AthenaTable::parse(src).map_err(|e| CliError::BadSource(e.0))?;
         let opts = crate::aws::athena::AthenaOptions { table, region: args.regions.first().cloned(), progress, aws };
         let (usage, stats) = runtime.block_on(crate::aws::athena::collect(&opts, selection, mapper))?;
         eprintln!(
@@ -121,7 +121,7 @@ are not in it. Read trail files (--source s3://BUCKET) for those."
         return Ok((usage, serde_json::to_value(&stats).unwrap_or_default()));
     }
     if src.starts_with("lake://") {
-        let event_data_store = crate::ingest::warehouse::parse_lake(src).map_err(|e| CliError::BadSource(e.0))?;
+        let event_data_store = crate::select::warehouse::parse_lake(src).map_err(|e| CliError::BadSource(e.0))?;
         let opts =
             crate::aws::lake::LakeOptions { event_data_store, region: args.regions.first().cloned(), progress, aws };
         let (usage, stats) = runtime.block_on(crate::aws::lake::collect(&opts, selection, mapper))?;

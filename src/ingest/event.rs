@@ -131,14 +131,6 @@ impl<'a> Event<'a> {
         })
     }
 
-    /// True when the error code (or message) says authorization refused the call
-    /// (`action-maps/error-codes.json`, class `denied`).
-    pub fn is_denied(&self) -> bool {
-        let none = crate::mapping::evidence::CountedErrors::default();
-        crate::mapping::evidence::outcome(self.error_code.as_deref(), self.error_message.as_deref(), &none)
-            == crate::mapping::evidence::Outcome::Denied
-    }
-
     /// The ARN of the role whose session made the call: `sessionIssuer.arn` when present, else
     /// derived from an `assumed-role` principal ARN (without the role path, which that ARN omits).
     pub fn issuer_role_arn(&self) -> Option<Cow<'_, str>> {

@@ -144,6 +144,15 @@ pub fn outcome<'e>(error_code: Option<&'e str>, error_message: Option<&str>, cou
     }
 }
 
+impl crate::ingest::event::Event<'_> {
+    /// True when the error code (or message) says authorization refused the call
+    /// (`action-maps/error-codes.json`, class `denied`). Here, not in `ingest`, because the
+    /// error-code table is the mapping stage's.
+    pub fn is_denied(&self) -> bool {
+        outcome(self.error_code.as_deref(), self.error_message.as_deref(), &CountedErrors::default()) == Outcome::Denied
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -15,9 +15,10 @@ use rayon::prelude::*;
 use serde::{Deserialize, Serialize};
 
 use crate::ingest::event::Event;
-use crate::ingest::source::{self, Discovery, Item, Rejection};
+use crate::ingest::source::{self, Discovery, Item, Location, Rejection};
 use crate::mapping::evidence::{CountedErrors, Outcome};
 use crate::mapping::mapper::{EventMapper, Mapping, Resolution};
+use crate::select::warehouse::{call_shape, CallShape, Row};
 use crate::select::{RoleFilter, TimeRange};
 use crate::usage::completeness::{Gap, GapKind};
 
@@ -471,6 +472,26 @@ impl Usage {
             Mapping::Unmapped(why) => {
                 self.records_unmapped += weight;
                 add_reasoned(&mut self.unmapped, key, weight, &why.reason());
+            }
+        }
+    }
+
+    /// Feeds result row `n` (1-based) of an aggregating query (`source`: Athena, CloudTrail Lake)
+    /// to this usage: the record it stands for, weighted by its count (first and last time both
+    /// seen); a row that does not decode is rejected, naming it.
+    pub fn ingest_row(&mut self, source: &str, n: usize, row: &Row, selection: &Selection, mapper: &EventMapper<'_>) {
+        let location = Location::ResultRow(n);
+        match call_shape(row) {
+            Ok(CallShape { record, calls, last: Some(last) }) => {
+                self.ingest_weighted(source, Item::Record { location, json: &record }, calls - 1, selection, mapper);
+                self.ingest_weighted(source, Item::Record { location, json: &last }, 1, selection, mapper);
+            }
+            Ok(CallShape { record, calls, last: None }) => {
+                self.ingest_weighted(source, Item::Record { location, json: &record }, calls, selection, mapper)
+            }
+            Err(reason) => {
+                let r = Rejection { file: source.to_string(), location, reason };
+                self.ingest(source, Item::Rejected(r), selection, mapper)
             }
         }
     }

@@ -9,10 +9,8 @@ use std::collections::BTreeMap;
 
 use chrono::{DateTime, NaiveDateTime, Utc};
 
-use crate::ingest::source::{Item, Location, Rejection};
-use crate::mapping::mapper::EventMapper;
-use crate::select::{RoleFilter, TimeRange};
-use crate::usage::{Selection, Usage};
+use crate::ingest::window::TimeRange;
+use crate::select::RoleFilter;
 
 /// The result columns every query returns, in order (Athena lower-cases names; CloudTrail
 /// Lake keeps them; rows are read by name, case-insensitively).
@@ -330,34 +328,6 @@ pub fn call_shape(row: &Row) -> Result<CallShape, String> {
         _ => None,
     };
     Ok(CallShape { record: text, calls, last })
-}
-
-/// Feeds result row `n` (1-based) of `source` to `usage`: the record it stands for, weighted by
-/// its count (first and last time both seen); a row that does not decode is rejected, naming it.
-pub fn ingest_row(
-    usage: &mut Usage,
-    source: &str,
-    n: usize,
-    row: &Row,
-    selection: &Selection,
-    mapper: &EventMapper<'_>,
-) {
-    let location = Location::ResultRow(n);
-    match call_shape(row) {
-        Ok(CallShape { record, calls, last: Some(last) }) => {
-            usage.ingest_weighted(source, Item::Record { location, json: &record }, calls - 1, selection, mapper);
-            usage.ingest_weighted(source, Item::Record { location, json: &last }, 1, selection, mapper);
-        }
-        Ok(CallShape { record, calls, last: None }) => {
-            usage.ingest_weighted(source, Item::Record { location, json: &record }, calls, selection, mapper)
-        }
-        Err(reason) => usage.ingest(
-            source,
-            Item::Rejected(Rejection { file: source.to_string(), location, reason }),
-            selection,
-            mapper,
-        ),
-    }
 }
 
 /// Row from column names and values (names lower-cased).

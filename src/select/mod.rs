@@ -1,4 +1,7 @@
-//! Which records belong to the run: the role whose sessions made them, and the time window.
+//! Stage 2: which records belong to the run: the role whose sessions made them, and the time
+//! window; pushed down into Athena and CloudTrail Lake as an aggregating query ([`warehouse`]).
+
+pub mod warehouse;
 
 use crate::ingest::event::Event;
 pub use crate::ingest::window::{BadTime, TimeRange};
