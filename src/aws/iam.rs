@@ -4,8 +4,8 @@
 //! AWS managed policies resolve from the bundled copies when IAM cannot give them or `offline`.
 
 use super::{explain, load_config, AwsError, AwsOptions};
-use crate::policy::managed::ManagedPolicies;
 use crate::policy::evaluator::PolicySet;
+use crate::policy::managed::ManagedPolicies;
 use crate::policy::model::Policy;
 
 fn decode(doc: &str) -> String {

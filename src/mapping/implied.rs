@@ -6,8 +6,9 @@ use std::collections::BTreeSet;
 
 use serde_json::{Map, Value};
 
-use super::mapper::{scoped_wildcards, ActionUse, Context, EventMapper, Resolution};
+use super::mapper::{ActionUse, EventMapper, Resolution};
 use super::params::{is_empty_value, path_values};
+use super::resources::{scoped_wildcards, Context};
 use crate::mapping::arn::has_wildcard;
 use crate::mapping::catalog::Action;
 

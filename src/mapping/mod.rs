@@ -8,3 +8,4 @@ pub mod evidence;
 pub mod implied;
 pub mod mapper;
 pub mod params;
+pub mod resources;

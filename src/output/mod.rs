@@ -6,4 +6,5 @@ pub mod coverage;
 pub mod diff;
 pub mod emit;
 pub mod report;
+pub mod summary;
 pub mod text;

@@ -1,0 +1,125 @@
+//! Where a call happened (partition, region, account) and the resource ARNs built from it: ARN
+//! templates filled with the event's values, the forms a resource comes in besides an ARN (a
+//! queue URL, an S3 copy source), and ARNs covered by a longer one.
+
+use std::collections::BTreeSet;
+
+use serde_json::{Map, Value};
+
+use super::params::{percent_decode, queue_url_to_arn, string_values};
+use crate::ingest::event::Event;
+use crate::mapping::arn::{literal, partition_of_region, ArnTemplate};
+
+/// Partition, region and account of the call.
+#[derive(Debug)]
+pub(super) struct Context {
+    pub(super) partition: String,
+    pub(super) region: Option<String>,
+    pub(super) account: Option<String>,
+}
+
+impl Context {
+    pub(super) fn new(event: &Event<'_>) -> Context {
+        let region = event.aws_region.as_deref().filter(|r| !r.is_empty()).map(|r| literal(r).into_owned());
+        Context {
+            partition: partition_of_region(region.as_deref().unwrap_or("")).to_string(),
+            region,
+            // An account that is not 12 digits (hand-edited or redacted logs) is unknown, not an ARN part.
+            account: event
+                .account()
+                .filter(|a| a.len() == 12 && a.bytes().all(|b| b.is_ascii_digit()))
+                .map(str::to_string),
+        }
+    }
+
+    pub(super) fn context_value(&self, var: &str) -> Option<String> {
+        match var {
+            "Partition" => Some(self.partition.clone()),
+            "Region" => self.region.clone(),
+            "Account" => self.account.clone(),
+            _ => None,
+        }
+    }
+}
+
+/// `templates` filled with the event's partition, region and account and `*` for everything else.
+pub(super) fn scoped_wildcards<'t>(
+    templates: &'t [ArnTemplate],
+    ctx: &'t Context,
+) -> impl Iterator<Item = String> + 't {
+    templates.iter().filter_map(move |t| t.fill(|v| Some(ctx.context_value(v).unwrap_or_else(|| "*".to_string()))))
+}
+
+/// ARNs that a parameter names in another form: an SQS queue URL.
+pub(super) fn derived_arns(params: &Map<String, Value>, ctx: &Context) -> Vec<String> {
+    let mut out = Vec::new();
+    for url in string_values(params.get("queueUrl")) {
+        if let Some(arn) = queue_url_to_arn(&url, ctx.region.as_deref()) {
+            out.push(arn);
+        }
+    }
+    out
+}
+
+/// The source object ARN of CopyObject / UploadPartCopy from `x-amz-copy-source`
+/// (`bucket/key`, optionally URL-encoded, with a leading `/` or a `?versionId=` suffix).
+pub(super) fn copy_source_arn(params: &Map<String, Value>, ctx: &Context) -> Option<String> {
+    let raw = ["x-amz-copy-source", "copySource", "CopySource"]
+        .iter()
+        .find_map(|k| params.get(*k).and_then(Value::as_str))?;
+    let decoded = percent_decode(raw);
+    let path = decoded.trim_start_matches('/');
+    let path = path.split_once("?versionId=").map_or(path, |(p, _)| p);
+    let (bucket, key) = path.split_once('/')?;
+    if bucket.is_empty() || key.is_empty() {
+        return None;
+    }
+    Some(format!("arn:{}:s3:::{}/{}", ctx.partition, literal(bucket), literal(key)))
+}
+
+/// Fills a template for every combination of the variables' values (capped).
+pub(super) fn fill_all(
+    template: &ArnTemplate,
+    ctx: &Context,
+    vars: &[&str],
+    values: &[Vec<String>],
+) -> BTreeSet<String> {
+    const MAX_COMBINATIONS: usize = 1000;
+    let mut combos: Vec<Vec<&str>> = vec![Vec::new()];
+    for vals in values {
+        let mut next = Vec::new();
+        for c in &combos {
+            for v in vals {
+                if next.len() >= MAX_COMBINATIONS {
+                    break;
+                }
+                let mut c2 = c.clone();
+                c2.push(v.as_str());
+                next.push(c2);
+            }
+        }
+        combos = next;
+    }
+    combos
+        .into_iter()
+        .filter_map(|combo| {
+            template.fill(|var| {
+                ctx.context_value(var).or_else(|| vars.iter().position(|v| *v == var).map(|i| combo[i].to_string()))
+            })
+        })
+        .filter(|arn| template.matches(arn))
+        .collect()
+}
+
+/// Drops an ARN when a longer one in the set extends it (`table/t` when `table/t/index/i` is
+/// there; `function:f` when `function:f:live` is): the call was authorized on the longer one.
+pub(super) fn prune_covered_prefixes(set: BTreeSet<String>) -> Vec<String> {
+    let all: Vec<String> = set.into_iter().collect();
+    all.iter()
+        .filter(|a| {
+            !all.iter()
+                .any(|b| b.len() > a.len() && b.starts_with(a.as_str()) && matches!(b.as_bytes()[a.len()], b'/' | b':'))
+        })
+        .cloned()
+        .collect()
+}
