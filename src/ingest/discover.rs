@@ -7,7 +7,7 @@ use std::path::{Path, PathBuf};
 
 use chrono::{DateTime, Duration, NaiveDate, NaiveDateTime, TimeZone, Utc};
 
-use super::source::{Location, Rejection};
+use super::record::{Location, Rejection};
 use crate::ingest::window::TimeRange;
 
 /// The files found under the paths given, after skipping those outside the date range.

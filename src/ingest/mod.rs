@@ -2,6 +2,8 @@
 //! streams ([`source`]), one record parsed ([`event`]), the window of a run ([`window`]).
 
 pub mod discover;
+pub mod document;
 pub mod event;
+pub mod record;
 pub mod source;
 pub mod window;

@@ -5,90 +5,22 @@
 //! JSON text, so memory follows the largest file, not the input. A file or record that cannot
 //! be read is handed over as a [`Rejection`] naming the file and record, and reading goes on.
 
-use std::cell::Cell;
-use std::fmt;
 use std::fs;
 use std::io::{BufRead, BufReader};
 use std::path::Path;
 
 use chrono::Duration;
 use flate2::read::MultiGzDecoder;
-use serde::de::{DeserializeSeed, IgnoredAny, MapAccess, SeqAccess, Visitor};
-use serde::Deserialize;
 use serde_json::value::RawValue;
+
+use super::document::read_document;
+pub use super::record::{Item, Location, Rejection};
 
 pub use super::discover::{discover, is_log_name, trail_dir_interval, trail_file_time, Discovery};
 
 /// How long after an event CloudTrail may deliver the file holding it, for skipping files by
 /// the timestamp in their name. CloudTrail delivers within about 5 minutes on average.
 pub const DELIVERY_SLACK: Duration = Duration::hours(2);
-
-/// Where a record sits in its file.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, serde::Serialize, serde::Deserialize)]
-pub enum Location {
-    /// The file as a whole (it could not be read or holds no records).
-    File,
-    /// `Records[i]` of a trail log document.
-    Record(usize),
-    /// `Events[i].CloudTrailEvent` of lookup-events output.
-    LookupEvent(usize),
-    /// Line `n` (1-based) of a JSON Lines file.
-    Line(usize),
-    /// `Records[i]` of the log document on line `n` of a JSON Lines file.
-    LineRecord(usize, usize),
-    /// `Events[i].CloudTrailEvent` of the lookup-events output on line `n` of a JSON Lines file.
-    LineLookupEvent(usize, usize),
-    /// Row `n` (1-based, header not counted) of a query's results (Athena, CloudTrail Lake).
-    ResultRow(usize),
-}
-
-impl fmt::Display for Location {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        match self {
-            Location::File => f.write_str("file"),
-            Location::Record(i) => write!(f, "Records[{i}]"),
-            Location::LookupEvent(i) => write!(f, "Events[{i}].CloudTrailEvent"),
-            Location::Line(n) => write!(f, "line {n}"),
-            Location::LineRecord(n, i) => write!(f, "line {n} Records[{i}]"),
-            Location::LineLookupEvent(n, i) => write!(f, "line {n} Events[{i}].CloudTrailEvent"),
-            Location::ResultRow(n) => write!(f, "result row {n}"),
-        }
-    }
-}
-
-/// A record or file that could not be used, and why.
-#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, serde::Serialize, serde::Deserialize)]
-pub struct Rejection {
-    /// The file, as given or found.
-    pub file: String,
-    /// Where in the file.
-    pub location: Location,
-    /// What was wrong.
-    pub reason: String,
-}
-
-impl fmt::Display for Rejection {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        match self.location {
-            Location::File => write!(f, "{}: {}", self.file, self.reason),
-            loc => write!(f, "{}: {loc}: {}", self.file, self.reason),
-        }
-    }
-}
-
-/// One item read from a file: a record's JSON text, or a rejection.
-#[derive(Debug)]
-pub enum Item<'a> {
-    /// The JSON text of one CloudTrail record.
-    Record {
-        /// Where it is.
-        location: Location,
-        /// The record.
-        json: &'a str,
-    },
-    /// Something that could not be read; counted as one rejected record.
-    Rejected(Rejection),
-}
 
 /// How much of one input is read at most, whatever it holds: a decompression bomb or a huge
 /// record becomes a counted rejection, never an abort or an unbounded allocation.
@@ -363,148 +295,11 @@ fn read_line(
     }
 }
 
-impl Location {
-    fn on_line(self, n: usize) -> Location {
-        match self {
-            Location::Record(i) => Location::LineRecord(n, i),
-            Location::LookupEvent(i) => Location::LineLookupEvent(n, i),
-            Location::File => Location::Line(n),
-            other => other,
-        }
-    }
-}
-
 fn starts_with_key(line: &str, key: &str) -> bool {
     line.strip_prefix('{')
         .map(str::trim_start)
         .and_then(|r| r.strip_prefix('"'))
         .is_some_and(|r| r.starts_with(key) && r[key.len()..].starts_with('"'))
-}
-
-type RecordFn<'f> = dyn FnMut(Location, &str, &mut dyn FnMut(Item<'_>)) + 'f;
-type RejectFn<'f> = dyn Fn(Location, String) -> Item<'static> + 'f;
-
-/// Streams the records of one JSON document: `{"Records":[...]}` or `{"Events":[...]}`.
-fn read_document(
-    doc: &str,
-    record: &mut RecordFn<'_>,
-    reject: &RejectFn<'_>,
-    gzip_error: Option<&str>,
-    emit: &mut dyn FnMut(Item<'_>),
-) {
-    let position = Cell::new(Location::File);
-    let mut de = serde_json::Deserializer::from_str(doc);
-    let visitor = DocVisitor { record, reject, emit, position: &position };
-    let result = serde::Deserializer::deserialize_map(&mut de, visitor).and_then(|found| de.end().map(|_| found));
-    match result {
-        Ok(true) => {
-            if let Some(g) = gzip_error {
-                emit(reject(Location::File, format!("{g}; records after the break are lost")));
-            }
-        }
-        Ok(false) => emit(reject(Location::File, "not a CloudTrail log: no `Records` or `Events` array".to_string())),
-        Err(e) => {
-            let what = if e.is_eof() {
-                match gzip_error {
-                    Some(g) => format!("{g}; JSON ends early ({e})"),
-                    None => format!("truncated JSON ({e})"),
-                }
-            } else if e.is_syntax() && position.get() == Location::File && !doc.trim_start().starts_with('{') {
-                format!("not JSON ({e})")
-            } else {
-                format!("invalid JSON ({e}); the rest of the file is not read")
-            };
-            emit(reject(position.get(), what));
-        }
-    }
-}
-
-struct DocVisitor<'v, 'f> {
-    record: &'v mut RecordFn<'f>,
-    reject: &'v RejectFn<'f>,
-    emit: &'v mut dyn FnMut(Item<'_>),
-    position: &'v Cell<Location>,
-}
-
-impl<'de> Visitor<'de> for DocVisitor<'_, '_> {
-    type Value = bool;
-    fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str("a CloudTrail log object")
-    }
-    fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<bool, A::Error> {
-        let mut found = false;
-        while let Some(key) = map.next_key::<std::borrow::Cow<'de, str>>()? {
-            match key.as_ref() {
-                "Records" | "Events" => {
-                    let lookup = key == "Events";
-                    map.next_value_seed(RecordsSeed {
-                        record: &mut *self.record,
-                        reject: self.reject,
-                        emit: &mut *self.emit,
-                        position: self.position,
-                        lookup,
-                    })?;
-                    found = true;
-                }
-                _ => {
-                    map.next_value::<IgnoredAny>()?;
-                }
-            }
-        }
-        Ok(found)
-    }
-}
-
-struct RecordsSeed<'v, 'f> {
-    record: &'v mut RecordFn<'f>,
-    reject: &'v RejectFn<'f>,
-    emit: &'v mut dyn FnMut(Item<'_>),
-    position: &'v Cell<Location>,
-    lookup: bool,
-}
-
-#[derive(Deserialize)]
-struct LookupRow {
-    #[serde(rename = "CloudTrailEvent")]
-    cloud_trail_event: Option<String>,
-}
-
-impl<'de> DeserializeSeed<'de> for RecordsSeed<'_, '_> {
-    type Value = ();
-    fn deserialize<D: serde::Deserializer<'de>>(self, d: D) -> Result<(), D::Error> {
-        d.deserialize_seq(self)
-    }
-}
-
-impl<'de> Visitor<'de> for RecordsSeed<'_, '_> {
-    type Value = ();
-    fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str("an array of CloudTrail records")
-    }
-    fn visit_seq<S: SeqAccess<'de>>(self, mut seq: S) -> Result<(), S::Error> {
-        let mut i = 0;
-        loop {
-            let loc = if self.lookup { Location::LookupEvent(i) } else { Location::Record(i) };
-            self.position.set(loc);
-            if self.lookup {
-                match seq.next_element::<LookupRow>()? {
-                    None => break,
-                    Some(LookupRow { cloud_trail_event: Some(json) }) => (self.record)(loc, &json, self.emit),
-                    Some(LookupRow { cloud_trail_event: None }) => {
-                        (self.emit)((self.reject)(loc, "lookup event has no CloudTrailEvent".into()))
-                    }
-                }
-            } else {
-                match seq.next_element::<&'de RawValue>()? {
-                    None => break,
-                    Some(raw) => (self.record)(loc, raw.get(), self.emit),
-                }
-            }
-            i += 1;
-        }
-        self.position.set(Location::File);
-        Ok(())
-    }
 }
 
 /// Decodes bytes as UTF-8, replacing invalid sequences with U+FFFD; the flag says whether any were.

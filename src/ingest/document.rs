@@ -1,0 +1,138 @@
+//! One log document, streamed: `{"Records":[...]}` (a trail file) or `{"Events":[...]}` (saved
+//! `aws cloudtrail lookup-events` output), each record handed over as raw JSON text and a record
+//! or document that cannot be read named by its position.
+
+use std::cell::Cell;
+use std::fmt;
+
+use serde::de::{DeserializeSeed, IgnoredAny, MapAccess, SeqAccess, Visitor};
+use serde::Deserialize;
+use serde_json::value::RawValue;
+
+use super::record::{Item, Location};
+
+pub(super) type RecordFn<'f> = dyn FnMut(Location, &str, &mut dyn FnMut(Item<'_>)) + 'f;
+pub(super) type RejectFn<'f> = dyn Fn(Location, String) -> Item<'static> + 'f;
+
+/// Streams the records of one JSON document: `{"Records":[...]}` or `{"Events":[...]}`.
+pub(super) fn read_document(
+    doc: &str,
+    record: &mut RecordFn<'_>,
+    reject: &RejectFn<'_>,
+    gzip_error: Option<&str>,
+    emit: &mut dyn FnMut(Item<'_>),
+) {
+    let position = Cell::new(Location::File);
+    let mut de = serde_json::Deserializer::from_str(doc);
+    let visitor = DocVisitor { record, reject, emit, position: &position };
+    let result = serde::Deserializer::deserialize_map(&mut de, visitor).and_then(|found| de.end().map(|_| found));
+    match result {
+        Ok(true) => {
+            if let Some(g) = gzip_error {
+                emit(reject(Location::File, format!("{g}; records after the break are lost")));
+            }
+        }
+        Ok(false) => emit(reject(Location::File, "not a CloudTrail log: no `Records` or `Events` array".to_string())),
+        Err(e) => {
+            let what = if e.is_eof() {
+                match gzip_error {
+                    Some(g) => format!("{g}; JSON ends early ({e})"),
+                    None => format!("truncated JSON ({e})"),
+                }
+            } else if e.is_syntax() && position.get() == Location::File && !doc.trim_start().starts_with('{') {
+                format!("not JSON ({e})")
+            } else {
+                format!("invalid JSON ({e}); the rest of the file is not read")
+            };
+            emit(reject(position.get(), what));
+        }
+    }
+}
+
+struct DocVisitor<'v, 'f> {
+    record: &'v mut RecordFn<'f>,
+    reject: &'v RejectFn<'f>,
+    emit: &'v mut dyn FnMut(Item<'_>),
+    position: &'v Cell<Location>,
+}
+
+impl<'de> Visitor<'de> for DocVisitor<'_, '_> {
+    type Value = bool;
+    fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str("a CloudTrail log object")
+    }
+    fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<bool, A::Error> {
+        let mut found = false;
+        while let Some(key) = map.next_key::<std::borrow::Cow<'de, str>>()? {
+            match key.as_ref() {
+                "Records" | "Events" => {
+                    let lookup = key == "Events";
+                    map.next_value_seed(RecordsSeed {
+                        record: &mut *self.record,
+                        reject: self.reject,
+                        emit: &mut *self.emit,
+                        position: self.position,
+                        lookup,
+                    })?;
+                    found = true;
+                }
+                _ => {
+                    map.next_value::<IgnoredAny>()?;
+                }
+            }
+        }
+        Ok(found)
+    }
+}
+
+struct RecordsSeed<'v, 'f> {
+    record: &'v mut RecordFn<'f>,
+    reject: &'v RejectFn<'f>,
+    emit: &'v mut dyn FnMut(Item<'_>),
+    position: &'v Cell<Location>,
+    lookup: bool,
+}
+
+#[derive(Deserialize)]
+struct LookupRow {
+    #[serde(rename = "CloudTrailEvent")]
+    cloud_trail_event: Option<String>,
+}
+
+impl<'de> DeserializeSeed<'de> for RecordsSeed<'_, '_> {
+    type Value = ();
+    fn deserialize<D: serde::Deserializer<'de>>(self, d: D) -> Result<(), D::Error> {
+        d.deserialize_seq(self)
+    }
+}
+
+impl<'de> Visitor<'de> for RecordsSeed<'_, '_> {
+    type Value = ();
+    fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str("an array of CloudTrail records")
+    }
+    fn visit_seq<S: SeqAccess<'de>>(self, mut seq: S) -> Result<(), S::Error> {
+        let mut i = 0;
+        loop {
+            let loc = if self.lookup { Location::LookupEvent(i) } else { Location::Record(i) };
+            self.position.set(loc);
+            if self.lookup {
+                match seq.next_element::<LookupRow>()? {
+                    None => break,
+                    Some(LookupRow { cloud_trail_event: Some(json) }) => (self.record)(loc, &json, self.emit),
+                    Some(LookupRow { cloud_trail_event: None }) => {
+                        (self.emit)((self.reject)(loc, "lookup event has no CloudTrailEvent".into()))
+                    }
+                }
+            } else {
+                match seq.next_element::<&'de RawValue>()? {
+                    None => break,
+                    Some(raw) => (self.record)(loc, raw.get(), self.emit),
+                }
+            }
+            i += 1;
+        }
+        self.position.set(Location::File);
+        Ok(())
+    }
+}
