@@ -5,6 +5,7 @@
 //! What could not be read is kept as [`Gap`]s: a run with any is incomplete.
 
 pub mod completeness;
+mod ingest;
 #[cfg(feature = "store")]
 pub mod store;
 
@@ -14,11 +15,9 @@ use chrono::{DateTime, Utc};
 use rayon::prelude::*;
 use serde::{Deserialize, Serialize};
 
-use crate::ingest::event::Event;
-use crate::ingest::source::{self, Discovery, Item, Location, Rejection};
-use crate::mapping::evidence::{CountedErrors, Outcome};
-use crate::mapping::mapper::{EventMapper, Mapping, Resolution};
-use crate::select::warehouse::{call_shape, CallShape, Row};
+use crate::ingest::source::{self, Discovery, Rejection};
+use crate::mapping::evidence::CountedErrors;
+use crate::mapping::mapper::EventMapper;
 use crate::select::{RoleFilter, TimeRange};
 use crate::usage::completeness::{Gap, GapKind};
 
@@ -49,7 +48,7 @@ pub const MAX_DISTINCT: usize = 10_000;
 pub const MAX_CONTEXTS: usize = 1000;
 
 /// The key beyond [`MAX_DISTINCT`] events.
-fn overflow_event() -> EventKey {
+pub(crate) fn overflow_event() -> EventKey {
     EventKey {
         source: "(more events)".into(),
         name: format!("(more than {MAX_DISTINCT} distinct names; counted together)"),
@@ -57,7 +56,7 @@ fn overflow_event() -> EventKey {
 }
 
 /// Adds `n` to `key` in `map`, or to `overflow` when the map already holds [`MAX_DISTINCT`] keys.
-fn add_bounded<K: Ord, V: std::ops::AddAssign<u64> + Default>(
+pub(crate) fn add_bounded<K: Ord, V: std::ops::AddAssign<u64> + Default>(
     map: &mut BTreeMap<K, V>,
     key: K,
     n: u64,
@@ -255,21 +254,21 @@ mod pairs {
     }
 }
 
-fn min_time(a: Option<DateTime<Utc>>, b: Option<DateTime<Utc>>) -> Option<DateTime<Utc>> {
+pub(crate) fn min_time(a: Option<DateTime<Utc>>, b: Option<DateTime<Utc>>) -> Option<DateTime<Utc>> {
     match (a, b) {
         (Some(x), Some(y)) => Some(x.min(y)),
         (x, y) => x.or(y),
     }
 }
 
-fn max_time(a: Option<DateTime<Utc>>, b: Option<DateTime<Utc>>) -> Option<DateTime<Utc>> {
+pub(crate) fn max_time(a: Option<DateTime<Utc>>, b: Option<DateTime<Utc>>) -> Option<DateTime<Utc>> {
     match (a, b) {
         (Some(x), Some(y)) => Some(x.max(y)),
         (x, y) => x.or(y),
     }
 }
 
-fn add_reasoned(map: &mut BTreeMap<EventKey, ReasonedCount>, key: EventKey, count: u64, detail: &str) {
+pub(crate) fn add_reasoned(map: &mut BTreeMap<EventKey, ReasonedCount>, key: EventKey, count: u64, detail: &str) {
     let key = if map.len() >= MAX_DISTINCT && !map.contains_key(&key) { overflow_event() } else { key };
     let e = map.entry(key).or_default();
     e.count += count;
@@ -314,230 +313,6 @@ impl Usage {
     /// True when at least one record could be read.
     pub fn anything_readable(&self) -> bool {
         self.records_read > self.records_rejected
-    }
-
-    /// Handles one item from a source.
-    pub fn ingest(&mut self, file: &str, item: Item<'_>, selection: &Selection, mapper: &EventMapper<'_>) {
-        self.ingest_weighted(file, item, 1, selection, mapper)
-    }
-
-    /// Handles one item that stands for `weight` (at least 1) records of the same shape (a row
-    /// of an aggregating query: Athena, CloudTrail Lake); every count grows by `weight`, except
-    /// that a rejected item counts as one record.
-    pub fn ingest_weighted(
-        &mut self,
-        file: &str,
-        item: Item<'_>,
-        weight: u64,
-        selection: &Selection,
-        mapper: &EventMapper<'_>,
-    ) {
-        let weight = weight.max(1);
-        self.records_read += weight;
-        let (location, json) = match item {
-            Item::Rejected(mut r) => {
-                if r.file.is_empty() {
-                    r.file = file.to_string();
-                }
-                return self.reject_n(r, weight);
-            }
-            Item::Record { location, json } => (location, json),
-        };
-        let reject = |reason: String| Rejection { file: file.to_string(), location, reason };
-        let event = match Event::from_json(json) {
-            Ok(e) => e,
-            Err(e) => return self.reject_n(reject(describe_record_error(&e)), weight),
-        };
-        if let Some(role) = &selection.role {
-            if !role.matches(&event) {
-                self.filtered.other_principal += weight;
-                self.count_principal(&event, weight);
-                return;
-            }
-        }
-        let time = match event.time() {
-            Some(Ok(t)) => Some(t),
-            Some(Err(e)) => {
-                return self.reject_n(
-                    reject(format!(
-                        "eventTime `{}` is not an RFC 3339 time ({e})",
-                        event.event_time.as_deref().unwrap_or("")
-                    )),
-                    weight,
-                )
-            }
-            None if selection.range.is_bounded() => {
-                return self.reject_n(reject("no eventTime, so the date range cannot be applied".to_string()), weight)
-            }
-            None => None,
-        };
-        if let Some(t) = time {
-            if !selection.range.contains(t) {
-                self.filtered.outside_window += weight;
-                return;
-            }
-        }
-        if !event.is_principal_call() {
-            self.filtered.not_api_call += weight;
-            return;
-        }
-        // Parameters that cannot be read (nested deeper than the parser's limit) would map to a
-        // resource template with `*`: the record is rejected instead, never widened.
-        let params = match EventMapper::request_parameters(&event) {
-            Ok(p) => p,
-            Err(e) => {
-                return self.reject_n(
-                    reject(format!("requestParameters cannot be read ({e}): the record is not used")),
-                    weight,
-                )
-            }
-        };
-        self.records_matched += weight;
-        self.first_seen = min_time(self.first_seen, time);
-        self.last_seen = max_time(self.last_seen, time);
-        if let Some(arn) = event.issuer_role_arn() {
-            match self.matched_roles.get_mut(arn.as_ref()) {
-                Some(n) => *n += weight,
-                None => add_bounded(&mut self.matched_roles, arn.into_owned(), weight, || "(more roles)".to_string()),
-            }
-        }
-        let key = EventKey { source: event.event_source.to_string(), name: event.event_name.to_string() };
-
-        match crate::mapping::evidence::outcome(
-            event.error_code.as_deref(),
-            event.error_message.as_deref(),
-            &selection.counted_errors,
-        ) {
-            Outcome::Succeeded | Outcome::FailedAfterAuthorization(_) => {}
-            Outcome::Denied => {
-                self.records_denied += weight;
-                let needed = match mapper.actions_for(&event.event_source, &event.event_name) {
-                    Ok(actions) => actions.iter().map(|a| a.name.as_str()).collect::<Vec<_>>().join(", "),
-                    Err(_) => String::new(),
-                };
-                return add_reasoned(&mut self.denied, key, weight, &needed);
-            }
-            Outcome::NotEvidence(code) => {
-                self.records_not_evidence += weight;
-                let k = ErrorKey { code: code.to_string(), source: key.source, name: key.name };
-                add_bounded(&mut self.not_evidence, k, weight, || ErrorKey {
-                    code: "(more codes)".into(),
-                    source: overflow_event().source,
-                    name: overflow_event().name,
-                });
-                return;
-            }
-        }
-        // A call a service made with the role's permissions (SSE-KMS decrypts by S3, ...).
-        let invoked_by = event.user_identity.invoked_by.as_deref().filter(|s| s.ends_with(".amazonaws.com"));
-        let on_behalf = invoked_by.map(|svc| {
-            format!("{} called by {svc} on the role's behalf, with the role's permissions", event.event_name)
-        });
-        let (region, vpce) = (event.aws_region.as_deref(), event.vpc_endpoint_id.as_deref().filter(|v| !v.is_empty()));
-        match mapper.map_with(&event, &params) {
-            Mapping::Actions(uses) => {
-                self.records_mapped += weight;
-                for mut u in uses {
-                    if u.implied_by.is_none() {
-                        u.implied_by = on_behalf.clone();
-                    }
-                    let a = self.actions.entry(u.action).or_default();
-                    a.calls += weight;
-                    a.unresolved += weight * u64::from(u.resolution == Resolution::Wildcard);
-                    a.resources.extend(u.resources);
-                    *a.events.entry(key.clone()).or_default() += weight;
-                    a.first_seen = min_time(a.first_seen, time);
-                    a.last_seen = max_time(a.last_seen, time);
-                    a.implied_by.extend(u.implied_by);
-                    // Few distinct contexts per action: a scan beats building an owned key per call.
-                    let full = a.contexts.len() >= MAX_CONTEXTS;
-                    match a.contexts.iter_mut().find(|(c, _)| c.is(region, vpce, invoked_by)) {
-                        Some((_, n)) => *n += weight,
-                        None if full => *a.contexts.entry(CallContext::default()).or_default() += weight,
-                        None => {
-                            let c = CallContext {
-                                region: region.map(str::to_string),
-                                vpc_endpoint: vpce.map(str::to_string),
-                                invoked_by: invoked_by.map(str::to_string),
-                            };
-                            a.contexts.insert(c, weight);
-                        }
-                    }
-                }
-            }
-            Mapping::NoPermission(reason) => {
-                self.records_no_permission += weight;
-                add_reasoned(&mut self.no_permission, key, weight, &reason);
-            }
-            Mapping::Unmapped(why) => {
-                self.records_unmapped += weight;
-                add_reasoned(&mut self.unmapped, key, weight, &why.reason());
-            }
-        }
-    }
-
-    /// Feeds result row `n` (1-based) of an aggregating query (`source`: Athena, CloudTrail Lake)
-    /// to this usage: the record it stands for, weighted by its count (first and last time both
-    /// seen); a row that does not decode is rejected, naming it.
-    pub fn ingest_row(&mut self, source: &str, n: usize, row: &Row, selection: &Selection, mapper: &EventMapper<'_>) {
-        let location = Location::ResultRow(n);
-        match call_shape(row) {
-            Ok(CallShape { record, calls, last: Some(last) }) => {
-                self.ingest_weighted(source, Item::Record { location, json: &record }, calls - 1, selection, mapper);
-                self.ingest_weighted(source, Item::Record { location, json: &last }, 1, selection, mapper);
-            }
-            Ok(CallShape { record, calls, last: None }) => {
-                self.ingest_weighted(source, Item::Record { location, json: &record }, calls, selection, mapper)
-            }
-            Err(reason) => {
-                let r = Rejection { file: source.to_string(), location, reason };
-                self.ingest(source, Item::Rejected(r), selection, mapper)
-            }
-        }
-    }
-
-    fn reject(&mut self, r: Rejection) {
-        self.records_rejected += 1;
-        self.add_gap(Gap::of_rejection(&r));
-        self.rejections.push(r);
-        if self.rejections.len() >= 2 * MAX_LISTED_REJECTIONS {
-            self.trim_rejections();
-        }
-    }
-
-    /// Keeps the first [`MAX_LISTED_REJECTIONS`] rejections in (file, location) order and counts
-    /// the rest; which are kept does not depend on how the work was split between threads.
-    fn trim_rejections(&mut self) {
-        self.rejections.sort();
-        if self.rejections.len() > MAX_LISTED_REJECTIONS {
-            self.rejections_not_listed += (self.rejections.len() - MAX_LISTED_REJECTIONS) as u64;
-            self.rejections.truncate(MAX_LISTED_REJECTIONS);
-        }
-    }
-
-    /// Counts a record of another principal under its role ARN (sessions), else its ARN or type.
-    fn count_principal(&mut self, event: &Event<'_>, weight: u64) {
-        let issuer = event.issuer_role_arn();
-        let who: &str = match (&issuer, event.user_identity.arn.as_deref(), event.user_identity.kind.as_deref()) {
-            (Some(role), _, _) => role,
-            (None, Some(arn), _) => arn,
-            (None, None, Some(kind)) => kind,
-            (None, None, None) => "(no principal)",
-        };
-        if let Some(n) = self.principals_seen.get_mut(who) {
-            *n += weight;
-        } else if self.principals_seen.len() < MAX_PRINCIPALS_SEEN {
-            self.principals_seen.insert(who.to_string(), weight);
-        } else {
-            *self.principals_seen.entry(OTHER_PRINCIPALS.to_string()).or_default() += weight;
-        }
-    }
-
-    /// Rejects an item that stood for `weight` records: it is one record read and rejected
-    /// (what it stood for is not known), so the counts still reconcile.
-    fn reject_n(&mut self, r: Rejection, weight: u64) {
-        self.records_read -= weight - 1;
-        self.reject(r);
     }
 
     /// Adds another partial aggregate into this one.
