@@ -28,6 +28,7 @@ pub mod mapping;
 pub mod output;
 pub mod policy;
 pub mod private_files;
+pub mod progress;
 pub mod select;
 pub mod synth;
 pub mod usage;

@@ -20,8 +20,8 @@ pub struct AthenaOptions {
     pub table: AthenaTable,
     /// Region of the workgroup (default: the profile's).
     pub region: Option<String>,
-    /// Show a spinner while the query runs.
-    pub progress: bool,
+    /// Where progress is shown.
+    pub progress: crate::progress::ProgressSink,
     /// Credentials and endpoint.
     pub aws: AwsOptions,
 }
@@ -87,7 +87,7 @@ pub async fn collect(
     // Once the query runs, a failure (failed or cancelled query, results that cannot be read)
     // is a gap: the rows read so far are kept and the run is incomplete.
     let mut usage = Usage::default();
-    let spinner = super::query_spinner(opts.progress);
+    let spinner = opts.progress.task("athena query", None, "");
     let outcome: Result<(), AwsError> = async {
         // Poll with backoff: 0.25 s doubling to 5 s.
         let mut wait = Duration::from_millis(250);
@@ -110,7 +110,7 @@ pub async fn collect(
                 stats.engine_execution_ms = s.engine_execution_time_in_millis().unwrap_or(0);
             }
             let state = status.and_then(|s| s.state()).cloned();
-            spinner.set_message(format!(
+            spinner.message(format!(
                 "athena query {id}: {} · {:.1} MB scanned",
                 state.as_ref().map_or("?", |s| s.as_str()),
                 stats.data_scanned_bytes as f64 / 1e6
@@ -124,7 +124,7 @@ pub async fn collect(
                     } else {
                         ""
                     };
-                    spinner.finish_and_clear();
+                    spinner.finish();
                     return Err(AwsError::Call(format!(
                         "the Athena query {id} {}: {reason}{hint}",
                         state.map_or("failed".into(), |s| s.as_str().to_lowercase())
@@ -185,7 +185,7 @@ pub async fn collect(
                 stats.rows += 1;
                 usage.ingest_row(&source, n, &row(&names, values), selection, &mapper);
             }
-            spinner.set_message(format!("athena query {id}: {} rows read", stats.rows));
+            spinner.message(format!("athena query {id}: {} rows read", stats.rows));
             token = page.next_token().map(str::to_string);
             if token.is_none() {
                 break;
@@ -194,7 +194,7 @@ pub async fn collect(
         Ok(())
     }
     .await;
-    spinner.finish_and_clear();
+    spinner.finish();
     if let Err(e) = outcome {
         usage.add_gap(
             Gap::new(GapKind::Query, format!("athena query {id}"), e.to_string())

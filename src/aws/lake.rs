@@ -19,8 +19,8 @@ pub struct LakeOptions {
     pub event_data_store: String,
     /// Region of the event data store (default: the profile's).
     pub region: Option<String>,
-    /// Show a spinner while the query runs.
-    pub progress: bool,
+    /// Where progress is shown.
+    pub progress: crate::progress::ProgressSink,
     /// Credentials and endpoint.
     pub aws: AwsOptions,
 }
@@ -80,7 +80,7 @@ pub async fn collect(
     // Once the query runs, a failure (failed or cancelled query, results that cannot be read)
     // is a gap: the rows read so far are kept and the run is incomplete.
     let mut usage = Usage::default();
-    let spinner = super::query_spinner(opts.progress);
+    let spinner = opts.progress.task("lake query", None, "");
     let outcome: Result<(), AwsError> = async {
         let mut wait = Duration::from_millis(250);
         loop {
@@ -105,7 +105,7 @@ pub async fn collect(
                 stats.events_scanned = s.events_scanned().unwrap_or(0);
             }
             let status = out.query_status().cloned();
-            spinner.set_message(format!(
+            spinner.message(format!(
                 "lake query {id}: {} · {} events scanned",
                 status.as_ref().map_or("?", |s| s.as_str()),
                 stats.events_scanned
@@ -113,7 +113,7 @@ pub async fn collect(
             match status {
                 Some(QueryStatus::Finished) => break,
                 Some(s @ (QueryStatus::Failed | QueryStatus::Cancelled | QueryStatus::TimedOut)) => {
-                    spinner.finish_and_clear();
+                    spinner.finish();
                     let reason = out.error_message().unwrap_or("no reason given");
                     return Err(AwsError::Call(format!(
                         "the CloudTrail Lake query {id} ended {}: {reason}",
@@ -160,7 +160,7 @@ pub async fn collect(
                 stats.rows += 1;
                 usage.ingest_row(&source, stats.rows as usize, &row, selection, &mapper);
             }
-            spinner.set_message(format!("lake query {id}: {} rows read", stats.rows));
+            spinner.message(format!("lake query {id}: {} rows read", stats.rows));
             token = page.next_token().map(str::to_string);
             if token.is_none() {
                 break;
@@ -169,7 +169,7 @@ pub async fn collect(
         Ok(())
     }
     .await;
-    spinner.finish_and_clear();
+    spinner.finish();
     if let Err(e) = outcome {
         usage.add_gap(
             Gap::new(GapKind::Query, format!("lake query {id}"), e.to_string())

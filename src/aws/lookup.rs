@@ -38,8 +38,8 @@ pub struct LookupOptions {
     pub cache_root: Option<PathBuf>,
     /// Requests per second per region.
     pub rate: f64,
-    /// Show progress bars.
-    pub progress: bool,
+    /// Where progress is shown (one task per region).
+    pub progress: crate::progress::ProgressSink,
     /// Credentials and endpoint.
     pub aws: AwsOptions,
 }
@@ -125,19 +125,9 @@ pub async fn collect(
     };
     let day_list = if from <= to { days(from, to) } else { Vec::new() };
 
-    let multi = indicatif::MultiProgress::new();
-    if !opts.progress {
-        multi.set_draw_target(indicatif::ProgressDrawTarget::hidden());
-    }
     let mut tasks = tokio::task::JoinSet::new();
     for region in &opts.regions {
-        let bar = multi.add(indicatif::ProgressBar::new(day_list.len() as u64));
-        bar.set_style(
-            indicatif::ProgressStyle::with_template("{prefix:>15} [{bar:25}] {pos}/{len} days · {msg} · eta {eta}")
-                .unwrap_or_else(|_| indicatif::ProgressStyle::default_bar())
-                .progress_chars("=> "),
-        );
-        bar.set_prefix(region.clone());
+        let bar = opts.progress.task(region, Some(day_list.len() as u64), "days");
         let region = region.clone();
         let opts = opts.clone();
         let selection = selection.clone();
@@ -148,10 +138,19 @@ pub async fn collect(
             let mut stats = RegionStats { region: region.clone(), ..RegionStats::default() };
             let mut usage = Usage::default();
             let result = fetch_region(
-                &opts, &region, &account, &day_list, now, &selection, mapper, &mut usage, &mut stats, &bar,
+                &opts,
+                &region,
+                &account,
+                &day_list,
+                now,
+                &selection,
+                mapper,
+                &mut usage,
+                &mut stats,
+                bar.as_ref(),
             )
             .await;
-            bar.finish_and_clear();
+            bar.finish();
             if let Err(e) = result {
                 stats.error = Some(e.to_string());
             }
@@ -202,7 +201,7 @@ async fn fetch_region(
     mapper: EventMapper<'static>,
     usage: &mut Usage,
     stats: &mut RegionStats,
-    bar: &indicatif::ProgressBar,
+    bar: &dyn crate::progress::Task,
 ) -> Result<(), AwsError> {
     let config = load_config(&opts.aws, Some(region)).await?;
     let client_config = aws_sdk_cloudtrail::config::Builder::from(&config)
@@ -259,11 +258,7 @@ async fn fetch_region(
                     ingest(&page, &mut day_usage, &mut index);
                     stats.events += (index - before) as u64;
                     stats.pages_fetched += 1;
-                    bar.set_message(format!(
-                        "{} events, {} pages",
-                        stats.events,
-                        stats.pages_fetched + stats.pages_cached
-                    ));
+                    bar.message(format!("{} events, {} pages", stats.events, stats.pages_fetched + stats.pages_cached));
                     if let Err(e) = cache.store(day, state.pages.len(), &page) {
                         stats.cache_error.get_or_insert_with(|| e.to_string());
                     }
@@ -282,7 +277,7 @@ async fn fetch_region(
         }
         *usage = std::mem::take(usage).merge(day_usage);
         stats.days_read += 1;
-        bar.inc(1);
+        bar.advance(1);
     }
     Ok(())
 }

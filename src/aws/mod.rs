@@ -104,16 +104,6 @@ where
     }
 }
 
-/// A spinner on stderr for a query that runs remotely (hidden when `show` is false).
-pub fn query_spinner(show: bool) -> indicatif::ProgressBar {
-    let spinner = indicatif::ProgressBar::new_spinner();
-    if !show {
-        spinner.set_draw_target(indicatif::ProgressDrawTarget::hidden());
-    }
-    spinner.enable_steady_tick(std::time::Duration::from_millis(200));
-    spinner
-}
-
 /// Error codes that mean the caller lacks a permission.
 pub fn is_access_denied(code: &str) -> bool {
     matches!(

@@ -32,8 +32,8 @@ pub struct S3Options {
     pub regions: Vec<String>,
     /// Objects in flight at once.
     pub concurrency: usize,
-    /// Show a progress bar.
-    pub progress: bool,
+    /// Where progress is shown.
+    pub progress: crate::progress::ProgressSink,
     /// Credentials and endpoint.
     pub aws: AwsOptions,
 }
@@ -259,17 +259,8 @@ pub async fn collect(
     }
     stats.objects = keys.len() as u64;
 
-    let bar = if opts.progress && keys.len() > 1 {
-        let b = indicatif::ProgressBar::new(keys.len() as u64);
-        b.set_style(
-            indicatif::ProgressStyle::with_template("s3 [{bar:30}] {pos}/{len} files · {msg} · {elapsed} · eta {eta}")
-                .unwrap_or_else(|_| indicatif::ProgressStyle::default_bar())
-                .progress_chars("=> "),
-        );
-        b
-    } else {
-        indicatif::ProgressBar::hidden()
-    };
+    let bar: std::sync::Arc<dyn crate::progress::Task> =
+        opts.progress.task("s3", Some(keys.len() as u64), "files").into();
 
     // Downloads on tokio, parsing on rayon: a bounded channel between them keeps memory to
     // about 2 x concurrency objects.
@@ -299,12 +290,8 @@ pub async fn collect(
                         ),
                     }
                     let records = records_seen.fetch_add(u.records_read, Ordering::Relaxed) + u.records_read;
-                    bar.inc(1);
-                    bar.set_message(format!(
-                        "{} MB, {} records",
-                        bytes_seen.load(Ordering::Relaxed) / 1_000_000,
-                        records
-                    ));
+                    bar.advance(1);
+                    bar.message(format!("{} MB, {} records", bytes_seen.load(Ordering::Relaxed) / 1_000_000, records));
                     u
                 })
                 .reduce(Usage::default, Usage::merge)
@@ -333,7 +320,7 @@ pub async fn collect(
     while tasks.join_next().await.is_some() {}
     drop(tx);
     let mut usage = consumer.join().map_err(|_| AwsError::Call("the parser thread panicked".into()))?;
-    bar.finish_and_clear();
+    bar.finish();
     usage.files_skipped_by_date += skipped_by_date;
     stats.objects_failed = usage
         .rejections

@@ -20,7 +20,7 @@ pub(super) fn remote(
 ) -> Result<(usage::Usage, serde_json::Value), CliError> {
     use crate::aws::{lookup, s3};
     let (runtime, aws) = aws_runtime(args)?;
-    let progress = std::io::stderr().is_terminal();
+    let progress = progress_sink();
     let mapper = EventMapper::new(ActionCatalog::embedded());
     if src == "lookup" {
         eprintln!(
@@ -53,7 +53,7 @@ are not in it. Read trail files (--source s3://BUCKET) for those."
             account: args.accounts.first().cloned(),
             cache_root,
             rate: args.lookup_rate,
-            progress,
+            progress: progress.clone(),
             aws,
         };
         let (usage, stats) = runtime.block_on(lookup::collect(&opts, selection, mapper))?;
@@ -87,7 +87,7 @@ are not in it. Read trail files (--source s3://BUCKET) for those."
             accounts: args.accounts.clone(),
             regions: args.regions.clone(),
             concurrency: args.concurrency,
-            progress,
+            progress: progress.clone(),
             aws,
         };
         let (usage, stats) = runtime.block_on(s3::collect(&opts, selection, mapper))?;
@@ -107,7 +107,12 @@ are not in it. Read trail files (--source s3://BUCKET) for those."
     }
     if src.starts_with("athena://") {
         let table = crate::select::warehouse::AthenaTable::parse(src).map_err(|e| CliError::BadSource(e.0))?;
-        let opts = crate::aws::athena::AthenaOptions { table, region: args.regions.first().cloned(), progress, aws };
+        let opts = crate::aws::athena::AthenaOptions {
+            table,
+            region: args.regions.first().cloned(),
+            progress: progress.clone(),
+            aws,
+        };
         let (usage, stats) = runtime.block_on(crate::aws::athena::collect(&opts, selection, mapper))?;
         eprintln!(
             "athena: query {} scanned {:.1} MB (billed by bytes scanned; about ${:.4} at $5 per TB), {} distinct call shapes in {} pages, {:.1} s",
@@ -122,8 +127,12 @@ are not in it. Read trail files (--source s3://BUCKET) for those."
     }
     if src.starts_with("lake://") {
         let event_data_store = crate::select::warehouse::parse_lake(src).map_err(|e| CliError::BadSource(e.0))?;
-        let opts =
-            crate::aws::lake::LakeOptions { event_data_store, region: args.regions.first().cloned(), progress, aws };
+        let opts = crate::aws::lake::LakeOptions {
+            event_data_store,
+            region: args.regions.first().cloned(),
+            progress: progress.clone(),
+            aws,
+        };
         let (usage, stats) = runtime.block_on(crate::aws::lake::collect(&opts, selection, mapper))?;
         eprintln!(
             "lake: query {} scanned {} events, {:.1} MB, {} distinct call shapes in {} pages ({} throttled requests retried), {:.1} s",
