@@ -219,12 +219,10 @@ impl Usage {
             (None, None, Some(kind)) => kind,
             (None, None, None) => "(no principal)",
         };
-        if let Some(n) = self.principals_seen.get_mut(who) {
-            *n += weight;
-        } else if self.principals_seen.len() < MAX_PRINCIPALS_SEEN {
-            self.principals_seen.insert(who.to_string(), weight);
-        } else {
-            *self.principals_seen.entry(OTHER_PRINCIPALS.to_string()).or_default() += weight;
+        // Most records are of a principal seen already: no key is built for them.
+        match self.principals_seen.get_mut(who) {
+            Some(n) => *n += weight,
+            None => add_bounded(&mut self.principals_seen, who.to_string(), weight, || OTHER_PRINCIPALS.to_string()),
         }
     }
 

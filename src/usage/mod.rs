@@ -35,7 +35,7 @@ pub struct Selection {
 }
 
 /// Distinct principals counted in [`Usage::principals_seen`]; the rest are counted together.
-pub const MAX_PRINCIPALS_SEEN: usize = 10_000;
+pub const MAX_PRINCIPALS_SEEN: usize = MAX_DISTINCT;
 /// Rejections listed one by one (the first in file and position order); the rest are counted in
 /// [`Usage::rejections_not_listed`], so a file of ten million bad records takes no more memory
 /// than one of a thousand.
@@ -377,13 +377,7 @@ impl Usage {
             self.add_gap(g);
         }
         for (p, n) in other.principals_seen {
-            if let Some(m) = self.principals_seen.get_mut(&p) {
-                *m += n;
-            } else if self.principals_seen.len() < MAX_PRINCIPALS_SEEN {
-                self.principals_seen.insert(p, n);
-            } else {
-                *self.principals_seen.entry(OTHER_PRINCIPALS.to_string()).or_default() += n;
-            }
+            add_bounded(&mut self.principals_seen, p, n, || OTHER_PRINCIPALS.to_string());
         }
         for (r, n) in other.matched_roles {
             add_bounded(&mut self.matched_roles, r, n, || "(more roles)".to_string());
