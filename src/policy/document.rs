@@ -11,14 +11,7 @@ pub const POLICY_VERSION: &str = "2012-10-17";
 /// Maximum size of a managed policy, in characters not counting white space.
 pub const MANAGED_POLICY_LIMIT: usize = 6_144;
 
-/// `Allow` or `Deny`.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
-pub enum Effect {
-    /// Grants.
-    Allow,
-    /// Refuses, overriding any grant.
-    Deny,
-}
+pub use super::model::Effect;
 
 /// One statement of a generated policy.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
@@ -71,6 +64,35 @@ impl PolicyDocument {
     }
 }
 
+/// A written document read as the evaluator reads any policy, without printing and parsing it.
+impl From<&PolicyDocument> for super::model::Policy {
+    fn from(doc: &PolicyDocument) -> Self {
+        use super::model::{Actions, Condition, Resources};
+        let statements = doc
+            .statement
+            .iter()
+            .map(|st| super::model::Statement {
+                sid: st.sid.clone(),
+                effect: st.effect,
+                actions: Actions::Only(st.action.clone()),
+                resources: Resources::Only(st.resource.clone()),
+                conditions: st
+                    .condition
+                    .iter()
+                    .flat_map(|(operator, keys)| {
+                        keys.iter().map(move |(key, values)| Condition {
+                            operator: operator.clone(),
+                            key: key.clone(),
+                            values: values.clone(),
+                        })
+                    })
+                    .collect(),
+            })
+            .collect();
+        super::model::Policy { name: "generated".into(), version: Some(doc.version.clone()), statements }
+    }
+}
+
 /// JSON text with every character outside printable ASCII written as a `\uXXXX` escape (UTF-16
 /// pairs past U+FFFF). IAM accepts policy documents of tab, newline, carriage return and
 /// U+0020 to U+00FF only, so a name with DEL, C1, a line separator, an emoji or CJK from a log
@@ -92,4 +114,37 @@ pub fn ascii_json(text: String) -> String {
         }
     }
     out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::policy::model::Policy;
+
+    #[test]
+    fn a_written_document_reads_as_the_parser_reads_its_json() {
+        let mut condition = Conditions::new();
+        condition.entry("StringEquals".into()).or_default().insert("aws:RequestedRegion".into(), vec!["eu-west-1".into()]);
+        condition.entry("Bool".into()).or_default().insert("aws:SecureTransport".into(), vec!["true".into()]);
+        let doc = PolicyDocument {
+            version: POLICY_VERSION.into(),
+            statement: vec![
+                Statement {
+                    sid: "S3Read".into(),
+                    effect: Effect::Allow,
+                    action: vec!["s3:GetObject".into(), "s3:ListBucket".into()],
+                    resource: vec!["arn:aws:s3:::b/\u{e9}*".into()],
+                    condition,
+                },
+                Statement {
+                    sid: "NoIam".into(),
+                    effect: Effect::Deny,
+                    action: vec!["iam:*".into()],
+                    resource: vec!["*".into()],
+                    condition: Conditions::new(),
+                },
+            ],
+        };
+        assert_eq!(Policy::from(&doc), Policy::parse("generated", &doc.to_pretty_json()).unwrap());
+    }
 }

@@ -16,12 +16,12 @@ pub struct Policy {
     pub statements: Vec<Statement>,
 }
 
-/// Allow or Deny.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
+/// `Allow` or `Deny`: the one effect of policies written and read.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, serde::Serialize, serde::Deserialize)]
 pub enum Effect {
     /// Grants.
     Allow,
-    /// Refuses.
+    /// Refuses, overriding any grant.
     Deny,
 }
 

@@ -20,9 +20,7 @@ pub struct SelfCheck {
 /// Evaluates `policy` (with the IAM evaluator) on every action and resource in `usage`; when the
 /// policy has conditions, in every request context the action was called in.
 pub fn self_check(policy: &PolicyDocument, usage: &crate::usage::Usage) -> SelfCheck {
-    let set = crate::policy::evaluator::PolicySet::new(
-        crate::policy::model::Policy::parse("generated", &policy.to_pretty_json()).into_iter().collect(),
-    );
+    let set = crate::policy::evaluator::PolicySet::new(vec![crate::policy::model::Policy::from(policy)]);
     let conditional = policy.statement.iter().any(|s| !s.condition.is_empty());
     let mut check = SelfCheck { calls: 0, allowed_calls: 0, pairs: 0, refused: Vec::new() };
     for (action, u) in &usage.actions {
