@@ -12,7 +12,9 @@ use chrono::{DateTime, Utc};
 use rayon::prelude::*;
 
 use super::{explain, load_config, AwsError, AwsOptions};
-use crate::ingest::source::{self, is_log_name, trail_file_time, Item, Location, Rejection, DELIVERY_SLACK};
+use crate::ingest::source::{
+    self, is_log_name, trail_file_time, Item, Location, RejectReason, Rejection, DELIVERY_SLACK,
+};
 use crate::mapping::mapper::EventMapper;
 use crate::usage::{Selection, Usage};
 
@@ -284,7 +286,11 @@ pub async fn collect(
                         }),
                         Err(reason) => u.ingest(
                             &name,
-                            Item::Rejected(Rejection { file: name.clone(), location: Location::File, reason }),
+                            Item::Rejected(Rejection {
+                                file: name.clone(),
+                                location: Location::File,
+                                reason: RejectReason::DownloadFailed(reason),
+                            }),
                             &selection,
                             &mapper,
                         ),
@@ -325,7 +331,7 @@ pub async fn collect(
     stats.objects_failed = usage
         .rejections
         .iter()
-        .filter(|r| r.location == Location::File && r.reason.starts_with("download failed"))
+        .filter(|r| r.location == Location::File && matches!(r.reason, RejectReason::DownloadFailed(_)))
         .count() as u64;
     stats.bytes = bytes_seen.load(Ordering::Relaxed);
     stats.seconds = started.elapsed().as_secs_f64();
@@ -341,14 +347,11 @@ async fn get_with_retries(client: &aws_sdk_s3::Client, bucket: &str, key: &str) 
         match client.get_object().bucket(bucket).key(key).send().await {
             Ok(out) => match out.body.collect().await {
                 Ok(b) => return Ok(b.into_bytes().to_vec()),
-                Err(e) => last = format!("download failed: body broke off ({e})"),
+                Err(e) => last = format!("body broke off ({e})"),
             },
             Err(e) => {
                 let code = e.code().unwrap_or("").to_string();
-                last = format!(
-                    "download failed: {}",
-                    explain(&e, &format!("s3:GetObject on arn:aws:s3:::{bucket}/{key}"), "GetObject")
-                );
+                last = explain(&e, &format!("s3:GetObject on arn:aws:s3:::{bucket}/{key}"), "GetObject");
                 if code == "InvalidObjectState" {
                     return Err(format!(
                         "{last} (the object is archived in a Glacier storage class: restore it to read it)"

@@ -7,7 +7,7 @@ use std::path::{Path, PathBuf};
 
 use chrono::{DateTime, Duration, NaiveDate, NaiveDateTime, TimeZone, Utc};
 
-use super::record::{Location, Rejection};
+use super::record::{Location, RejectReason, Rejection};
 use crate::ingest::window::TimeRange;
 
 /// The files found under the paths given, after skipping those outside the date range.
@@ -54,7 +54,7 @@ pub fn discover(paths: &[PathBuf], range: &TimeRange) -> Discovery {
             Err(e) => d.errors.push(Rejection {
                 file: p.display().to_string(),
                 location: Location::File,
-                reason: format!("cannot open: {e}"),
+                reason: RejectReason::Io(format!("cannot open: {e}")),
             }),
         }
     }
@@ -90,7 +90,7 @@ fn walk(dir: &Path, range: &TimeRange, d: &mut Discovery, seen: &mut Seen) {
             d.errors.push(Rejection {
                 file: dir.display().to_string(),
                 location: Location::File,
-                reason: format!("cannot list directory: {e}"),
+                reason: RejectReason::Io(format!("cannot list directory: {e}")),
             });
             return;
         }

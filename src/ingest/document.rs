@@ -9,17 +9,17 @@ use serde::de::{DeserializeSeed, IgnoredAny, MapAccess, SeqAccess, Visitor};
 use serde::Deserialize;
 use serde_json::value::RawValue;
 
-use super::record::{Item, Location};
+use super::record::{Item, Location, RejectReason};
 
 pub(super) type RecordFn<'f> = dyn FnMut(Location, &str, &mut dyn FnMut(Item<'_>)) + 'f;
-pub(super) type RejectFn<'f> = dyn Fn(Location, String) -> Item<'static> + 'f;
+pub(super) type RejectFn<'f> = dyn Fn(Location, RejectReason) -> Item<'static> + 'f;
 
 /// Streams the records of one JSON document: `{"Records":[...]}` or `{"Events":[...]}`.
 pub(super) fn read_document(
     doc: &str,
     record: &mut RecordFn<'_>,
     reject: &RejectFn<'_>,
-    gzip_error: Option<&str>,
+    gzip_error: Option<&RejectReason>,
     emit: &mut dyn FnMut(Item<'_>),
 ) {
     let position = Cell::new(Location::File);
@@ -29,20 +29,20 @@ pub(super) fn read_document(
     match result {
         Ok(true) => {
             if let Some(g) = gzip_error {
-                emit(reject(Location::File, format!("{g}; records after the break are lost")));
+                emit(reject(Location::File, g.and_then_lost("records after the break are lost")));
             }
         }
-        Ok(false) => emit(reject(Location::File, "not a CloudTrail log: no `Records` or `Events` array".to_string())),
+        Ok(false) => emit(reject(Location::File, RejectReason::NotALog)),
         Err(e) => {
             let what = if e.is_eof() {
                 match gzip_error {
-                    Some(g) => format!("{g}; JSON ends early ({e})"),
-                    None => format!("truncated JSON ({e})"),
+                    Some(g) => g.and_then_lost(&format!("JSON ends early ({e})")),
+                    None => RejectReason::Corrupt(format!("truncated JSON ({e})")),
                 }
             } else if e.is_syntax() && position.get() == Location::File && !doc.trim_start().starts_with('{') {
-                format!("not JSON ({e})")
+                RejectReason::Corrupt(format!("not JSON ({e})"))
             } else {
-                format!("invalid JSON ({e}); the rest of the file is not read")
+                RejectReason::Corrupt(format!("invalid JSON ({e}); the rest of the file is not read"))
             };
             emit(reject(position.get(), what));
         }
@@ -120,9 +120,10 @@ impl<'de> Visitor<'de> for RecordsSeed<'_, '_> {
                 match seq.next_element::<LookupRow>()? {
                     None => break,
                     Some(LookupRow { cloud_trail_event: Some(json) }) => (self.record)(loc, &json, self.emit),
-                    Some(LookupRow { cloud_trail_event: None }) => {
-                        (self.emit)((self.reject)(loc, "lookup event has no CloudTrailEvent".into()))
-                    }
+                    Some(LookupRow { cloud_trail_event: None }) => (self.emit)((self.reject)(
+                        loc,
+                        RejectReason::NotARecord("lookup event has no CloudTrailEvent".into()),
+                    )),
                 }
             } else {
                 match seq.next_element::<&'de RawValue>()? {

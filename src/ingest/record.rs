@@ -44,7 +44,67 @@ pub struct Rejection {
     /// Where in the file.
     pub location: Location,
     /// What was wrong.
-    pub reason: String,
+    pub reason: RejectReason,
+}
+
+/// Why a file or record could not be used: the kind decides the gap it leaves (an S3 object, a
+/// file, records); the text says what happened, as printed.
+#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, serde::Serialize, serde::Deserialize)]
+#[serde(tag = "kind", content = "detail", rename_all = "kebab-case")]
+pub enum RejectReason {
+    /// A local file or directory that could not be opened, listed or read (`cannot read: ...`).
+    Io(String),
+    /// An S3 object whose download failed after its retries (the error, naming the permission).
+    DownloadFailed(String),
+    /// A file with nothing but white space in it.
+    Empty,
+    /// JSON that is not a CloudTrail log document.
+    NotALog,
+    /// Compressed data or JSON that is corrupt or cut short; the text says what is lost.
+    Corrupt(String),
+    /// A document, line or record over a read limit (`--max-document-mb`, `--max-record-mb`).
+    OverLimit(String),
+    /// A record with bytes that are not UTF-8.
+    NotUtf8,
+    /// A record (or query result row) that is not JSON or not a CloudTrail record.
+    NotARecord(String),
+    /// A CloudTrail record with a field iamtrim cannot use (an eventTime that is no time,
+    /// requestParameters nested too deep to read).
+    Unusable(String),
+}
+
+impl RejectReason {
+    /// The same kind of reason, with what it led to added (`...; records after the break are
+    /// lost`).
+    pub fn and_then_lost(&self, what: &str) -> RejectReason {
+        let text = format!("{self}; {what}");
+        match self {
+            RejectReason::Io(_) => RejectReason::Io(text),
+            RejectReason::DownloadFailed(d) => RejectReason::DownloadFailed(format!("{d}; {what}")),
+            RejectReason::OverLimit(_) => RejectReason::OverLimit(text),
+            RejectReason::NotARecord(_) => RejectReason::NotARecord(text),
+            RejectReason::Unusable(_) => RejectReason::Unusable(text),
+            RejectReason::Empty | RejectReason::NotALog | RejectReason::Corrupt(_) | RejectReason::NotUtf8 => {
+                RejectReason::Corrupt(text)
+            }
+        }
+    }
+}
+
+impl fmt::Display for RejectReason {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            RejectReason::Io(s)
+            | RejectReason::Corrupt(s)
+            | RejectReason::OverLimit(s)
+            | RejectReason::NotARecord(s)
+            | RejectReason::Unusable(s) => f.write_str(s),
+            RejectReason::DownloadFailed(s) => write!(f, "download failed: {s}"),
+            RejectReason::Empty => f.write_str("empty file: no CloudTrail records"),
+            RejectReason::NotALog => f.write_str("not a CloudTrail log: no `Records` or `Events` array"),
+            RejectReason::NotUtf8 => f.write_str("record contains bytes that are not valid UTF-8"),
+        }
+    }
 }
 
 impl fmt::Display for Rejection {

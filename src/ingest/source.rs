@@ -14,7 +14,7 @@ use flate2::read::MultiGzDecoder;
 use serde_json::value::RawValue;
 
 use super::document::read_document;
-pub use super::record::{Item, Location, Rejection};
+pub use super::record::{Item, Location, RejectReason, Rejection};
 
 pub use super::discover::{discover, is_log_name, trail_dir_interval, trail_file_time, Discovery};
 
@@ -61,7 +61,7 @@ pub fn read_file_with(path: &Path, limits: &ReadLimits, emit: &mut dyn FnMut(Ite
         Err(e) => emit(Item::Rejected(Rejection {
             file: name,
             location: Location::File,
-            reason: format!("cannot read: {e}"),
+            reason: RejectReason::Io(format!("cannot read: {e}")),
         })),
     }
 }
@@ -79,7 +79,7 @@ pub fn read_reader<R: BufRead>(mut raw: R, name: &str, limits: &ReadLimits, emit
             return emit(Item::Rejected(Rejection {
                 file: name.to_string(),
                 location: Location::File,
-                reason: format!("cannot read: {e}"),
+                reason: RejectReason::Io(format!("cannot read: {e}")),
             }))
         }
     };
@@ -95,7 +95,7 @@ pub fn read_reader<R: BufRead>(mut raw: R, name: &str, limits: &ReadLimits, emit
 struct Lines<R> {
     reader: R,
     number: usize,
-    error: Option<String>,
+    error: Option<RejectReason>,
     limit: usize,
 }
 
@@ -125,10 +125,10 @@ impl<R: BufRead> Lines<R> {
                 {
                     // Not read further: a decompression bomb or a runaway line would take memory
                     // and time without end.
-                    self.error = Some(format!(
+                    self.error = Some(RejectReason::OverLimit(format!(
                         "a line or document over {} (decompressed): the rest of the file is not read (raise the limit with --max-document-mb)",
                         mib(self.limit)
-                    ));
+                    )));
                     return None;
                 }
                 Ok(_) if bytes.iter().all(u8::is_ascii_whitespace) => continue,
@@ -146,8 +146,8 @@ impl<R: BufRead> Lines<R> {
     }
 }
 
-fn describe_read_error(e: &std::io::Error) -> String {
-    format!("corrupt or truncated gzip data ({e})")
+fn describe_read_error(e: &std::io::Error) -> RejectReason {
+    RejectReason::Corrupt(format!("corrupt or truncated gzip data ({e})"))
 }
 
 /// Reads records from a (decompressed) stream. JSON Lines are read a line at a time, so memory
@@ -159,11 +159,12 @@ pub fn read_stream<R: BufRead>(reader: R, name: &str, emit: &mut dyn FnMut(Item<
 
 /// [`read_stream`] within `limits`.
 pub fn read_stream_with<R: BufRead>(reader: R, name: &str, limits: &ReadLimits, emit: &mut dyn FnMut(Item<'_>)) {
-    let rejection = |location, reason: String| Item::Rejected(Rejection { file: name.to_string(), location, reason });
+    let rejection =
+        |location, reason: RejectReason| Item::Rejected(Rejection { file: name.to_string(), location, reason });
     let mut lines = Lines { reader, number: 0, error: None, limit: limits.max_document.max(1) };
     let max_record = limits.max_record;
     let Some(first) = lines.next_line() else {
-        let reason = lines.error.take().unwrap_or_else(|| "empty file: no CloudTrail records".to_string());
+        let reason = lines.error.take().unwrap_or(RejectReason::Empty);
         return emit(rejection(Location::File, reason));
     };
     let (first_text, first_invalid) = to_utf8(first.bytes);
@@ -182,10 +183,10 @@ pub fn read_stream_with<R: BufRead>(reader: R, name: &str, limits: &ReadLimits, 
             let room = lines.limit.saturating_sub(first_text.len());
             match std::io::Read::read_to_end(&mut std::io::Read::take(&mut lines.reader, room as u64 + 1), &mut rest) {
                 Ok(n) if n > room => {
-                    let reason = format!(
+                    let reason = RejectReason::OverLimit(format!(
                         "a log document over {} (decompressed): not read (raise the limit with --max-document-mb)",
                         mib(lines.limit)
-                    );
+                    ));
                     return emit(rejection(Location::File, reason));
                 }
                 Ok(_) => {}
@@ -198,7 +199,7 @@ pub fn read_stream_with<R: BufRead>(reader: R, name: &str, limits: &ReadLimits, 
         let record = &mut |loc: Location, json: &str, emit: &mut dyn FnMut(Item<'_>)| {
             emit(checked_record(invalid, loc, json, name, max_record))
         };
-        return read_document(&body, record, &|loc, reason| rejection(loc, reason), gzip_error.as_deref(), emit);
+        return read_document(&body, record, &|loc, reason| rejection(loc, reason), gzip_error.as_ref(), emit);
     }
 
     // JSON Lines, with one line of look-ahead so a file of a single line (a compact log
@@ -210,7 +211,7 @@ pub fn read_stream_with<R: BufRead>(reader: R, name: &str, limits: &ReadLimits, 
         let next = lines.next_line();
         single &= next.is_none() && current.number == first.number;
         last_cut = current.cut;
-        read_line(&current, single, name, lines.error.as_deref(), max_record, emit);
+        read_line(&current, single, name, lines.error.as_ref(), max_record, emit);
         match next {
             Some(l) => {
                 let (text, invalid) = to_utf8(l.bytes);
@@ -221,7 +222,7 @@ pub fn read_stream_with<R: BufRead>(reader: R, name: &str, limits: &ReadLimits, 
     }
     // A break between lines is reported here; one inside a line was reported with that line.
     if let (Some(e), false) = (lines.error, last_cut) {
-        emit(rejection(Location::File, format!("{e}; records after the break are lost")));
+        emit(rejection(Location::File, e.and_then_lost("records after the break are lost")));
     }
 }
 
@@ -235,19 +236,15 @@ fn checked_record<'j>(
     max_record: usize,
 ) -> Item<'j> {
     if json.len() > max_record {
-        let reason = format!(
+        let reason = RejectReason::OverLimit(format!(
             "a record of {} bytes, over the {} limit: not read (raise it with --max-record-mb)",
             json.len(),
             mib(max_record)
-        );
+        ));
         return Item::Rejected(Rejection { file: name.to_string(), location, reason });
     }
     if had_invalid_utf8 && json.contains('\u{fffd}') {
-        Item::Rejected(Rejection {
-            file: name.to_string(),
-            location,
-            reason: "record contains bytes that are not valid UTF-8".to_string(),
-        })
+        Item::Rejected(Rejection { file: name.to_string(), location, reason: RejectReason::NotUtf8 })
     } else {
         Item::Record { location, json }
     }
@@ -267,11 +264,12 @@ fn read_line(
     line: &DecodedLine,
     single: bool,
     name: &str,
-    break_error: Option<&str>,
+    break_error: Option<&RejectReason>,
     max_record: usize,
     emit: &mut dyn FnMut(Item<'_>),
 ) {
-    let rejection = |location, reason: String| Item::Rejected(Rejection { file: name.to_string(), location, reason });
+    let rejection =
+        |location, reason: RejectReason| Item::Rejected(Rejection { file: name.to_string(), location, reason });
     let text = line.text.trim();
     let invalid = line.invalid;
     let n = line.number;
@@ -285,11 +283,11 @@ fn read_line(
     }
     match break_error {
         Some(e) if serde_json::from_str::<&RawValue>(text).is_err() => {
-            emit(rejection(Location::Line(n), format!("{e}; line cut short")))
+            emit(rejection(Location::Line(n), e.and_then_lost("line cut short")))
         }
         Some(e) => {
             emit(checked_record(invalid, Location::Line(n), text, name, max_record));
-            emit(rejection(Location::File, format!("{e}; records after the break are lost")));
+            emit(rejection(Location::File, e.and_then_lost("records after the break are lost")));
         }
         None => emit(checked_record(invalid, Location::Line(n), text, name, max_record)),
     }

@@ -16,7 +16,7 @@ const OVERRIDES_JSON: &str = include_str!("../../action-maps/overrides.json");
 const PASSROLE_JSON: &str = include_str!("../../action-maps/passrole.json");
 
 /// IAM access level of an action, in the order a reviewer cares about them.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Deserialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Deserialize, serde::Serialize)]
 pub enum AccessLevel {
     /// Changes who can do what (`iam:PutRolePolicy`, `s3:PutBucketPolicy`).
     #[serde(rename = "Permissions management")]

@@ -35,8 +35,8 @@ pub struct UnusedAction {
     pub action: String,
     /// Service prefix.
     pub service: String,
-    /// Access level.
-    pub access_level: String,
+    /// Access level (Write when the catalog does not know the action).
+    pub access_level: AccessLevel,
 }
 
 /// A used action granted on more than it used.
@@ -125,16 +125,6 @@ impl Serialize for PolicyDiff {
         st.serialize_field("generated_policy_denies", &self.generated_policy_denies)?;
         st.serialize_field("services", &self.services)?;
         st.end()
-    }
-}
-
-fn level_rank(level: &str) -> u8 {
-    match level {
-        "Permissions management" => 0,
-        "Write" => 1,
-        "Tagging" => 2,
-        "Read" => 3,
-        _ => 4,
     }
 }
 
@@ -228,20 +218,10 @@ impl PolicyDiff {
             .map(|a| UnusedAction {
                 action: a.clone(),
                 service: a.split(':').next().unwrap_or("").to_string(),
-                access_level: catalog
-                    .action_by_name(a)
-                    .map(|x| x.level.as_str())
-                    .unwrap_or(AccessLevel::Write.as_str())
-                    .to_string(),
+                access_level: catalog.action_by_name(a).map_or(AccessLevel::Write, |x| x.level),
             })
             .collect();
-        unused.sort_by(|a, b| {
-            (level_rank(&a.access_level), &a.service, &a.action).cmp(&(
-                level_rank(&b.access_level),
-                &b.service,
-                &b.action,
-            ))
-        });
+        unused.sort_by(|a, b| (a.access_level, &a.service, &a.action).cmp(&(b.access_level, &b.service, &b.action)));
 
         let mut per_service: BTreeMap<String, (usize, usize)> = BTreeMap::new();
         for a in &granted {
@@ -345,10 +325,10 @@ impl PolicyDiff {
                 format!("Granted, not seen in what could be read ({} gaps)", self.gaps.len())
             };
             let _ = writeln!(s, "<details><summary><b>{title}</b> ({})</summary>\n", self.unused_granted.len());
-            let mut last = (String::new(), String::new());
+            let mut last: (Option<AccessLevel>, String) = (None, String::new());
             for a in &self.unused_granted {
-                if (a.access_level.clone(), a.service.clone()) != last {
-                    last = (a.access_level.clone(), a.service.clone());
+                if (Some(a.access_level), a.service.clone()) != last {
+                    last = (Some(a.access_level), a.service.clone());
                     let _ = writeln!(s, "\n*{}* · {}:", a.access_level, md_code(&a.service));
                 }
                 let _ = write!(s, " {}", md_code(a.action.split(':').nth(1).unwrap_or(&a.action)));
@@ -430,14 +410,14 @@ impl PolicyDiff {
             paint("33", &self.unused_label().replacen("granted, ", "granted but ", 1)),
             self.unused_granted.len()
         );
-        let mut by_group: BTreeMap<(u8, String, String), Vec<&str>> = BTreeMap::new();
+        let mut by_group: BTreeMap<(AccessLevel, String), Vec<&str>> = BTreeMap::new();
         for a in &self.unused_granted {
             by_group
-                .entry((level_rank(&a.access_level), a.access_level.clone(), a.service.clone()))
+                .entry((a.access_level, a.service.clone()))
                 .or_default()
                 .push(a.action.split(':').nth(1).unwrap_or(""));
         }
-        for ((_, level, service), actions) in by_group {
+        for ((level, service), actions) in by_group {
             let shown: Vec<&str> = actions.iter().take(12).copied().collect();
             let more = if actions.len() > 12 { format!(" … +{}", actions.len() - 12) } else { String::new() };
             let _ = writeln!(s, "  {level} · {service} ({}): {}{more}", actions.len(), shown.join(" "));

@@ -4,7 +4,7 @@
 use serde::Serialize;
 
 use crate::ingest::source::Rejection;
-use crate::mapping::catalog::ActionCatalog;
+use crate::mapping::catalog::{AccessLevel, ActionCatalog};
 use crate::policy::{PolicyDocument, MANAGED_POLICY_LIMIT};
 use crate::usage::{EventKey, FilteredCounts, Usage};
 
@@ -31,7 +31,7 @@ impl std::fmt::Display for RejectedRecord {
 
 impl From<&Rejection> for RejectedRecord {
     fn from(r: &Rejection) -> Self {
-        RejectedRecord { file: r.file.clone(), location: r.location.to_string(), reason: r.reason.clone() }
+        RejectedRecord { file: r.file.clone(), location: r.location.to_string(), reason: r.reason.to_string() }
     }
 }
 
@@ -56,8 +56,9 @@ pub struct PairCount {
 pub struct ActionDetail {
     /// `s3:GetObject`.
     pub action: String,
-    /// IAM access level.
-    pub access_level: String,
+    /// IAM access level (every mapped action is in the catalog; written `""` were one not).
+    #[serde(serialize_with = "level_or_empty")]
+    pub access_level: Option<AccessLevel>,
     /// Calls that needed it.
     pub calls: u64,
     /// Calls whose resource could not be determined (a wildcard ARN was used).
@@ -282,7 +283,7 @@ impl RunReport {
                 .iter()
                 .map(|(name, u)| ActionDetail {
                     action: name.clone(),
-                    access_level: catalog.action_by_name(name).map(|a| a.level.to_string()).unwrap_or_default(),
+                    access_level: catalog.action_by_name(name).map(|a| a.level),
                     calls: u.calls,
                     unresolved_calls: u.unresolved,
                     resources: u.resources.iter().cloned().collect(),
@@ -314,4 +315,8 @@ impl RunReport {
             source_stats: None,
         }
     }
+}
+
+fn level_or_empty<S: serde::Serializer>(level: &Option<AccessLevel>, s: S) -> Result<S::Ok, S::Error> {
+    s.serialize_str(level.map_or("", AccessLevel::as_str))
 }

@@ -4,6 +4,7 @@
 use std::fmt::Write as _;
 
 use super::report::{ActionDetail, RunReport};
+use crate::mapping::catalog::AccessLevel;
 use crate::output::text::visible;
 use crate::policy::PolicyDocument;
 
@@ -29,7 +30,7 @@ impl RunReport {
                 let _ = writeln!(
                     s,
                     "  {a} [{}]: {}; first {}, last {}",
-                    d.access_level,
+                    d.access_level.map_or("", AccessLevel::as_str),
                     events.join(", "),
                     d.first_seen.as_deref().unwrap_or("?"),
                     d.last_seen.as_deref().unwrap_or("?")

@@ -124,7 +124,10 @@ mod tests {
     #[test]
     fn a_written_document_reads_as_the_parser_reads_its_json() {
         let mut condition = Conditions::new();
-        condition.entry("StringEquals".into()).or_default().insert("aws:RequestedRegion".into(), vec!["eu-west-1".into()]);
+        condition
+            .entry("StringEquals".into())
+            .or_default()
+            .insert("aws:RequestedRegion".into(), vec!["eu-west-1".into()]);
         condition.entry("Bool".into()).or_default().insert("aws:SecureTransport".into(), vec!["true".into()]);
         let doc = PolicyDocument {
             version: POLICY_VERSION.into(),

@@ -9,7 +9,7 @@ use std::fmt;
 use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
 
-use crate::ingest::source::{trail_file_time, Location, Rejection};
+use crate::ingest::source::{trail_file_time, Location, RejectReason, Rejection};
 
 /// The kind of thing that could not be read.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
@@ -114,14 +114,14 @@ impl Gap {
     /// (`123456789012_CloudTrail_us-east-1_20261001T1205Z_x.json.gz`, delivered within about
     /// [`crate::ingest::source::DELIVERY_SLACK`] of its events).
     pub fn of_rejection(r: &Rejection) -> Gap {
-        let kind = if r.reason.starts_with("download failed") {
+        let kind = if matches!(r.reason, RejectReason::DownloadFailed(_)) {
             GapKind::S3Object
         } else if r.location == Location::File && !r.file.starts_with("lookup:") && !r.file.contains(" query ") {
             GapKind::File
         } else {
             GapKind::Records
         };
-        let mut gap = Gap::new(kind, r.file.clone(), r.reason.clone());
+        let mut gap = Gap::new(kind, r.file.clone(), r.reason.to_string());
         let name = r.file.rsplit('/').next().unwrap_or(&r.file);
         if let Some(delivered) = trail_file_time(name) {
             gap = gap.window(Some(delivered - crate::ingest::source::DELIVERY_SLACK), Some(delivered));
@@ -181,7 +181,7 @@ mod tests {
         let r = Rejection {
             file: "/logs/AWSLogs/123456789012/CloudTrail/eu-west-1/2026/10/01/123456789012_CloudTrail_eu-west-1_20261001T1205Z_ab.json.gz".into(),
             location: Location::File,
-            reason: "corrupt or truncated gzip data".into(),
+            reason: RejectReason::Corrupt("corrupt or truncated gzip data".into()),
         };
         let g = Gap::of_rejection(&r);
         assert_eq!(g.kind, GapKind::File);
@@ -193,7 +193,7 @@ mod tests {
         let page = Gap::of_rejection(&Rejection {
             file: "lookup:us-east-1:2026-10-02".into(),
             location: Location::LookupEvent(3),
-            reason: "invalid JSON".into(),
+            reason: RejectReason::NotARecord("invalid JSON".into()),
         });
         assert_eq!(
             (page.kind, page.regions[0].as_str(), page.from.as_deref()),
@@ -202,8 +202,8 @@ mod tests {
         let s3 = Gap::of_rejection(&Rejection {
             file: "s3://b/k.json.gz".into(),
             location: Location::File,
-            reason: "download failed: x".into(),
+            reason: RejectReason::DownloadFailed("x".into()),
         });
-        assert_eq!(s3.kind, GapKind::S3Object);
+        assert_eq!((s3.kind, s3.reason.as_str()), (GapKind::S3Object, "download failed: x"));
     }
 }

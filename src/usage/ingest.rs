@@ -3,7 +3,7 @@
 
 use crate::completeness::Gap;
 use crate::ingest::event::Event;
-use crate::ingest::source::{Item, Location, Rejection};
+use crate::ingest::source::{Item, Location, RejectReason, Rejection};
 use crate::mapping::evidence::Outcome;
 use crate::mapping::mapper::{EventMapper, Mapping, Resolution};
 use crate::select::warehouse::{call_shape, CallShape, Row};
@@ -38,7 +38,7 @@ impl Usage {
             }
             Item::Record { location, json } => (location, json),
         };
-        let reject = |reason: String| Rejection { file: file.to_string(), location, reason };
+        let reject = |reason: RejectReason| Rejection { file: file.to_string(), location, reason };
         let event = match Event::from_json(json) {
             Ok(e) => e,
             Err(e) => return self.reject_n(reject(describe_record_error(&e)), weight),
@@ -54,15 +54,18 @@ impl Usage {
             Some(Ok(t)) => Some(t),
             Some(Err(e)) => {
                 return self.reject_n(
-                    reject(format!(
+                    reject(RejectReason::Unusable(format!(
                         "eventTime `{}` is not an RFC 3339 time ({e})",
                         event.event_time.as_deref().unwrap_or("")
-                    )),
+                    ))),
                     weight,
                 )
             }
             None if selection.range.is_bounded() => {
-                return self.reject_n(reject("no eventTime, so the date range cannot be applied".to_string()), weight)
+                return self.reject_n(
+                    reject(RejectReason::Unusable("no eventTime, so the date range cannot be applied".to_string())),
+                    weight,
+                )
             }
             None => None,
         };
@@ -82,7 +85,9 @@ impl Usage {
             Ok(p) => p,
             Err(e) => {
                 return self.reject_n(
-                    reject(format!("requestParameters cannot be read ({e}): the record is not used")),
+                    reject(RejectReason::Unusable(format!(
+                        "requestParameters cannot be read ({e}): the record is not used"
+                    ))),
                     weight,
                 )
             }
@@ -185,7 +190,7 @@ impl Usage {
                 self.ingest_weighted(source, Item::Record { location, json: &record }, calls, selection, mapper)
             }
             Err(reason) => {
-                let r = Rejection { file: source.to_string(), location, reason };
+                let r = Rejection { file: source.to_string(), location, reason: RejectReason::NotARecord(reason) };
                 self.ingest(source, Item::Rejected(r), selection, mapper)
             }
         }

@@ -395,15 +395,17 @@ impl Usage {
 }
 
 /// Makes serde's message for a record that is valid JSON but not a CloudTrail record read well.
-pub fn describe_record_error(e: &serde_json::Error) -> String {
+pub fn describe_record_error(e: &serde_json::Error) -> source::RejectReason {
     let msg = e.to_string();
-    if let Some(field) = msg.strip_prefix("missing field `").and_then(|r| r.split('`').next()) {
-        return format!("not a CloudTrail record: missing `{field}`");
-    }
-    if e.is_syntax() || e.is_eof() {
-        return format!("invalid JSON ({msg})");
-    }
-    format!("not a CloudTrail record ({msg})")
+    source::RejectReason::NotARecord(
+        if let Some(field) = msg.strip_prefix("missing field `").and_then(|r| r.split('`').next()) {
+            format!("not a CloudTrail record: missing `{field}`")
+        } else if e.is_syntax() || e.is_eof() {
+            format!("invalid JSON ({msg})")
+        } else {
+            format!("not a CloudTrail record ({msg})")
+        },
+    )
 }
 
 /// Reads the files found by [`source::discover`] (in parallel, one file per task) and
