@@ -3,14 +3,14 @@
 //! row (a distinct call shape with its count) goes to the mapper. The bytes Athena scanned (what
 //! it bills) are reported.
 
-use std::time::{Duration, Instant};
+use std::time::Instant;
 
 use aws_sdk_athena::types::{QueryExecutionContext, QueryExecutionState, ResultConfiguration};
 
-use super::{explain, is_throttled, load_config, AwsError, AwsOptions};
+use super::query::{self, failure, CallFailure, QueryService, QueryState, ResultPage};
+use super::{load_config, AwsError, AwsOptions};
 use crate::mapping::mapper::EventMapper;
 use crate::select::warehouse::{athena_sql, row, AthenaTable};
-use crate::usage::completeness::{Gap, GapKind};
 use crate::usage::{Selection, Usage};
 
 /// What to run.
@@ -57,150 +57,124 @@ pub async fn collect(
     let role = selection.role.as_ref().ok_or_else(|| AwsError::BadSource("athena:// needs --role".into()))?;
     let sql = athena_sql(&opts.table, role, &selection.range);
     let config = load_config(&opts.aws, opts.region.as_deref()).await?;
-    let client = aws_sdk_athena::Client::new(&config);
-    let mut stats = AthenaStats { sql: sql.clone(), ..AthenaStats::default() };
+    let mut query = AthenaQuery {
+        client: aws_sdk_athena::Client::new(&config),
+        table: &opts.table,
+        stats: AthenaStats { sql, ..AthenaStats::default() },
+        names: Vec::new(),
+    };
+    let (id, usage, counters) = query::run(&mut query, selection, &mapper, &opts.progress).await?;
+    let mut stats = query.stats;
+    stats.query_execution_id = id;
+    stats.polls = counters.polls;
+    stats.pages = counters.pages;
+    stats.rows = counters.rows;
+    stats.seconds = started.elapsed().as_secs_f64();
+    Ok((usage, stats))
+}
 
-    let mut start = client
-        .start_query_execution()
-        .query_string(&sql)
-        .query_execution_context(QueryExecutionContext::builder().database(&opts.table.database).build());
-    if let Some(w) = &opts.table.workgroup {
-        start = start.work_group(w);
-    }
-    if let Some(o) = &opts.table.output {
-        start = start.result_configuration(ResultConfiguration::builder().output_location(o).build());
-    }
-    let id = start
-        .send()
-        .await
-        .map_err(|e| {
-            AwsError::Call(explain(
+/// One Athena query: StartQueryExecution, GetQueryExecution, GetQueryResults.
+struct AthenaQuery<'a> {
+    client: aws_sdk_athena::Client,
+    table: &'a AthenaTable,
+    stats: AthenaStats,
+    /// The result's column names, from the first page.
+    names: Vec<String>,
+}
+
+impl QueryService for AthenaQuery<'_> {
+    const NAME: &'static str = "athena";
+
+    async fn start(&mut self) -> Result<String, CallFailure> {
+        let mut start = self
+            .client
+            .start_query_execution()
+            .query_string(&self.stats.sql)
+            .query_execution_context(QueryExecutionContext::builder().database(&self.table.database).build());
+        if let Some(w) = &self.table.workgroup {
+            start = start.work_group(w);
+        }
+        if let Some(o) = &self.table.output {
+            start = start.result_configuration(ResultConfiguration::builder().output_location(o).build());
+        }
+        let out = start.send().await.map_err(|e| {
+            failure(
                 &e,
                 "athena:StartQueryExecution (and glue:GetTable, s3 access to the trail and results buckets)",
                 "starting the Athena query",
-            ))
-        })?
-        .query_execution_id()
-        .unwrap_or_default()
-        .to_string();
-    stats.query_execution_id = id.clone();
-    // Once the query runs, a failure (failed or cancelled query, results that cannot be read)
-    // is a gap: the rows read so far are kept and the run is incomplete.
-    let mut usage = Usage::default();
-    let spinner = opts.progress.task("athena query", None, "");
-    let outcome: Result<(), AwsError> = async {
-        // Poll with backoff: 0.25 s doubling to 5 s.
-        let mut wait = Duration::from_millis(250);
-        loop {
-            stats.polls += 1;
-            let out = match client.get_query_execution().query_execution_id(&id).send().await {
-                Ok(o) => o,
-                Err(e) if is_throttled(&e) => {
-                    tokio::time::sleep(wait).await;
-                    continue;
-                }
-                Err(e) => {
-                    return Err(AwsError::Call(explain(&e, "athena:GetQueryExecution", "waiting for the Athena query")))
-                }
-            };
-            let exec = out.query_execution();
-            let status = exec.and_then(|q| q.status());
-            if let Some(s) = exec.and_then(|q| q.statistics()) {
-                stats.data_scanned_bytes = s.data_scanned_in_bytes().unwrap_or(0);
-                stats.engine_execution_ms = s.engine_execution_time_in_millis().unwrap_or(0);
-            }
-            let state = status.and_then(|s| s.state()).cloned();
-            spinner.message(format!(
-                "athena query {id}: {} · {:.1} MB scanned",
-                state.as_ref().map_or("?", |s| s.as_str()),
-                stats.data_scanned_bytes as f64 / 1e6
-            ));
-            match state {
-                Some(QueryExecutionState::Succeeded) => break,
-                Some(QueryExecutionState::Failed) | Some(QueryExecutionState::Cancelled) => {
-                    let reason = status.and_then(|s| s.state_change_reason()).unwrap_or("no reason given");
-                    let hint = if reason.contains("timestamp") && reason.contains("cannot be resolved") {
-                        " (the table has no `timestamp` partition column: add &partition=none to the source URL)"
-                    } else {
-                        ""
-                    };
-                    spinner.finish();
-                    return Err(AwsError::Call(format!(
-                        "the Athena query {id} {}: {reason}{hint}",
-                        state.map_or("failed".into(), |s| s.as_str().to_lowercase())
-                    )));
-                }
-                _ => {
-                    tokio::time::sleep(wait).await;
-                    wait = (wait * 2).min(Duration::from_secs(5));
-                }
-            }
-        }
+            )
+        })?;
+        Ok(out.query_execution_id().unwrap_or_default().to_string())
+    }
 
-        let mut token: Option<String> = None;
-        let mut names: Vec<String> = Vec::new();
-        let mut n = 0usize;
-        let source = format!("athena query {id}");
-        loop {
-            let mut req = client.get_query_results().query_execution_id(&id).max_results(1000);
-            if let Some(t) = &token {
-                req = req.next_token(t);
-            }
-            let page = match req.send().await {
-                Ok(p) => p,
-                Err(e) if is_throttled(&e) => {
-                    tokio::time::sleep(Duration::from_millis(500)).await;
-                    continue;
-                }
-                Err(e) => {
-                    return Err(AwsError::Call(explain(
-                        &e,
-                        "athena:GetQueryResults (and s3:GetObject on the results location)",
-                        "reading the Athena results",
-                    )))
-                }
-            };
-            stats.pages += 1;
-            let Some(set) = page.result_set() else { break };
-            if names.is_empty() {
-                names = set
-                    .result_set_metadata()
-                    .map(|m| m.column_info().iter().map(|c| c.name().to_string()).collect())
-                    .unwrap_or_default();
-            }
-            for (i, r) in set.rows().iter().enumerate() {
-                let values: Vec<Option<String>> =
-                    r.data().iter().map(|d| d.var_char_value().map(str::to_string)).collect();
-                // The first row of the first page repeats the column names.
-                if stats.pages == 1
-                    && i == 0
-                    && values
-                        .iter()
-                        .zip(&names)
-                        .all(|(v, name)| v.as_deref().is_some_and(|v| v.eq_ignore_ascii_case(name)))
-                {
-                    continue;
-                }
-                n += 1;
-                stats.rows += 1;
-                usage.ingest_row(&source, n, &row(&names, values), selection, &mapper);
-            }
-            spinner.message(format!("athena query {id}: {} rows read", stats.rows));
-            token = page.next_token().map(str::to_string);
-            if token.is_none() {
-                break;
-            }
+    async fn state(&mut self, id: &str) -> Result<QueryState, CallFailure> {
+        let out = self
+            .client
+            .get_query_execution()
+            .query_execution_id(id)
+            .send()
+            .await
+            .map_err(|e| failure(&e, "athena:GetQueryExecution", "waiting for the Athena query"))?;
+        let exec = out.query_execution();
+        let status = exec.and_then(|q| q.status());
+        if let Some(s) = exec.and_then(|q| q.statistics()) {
+            self.stats.data_scanned_bytes = s.data_scanned_in_bytes().unwrap_or(0);
+            self.stats.engine_execution_ms = s.engine_execution_time_in_millis().unwrap_or(0);
         }
-        Ok(())
+        let state = status.and_then(|s| s.state()).cloned();
+        Ok(match state {
+            Some(QueryExecutionState::Succeeded) => QueryState::Succeeded,
+            Some(s @ (QueryExecutionState::Failed | QueryExecutionState::Cancelled)) => {
+                let reason = status.and_then(|s| s.state_change_reason()).unwrap_or("no reason given");
+                let hint = if reason.contains("timestamp") && reason.contains("cannot be resolved") {
+                    " (the table has no `timestamp` partition column: add &partition=none to the source URL)"
+                } else {
+                    ""
+                };
+                QueryState::Ended(format!("the Athena query {id} {}: {reason}{hint}", s.as_str().to_lowercase()))
+            }
+            _ => QueryState::Running(format!(
+                "{} · {:.1} MB scanned",
+                state.as_ref().map_or("?", |s| s.as_str()),
+                self.stats.data_scanned_bytes as f64 / 1e6
+            )),
+        })
     }
-    .await;
-    spinner.finish();
-    if let Err(e) = outcome {
-        usage.add_gap(
-            Gap::new(GapKind::Query, format!("athena query {id}"), e.to_string())
-                .window(selection.range.from, selection.range.to),
-        );
+
+    async fn page(&mut self, id: &str, page: u64, token: Option<&str>) -> Result<ResultPage, CallFailure> {
+        let mut req = self.client.get_query_results().query_execution_id(id).max_results(1000);
+        if let Some(t) = token {
+            req = req.next_token(t);
+        }
+        let out = req.send().await.map_err(|e| {
+            failure(
+                &e,
+                "athena:GetQueryResults (and s3:GetObject on the results location)",
+                "reading the Athena results",
+            )
+        })?;
+        let Some(set) = out.result_set() else { return Ok(ResultPage { rows: Vec::new(), next: None }) };
+        if self.names.is_empty() {
+            self.names = set
+                .result_set_metadata()
+                .map(|m| m.column_info().iter().map(|c| c.name().to_string()).collect())
+                .unwrap_or_default();
+        }
+        let mut rows = Vec::with_capacity(set.rows().len());
+        for (i, r) in set.rows().iter().enumerate() {
+            let values: Vec<Option<String>> = r.data().iter().map(|d| d.var_char_value().map(str::to_string)).collect();
+            // The first row of the first page repeats the column names.
+            if page == 1
+                && i == 0
+                && values
+                    .iter()
+                    .zip(&self.names)
+                    .all(|(v, name)| v.as_deref().is_some_and(|v| v.eq_ignore_ascii_case(name)))
+            {
+                continue;
+            }
+            rows.push(row(&self.names, values));
+        }
+        Ok(ResultPage { rows, next: out.next_token().map(str::to_string) })
     }
-    stats.seconds = started.elapsed().as_secs_f64();
-    Ok((usage, stats))
 }

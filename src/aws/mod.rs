@@ -1,6 +1,7 @@
 //! Sources that read CloudTrail activity from AWS: the LookupEvents API ([`lookup`]), trail
 //! log files in S3 ([`s3`]), and queries that aggregate where the data lies: Athena over a
-//! trail table ([`athena`]) and CloudTrail Lake ([`lake`]). Credentials and region come from the standard chain (environment,
+//! trail table ([`athena`]) and CloudTrail Lake ([`lake`]), both run by the one start/poll/page loop in
+//! `query.rs`. Credentials and region come from the standard chain (environment,
 //! shared config and credentials files, SSO, container and instance roles), narrowed by
 //! `--profile`, `--region` and `--endpoint-url`.
 
@@ -9,6 +10,7 @@ pub mod cache;
 pub mod iam;
 pub mod lake;
 pub mod lookup;
+mod query;
 pub mod s3;
 
 use aws_config::{BehaviorVersion, Region, SdkConfig};
