@@ -1,12 +1,20 @@
 //! The use cases, shared by every front end (the CLI today; an audit, a review or a server next):
-//! they take what was read and options, and return what was found. Nothing here prints.
+//! they take what to read and options, and return what was found. Nothing here prints.
 //!
+//! - [`collect()`]: the activity of a run, read once from the source a [`SourceSpec`] names
+//!   (optionally day by day through the usage store, [`store_days`]).
 //! - [`generate()`]: the policy for a role's usage, shaped to the managed-policy size limit, with
 //!   its widenings, conditions and self-check.
-//! - [`store_days`]: a window read day by day, each day from the usage store when it holds it.
+//! - [`diff()`]: a role's current policies against its usage.
 
+pub mod collect;
+pub mod diff;
 pub mod generate;
+#[cfg(feature = "aws")]
+pub mod remote;
 #[cfg(feature = "store")]
 pub mod store_days;
 
+pub use collect::{collect, Collected, RemoteOptions, SourceSpec};
+pub use diff::{diff, load_policy};
 pub use generate::{generate, GenerateOptions, Generated};

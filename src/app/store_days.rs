@@ -2,33 +2,12 @@
 //! holds it, else from the source, and stored when everything of it was read. The source is a
 //! function, so the day reuse is tested without any source at all.
 
-use chrono::{DateTime, NaiveDate, Utc};
+use chrono::{DateTime, Utc};
 
 use crate::ingest::window::TimeRange;
 use crate::usage::Usage;
 
-/// What a run took from the store and what it read (the totals include both).
-#[derive(Debug, Clone, Default, PartialEq, Eq, serde::Serialize)]
-pub struct StoreDays {
-    /// The database file.
-    pub store: String,
-    /// The source as the store keys it.
-    pub source_key: String,
-    /// Days served by the store.
-    pub days_from_store: Vec<NaiveDate>,
-    /// Days read from the source.
-    pub days_read: Vec<NaiveDate>,
-    /// Days stored by this run.
-    pub days_stored: u64,
-    /// Whole past days read with a gap, so not stored.
-    pub days_not_stored_incomplete: Vec<NaiveDate>,
-    /// Records the stored days stood for.
-    pub records_from_store: u64,
-    /// Files this run read from the source.
-    pub files_read_from_source: u64,
-    /// Records this run read from the source.
-    pub records_read_from_source: u64,
-}
+pub use crate::usage::store::StoreDays;
 
 /// Why a day could not be served or kept.
 #[derive(Debug, thiserror::Error)]

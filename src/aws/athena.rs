@@ -47,6 +47,22 @@ pub struct AthenaStats {
     pub seconds: f64,
 }
 
+/// One line: the query, what it scanned and cost, the rows and pages read.
+impl std::fmt::Display for AthenaStats {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(
+            f,
+            "athena: query {} scanned {:.1} MB (billed by bytes scanned; about ${:.4} at $5 per TB), {} distinct call shapes in {} pages, {:.1} s",
+            self.query_execution_id,
+            self.data_scanned_bytes as f64 / 1e6,
+            self.data_scanned_bytes as f64 / 1e12 * 5.0,
+            self.rows,
+            self.pages,
+            self.seconds
+        )
+    }
+}
+
 /// Runs the query for `selection` and aggregates its rows.
 pub async fn collect(
     opts: &AthenaOptions,

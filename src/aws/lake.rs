@@ -48,6 +48,23 @@ pub struct LakeStats {
     pub seconds: f64,
 }
 
+/// One line: the query, what it scanned, the rows and pages read.
+impl std::fmt::Display for LakeStats {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(
+            f,
+            "lake: query {} scanned {} events, {:.1} MB, {} distinct call shapes in {} pages ({} throttled requests retried), {:.1} s",
+            self.query_id,
+            self.events_scanned,
+            self.bytes_scanned as f64 / 1e6,
+            self.rows,
+            self.pages,
+            self.throttled,
+            self.seconds
+        )
+    }
+}
+
 /// Runs the query for `selection` and aggregates its rows.
 pub async fn collect(
     opts: &LakeOptions,

@@ -44,6 +44,25 @@ pub struct LookupOptions {
     pub aws: AwsOptions,
 }
 
+/// One line: `lookup REGION: N requests (T throttled), ...`.
+impl std::fmt::Display for RegionStats {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        let rate = if self.seconds > 0.0 { self.requests as f64 / self.seconds } else { 0.0 };
+        write!(
+            f,
+            "lookup {}: {} requests ({} throttled), {} pages fetched, {} from cache, {} events, {:.1} s ({:.2} requests/s)",
+            self.region,
+            self.requests,
+            self.throttled,
+            self.pages_fetched,
+            self.pages_cached,
+            self.events,
+            self.seconds,
+            rate
+        )
+    }
+}
+
 /// Counters of one region.
 #[derive(Debug, Clone, Default, serde::Serialize)]
 pub struct RegionStats {

@@ -57,6 +57,25 @@ pub struct S3Stats {
     pub trails: Vec<String>,
 }
 
+/// One line: objects, failures, trails, bytes, requests and rates.
+impl std::fmt::Display for S3Stats {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        let secs = self.seconds.max(1e-9);
+        write!(
+            f,
+            "s3: {} objects ({} failed) in {} trails, {:.1} MB, {} list requests, {:.2} s: {:.0} files/s, {:.1} MB/s",
+            self.objects,
+            self.objects_failed,
+            self.trails.len(),
+            self.bytes as f64 / 1e6,
+            self.list_requests,
+            self.seconds,
+            self.objects as f64 / secs,
+            self.bytes as f64 / 1e6 / secs
+        )
+    }
+}
+
 /// Splits `s3://bucket/prefix`.
 pub fn parse_url(url: &str) -> Result<(String, String), AwsError> {
     let rest = url.strip_prefix("s3://").ok_or_else(|| AwsError::BadSource(format!("`{url}` is not an s3:// URL")))?;

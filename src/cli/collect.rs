@@ -3,20 +3,22 @@
 
 use super::*;
 
-/// The activity of a run.
+/// The activity of a run, and whose it is.
 pub(super) struct Collected {
     pub(super) role: RoleFilter,
     pub(super) window: String,
     pub(super) usage: usage::Usage,
-    pub(super) source_stats: Option<serde_json::Value>,
+    pub(super) source_stats: Option<crate::output::source_stats::SourceStats>,
     /// No log file was found at all (local source).
     pub(super) no_files: bool,
+    /// The source's notes and warnings, printed after the run's summary (whose first line says
+    /// INCOMPLETE when something could not be read).
+    pub(super) notices: Vec<crate::app::collect::Notice>,
 }
 
-/// Reads the activity `input` names.
+/// Reads the activity `input` names (printing the source's notes and counters).
 pub(super) fn collect(input: &InputArgs) -> Result<Collected, CliError> {
     let (role, range) = role_and_window(input)?;
-    let mapper = EventMapper::new(ActionCatalog::embedded());
     let limits = crate::ingest::source::ReadLimits {
         max_document: usize::from(input.max_document_mb) << 20,
         max_record: usize::from(input.max_record_mb) << 20,
@@ -27,18 +29,34 @@ pub(super) fn collect(input: &InputArgs) -> Result<Collected, CliError> {
         counted_errors: crate::mapping::evidence::CountedErrors::new(&input.count_errors),
         limits,
     };
-    if let Some(store) = &input.store {
-        let (usage, stats) = collect_with_store(store.as_deref(), input, &selection, &mapper)?;
-        let window = range.to_string();
-        debug_assert!(usage.reconciles());
-        one_account(&role, &usage)?;
-        return Ok(Collected { role, window, usage, source_stats: Some(stats), no_files: false });
+    let spec = input.spec();
+    let remote = input.remote_options();
+    let progress = progress_sink();
+    let collected = match &input.store {
+        Some(store) => {
+            crate::app::collect::collect_with_store(store.as_deref(), &spec, &selection, &remote, &progress)?
+        }
+        None => crate::app::collect::collect(&spec, &selection, &remote, &progress)?,
+    };
+    for stats in &collected.stats {
+        messages::line!("{stats}");
     }
-    let (usage, no_files, source_stats) = read_source(input, &selection, &mapper)?;
-    let window = if range.is_bounded() { range.to_string() } else { "all events in the logs".to_string() };
-    debug_assert!(usage.reconciles());
-    one_account(&role, &usage)?;
-    Ok(Collected { role, window, usage, source_stats, no_files })
+    let window = if range.is_bounded() || input.store.is_some() {
+        range.to_string()
+    } else {
+        "all events in the logs".to_string()
+    };
+    debug_assert!(collected.usage.reconciles());
+    one_account(&role, &collected.usage)?;
+    let source_stats = collected.report_stats().cloned();
+    Ok(Collected {
+        role,
+        window,
+        usage: collected.usage,
+        source_stats,
+        no_files: collected.no_files,
+        notices: collected.notices,
+    })
 }
 
 /// A bare role name matches in every account; when it matched roles of more than one, the
@@ -143,7 +161,7 @@ pub(super) fn incomplete_ending(usage: &usage::Usage, allow: bool, what: &str) -
     match incomplete_line(usage, allow, what) {
         None => ExitCode::Success,
         Some(line) => {
-            eprintln!("{line}");
+            messages::line!("{line}");
             if allow {
                 ExitCode::Success
             } else {
@@ -151,29 +169,6 @@ pub(super) fn incomplete_ending(usage: &usage::Usage, allow: bool, what: &str) -
             }
         }
     }
-}
-
-/// Reads the window of `selection` from the source `input` names.
-pub(super) fn read_source(
-    input: &InputArgs,
-    selection: &Selection,
-    mapper: &EventMapper<'_>,
-) -> Result<(usage::Usage, bool, Option<serde_json::Value>), CliError> {
-    let range = selection.range;
-    Ok(match &input.source {
-        None => {
-            let found = source::discover(&input.logs, &range);
-            let bar = progress_bar(found.files.len(), "reading");
-            let no_files = found.files.is_empty() && found.skipped_by_date == 0;
-            let usage = usage::collect_local(found, selection, mapper, &|n| bar.set_position(n));
-            bar.finish_and_clear();
-            (usage, no_files, None)
-        }
-        Some(src) => {
-            let (usage, stats) = remote(src, input, selection)?;
-            (usage, false, Some(stats))
-        }
-    })
 }
 
 /// Builds the run report, prints its summary (unless `quiet` and everything was read), and
@@ -190,22 +185,24 @@ pub(super) fn report_run(
     report.source_stats = c.source_stats.clone();
     let usage = &c.usage;
     if !quiet || !usage.rejections.is_empty() || !usage.is_complete() {
-        eprint!("{}", crate::output::text::terminal_safe(&report.summary(100)));
+        messages::write(&report.summary(100));
+    }
+    for notice in &c.notices {
+        match notice {
+            crate::app::collect::Notice::Note(n) => messages::note!("{n}"),
+            crate::app::collect::Notice::Warning(w) => messages::warning!("{w}"),
+        }
     }
     if c.no_files && usage.records_read == usage.records_rejected {
         let listed: Vec<String> = input.logs.iter().map(|p| p.display().to_string()).collect();
-        let why = if usage.rejections.is_empty() {
-            format!("no CloudTrail log files (.json, .jsonl, .ndjson, optionally .gz) under {}", listed.join(", "))
+        return Err(if usage.rejections.is_empty() {
+            CliError::NoLogFiles(listed.join(", "))
         } else {
-            format!("nothing readable under {}", listed.join(", "))
-        };
-        return Err(CliError::NothingReadable(why));
+            CliError::NothingReadableUnder(listed.join(", "))
+        });
     }
     if usage.records_read > 0 && !usage.anything_readable() {
-        return Err(CliError::NothingReadable(format!(
-            "all {} records or files were rejected (listed above)",
-            usage.records_rejected
-        )));
+        return Err(CliError::AllRejected(usage.records_rejected));
     }
     if usage.records_matched == 0 {
         if let Some(path) = report_path {

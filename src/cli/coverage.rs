@@ -17,10 +17,9 @@ pub(super) fn run_coverage(args: &CoverageArgs) -> Result<ExitCode, CliError> {
     let mapper = EventMapper::new(ActionCatalog::embedded());
     let report = crate::output::coverage::measure(&args.logs, &mapper);
     if report.records_read == 0 {
-        return Err(CliError::NothingReadable(format!(
-            "no CloudTrail log files under {}",
-            args.logs.iter().map(|p| p.display().to_string()).collect::<Vec<_>>().join(", ")
-        )));
+        return Err(CliError::NoLogFiles(
+            args.logs.iter().map(|p| p.display().to_string()).collect::<Vec<_>>().join(", "),
+        ));
     }
     if args.json {
         write_out(None, &(serde_json::to_string_pretty(&report).unwrap_or_default() + "\n"))?;

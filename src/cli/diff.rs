@@ -1,6 +1,7 @@
 //! `iamtrim diff`: its arguments, the current policies (files, managed names or IAM), the diff.
 
 use super::*;
+use crate::app::diff::load_policy;
 
 /// Output format of `diff`.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
@@ -51,22 +52,6 @@ pub struct DiffArgs {
     pub output: Option<PathBuf>,
 }
 
-/// One `--current`/`--boundary` value: a policy file, or an AWS managed policy ARN or name.
-pub(super) fn load_current(value: &str) -> Result<crate::policy::model::Policy, CliError> {
-    let path = Path::new(value);
-    if path.is_file() {
-        let text =
-            std::fs::read_to_string(path).map_err(|e| CliError::Policy(format!("cannot read `{value}`: {e}")))?;
-        return crate::policy::model::Policy::parse(value, &text).map_err(|e| CliError::Policy(e.to_string()));
-    }
-    match crate::output::diff::ManagedPolicies::embedded().get(value) {
-        Some(p) => p.map_err(|e| CliError::Policy(e.to_string())),
-        None => {
-            Err(CliError::Policy(format!("`{value}` is neither a policy file nor an AWS managed policy iamtrim knows")))
-        }
-    }
-}
-
 pub(super) fn run_diff(args: &DiffArgs) -> Result<ExitCode, CliError> {
     if let Some(done) = print_query(&args.input) {
         return done;
@@ -74,29 +59,21 @@ pub(super) fn run_diff(args: &DiffArgs) -> Result<ExitCode, CliError> {
     let catalog = ActionCatalog::embedded();
     check_outputs(&[args.output.as_deref()], None)?;
     let collected = collect(&args.input)?;
-    let generated = synth::synthesize_with(&collected.usage.actions, catalog, &synth::SynthOptions::default()).0;
+    let generated = crate::app::diff::reference_policy(&collected.usage, catalog);
     report_run(&collected, &args.input, &generated, true, None)?;
     let complete = collected.usage.is_complete();
     if !complete && !args.input.allow_incomplete {
-        eprintln!("iamtrim: error: diff calls a permission unused only when everything was read; the gaps above were not. Read them again, or pass --allow-incomplete for the diff of what could be read");
+        messages::error!("diff calls a permission unused only when everything was read; the gaps above were not. Read them again, or pass --allow-incomplete for the diff of what could be read");
         return Ok(incomplete_ending(&collected.usage, false, "no diff written"));
     }
     let current = if args.current.is_empty() {
         current_from_iam(args, &collected.role)?
     } else {
-        let identity = args.current.iter().map(|c| load_current(c)).collect::<Result<Vec<_>, _>>()?;
-        let boundary = args.boundary.as_deref().map(load_current).transpose()?;
+        let identity = args.current.iter().map(|c| load_policy(c)).collect::<Result<Vec<_>, _>>()?;
+        let boundary = args.boundary.as_deref().map(load_policy).transpose()?;
         crate::policy::evaluator::PolicySet { identity, boundary }
     };
-    let mut diff = crate::output::diff::PolicyDiff::compute(
-        collected.role.as_str(),
-        &collected.usage,
-        &current,
-        &generated,
-        catalog,
-    );
-    diff.complete = complete;
-    diff.gaps = collected.usage.gap_list();
+    let diff = crate::app::diff::diff(collected.role.as_str(), &collected.usage, &current, &generated, catalog);
     let text = match args.format {
         DiffFormat::Json => diff.to_json(),
         DiffFormat::Markdown => diff.to_markdown(),
@@ -109,8 +86,8 @@ pub(super) fn run_diff(args: &DiffArgs) -> Result<ExitCode, CliError> {
     };
     write_out(args.output.as_deref(), &text)?;
     if !diff.generated_policy_denies.is_empty() {
-        eprintln!(
-            "iamtrim: error: the generated policy would refuse {} calls the role made (a bug: please report it)",
+        messages::error!(
+            "the generated policy would refuse {} calls the role made (a bug: please report it)",
             diff.generated_policy_denies.len()
         );
         return Ok(ExitCode::Error);
@@ -136,10 +113,12 @@ pub(super) fn current_from_iam(
     args: &DiffArgs,
     role: &RoleFilter,
 ) -> Result<crate::policy::evaluator::PolicySet, CliError> {
-    let (runtime, aws) = aws_runtime(&args.input)?;
+    let runtime = crate::app::remote::runtime()?;
+    let aws =
+        crate::aws::AwsOptions { profile: args.input.profile.clone(), endpoint_url: args.input.endpoint_url.clone() };
     let (set, notes) = runtime.block_on(crate::aws::iam::role_policies(&aws, role.name(), args.offline))?;
     for n in notes {
-        eprintln!("note: {n}");
+        messages::note!("{n}");
     }
     Ok(set)
 }
@@ -149,5 +128,5 @@ pub(super) fn current_from_iam(
     _args: &DiffArgs,
     _role: &RoleFilter,
 ) -> Result<crate::policy::evaluator::PolicySet, CliError> {
-    Err(CliError::Policy("this build cannot read IAM (built without the `aws` feature): pass --current".into()))
+    Err(CliError::NotBuiltIn("cannot read IAM (built without the `aws` feature): pass --current"))
 }

@@ -40,7 +40,8 @@ pub(super) const EXIT_CODES: &str = "Exit status: 0 success; 1 nothing readable,
 could not be read (the policy covers what was read; diff calls nothing unused), unless --allow-incomplete; 5 the role has \
 no event in what was read.";
 
-/// Errors that end a command.
+/// Errors that end a command. The message is the error's `Display`; the exit status comes from
+/// [`CliError::exit_code`].
 #[derive(Debug, thiserror::Error)]
 pub enum CliError {
     /// `--role` is malformed.
@@ -52,21 +53,47 @@ pub enum CliError {
     /// `--from` is after `--to`.
     #[error("--from ({from}) is after --to ({to})")]
     EmptyWindow {
-        /// From.
+        /// The start asked for.
         from: String,
-        /// To.
+        /// The end asked for, before it.
         to: String,
     },
-    /// No log could be read, or no region of a source.
+    /// `--days N` reaches before the earliest representable date.
+    #[error("--days {0} reaches before the earliest date iamtrim can represent; give a smaller number")]
+    TooManyDays(u32),
+    /// A date argument (`store forget --from`) is not a date.
+    #[error("{flag} `{value}`: expected a date (2026-10-01)")]
+    BadDate {
+        /// The flag.
+        flag: &'static str,
+        /// What was given.
+        value: String,
+    },
+    /// No log file was found where `--logs` points.
+    #[error("no CloudTrail log files (.json, .jsonl, .ndjson, optionally .gz) under {0}")]
+    NoLogFiles(String),
+    /// Files were found, and none could be read.
+    #[error("nothing readable under {0}")]
+    NothingReadableUnder(String),
+    /// Every record or file read was rejected.
+    #[error("all {0} records or files were rejected (listed above)")]
+    AllRejected(u64),
+    /// The source could not be read at all.
+    #[error(transparent)]
+    Collect(#[from] crate::app::collect::CollectError),
+    /// `--source` (or `--print-sql`, `--athena-create-table`) does not fit the command.
     #[error("{0}")]
-    NothingReadable(String),
+    BadSource(String),
+    /// No usage store where one was expected.
+    #[error("no usage store at {0} (a run with --store creates it)")]
+    NoStore(String),
     /// The usage store could not be opened, read or written.
     #[cfg(feature = "store")]
     #[error(transparent)]
     Store(#[from] crate::usage::store::StoreError),
-    /// The async runtime the AWS sources run on could not start.
-    #[error("cannot start the async runtime: {0}")]
-    Runtime(std::io::Error),
+    /// This build lacks a feature the command needs.
+    #[error("this build {0}")]
+    NotBuiltIn(&'static str),
     /// The generated policy would refuse a call it was made from (a bug: the policy is not written).
     #[error("self-check failed: the generated policy does not allow {refused} of the observed calls (listed above)")]
     SelfCheck {
@@ -84,16 +111,13 @@ pub enum CliError {
         /// Something could not be read as well.
         incomplete: bool,
     },
-    /// An AWS source failed.
+    /// An AWS call outside a source failed (IAM, for the role's current policies).
     #[cfg(feature = "aws")]
     #[error(transparent)]
     Aws(#[from] crate::aws::AwsError),
-    /// `--source` is not one iamtrim knows.
-    #[error("{0}")]
-    BadSource(String),
-    /// A policy given with --current cannot be used.
-    #[error("{0}")]
-    Policy(String),
+    /// A policy given with --current or --boundary cannot be used.
+    #[error(transparent)]
+    Policy(#[from] crate::app::diff::PolicyLoadError),
     /// Output could not be written.
     #[error("cannot write `{path}`: {source}")]
     Write {
@@ -107,25 +131,23 @@ pub enum CliError {
 impl CliError {
     /// The exit status for this error.
     pub fn exit_code(&self) -> ExitCode {
+        use crate::app::collect::CollectError;
         match self {
             CliError::Role(_)
             | CliError::Time(_)
             | CliError::EmptyWindow { .. }
+            | CliError::TooManyDays(_)
+            | CliError::BadDate { .. }
             | CliError::BadSource(_)
-            | CliError::Ambiguous(_) => ExitCode::Usage,
+            | CliError::Ambiguous(_)
+            | CliError::Collect(CollectError::StoreUse(_) | CollectError::NoAwsSources(_))
+            | CliError::NotBuiltIn(_) => ExitCode::Usage,
+            #[cfg(feature = "aws")]
+            CliError::Aws(crate::aws::AwsError::BadSource(_))
+            | CliError::Collect(CollectError::Aws(crate::aws::AwsError::BadSource(_))) => ExitCode::Usage,
             CliError::NoActivity { incomplete: true, .. } => ExitCode::Incomplete,
             CliError::NoActivity { incomplete: false, .. } => ExitCode::NoActivity,
-            #[cfg(feature = "aws")]
-            CliError::Aws(crate::aws::AwsError::BadSource(_)) => ExitCode::Usage,
-            #[cfg(feature = "aws")]
-            CliError::Aws(_) => ExitCode::Error,
-            CliError::NothingReadable(_)
-            | CliError::Write { .. }
-            | CliError::Policy(_)
-            | CliError::Runtime(_)
-            | CliError::SelfCheck { .. } => ExitCode::Error,
-            #[cfg(feature = "store")]
-            CliError::Store(_) => ExitCode::Error,
+            _ => ExitCode::Error,
         }
     }
 }

@@ -45,9 +45,6 @@ pub struct GenerateArgs {
     /// `aws_iam_policy_document` data source.
     #[arg(long, value_enum, default_value = "resource")]
     pub terraform_style: TerraformStyle,
-    /// Print no summary on stderr (warnings and errors still go there).
-    #[arg(long, short)]
-    pub quiet: bool,
 }
 
 /// `generate --format`.
@@ -104,52 +101,57 @@ pub(super) fn generate(args: &GenerateArgs) -> Result<ExitCode, CliError> {
         &crate::app::GenerateOptions { synth: opts, limit: None },
     );
     for notice in &generated.notices {
-        eprintln!("warning: {notice}");
+        messages::warning!("{notice}");
     }
     let crate::app::Generated { policy, parts, widenings, fit_steps, conditions, self_check: check, .. } = generated;
-    let mut report = report_run(&c, &args.input, &policy, args.quiet, args.report.as_deref())?;
+    let mut report = report_run(&c, &args.input, &policy, messages::quiet(), args.report.as_deref())?;
     for step in &fit_steps {
-        eprintln!("  to fit the managed policy limit: {step}");
+        messages::line!("  to fit the managed policy limit: {step}");
     }
-    if !widenings.is_empty() && !args.quiet {
-        eprintln!("  widened resources (--resources prefix):");
+    if !widenings.is_empty() && !messages::quiet() {
+        messages::line!("  widened resources (--resources prefix):");
         for w in &widenings {
-            eprintln!("    {}: {} ARNs -> {} ({})", w.action, w.replaced, visible(&w.pattern), w.reason);
+            messages::line!("    {}: {} ARNs -> {} ({})", w.action, w.replaced, visible(&w.pattern), w.reason);
         }
     }
     report.widened = widenings;
     if opts.conditions {
         let notes = conditions;
-        if !args.quiet {
-            eprintln!("  conditions (--conditions):");
+        if !messages::quiet() {
+            messages::line!("  conditions (--conditions):");
             for n in &notes {
                 match n.sid.as_str() {
-                    "" => eprintln!("    {}: {}", n.key, visible(&n.evidence)),
-                    sid => {
-                        eprintln!("    {sid}: {} = {}: {}", n.key, visible(&n.values.join(", ")), visible(&n.evidence))
-                    }
+                    "" => messages::line!("    {}: {}", n.key, visible(&n.evidence)),
+                    sid => messages::line!(
+                        "    {sid}: {} = {}: {}",
+                        n.key,
+                        visible(&n.values.join(", ")),
+                        visible(&n.evidence)
+                    ),
                 }
             }
             if notes.is_empty() {
-                eprintln!("    none: no call carried a region, endpoint or calling service to condition on");
+                messages::line!("    none: no call carried a region, endpoint or calling service to condition on");
             }
         }
         report.conditions = notes;
     }
     if args.explain {
-        eprint!("{}", crate::output::text::terminal_safe(&report.explain(&policy)));
+        messages::write(&report.explain(&policy));
     }
     // Self-check: the policy must allow every call it was made from.
-    if !args.quiet || !check.refused.is_empty() {
-        eprintln!(
+    if !messages::quiet() || !check.refused.is_empty() {
+        messages::line!(
             "  self-check: allows {}/{} observed calls ({} action/resource pairs)",
-            check.allowed_calls, check.calls, check.pairs
+            check.allowed_calls,
+            check.calls,
+            check.pairs
         );
     }
     report.self_check = Some(check.clone());
     if !check.refused.is_empty() {
         for (a, r) in &check.refused {
-            eprintln!("iamtrim: error: the generated policy would refuse {a} on {}", visible(r));
+            messages::error!("the generated policy would refuse {a} on {}", visible(r));
         }
         return Err(CliError::SelfCheck { refused: check.refused.len() });
     }
@@ -189,7 +191,7 @@ pub(super) fn generate(args: &GenerateArgs) -> Result<ExitCode, CliError> {
         }
         (None, n) => {
             if n > 1 {
-                eprintln!("warning: the policy does not fit one managed policy; pass --output-dir DIR to write it as {n} policies (the whole policy is on stdout)");
+                messages::warning!("the policy does not fit one managed policy; pass --output-dir DIR to write it as {n} policies (the whole policy is on stdout)");
             }
             write_out(args.output.as_deref(), &crate::output::emit::render(&policy, format, c.role.name()))?;
         }
@@ -213,7 +215,7 @@ pub(super) fn write_parts(dir: &Path, role: &str, files: &[(String, String, usiz
         let tmp = dir.join(format!(".{name}.tmp"));
         std::fs::write(&tmp, text).map_err(fail(&tmp))?;
         std::fs::rename(&tmp, &path).map_err(fail(&path))?;
-        eprintln!("  wrote {} ({size} characters)", path.display());
+        messages::line!("  wrote {} ({size} characters)", path.display());
     }
     for stale in earlier.iter().filter(|e| !files.iter().any(|(n, _, _)| n == *e)) {
         // Only a plain file name this iamtrim could have written for the role.
@@ -221,7 +223,7 @@ pub(super) fn write_parts(dir: &Path, role: &str, files: &[(String, String, usiz
         let path = dir.join(stale);
         if ours && std::fs::symlink_metadata(&path).is_ok_and(|m| m.is_file()) {
             std::fs::remove_file(&path).map_err(fail(&path))?;
-            eprintln!(
+            messages::line!(
                 "  removed {} (a part an earlier run wrote; the policy now has {} parts)",
                 path.display(),
                 files.len()

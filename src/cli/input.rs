@@ -17,7 +17,7 @@ pub struct InputArgs {
     /// table returns distinct call shapes with counts) or `lake://EVENT_DATA_STORE` (the same
     /// query in CloudTrail Lake).
     #[arg(long, value_name = "SOURCE")]
-    pub source: Option<String>,
+    pub source: Option<SourceSpec>,
     /// AWS region: for `lookup`, the regions to read (repeatable; default: the profile's);
     /// for `s3://`, only these trail regions (the bucket's own region is found by itself).
     #[arg(long = "region", value_name = "REGION")]
@@ -94,15 +94,33 @@ pub struct InputArgs {
     pub max_record_mb: u16,
 }
 
+impl InputArgs {
+    /// Where the activity comes from: `--source`, else the `--logs` files.
+    pub(super) fn spec(&self) -> SourceSpec {
+        self.source.clone().unwrap_or_else(|| SourceSpec::Files(self.logs.clone()))
+    }
+
+    /// How to reach AWS and how hard to read it.
+    pub(super) fn remote_options(&self) -> RemoteOptions {
+        RemoteOptions {
+            profile: self.profile.clone(),
+            endpoint_url: self.endpoint_url.clone(),
+            regions: self.regions.clone(),
+            all_regions: self.all_regions,
+            accounts: self.accounts.clone(),
+            cache: self.cache.clone(),
+            no_cache: self.no_cache,
+            concurrency: self.concurrency,
+            lookup_rate: self.lookup_rate,
+        }
+    }
+}
+
 /// `--role` and the window (`--days`, or `--from`/`--to`), checked.
 pub(super) fn role_and_window(input: &InputArgs) -> Result<(RoleFilter, TimeRange), CliError> {
     let role = RoleFilter::parse(&input.role)?;
     let range = match input.days {
-        Some(d) => TimeRange::try_last_days(d, chrono::Utc::now()).ok_or_else(|| {
-            CliError::BadSource(format!(
-                "--days {d} reaches before the earliest date iamtrim can represent; give a smaller number"
-            ))
-        })?,
+        Some(d) => TimeRange::try_last_days(d, chrono::Utc::now()).ok_or(CliError::TooManyDays(d))?,
         None => TimeRange::parse(input.from.as_deref(), input.to.as_deref())?,
     };
     if let (Some(f), Some(t)) = (range.from, range.to) {
@@ -119,27 +137,24 @@ pub(super) fn print_query(input: &InputArgs) -> Option<Result<ExitCode, CliError
         return None;
     }
     Some((|| {
-        let src = input.source.as_deref().unwrap_or("");
         let (role, range) = role_and_window(input)?;
-        let sql = if let Some(location) = &input.athena_create_table {
-            let table = crate::select::warehouse::AthenaTable::parse(src).map_err(|e| {
-                CliError::BadSource(format!("--athena-create-table needs --source athena://DATABASE.TABLE: {}", e.0))
-            })?;
-            if !location.starts_with("s3://") {
-                return Err(CliError::BadSource(format!("--athena-create-table `{location}`: expected s3://BUCKET/[PREFIX/]AWSLogs/ACCOUNT/CloudTrail/REGION/")));
+        let sql = match (&input.source, &input.athena_create_table) {
+            (Some(SourceSpec::Athena(table)), Some(location)) => {
+                if !location.starts_with("s3://") {
+                    return Err(CliError::BadSource(format!("--athena-create-table `{location}`: expected s3://BUCKET/[PREFIX/]AWSLogs/ACCOUNT/CloudTrail/REGION/")));
+                }
+                crate::select::warehouse::athena_create_table(table, location)
             }
-            crate::select::warehouse::athena_create_table(&table, location)
-        } else if src.starts_with("athena://") {
-            let table = crate::select::warehouse::AthenaTable::parse(src).map_err(|e| CliError::BadSource(e.0))?;
-            crate::select::warehouse::athena_sql(&table, &role, &range) + "\n"
-        } else if src.starts_with("lake://") {
-            crate::select::warehouse::lake_sql(
-                &crate::select::warehouse::parse_lake(src).map_err(|e| CliError::BadSource(e.0))?,
-                &role,
-                &range,
-            ) + "\n"
-        } else {
-            return Err(CliError::BadSource("--print-sql needs --source athena://... or lake://...".into()));
+            (_, Some(_)) => {
+                return Err(CliError::BadSource("--athena-create-table needs --source athena://DATABASE.TABLE".into()))
+            }
+            (Some(SourceSpec::Athena(table)), None) => {
+                crate::select::warehouse::athena_sql(table, &role, &range) + "\n"
+            }
+            (Some(SourceSpec::Lake { event_data_store }), None) => {
+                crate::select::warehouse::lake_sql(event_data_store, &role, &range) + "\n"
+            }
+            _ => return Err(CliError::BadSource("--print-sql needs --source athena://... or lake://...".into())),
         };
         print!("{sql}");
         Ok(ExitCode::Success)

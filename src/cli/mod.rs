@@ -1,7 +1,7 @@
 //! Command-line interface: argument parsing, the `generate` and `coverage` commands, exit codes.
 //! Data goes to stdout (or `--output`), messages for people to stderr. The only module that
 //! prints: the library below it returns what it found.
-#![allow(clippy::print_stdout, clippy::print_stderr)]
+#![allow(clippy::print_stdout)]
 
 mod collect;
 mod coverage;
@@ -9,8 +9,8 @@ mod diff;
 mod error;
 mod generate;
 mod input;
+mod messages;
 mod progress;
-mod remote;
 mod store;
 
 use std::io::{IsTerminal, Write};
@@ -18,7 +18,7 @@ use std::path::{Path, PathBuf};
 
 use clap::{Args, Parser, Subcommand};
 
-use crate::ingest::source;
+use crate::app::collect::{RemoteOptions, SourceSpec};
 use crate::mapping::catalog::ActionCatalog;
 use crate::mapping::mapper::EventMapper;
 use crate::output::report::RunReport;
@@ -34,8 +34,6 @@ pub use self::error::*;
 use self::generate::*;
 use self::input::*;
 use self::progress::*;
-#[allow(unused_imports)]
-use self::remote::*;
 use self::store::*;
 
 /// iamtrim: the least-privilege IAM policy a role needs, from what it did (CloudTrail).
@@ -45,6 +43,9 @@ pub struct Cli {
     /// What to do.
     #[command(subcommand)]
     pub command: Command,
+    /// Print no summary or notes on stderr (warnings, errors and INCOMPLETE still go there).
+    #[arg(long, short, global = true)]
+    pub quiet: bool,
 }
 
 /// Subcommands.
@@ -107,6 +108,7 @@ where
             return if e.use_stderr() { ExitCode::Usage } else { ExitCode::Success };
         }
     };
+    messages::set_quiet(cli.quiet);
     let result = match cli.command {
         Command::Generate(a) => generate(&a),
         Command::Diff(a) => run_diff(&a),
@@ -119,7 +121,7 @@ where
     match result {
         Ok(code) => code,
         Err(e) => {
-            eprintln!("iamtrim: error: {}", crate::output::text::terminal_safe(&e.to_string()));
+            messages::error!("{e}");
             e.exit_code()
         }
     }

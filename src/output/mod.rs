@@ -6,5 +6,6 @@ pub mod coverage;
 pub mod diff;
 pub mod emit;
 pub mod report;
+pub mod source_stats;
 pub mod summary;
 pub mod text;

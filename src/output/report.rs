@@ -168,7 +168,7 @@ pub struct RunReport {
     pub self_check: Option<crate::synth::SelfCheck>,
     /// Counters of a remote source (requests, pages, objects, bytes, seconds), when one was used.
     #[serde(skip_serializing_if = "Option::is_none")]
-    pub source_stats: Option<serde_json::Value>,
+    pub source_stats: Option<crate::output::source_stats::SourceStats>,
 }
 
 /// Failed calls with one error code that prove no permission.

@@ -1,7 +1,7 @@
 //! Taking in one record (or one row of an aggregating query): parse it, admit it by principal,
 //! window and event type, classify its outcome, map it, and count it in exactly one place.
 
-use crate::completeness::Gap;
+use crate::usage::completeness::Gap;
 use crate::ingest::event::Event;
 use crate::ingest::source::{Item, Location, RejectReason, Rejection};
 use crate::mapping::evidence::Outcome;

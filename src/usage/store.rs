@@ -30,6 +30,52 @@ pub enum StoreError {
     },
 }
 
+/// What a run took from the store and what it read (the totals include both).
+#[derive(Debug, Clone, Default, PartialEq, Eq, serde::Serialize)]
+pub struct StoreDays {
+    /// The database file.
+    pub store: String,
+    /// The source as the store keys it.
+    pub source_key: String,
+    /// Days served by the store.
+    pub days_from_store: Vec<NaiveDate>,
+    /// Days read from the source.
+    pub days_read: Vec<NaiveDate>,
+    /// Days stored by this run.
+    pub days_stored: u64,
+    /// Whole past days read with a gap, so not stored.
+    pub days_not_stored_incomplete: Vec<NaiveDate>,
+    /// Records the stored days stood for.
+    pub records_from_store: u64,
+    /// Files this run read from the source.
+    pub files_read_from_source: u64,
+    /// Records this run read from the source.
+    pub records_read_from_source: u64,
+}
+
+/// One line: days from the store and from the source, and what was stored.
+impl std::fmt::Display for StoreDays {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        let list = |v: &[NaiveDate]| v.iter().map(|d| d.to_string()).collect::<Vec<_>>().join(", ");
+        write!(
+            f,
+            "store {}: {} days from the store ({} records), {} days read from the source ({} files, {} records; {} days stored, today, partial and incomplete days never are{})",
+            self.store,
+            self.days_from_store.len(),
+            self.records_from_store,
+            self.days_read.len(),
+            self.files_read_from_source,
+            self.records_read_from_source,
+            self.days_stored,
+            if self.days_not_stored_incomplete.is_empty() {
+                String::new()
+            } else {
+                format!("; not stored as incomplete: {}", list(&self.days_not_stored_incomplete))
+            }
+        )
+    }
+}
+
 /// What the store holds for one role and source.
 #[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
 pub struct StoreEntry {

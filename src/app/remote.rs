@@ -1,0 +1,120 @@
+//! Reading a remote source (LookupEvents, S3, Athena, CloudTrail Lake) on its own async runtime.
+
+use super::collect::{CollectError, Collected, Notice, RemoteOptions, SourceSpec};
+use crate::aws::{athena, lake, lookup, s3, AwsOptions};
+use crate::mapping::catalog::ActionCatalog;
+use crate::mapping::mapper::EventMapper;
+use crate::output::source_stats::SourceStats;
+use crate::progress::ProgressSink;
+use crate::usage::Selection;
+
+/// The async runtime the AWS calls of one command run on.
+pub fn runtime() -> Result<tokio::runtime::Runtime, CollectError> {
+    tokio::runtime::Builder::new_multi_thread().enable_all().build().map_err(CollectError::Runtime)
+}
+
+/// Reads a remote `spec` (not [`SourceSpec::Files`]).
+pub(super) fn collect(
+    spec: &SourceSpec,
+    selection: &Selection,
+    remote: &RemoteOptions,
+    progress: &ProgressSink,
+) -> Result<Collected, CollectError> {
+    let runtime = runtime()?;
+    let aws = AwsOptions { profile: remote.profile.clone(), endpoint_url: remote.endpoint_url.clone() };
+    let mapper = EventMapper::new(ActionCatalog::embedded());
+    let mut notices = Vec::new();
+    let (usage, stats) = match spec {
+        SourceSpec::Files(_) => unreachable!("local files are read by app::collect"),
+        SourceSpec::Lookup => {
+            notices.push(Notice::Note(
+                "LookupEvents returns management events only: S3 object, Lambda Invoke and DynamoDB item calls (data events) \
+are not in it. Read trail files (--source s3://BUCKET) for those."
+                    .into(),
+            ));
+            if let Some(from) = selection.range.from {
+                let oldest = chrono::Utc::now() - chrono::Duration::days(lookup::RETENTION_DAYS);
+                if from < oldest {
+                    notices.push(Notice::Note(format!(
+                        "LookupEvents keeps {} days; the window starts {} and is read from {}",
+                        lookup::RETENTION_DAYS,
+                        from.format("%Y-%m-%d"),
+                        oldest.format("%Y-%m-%d")
+                    )));
+                }
+            }
+            let regions = if remote.all_regions {
+                crate::aws::ALL_REGIONS.iter().map(|r| r.to_string()).collect()
+            } else if remote.regions.is_empty() {
+                let chain = runtime.block_on(crate::aws::load_config(&aws, None))?;
+                vec![chain.region().map(|r| r.to_string()).unwrap_or_default()]
+            } else {
+                remote.regions.clone()
+            };
+            let cache_root = if remote.no_cache {
+                None
+            } else {
+                remote.cache.clone().or_else(crate::aws::cache::PageCache::default_root)
+            };
+            let opts = lookup::LookupOptions {
+                regions,
+                account: remote.accounts.first().cloned(),
+                cache_root,
+                rate: remote.lookup_rate,
+                progress: progress.clone(),
+                aws,
+            };
+            let (usage, stats) = runtime.block_on(lookup::collect(&opts, selection, mapper))?;
+            for s in &stats {
+                if let Some(e) = &s.error {
+                    notices.push(Notice::Warning(format!("region {} was not read: {e}", s.region)));
+                }
+                if let Some(e) = &s.cache_error {
+                    notices.push(Notice::Warning(format!(
+                        "lookup {}: cannot write the page cache ({e}); pages are fetched again next time",
+                        s.region
+                    )));
+                }
+            }
+            if stats.iter().all(|s| s.error.is_some()) {
+                let first = stats.iter().find_map(|s| s.error.clone()).unwrap_or_default();
+                return Err(CollectError::NoRegionReadable(first));
+            }
+            (usage, SourceStats::Lookup(stats))
+        }
+        SourceSpec::S3 { bucket, prefix } => {
+            let opts = s3::S3Options {
+                bucket: bucket.clone(),
+                prefix: prefix.clone(),
+                accounts: remote.accounts.clone(),
+                regions: remote.regions.clone(),
+                concurrency: remote.concurrency,
+                progress: progress.clone(),
+                aws,
+            };
+            let (usage, stats) = runtime.block_on(s3::collect(&opts, selection, mapper))?;
+            (usage, SourceStats::S3(stats))
+        }
+        SourceSpec::Athena(table) => {
+            let opts = athena::AthenaOptions {
+                table: table.clone(),
+                region: remote.regions.first().cloned(),
+                progress: progress.clone(),
+                aws,
+            };
+            let (usage, stats) = runtime.block_on(athena::collect(&opts, selection, mapper))?;
+            (usage, SourceStats::Athena(stats))
+        }
+        SourceSpec::Lake { event_data_store } => {
+            let opts = lake::LakeOptions {
+                event_data_store: event_data_store.clone(),
+                region: remote.regions.first().cloned(),
+                progress: progress.clone(),
+                aws,
+            };
+            let (usage, stats) = runtime.block_on(lake::collect(&opts, selection, mapper))?;
+            (usage, SourceStats::Lake(stats))
+        }
+    };
+    Ok(Collected { usage, stats: vec![stats], no_files: false, notices })
+}
