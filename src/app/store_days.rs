@@ -40,15 +40,15 @@ pub fn collect<E>(
     for d in crate::usage::store::window_days(from, to, now) {
         if d.storable {
             if let Some(u) = store.get(role, source_key, d.day)? {
-                days.records_from_store += u.records_read;
+                days.records_from_store += u.counts.records_read;
                 total = total.merge(u);
                 days.days_from_store.push(d.day);
                 continue;
             }
         }
         let u = read_day(&TimeRange { from: Some(d.from), to: Some(d.to) }).map_err(StoreDaysError::Source)?;
-        days.files_read_from_source += u.files_read;
-        days.records_read_from_source += u.records_read;
+        days.files_read_from_source += u.counts.files_read;
+        days.records_read_from_source += u.counts.records_read;
         if d.storable && u.is_complete() {
             store.put(role, source_key, d.day, &u)?;
             days.days_stored += 1;
@@ -65,6 +65,7 @@ pub fn collect<E>(
 mod tests {
     use super::*;
     use crate::usage::completeness::{Gap, GapKind};
+    use crate::usage::Counts;
 
     fn t(s: &str) -> DateTime<Utc> {
         DateTime::parse_from_rfc3339(s).unwrap().with_timezone(&Utc)
@@ -76,13 +77,14 @@ mod tests {
         move |range: &TimeRange| {
             let day = range.from.unwrap().date_naive().to_string();
             calls.push(day.clone());
-            let mut u = Usage {
+            let counts = Counts {
                 files_read: 1,
                 records_read: 1,
                 records_matched: 1,
                 records_no_permission: 1,
-                ..Usage::default()
+                ..Counts::default()
             };
+            let mut u = Usage { counts, ..Usage::default() };
             if broken.contains(&day) {
                 u.add_gap(Gap::new(GapKind::File, format!("{day}.json.gz"), "corrupt"));
             }
@@ -107,7 +109,7 @@ mod tests {
         let (u, days) = collect(&store, "app", "logs:x", window, now, &mut source(&mut again, &[])).unwrap();
         assert_eq!(again, ["2026-10-02"], "only the day with a gap is read again");
         assert_eq!(days.days_from_store.len(), 2);
-        assert_eq!((u.records_read, days.records_from_store, days.records_read_from_source), (3, 2, 1));
+        assert_eq!((u.counts.records_read, days.records_from_store, days.records_read_from_source), (3, 2, 1));
         assert!(u.is_complete());
 
         let mut third = Vec::new();

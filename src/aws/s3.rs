@@ -298,7 +298,8 @@ pub async fn collect(
             std::iter::from_fn(move || rx.blocking_recv())
                 .par_bridge()
                 .map(|(name, body)| {
-                    let mut u = Usage { files_read: 1, ..Usage::default() };
+                    let mut u = Usage::default();
+                    u.counts.files_read = 1;
                     match body {
                         Ok(bytes) => source::read_bytes(&bytes, &name, &selection.limits, &mut |item| {
                             u.ingest(&name, item, &selection, &mapper)
@@ -314,7 +315,8 @@ pub async fn collect(
                             &mapper,
                         ),
                     }
-                    let records = records_seen.fetch_add(u.records_read, Ordering::Relaxed) + u.records_read;
+                    let records =
+                        records_seen.fetch_add(u.counts.records_read, Ordering::Relaxed) + u.counts.records_read;
                     bar.advance(1);
                     bar.message(format!("{} MB, {} records", bytes_seen.load(Ordering::Relaxed) / 1_000_000, records));
                     u
@@ -346,7 +348,7 @@ pub async fn collect(
     drop(tx);
     let mut usage = consumer.join().map_err(|_| AwsError::Call("the parser thread panicked".into()))?;
     bar.finish();
-    usage.files_skipped_by_date += skipped_by_date;
+    usage.counts.files_skipped_by_date += skipped_by_date;
     stats.objects_failed = usage
         .rejections
         .iter()

@@ -6,7 +6,7 @@ use serde::Serialize;
 use crate::ingest::source::Rejection;
 use crate::mapping::catalog::{AccessLevel, ActionCatalog};
 use crate::policy::{PolicyDocument, MANAGED_POLICY_LIMIT};
-use crate::usage::{EventKey, FilteredCounts, Usage};
+use crate::usage::{Counts, EventKey, Usage};
 
 /// One rejected record.
 #[derive(Debug, Clone, Serialize, PartialEq, Eq)]
@@ -105,36 +105,12 @@ pub struct RunReport {
     pub first_event: Option<String>,
     /// Last matched event.
     pub last_event: Option<String>,
-    /// Files opened.
-    pub files_read: u64,
-    /// Files skipped by their delivery date without opening.
-    pub files_skipped_by_date: u64,
-    /// Non-log files in the directories given.
-    pub files_ignored: u64,
-    /// Entries named like logs that were skipped: not regular files (FIFOs, devices, sockets), or
-    /// files reached a second time through a link.
-    pub files_not_regular: u64,
-    /// Records read; each unreadable file or path counts as one.
-    pub records_read: u64,
-    /// Records that could not be used (listed in `rejected`).
-    pub records_rejected: u64,
-    /// Records left out by role, window or event type.
+    /// Files and records, reconciled: read = rejected + filtered + matched, matched = mapped +
+    /// denied + not evidence + unmapped + needing no permission.
+    #[serde(flatten)]
+    pub counts: Counts,
+    /// Records left out by role, window or event type (the sum of `filtered`).
     pub records_filtered: u64,
-    /// Breakdown of `records_filtered`.
-    pub filtered: FilteredCounts,
-    /// Records of the role in the window.
-    pub records_matched: u64,
-    /// Matched records mapped to actions.
-    pub records_mapped: u64,
-    /// Matched records refused by authorization.
-    pub records_denied: u64,
-    /// Matched records of calls that failed before authorization or with an error code not
-    /// known to come after it: not evidence (listed in `not_evidence`).
-    pub records_not_evidence: u64,
-    /// Matched records that could not be mapped.
-    pub records_unmapped: u64,
-    /// Matched records of calls needing no permission.
-    pub records_no_permission: u64,
     /// The first 1,000 rejected records (in file and position order), with file, location and reason.
     pub rejected: Vec<RejectedRecord>,
     /// Rejected records beyond those listed in `rejected` (counted, not listed).
@@ -248,20 +224,8 @@ impl RunReport {
             gaps: usage.gap_list(),
             first_event: time(usage.first_seen),
             last_event: time(usage.last_seen),
-            files_read: usage.files_read,
-            files_skipped_by_date: usage.files_skipped_by_date,
-            files_ignored: usage.files_ignored,
-            files_not_regular: usage.files_not_regular,
-            records_read: usage.records_read,
-            records_rejected: usage.records_rejected,
+            counts: usage.counts.clone(),
             records_filtered: usage.filtered.total(),
-            filtered: usage.filtered.clone(),
-            records_matched: usage.records_matched,
-            records_mapped: usage.records_mapped,
-            records_denied: usage.records_denied,
-            records_not_evidence: usage.records_not_evidence,
-            records_unmapped: usage.records_unmapped,
-            records_no_permission: usage.records_no_permission,
             rejected: usage.rejections.iter().map(RejectedRecord::from).collect(),
             rejected_not_listed: usage.rejections_not_listed,
             denied: pairs(&usage.denied),

@@ -67,33 +67,36 @@ impl RunReport {
         let _ = write!(
             s,
             "  files: {} read, {} skipped by date, {} not logs",
-            self.files_read, self.files_skipped_by_date, self.files_ignored
+            self.counts.files_read, self.counts.files_skipped_by_date, self.counts.files_ignored
         );
-        if self.files_not_regular > 0 {
-            let _ =
-                write!(s, ", {} skipped as not regular files or reached twice through links", self.files_not_regular);
+        if self.counts.files_not_regular > 0 {
+            let _ = write!(
+                s,
+                ", {} skipped as not regular files or reached twice through links",
+                self.counts.files_not_regular
+            );
         }
         s.push('\n');
         let _ = writeln!(
             s,
             "  records: {} read = {} rejected + {} filtered (other principals {}, outside window {}, not API calls {}) + {} matched",
-            self.records_read,
-            self.records_rejected,
+            self.counts.records_read,
+            self.counts.records_rejected,
             self.records_filtered,
-            self.filtered.other_principal,
-            self.filtered.outside_window,
-            self.filtered.not_api_call,
-            self.records_matched
+            self.counts.filtered.other_principal,
+            self.counts.filtered.outside_window,
+            self.counts.filtered.not_api_call,
+            self.counts.records_matched
         );
         let _ = writeln!(
             s,
             "  matched: {} = {} mapped + {} denied + {} not evidence + {} unmapped + {} needing no permission",
-            self.records_matched,
-            self.records_mapped,
-            self.records_denied,
-            self.records_not_evidence,
-            self.records_unmapped,
-            self.records_no_permission
+            self.counts.records_matched,
+            self.counts.records_mapped,
+            self.counts.records_denied,
+            self.counts.records_not_evidence,
+            self.counts.records_unmapped,
+            self.counts.records_no_permission
         );
         if let (Some(a), Some(b)) = (&self.first_event, &self.last_event) {
             let _ = writeln!(s, "  events from {a} to {b}");

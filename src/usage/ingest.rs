@@ -1,12 +1,12 @@
 //! Taking in one record (or one row of an aggregating query): parse it, admit it by principal,
 //! window and event type, classify its outcome, map it, and count it in exactly one place.
 
-use crate::usage::completeness::Gap;
 use crate::ingest::event::Event;
 use crate::ingest::source::{Item, Location, RejectReason, Rejection};
 use crate::mapping::evidence::Outcome;
 use crate::mapping::mapper::{EventMapper, Mapping, Resolution};
 use crate::select::warehouse::{call_shape, CallShape, Row};
+use crate::usage::completeness::Gap;
 
 use super::*;
 
@@ -28,7 +28,7 @@ impl Usage {
         mapper: &EventMapper<'_>,
     ) {
         let weight = weight.max(1);
-        self.records_read += weight;
+        self.counts.records_read += weight;
         let (location, json) = match item {
             Item::Rejected(mut r) => {
                 if r.file.is_empty() {
@@ -45,7 +45,7 @@ impl Usage {
         };
         if let Some(role) = &selection.role {
             if !role.matches(&event) {
-                self.filtered.other_principal += weight;
+                self.counts.filtered.other_principal += weight;
                 self.count_principal(&event, weight);
                 return;
             }
@@ -71,12 +71,12 @@ impl Usage {
         };
         if let Some(t) = time {
             if !selection.range.contains(t) {
-                self.filtered.outside_window += weight;
+                self.counts.filtered.outside_window += weight;
                 return;
             }
         }
         if !event.is_principal_call() {
-            self.filtered.not_api_call += weight;
+            self.counts.filtered.not_api_call += weight;
             return;
         }
         // Parameters that cannot be read (nested deeper than the parser's limit) would map to a
@@ -92,7 +92,7 @@ impl Usage {
                 )
             }
         };
-        self.records_matched += weight;
+        self.counts.records_matched += weight;
         self.first_seen = min_time(self.first_seen, time);
         self.last_seen = max_time(self.last_seen, time);
         if let Some(arn) = event.issuer_role_arn() {
@@ -110,7 +110,7 @@ impl Usage {
         ) {
             Outcome::Succeeded | Outcome::FailedAfterAuthorization(_) => {}
             Outcome::Denied => {
-                self.records_denied += weight;
+                self.counts.records_denied += weight;
                 let needed = match mapper.actions_for(&event.event_source, &event.event_name) {
                     Ok(actions) => actions.iter().map(|a| a.name.as_str()).collect::<Vec<_>>().join(", "),
                     Err(_) => String::new(),
@@ -118,7 +118,7 @@ impl Usage {
                 return add_reasoned(&mut self.denied, key, weight, &needed);
             }
             Outcome::NotEvidence(code) => {
-                self.records_not_evidence += weight;
+                self.counts.records_not_evidence += weight;
                 let k = ErrorKey { code: code.to_string(), source: key.source, name: key.name };
                 add_bounded(&mut self.not_evidence, k, weight, || ErrorKey {
                     code: "(more codes)".into(),
@@ -136,7 +136,7 @@ impl Usage {
         let (region, vpce) = (event.aws_region.as_deref(), event.vpc_endpoint_id.as_deref().filter(|v| !v.is_empty()));
         match mapper.map_with(&event, &params) {
             Mapping::Actions(uses) => {
-                self.records_mapped += weight;
+                self.counts.records_mapped += weight;
                 for mut u in uses {
                     if u.implied_by.is_none() {
                         u.implied_by = on_behalf.clone();
@@ -166,11 +166,11 @@ impl Usage {
                 }
             }
             Mapping::NoPermission(reason) => {
-                self.records_no_permission += weight;
+                self.counts.records_no_permission += weight;
                 add_reasoned(&mut self.no_permission, key, weight, &reason);
             }
             Mapping::Unmapped(why) => {
-                self.records_unmapped += weight;
+                self.counts.records_unmapped += weight;
                 add_reasoned(&mut self.unmapped, key, weight, &why.reason());
             }
         }
@@ -197,7 +197,7 @@ impl Usage {
     }
 
     pub(super) fn reject(&mut self, r: Rejection) {
-        self.records_rejected += 1;
+        self.counts.records_rejected += 1;
         self.add_gap(Gap::of_rejection(&r));
         self.rejections.push(r);
         if self.rejections.len() >= 2 * MAX_LISTED_REJECTIONS {
@@ -234,7 +234,7 @@ impl Usage {
     /// Rejects an item that stood for `weight` records: it is one record read and rejected
     /// (what it stood for is not known), so the counts still reconcile.
     pub(super) fn reject_n(&mut self, r: Rejection, weight: u64) {
-        self.records_read -= weight - 1;
+        self.counts.records_read -= weight - 1;
         self.reject(r);
     }
 }

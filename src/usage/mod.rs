@@ -168,9 +168,11 @@ pub struct ErrorKey {
     pub name: String,
 }
 
-/// The aggregate of a run.
-#[derive(Debug, Clone, Default, Serialize, Deserialize)]
-pub struct Usage {
+/// The counts of a run, which reconcile: files, and records read = rejected + filtered +
+/// matched, matched = mapped + denied + not evidence + unmapped + needing no permission. Kept in
+/// the aggregate ([`Usage::counts`]) and written as they are in the run report.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Counts {
     /// Files opened.
     pub files_read: u64,
     /// Files skipped without opening because of their delivery date.
@@ -201,6 +203,47 @@ pub struct Usage {
     pub records_unmapped: u64,
     /// Matched records of calls that need no permission.
     pub records_no_permission: u64,
+}
+
+impl Counts {
+    /// Read = rejected + filtered + matched, and matched = mapped + denied + not evidence +
+    /// unmapped + needing no permission.
+    pub fn reconcile(&self) -> bool {
+        self.records_read == self.records_rejected + self.filtered.total() + self.records_matched
+            && self.records_matched
+                == self.records_mapped
+                    + self.records_denied
+                    + self.records_not_evidence
+                    + self.records_unmapped
+                    + self.records_no_permission
+    }
+
+    /// Adds `other`'s counts to these.
+    pub fn add(&mut self, other: &Counts) {
+        self.files_read += other.files_read;
+        self.files_skipped_by_date += other.files_skipped_by_date;
+        self.files_ignored += other.files_ignored;
+        self.files_not_regular += other.files_not_regular;
+        self.records_read += other.records_read;
+        self.records_rejected += other.records_rejected;
+        self.filtered.other_principal += other.filtered.other_principal;
+        self.filtered.outside_window += other.filtered.outside_window;
+        self.filtered.not_api_call += other.filtered.not_api_call;
+        self.records_matched += other.records_matched;
+        self.records_mapped += other.records_mapped;
+        self.records_denied += other.records_denied;
+        self.records_not_evidence += other.records_not_evidence;
+        self.records_unmapped += other.records_unmapped;
+        self.records_no_permission += other.records_no_permission;
+    }
+}
+
+/// The aggregate of a run.
+#[derive(Debug, Clone, Default, Serialize, Deserialize)]
+pub struct Usage {
+    /// Files and records, reconciled.
+    #[serde(flatten)]
+    pub counts: Counts,
     /// The first [`MAX_LISTED_REJECTIONS`] rejections, sorted by file and location.
     pub rejections: Vec<Rejection>,
     /// Rejections beyond those listed (counted, not kept).
@@ -235,6 +278,15 @@ pub struct Usage {
     pub first_seen: Option<DateTime<Utc>>,
     /// Last matched event.
     pub last_seen: Option<DateTime<Utc>>,
+}
+
+/// `usage.records_read` reads `usage.counts.records_read`, as in earlier versions where the
+/// counts were fields of the aggregate.
+impl std::ops::Deref for Usage {
+    type Target = Counts;
+    fn deref(&self) -> &Counts {
+        &self.counts
+    }
 }
 
 /// Maps whose keys are structs, kept as lists of (key, value) pairs (JSON keys are strings).
@@ -280,14 +332,8 @@ pub(crate) fn add_reasoned(map: &mut BTreeMap<EventKey, ReasonedCount>, key: Eve
 impl Usage {
     /// Counts reconcile as documented on the module.
     pub fn reconciles(&self) -> bool {
-        self.records_read == self.records_rejected + self.filtered.total() + self.records_matched
-            && self.records_matched
-                == self.records_mapped
-                    + self.records_denied
-                    + self.records_not_evidence
-                    + self.records_unmapped
-                    + self.records_no_permission
-            && self.records_rejected == self.rejections.len() as u64 + self.rejections_not_listed
+        self.counts.reconcile()
+            && self.counts.records_rejected == self.rejections.len() as u64 + self.rejections_not_listed
     }
 
     /// True when everything was read: no gap.
@@ -312,26 +358,12 @@ impl Usage {
 
     /// True when at least one record could be read.
     pub fn anything_readable(&self) -> bool {
-        self.records_read > self.records_rejected
+        self.counts.records_read > self.counts.records_rejected
     }
 
     /// Adds another partial aggregate into this one.
     pub fn merge(mut self, other: Usage) -> Usage {
-        self.files_read += other.files_read;
-        self.files_skipped_by_date += other.files_skipped_by_date;
-        self.files_ignored += other.files_ignored;
-        self.files_not_regular += other.files_not_regular;
-        self.records_read += other.records_read;
-        self.records_rejected += other.records_rejected;
-        self.filtered.other_principal += other.filtered.other_principal;
-        self.filtered.outside_window += other.filtered.outside_window;
-        self.filtered.not_api_call += other.filtered.not_api_call;
-        self.records_matched += other.records_matched;
-        self.records_mapped += other.records_mapped;
-        self.records_denied += other.records_denied;
-        self.records_not_evidence += other.records_not_evidence;
-        self.records_unmapped += other.records_unmapped;
-        self.records_no_permission += other.records_no_permission;
+        self.counts.add(&other.counts);
         self.rejections.extend(other.rejections);
         self.rejections_not_listed += other.rejections_not_listed;
         if self.rejections.len() >= 2 * MAX_LISTED_REJECTIONS {
@@ -424,18 +456,18 @@ pub fn collect_local(
         .files
         .par_iter()
         .fold(Usage::default, |mut u, path| {
-            u.files_read += 1;
+            u.counts.files_read += 1;
             let name = path.display().to_string();
             source::read_file_with(path, &selection.limits, &mut |item| u.ingest(&name, item, selection, mapper));
             progress(done.fetch_add(1, std::sync::atomic::Ordering::Relaxed) + 1);
             u
         })
         .reduce(Usage::default, Usage::merge);
-    usage.files_skipped_by_date += found.skipped_by_date as u64;
-    usage.files_ignored += found.ignored as u64;
-    usage.files_not_regular += found.not_regular as u64;
+    usage.counts.files_skipped_by_date += found.skipped_by_date as u64;
+    usage.counts.files_ignored += found.ignored as u64;
+    usage.counts.files_not_regular += found.not_regular as u64;
     for r in found.errors {
-        usage.records_read += 1;
+        usage.counts.records_read += 1;
         usage.reject(r);
     }
     usage.finish()

@@ -201,7 +201,7 @@ impl UsageStore {
         self.conn
             .execute(
                 "INSERT OR REPLACE INTO day_usage (role, source, day, iamtrim_version, stored_at, records_matched, usage, complete) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, 1)",
-                params![role, source, day.to_string(), VERSION, Utc::now().to_rfc3339(), usage.records_matched as i64, json],
+                params![role, source, day.to_string(), VERSION, Utc::now().to_rfc3339(), usage.counts.records_matched as i64, json],
             )
             .map_err(|e| self.fail(e))?;
         Ok(())
@@ -335,7 +335,8 @@ mod tests {
     fn usage_round_trips_through_the_database() {
         let dir = tempfile::tempdir().unwrap();
         let store = UsageStore::open(&dir.path().join("sub/usage.sqlite")).unwrap();
-        let mut u = Usage { records_read: 5, records_matched: 3, ..Usage::default() };
+        let counts = crate::usage::Counts { records_read: 5, records_matched: 3, ..Default::default() };
+        let mut u = Usage { counts, ..Usage::default() };
         u.actions.entry("s3:GetObject".into()).or_default().calls = 3;
         u.denied.insert(
             crate::usage::EventKey { source: "s3.amazonaws.com".into(), name: "DeleteObject".into() },
