@@ -6,6 +6,7 @@ use crate::ingest::source::{Item, Location, RejectReason, Rejection};
 use crate::mapping::evidence::Outcome;
 use crate::mapping::mapper::{EventMapper, Mapping, Resolution};
 use crate::select::warehouse::{call_shape, CallShape, Row};
+use crate::select::Admission;
 use crate::usage::completeness::Gap;
 
 use super::*;
@@ -43,42 +44,23 @@ impl Usage {
             Ok(e) => e,
             Err(e) => return self.reject_n(reject(describe_record_error(&e)), weight),
         };
-        if let Some(role) = &selection.role {
-            if !role.matches(&event) {
+        let time = match crate::select::admit(selection.role.as_ref(), &selection.range, &event) {
+            Admission::Admitted(time) => time,
+            Admission::OtherPrincipal => {
                 self.counts.filtered.other_principal += weight;
                 self.count_principal(&event, weight);
                 return;
             }
-        }
-        let time = match event.time() {
-            Some(Ok(t)) => Some(t),
-            Some(Err(e)) => {
-                return self.reject_n(
-                    reject(RejectReason::Unusable(format!(
-                        "eventTime `{}` is not an RFC 3339 time ({e})",
-                        event.event_time.as_deref().unwrap_or("")
-                    ))),
-                    weight,
-                )
-            }
-            None if selection.range.is_bounded() => {
-                return self.reject_n(
-                    reject(RejectReason::Unusable("no eventTime, so the date range cannot be applied".to_string())),
-                    weight,
-                )
-            }
-            None => None,
-        };
-        if let Some(t) = time {
-            if !selection.range.contains(t) {
+            Admission::OutsideWindow => {
                 self.counts.filtered.outside_window += weight;
                 return;
             }
-        }
-        if !event.is_principal_call() {
-            self.counts.filtered.not_api_call += weight;
-            return;
-        }
+            Admission::NotApiCall => {
+                self.counts.filtered.not_api_call += weight;
+                return;
+            }
+            Admission::Rejected(reason) => return self.reject_n(reject(reason), weight),
+        };
         // Parameters that cannot be read (nested deeper than the parser's limit) would map to a
         // resource template with `*`: the record is rejected instead, never widened.
         let params = match EventMapper::request_parameters(&event) {
