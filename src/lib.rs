@@ -1,22 +1,33 @@
 //! iamtrim turns what an AWS principal actually did (CloudTrail) into the least-privilege policy
 //! it needs, and shows what its current policies grant beyond that.
 //!
-//! The pipeline, one folder per stage, each importing only the stages before it:
+//! The pipeline, one folder per stage:
 //!
-//! 1. [`ingest`]: records from local files ([`ingest::source`]) and from AWS ([`aws`]: LookupEvents,
-//!    S3, Athena, CloudTrail Lake, the SQL in [`select::warehouse`]); each record parsed as an
-//!    [`ingest::event::Event`]; the window of the run ([`ingest::window`]).
-//! 2. [`select`]: which records belong to the run (the role, the window), also as SQL for
-//!    Athena and CloudTrail Lake.
-//! 3. [`mapping`]: each event to IAM actions and resource ARNs, checked against the
+//! 1. [`ingest`]: records from local files ([`ingest::source`]), each parsed as an
+//!    [`ingest::event::Event`], with the reason a file or record could not be used
+//!    ([`ingest::record::RejectReason`]); the window of the run ([`ingest::window`]).
+//! 2. [`mapping`]: each event to IAM actions and resource ARNs, checked against the
 //!    [`mapping::catalog`]; what an error code proves ([`mapping::evidence`]).
-//! 4. [`usage`]: the aggregate, with reconciled counts and what could not be read
+//! 3. [`select`]: which records belong to the run ([`select::admit`]: the principal, the
+//!    window), also as SQL for Athena and CloudTrail Lake ([`select::warehouse`]).
+//! 4. [`policy`]: the policy document written, the parsed form of any policy, and an IAM
+//!    evaluator.
+//! 5. [`usage`]: the aggregate, with reconciled [`usage::Counts`] and what could not be read
 //!    ([`usage::completeness`]), kept per day in the usage store (`usage::store`).
-//! 5. [`synth`]: the policy ([`policy`]: the document, its parser and an IAM evaluator).
-//! 6. [`output`]: the formats, the run report, the diff and coverage, and text safe to show.
+//! 6. [`aws`]: the remote sources (LookupEvents, S3, Athena, CloudTrail Lake) and IAM; they read
+//!    and hand each record or query row to the aggregate, so they come after it.
+//! 7. [`synth`]: the least-privilege policy and its self-check.
+//! 8. [`output`]: the formats, the run report, the diff and coverage, and text safe to show.
 //!
-//! [`app`] holds the use cases every front end shares; [`cli`] is the command line on top, the
-//! only part that prints.
+//! Each stage imports only the stages before it (`scripts/module-deps.py` checks).
+//! [`app`] holds the use cases every front end shares ([`collect()`], [`generate()`], [`app::diff()`]);
+//! [`cli`] is the command line on top, the only part that prints.
+//!
+//! ```text
+//! let spec: SourceSpec = "s3://trail-bucket".parse()?;          // or SourceSpec::Files(paths)
+//! let collected = iamtrim::collect(&spec, &selection, &RemoteOptions::default(), &ProgressSink::default())?;
+//! let generated = iamtrim::generate(&collected.usage, ActionCatalog::embedded(), &GenerateOptions::default());
+//! ```
 #![warn(missing_docs)]
 
 pub mod app;
@@ -43,3 +54,11 @@ pub use select::warehouse;
 pub use usage::completeness;
 #[cfg(feature = "store")]
 pub use usage::store;
+
+// What a library user needs, at the top.
+pub use app::{collect, generate, Collected, GenerateOptions, Generated, RemoteOptions, SourceSpec};
+pub use mapping::catalog::ActionCatalog;
+pub use policy::PolicyDocument;
+pub use progress::ProgressSink;
+pub use select::{RoleFilter, TimeRange};
+pub use usage::{Counts, Selection, Usage};

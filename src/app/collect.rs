@@ -98,6 +98,12 @@ impl fmt::Display for SourceSpec {
     }
 }
 
+/// LookupEvents requests per second per region: what the API allows.
+pub const DEFAULT_LOOKUP_RATE: f64 = 2.0;
+
+/// S3 objects downloaded at once.
+pub const DEFAULT_S3_CONCURRENCY: usize = 32;
+
 /// How to reach AWS and how hard to read it (the remote sources' options; ignored for files).
 #[derive(Debug, Clone)]
 pub struct RemoteOptions {
@@ -132,8 +138,8 @@ impl Default for RemoteOptions {
             accounts: Vec::new(),
             cache: None,
             no_cache: false,
-            concurrency: 32,
-            lookup_rate: 2.0,
+            concurrency: DEFAULT_S3_CONCURRENCY,
+            lookup_rate: DEFAULT_LOOKUP_RATE,
         }
     }
 }
@@ -162,7 +168,7 @@ pub struct Collected {
 
 impl Collected {
     /// The counters the run report keeps: the last (the store's, when it was used).
-    pub fn report_stats(&self) -> Option<&SourceStats> {
+    pub(crate) fn report_stats(&self) -> Option<&SourceStats> {
         self.stats.last()
     }
 }
@@ -262,7 +268,7 @@ pub fn store_key(
 /// (default: the user's data dir): each whole past day from the store when it holds it, else
 /// from the source, and stored when everything of it was read.
 #[cfg(feature = "store")]
-pub fn collect_with_store(
+pub(crate) fn collect_with_store(
     path: Option<&std::path::Path>,
     spec: &SourceSpec,
     selection: &Selection,
@@ -309,7 +315,7 @@ pub fn collect_with_store(
 
 /// Without the `store` feature there is no usage store.
 #[cfg(not(feature = "store"))]
-pub fn collect_with_store(
+pub(crate) fn collect_with_store(
     _path: Option<&std::path::Path>,
     _spec: &SourceSpec,
     _selection: &Selection,
@@ -336,8 +342,11 @@ mod tests {
             let spec: SourceSpec = written.parse().unwrap();
             assert_eq!(spec.to_string(), written);
         }
-        let spec: SourceSpec = "s3://b/p/".parse().unwrap();
-        assert_eq!(spec, SourceSpec::S3 { bucket: "b".into(), prefix: "p".into() });
+        let s3 = |bucket: &str, prefix: &str| SourceSpec::S3 { bucket: bucket.into(), prefix: prefix.into() };
+        assert_eq!("s3://b".parse::<SourceSpec>().unwrap(), s3("b", ""));
+        assert_eq!("s3://b/logs/org/".parse::<SourceSpec>().unwrap(), s3("b", "logs/org"));
+        assert!("b/logs".parse::<SourceSpec>().is_err());
+        assert!("s3:///x".parse::<SourceSpec>().is_err());
     }
 
     #[test]

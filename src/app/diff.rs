@@ -21,7 +21,7 @@ pub enum PolicyLoadError {
     Read {
         /// The file.
         path: String,
-        /// Why.
+        /// The I/O error.
         source: std::io::Error,
     },
     /// The text is not a valid policy (the error names the statement and field).

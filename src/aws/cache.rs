@@ -44,7 +44,7 @@ impl PageCache {
 
     /// The default cache root: `$XDG_CACHE_HOME/iamtrim`, else `~/.cache/iamtrim`
     /// (`~/Library/Caches/iamtrim` on macOS).
-    pub fn default_root() -> Option<PathBuf> {
+    pub(crate) fn default_root() -> Option<PathBuf> {
         if let Some(x) = std::env::var_os("XDG_CACHE_HOME").filter(|x| !x.is_empty()) {
             return Some(PathBuf::from(x).join("iamtrim"));
         }
@@ -82,14 +82,14 @@ impl PageCache {
     }
 
     /// Marks `day` complete: its pages are final and later runs read them without fetching.
-    pub fn mark_complete(&self, day: &str) -> io::Result<()> {
+    pub(crate) fn mark_complete(&self, day: &str) -> io::Result<()> {
         let Some(dir) = self.day_dir(day) else { return Ok(()) };
         crate::private_files::create_dir_all(&dir)?;
         crate::private_files::write(&dir.join("complete"), b"")
     }
 
     /// Forgets `day` (its pages can no longer be continued).
-    pub fn clear(&self, day: &str) -> io::Result<()> {
+    pub(crate) fn clear(&self, day: &str) -> io::Result<()> {
         match self.day_dir(day) {
             Some(dir) if dir.exists() => fs::remove_dir_all(dir),
             _ => Ok(()),

@@ -63,7 +63,7 @@ async fn managed(
 }
 
 /// Fetches every policy of role `role_name`. Returns the set and notes for the user.
-pub async fn role_policies(
+pub(crate) async fn role_policies(
     aws: &AwsOptions,
     role_name: &str,
     offline: bool,

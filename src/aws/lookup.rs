@@ -18,11 +18,9 @@ use crate::usage::completeness::{Gap, GapKind};
 use crate::usage::{Selection, Usage};
 
 /// How far back LookupEvents holds events.
-pub const RETENTION_DAYS: i64 = 90;
+pub(crate) const RETENTION_DAYS: i64 = 90;
 /// Events per page, the API's maximum.
-pub const PAGE_SIZE: i32 = 50;
-/// Requests per second per region the API allows.
-pub const DEFAULT_RATE: f64 = 2.0;
+pub(crate) const PAGE_SIZE: i32 = 50;
 /// How long after a day ends its events may still appear in LookupEvents; a day is cached as
 /// complete only after this.
 pub const SETTLE: ChronoDuration = ChronoDuration::hours(1);
@@ -66,7 +64,7 @@ impl std::fmt::Display for RegionStats {
 /// Counters of one region.
 #[derive(Debug, Clone, Default, serde::Serialize)]
 pub struct RegionStats {
-    /// Region.
+    /// The region read (`us-east-1`).
     pub region: String,
     /// LookupEvents requests sent, retries included.
     pub requests: u64,

@@ -43,7 +43,7 @@ pub enum AwsError {
 }
 
 /// Loads the SDK configuration for `region` (or the chain's region when `None`).
-pub async fn load_config(opts: &AwsOptions, region: Option<&str>) -> Result<SdkConfig, AwsError> {
+pub(crate) async fn load_config(opts: &AwsOptions, region: Option<&str>) -> Result<SdkConfig, AwsError> {
     let mut loader = aws_config::defaults(BehaviorVersion::latest());
     if let Some(p) = &opts.profile {
         loader = loader.profile_name(p);
@@ -71,7 +71,7 @@ pub async fn load_config(opts: &AwsOptions, region: Option<&str>) -> Result<SdkC
 }
 
 /// The account the credentials belong to (STS GetCallerIdentity, which needs no permission).
-pub async fn caller_account(config: &SdkConfig) -> Result<String, AwsError> {
+pub(crate) async fn caller_account(config: &SdkConfig) -> Result<String, AwsError> {
     let sts = aws_sdk_sts::Client::new(config);
     let out = sts.get_caller_identity().send().await.map_err(|e| {
         AwsError::Call(explain(&e, "sts:GetCallerIdentity (needs no permission)", "identifying the account"))
@@ -107,7 +107,7 @@ where
 }
 
 /// Error codes that mean the caller lacks a permission.
-pub fn is_access_denied(code: &str) -> bool {
+pub(crate) fn is_access_denied(code: &str) -> bool {
     matches!(
         code,
         "AccessDenied" | "AccessDeniedException" | "UnauthorizedOperation" | "AuthorizationError" | "Forbidden" | "403"
@@ -115,12 +115,12 @@ pub fn is_access_denied(code: &str) -> bool {
 }
 
 /// True when an SDK call failed with a throttling error (any service: the SDKs share the error type).
-pub fn is_throttled<E: ProvideErrorMetadata, R>(e: &aws_sdk_s3::error::SdkError<E, R>) -> bool {
+pub(crate) fn is_throttled<E: ProvideErrorMetadata, R>(e: &aws_sdk_s3::error::SdkError<E, R>) -> bool {
     e.as_service_error().and_then(|s| s.code()).is_some_and(is_throttling)
 }
 
 /// True for error codes that say "slow down".
-pub fn is_throttling(code: &str) -> bool {
+pub(crate) fn is_throttling(code: &str) -> bool {
     matches!(
         code,
         "ThrottlingException"
@@ -135,7 +135,7 @@ pub fn is_throttling(code: &str) -> bool {
 
 /// The regions `--all-regions` covers: the commercial regions enabled by default plus the
 /// opt-in ones (a region the account has not enabled is reported and skipped).
-pub const ALL_REGIONS: &[&str] = &[
+pub(crate) const ALL_REGIONS: &[&str] = &[
     "us-east-1",
     "us-east-2",
     "us-west-1",

@@ -18,13 +18,10 @@ use crate::ingest::source::{
 use crate::mapping::mapper::EventMapper;
 use crate::usage::{Selection, Usage};
 
-/// Default number of objects downloaded at once.
-pub const DEFAULT_CONCURRENCY: usize = 32;
-
 /// What to read.
 #[derive(Debug, Clone)]
 pub struct S3Options {
-    /// Bucket.
+    /// The bucket the trail delivers to.
     pub bucket: String,
     /// Prefix before `AWSLogs/` (may be empty).
     pub prefix: String,
@@ -74,16 +71,6 @@ impl std::fmt::Display for S3Stats {
             self.bytes as f64 / 1e6 / secs
         )
     }
-}
-
-/// Splits `s3://bucket/prefix`.
-pub fn parse_url(url: &str) -> Result<(String, String), AwsError> {
-    let rest = url.strip_prefix("s3://").ok_or_else(|| AwsError::BadSource(format!("`{url}` is not an s3:// URL")))?;
-    let (bucket, prefix) = rest.split_once('/').unwrap_or((rest, ""));
-    if bucket.is_empty() {
-        return Err(AwsError::BadSource(format!("`{url}` names no bucket")));
-    }
-    Ok((bucket.to_string(), prefix.trim_matches('/').to_string()))
 }
 
 async fn client_for(opts: &S3Options, region: Option<&str>) -> Result<aws_sdk_s3::Client, AwsError> {
@@ -393,14 +380,6 @@ async fn get_with_retries(client: &aws_sdk_s3::Client, bucket: &str, key: &str) 
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    #[test]
-    fn s3_urls_split_into_bucket_and_prefix() {
-        assert_eq!(parse_url("s3://b").unwrap(), ("b".to_string(), String::new()));
-        assert_eq!(parse_url("s3://b/logs/org/").unwrap(), ("b".to_string(), "logs/org".to_string()));
-        assert!(parse_url("b/logs").is_err());
-        assert!(parse_url("s3:///x").is_err());
-    }
 
     #[test]
     fn day_prefixes_reach_past_the_window_by_the_delivery_slack() {

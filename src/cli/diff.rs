@@ -21,7 +21,7 @@ pub enum FailOn {
     Unused,
     /// Something used (or tried) is not granted.
     NotGranted,
-    /// Either.
+    /// Either of them.
     Any,
 }
 

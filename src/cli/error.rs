@@ -6,7 +6,7 @@ use super::*;
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 #[repr(u8)]
 pub enum ExitCode {
-    /// Success.
+    /// Everything asked for was done.
     Success = 0,
     /// Nothing could be read, an AWS error stopped the run, or output could not be written.
     Error = 1,
@@ -123,7 +123,7 @@ pub enum CliError {
     Write {
         /// The file.
         path: String,
-        /// Why.
+        /// The I/O error.
         source: std::io::Error,
     },
 }

@@ -52,7 +52,7 @@ pub struct GenerateArgs {
 pub enum PolicyFormat {
     /// IAM policy JSON.
     Json,
-    /// Terraform.
+    /// Terraform HCL (`aws_iam_policy` or `aws_iam_policy_document`, see --terraform-style).
     Terraform,
     /// A CloudFormation template (YAML) with an AWS::IAM::ManagedPolicy.
     Cloudformation,
@@ -60,7 +60,7 @@ pub enum PolicyFormat {
     Sam,
 }
 
-/// `--terraform-style`.
+/// `--terraform-style`: how the Terraform is written.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
 pub enum TerraformStyle {
     /// resource "aws_iam_policy" with jsonencode.
@@ -69,7 +69,7 @@ pub enum TerraformStyle {
     Document,
 }
 
-/// `--resources`.
+/// `--resources`: how far ARNs are generalized.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
 pub enum ResourcesArg {
     /// Every ARN seen.

@@ -43,11 +43,11 @@ pub struct InputArgs {
     #[arg(long)]
     pub no_cache: bool,
     /// With `s3://`: objects downloaded at once.
-    #[arg(long, default_value_t = 32, value_name = "N")]
+    #[arg(long, default_value_t = crate::app::collect::DEFAULT_S3_CONCURRENCY, value_name = "N")]
     pub concurrency: usize,
     /// With `lookup`: requests per second per region (the API allows 2; lower it when other
     /// tools share the quota).
-    #[arg(long, default_value_t = 2.0, value_name = "N")]
+    #[arg(long, default_value_t = crate::app::collect::DEFAULT_LOOKUP_RATE, value_name = "N")]
     pub lookup_rate: f64,
     /// Keep aggregated usage per role and UTC day in this SQLite database and read from the
     /// source only the days it does not hold (default without a value: the user's data dir,

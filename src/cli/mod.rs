@@ -48,7 +48,7 @@ pub struct Cli {
     pub quiet: bool,
 }
 
-/// Subcommands.
+/// The commands: generate, diff, coverage, store.
 #[derive(Debug, Subcommand)]
 pub enum Command {
     /// Generate the policy a role needs from CloudTrail logs.

@@ -100,7 +100,7 @@ pub struct SessionIssuer<'a> {
 /// One `resources[]` element.
 #[derive(Debug, Deserialize)]
 pub struct Resource<'a> {
-    /// `ARN`.
+    /// The resource's ARN (`ARN`, or `arn` in some services' records).
     #[serde(borrow, rename = "ARN", alias = "arn", default)]
     pub arn: Option<Cow<'a, str>>,
     /// `type`, e.g. `AWS::S3::Object`.
@@ -133,7 +133,7 @@ impl<'a> Event<'a> {
 
     /// The ARN of the role whose session made the call: `sessionIssuer.arn` when present, else
     /// derived from an `assumed-role` principal ARN (without the role path, which that ARN omits).
-    pub fn issuer_role_arn(&self) -> Option<Cow<'_, str>> {
+    pub(crate) fn issuer_role_arn(&self) -> Option<Cow<'_, str>> {
         if let Some(issuer) = self.user_identity.session_context.as_ref().and_then(|c| c.session_issuer.as_ref()) {
             if issuer.kind.as_deref().is_none_or(|k| k == "Role") {
                 if let Some(arn) = issuer.arn.as_deref() {
@@ -155,7 +155,7 @@ impl<'a> Event<'a> {
 
     /// True for events that record a call made with the principal's own permissions:
     /// `AwsApiCall`, `AwsConsoleAction`, or no `eventType` at all (older records).
-    pub fn is_principal_call(&self) -> bool {
+    pub(crate) fn is_principal_call(&self) -> bool {
         matches!(self.event_type.as_deref(), None | Some("AwsApiCall") | Some("AwsConsoleAction"))
     }
 }

@@ -76,7 +76,7 @@ pub enum RejectReason {
 impl RejectReason {
     /// The same kind of reason, with what it led to added (`...; records after the break are
     /// lost`).
-    pub fn and_then_lost(&self, what: &str) -> RejectReason {
+    pub(crate) fn and_then_lost(&self, what: &str) -> RejectReason {
         let text = format!("{self}; {what}");
         match self {
             RejectReason::Io(_) => RejectReason::Io(text),

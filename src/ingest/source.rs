@@ -20,7 +20,7 @@ pub use super::discover::{discover, is_log_name, trail_dir_interval, trail_file_
 
 /// How long after an event CloudTrail may deliver the file holding it, for skipping files by
 /// the timestamp in their name. CloudTrail delivers within about 5 minutes on average.
-pub const DELIVERY_SLACK: Duration = Duration::hours(2);
+pub(crate) const DELIVERY_SLACK: Duration = Duration::hours(2);
 
 /// How much of one input is read at most, whatever it holds: a decompression bomb or a huge
 /// record becomes a counted rejection, never an abort or an unbounded allocation.
@@ -34,9 +34,9 @@ pub struct ReadLimits {
 
 /// Default of `--max-document-mb`: trail files hold a few MB; memory stays near twice this per
 /// reading thread.
-pub const DEFAULT_MAX_DOCUMENT_MB: usize = 64;
+pub(crate) const DEFAULT_MAX_DOCUMENT_MB: usize = 64;
 /// Default of `--max-record-mb`: CloudTrail records are at most a few hundred kB.
-pub const DEFAULT_MAX_RECORD_MB: usize = 4;
+pub(crate) const DEFAULT_MAX_RECORD_MB: usize = 4;
 
 impl Default for ReadLimits {
     fn default() -> Self {
@@ -54,7 +54,7 @@ pub fn read_file(path: &Path, emit: &mut dyn FnMut(Item<'_>)) {
 }
 
 /// [`read_file`] within `limits`.
-pub fn read_file_with(path: &Path, limits: &ReadLimits, emit: &mut dyn FnMut(Item<'_>)) {
+pub(crate) fn read_file_with(path: &Path, limits: &ReadLimits, emit: &mut dyn FnMut(Item<'_>)) {
     let name = path.display().to_string();
     match fs::File::open(path) {
         Ok(f) => read_reader(BufReader::with_capacity(256 * 1024, f), &name, limits, emit),
@@ -72,7 +72,7 @@ pub fn read_bytes(bytes: &[u8], name: &str, limits: &ReadLimits, emit: &mut dyn 
 }
 
 /// Reads a log stream, gunzipping it when it starts with the gzip magic bytes.
-pub fn read_reader<R: BufRead>(mut raw: R, name: &str, limits: &ReadLimits, emit: &mut dyn FnMut(Item<'_>)) {
+pub(crate) fn read_reader<R: BufRead>(mut raw: R, name: &str, limits: &ReadLimits, emit: &mut dyn FnMut(Item<'_>)) {
     let gzipped = match raw.fill_buf() {
         Ok(head) => head.starts_with(&[0x1f, 0x8b]),
         Err(e) => {
@@ -158,7 +158,7 @@ pub fn read_stream<R: BufRead>(reader: R, name: &str, emit: &mut dyn FnMut(Item<
 }
 
 /// [`read_stream`] within `limits`.
-pub fn read_stream_with<R: BufRead>(reader: R, name: &str, limits: &ReadLimits, emit: &mut dyn FnMut(Item<'_>)) {
+pub(crate) fn read_stream_with<R: BufRead>(reader: R, name: &str, limits: &ReadLimits, emit: &mut dyn FnMut(Item<'_>)) {
     let rejection =
         |location, reason: RejectReason| Item::Rejected(Rejection { file: name.to_string(), location, reason });
     let mut lines = Lines { reader, number: 0, error: None, limit: limits.max_document.max(1) };
@@ -301,7 +301,7 @@ fn starts_with_key(line: &str, key: &str) -> bool {
 }
 
 /// Decodes bytes as UTF-8, replacing invalid sequences with U+FFFD; the flag says whether any were.
-pub fn to_utf8(bytes: Vec<u8>) -> (String, bool) {
+pub(crate) fn to_utf8(bytes: Vec<u8>) -> (String, bool) {
     match String::from_utf8(bytes) {
         Ok(s) => (s, false),
         Err(e) => (String::from_utf8_lossy(e.as_bytes()).into_owned(), true),

@@ -42,13 +42,13 @@ impl TimeRange {
 
     /// The last `days` days up to `now`; `None` when that reaches before the dates a timestamp
     /// can hold.
-    pub fn try_last_days(days: u32, now: DateTime<Utc>) -> Option<TimeRange> {
+    pub(crate) fn try_last_days(days: u32, now: DateTime<Utc>) -> Option<TimeRange> {
         let from = Duration::try_days(i64::from(days)).and_then(|d| now.checked_sub_signed(d))?;
         Some(TimeRange { from: Some(from), to: Some(now) })
     }
 
     /// True when any limit is set.
-    pub fn is_bounded(&self) -> bool {
+    pub(crate) fn is_bounded(&self) -> bool {
         self.from.is_some() || self.to.is_some()
     }
 
@@ -59,7 +59,7 @@ impl TimeRange {
 
     /// True when files delivered between `start` and `end` may hold events in the window: events
     /// precede their delivery, by at most [`DELIVERY_SLACK`] as assumed here.
-    pub fn may_hold_delivery(&self, start: DateTime<Utc>, end: DateTime<Utc>) -> bool {
+    pub(crate) fn may_hold_delivery(&self, start: DateTime<Utc>, end: DateTime<Utc>) -> bool {
         self.from.is_none_or(|f| end >= f) && self.to.is_none_or(|t| start <= t + DELIVERY_SLACK)
     }
 }

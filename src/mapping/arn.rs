@@ -22,7 +22,7 @@ pub struct ArnTemplate {
 }
 
 /// The variables every template may use that come from the event rather than its parameters.
-pub const CONTEXT_VARIABLES: [&str; 3] = ["Partition", "Region", "Account"];
+pub(crate) const CONTEXT_VARIABLES: [&str; 3] = ["Partition", "Region", "Account"];
 
 impl ArnTemplate {
     /// Parses a template. Text outside `${...}` is literal.
@@ -65,7 +65,7 @@ impl ArnTemplate {
     }
 
     /// Number of literal characters: a template with more of them is more specific.
-    pub fn specificity(&self) -> usize {
+    pub(crate) fn specificity(&self) -> usize {
         self.literal_len
     }
 
@@ -78,7 +78,7 @@ impl ArnTemplate {
     }
 
     /// Variables that must come from the request (all but partition, region and account).
-    pub fn request_variables(&self) -> impl Iterator<Item = &str> {
+    pub(crate) fn request_variables(&self) -> impl Iterator<Item = &str> {
         self.variables().filter(|v| !CONTEXT_VARIABLES.contains(v))
     }
 
@@ -91,7 +91,7 @@ impl ArnTemplate {
 
     /// Fills the template. `value` returns the value of a variable, or `None` when unknown;
     /// the result is `None` if any variable is unknown.
-    pub fn fill(&self, mut value: impl FnMut(&str) -> Option<String>) -> Option<String> {
+    pub(crate) fn fill(&self, mut value: impl FnMut(&str) -> Option<String>) -> Option<String> {
         let mut out = String::with_capacity(self.text.len() + 32);
         for p in &self.pieces {
             match p {
@@ -124,7 +124,7 @@ fn match_pieces(pieces: &[Piece], s: &str) -> bool {
 
 /// The partition of a region: `aws-cn` for China, `aws-us-gov` for GovCloud, `aws-iso*` for
 /// the isolated regions, `aws` otherwise.
-pub fn partition_of_region(region: &str) -> &'static str {
+pub(crate) fn partition_of_region(region: &str) -> &'static str {
     if region.starts_with("cn-") {
         "aws-cn"
     } else if region.starts_with("us-gov-") {
@@ -194,7 +194,7 @@ pub fn literal(name: &str) -> std::borrow::Cow<'_, str> {
 
 /// The concrete name a pattern stands for, undoing [`literal`]: `${*}` -> `*`, `${?}` -> `?`,
 /// `${$}` -> `$`. iamtrim's own wildcards (a bare `*` or `?`) stay as they are.
-pub fn concrete(pattern: &str) -> std::borrow::Cow<'_, str> {
+pub(crate) fn concrete(pattern: &str) -> std::borrow::Cow<'_, str> {
     if !pattern.contains("${") {
         return std::borrow::Cow::Borrowed(pattern);
     }
@@ -218,7 +218,7 @@ pub fn concrete(pattern: &str) -> std::borrow::Cow<'_, str> {
 }
 
 /// True when a pattern has a wildcard of its own (a `*` or `?` not written as `${*}`/`${?}`).
-pub fn has_wildcard(pattern: &str) -> bool {
+pub(crate) fn has_wildcard(pattern: &str) -> bool {
     pattern.replace("${*}", "").replace("${?}", "").contains(['*', '?'])
 }
 

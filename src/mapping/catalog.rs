@@ -81,11 +81,11 @@ impl Action {
         self.name.split_once(':').map_or("", |(p, _)| p)
     }
     /// True when the action supports resource-level permissions.
-    pub fn has_resources(&self) -> bool {
+    pub(crate) fn has_resources(&self) -> bool {
         !self.resource_types.is_empty()
     }
     /// True when the action can be scoped to resource type `name`.
-    pub fn accepts_type(&self, name: &str) -> bool {
+    pub(crate) fn accepts_type(&self, name: &str) -> bool {
         self.resource_types.iter().any(|r| r.name == name)
     }
 }
@@ -284,7 +284,7 @@ impl ActionCatalog {
     }
 
     /// All actions of a service, in no particular order.
-    pub fn actions_of(&self, prefix: &str) -> impl Iterator<Item = &Action> {
+    pub(crate) fn actions_of(&self, prefix: &str) -> impl Iterator<Item = &Action> {
         self.services.get(prefix).into_iter().flat_map(|s| s.actions.values())
     }
 
@@ -306,7 +306,7 @@ impl ActionCatalog {
     /// The resource type of service `prefix` that `arn` is an instance of; when several
     /// templates match, the most specific (most literal characters) wins, so
     /// `arn:aws:s3:::b/k` is an `object`, not a `bucket`.
-    pub fn classify_arn(&self, prefix: &str, arn: &str) -> Option<&str> {
+    pub(crate) fn classify_arn(&self, prefix: &str, arn: &str) -> Option<&str> {
         let svc = self.services.get(prefix)?;
         let mut best: Option<(&str, usize)> = None;
         for (rtype, templates) in &svc.resources {
@@ -320,18 +320,18 @@ impl ActionCatalog {
     }
 
     /// True when AWS documents `name` as an API operation of service `prefix`.
-    pub fn is_documented_operation(&self, prefix: &str, name: &str) -> bool {
+    pub(crate) fn is_documented_operation(&self, prefix: &str, name: &str) -> bool {
         self.operations.get(prefix).is_some_and(|ops| ops.contains(name))
     }
 
     /// The reviewed override entry for `prefix:event_name`, if any.
-    pub fn override_for(&self, prefix: &str, event_name: &str) -> Option<&Override> {
+    pub(crate) fn override_for(&self, prefix: &str, event_name: &str) -> Option<&Override> {
         self.overrides.get(&format!("{prefix}:{event_name}"))
     }
 
     /// The request-parameter paths holding the role a call passes (`action-maps/passrole.json`),
     /// for `prefix:Operation`.
-    pub fn passed_role_parameters(&self, prefix: &str, operation: &str) -> Option<&[String]> {
+    pub(crate) fn passed_role_parameters(&self, prefix: &str, operation: &str) -> Option<&[String]> {
         self.passrole.get(&format!("{prefix}:{operation}")).map(Vec::as_slice)
     }
 

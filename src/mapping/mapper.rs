@@ -117,7 +117,7 @@ impl<'c> EventMapper<'c> {
     /// The event's `requestParameters` as a JSON object (empty when absent, `null` or not an
     /// object); an error when they cannot be read (nested deeper than the parser's limit): the
     /// caller must then not map the event, since its resources would be lost.
-    pub fn request_parameters(event: &Event<'_>) -> Result<Map<String, Value>, serde_json::Error> {
+    pub(crate) fn request_parameters(event: &Event<'_>) -> Result<Map<String, Value>, serde_json::Error> {
         let Some(raw) = event.request_parameters else { return Ok(Map::new()) };
         Ok(match serde_json::from_str::<Value>(raw.get())? {
             Value::Object(m) => m,
@@ -321,7 +321,7 @@ pub enum MappingHint {
 
 /// Lambda event names carry the API version (`GetFunction20150331v2`, `ListFunctions20150331`);
 /// the operation is the name without it.
-pub fn normalize_event_name<'n>(prefix: &str, name: &'n str) -> &'n str {
+pub(crate) fn normalize_event_name<'n>(prefix: &str, name: &'n str) -> &'n str {
     if prefix != "lambda" {
         return name;
     }

@@ -68,7 +68,7 @@ pub struct DeniedCall {
 /// Counts for one service.
 #[derive(Debug, Clone, Serialize, PartialEq, Eq)]
 pub struct ServiceSummary {
-    /// Prefix.
+    /// The service prefix (`s3`, `dynamodb`).
     pub service: String,
     /// Actions the current policies grant.
     pub granted: usize,
@@ -130,7 +130,7 @@ impl Serialize for PolicyDiff {
 
 impl PolicyDiff {
     /// Compares `current` with what `usage` shows; `generated` is checked against every call.
-    pub fn compute(
+    pub(crate) fn compute(
         role: &str,
         usage: &Usage,
         current: &PolicySet,
@@ -257,7 +257,7 @@ impl PolicyDiff {
     }
 
     /// "granted, never used", or after an incomplete read "not seen in what could be read (N gaps)".
-    pub fn unused_label(&self) -> String {
+    pub(crate) fn unused_label(&self) -> String {
         if self.complete {
             "granted, never used".to_string()
         } else {
@@ -266,12 +266,12 @@ impl PolicyDiff {
     }
 
     /// JSON with the keys documented in docs/diff.md.
-    pub fn to_json(&self) -> String {
+    pub(crate) fn to_json(&self) -> String {
         serde_json::to_string_pretty(self).unwrap_or_default() + "\n"
     }
 
     /// Markdown that fits a pull-request comment.
-    pub fn to_markdown(&self) -> String {
+    pub(crate) fn to_markdown(&self) -> String {
         let mut s = String::new();
         let _ = writeln!(s, "### iamtrim: {}\n", md_code(&self.role));
         if !self.complete {
@@ -372,7 +372,7 @@ impl PolicyDiff {
     }
 
     /// Text for a terminal; ANSI colour when `colour`.
-    pub fn to_terminal(&self, colour: bool) -> String {
+    pub(crate) fn to_terminal(&self, colour: bool) -> String {
         let paint = |code: &str, t: &str| if colour { format!("\u{1b}[{code}m{t}\u{1b}[0m") } else { t.to_string() };
         let mut s = String::new();
         if !self.complete {

@@ -11,11 +11,11 @@ use crate::usage::{Counts, EventKey, Usage};
 /// One rejected record.
 #[derive(Debug, Clone, Serialize, PartialEq, Eq)]
 pub struct RejectedRecord {
-    /// File.
+    /// The file (or S3 object, LookupEvents page, query) the record came from.
     pub file: String,
     /// `Records[3]`, `line 4`, `file`, ...
     pub location: String,
-    /// Why.
+    /// Why it could not be used.
     pub reason: String,
 }
 
@@ -44,7 +44,7 @@ pub struct PairCount {
     /// `eventName`.
     #[serde(rename = "eventName")]
     pub event_name: String,
-    /// Records.
+    /// Records of this call.
     pub count: u64,
     /// Denied: the actions the call needed. Unmapped / no permission: why.
     #[serde(skip_serializing_if = "String::is_empty")]
@@ -63,7 +63,7 @@ pub struct ActionDetail {
     pub calls: u64,
     /// Calls whose resource could not be determined (a wildcard ARN was used).
     pub unresolved_calls: u64,
-    /// Resources.
+    /// The resource ARNs it was called on (a name written `${*}` was a literal `*`).
     pub resources: Vec<String>,
     /// The events that needed it.
     pub events: Vec<PairCount>,
@@ -79,7 +79,7 @@ pub struct ActionDetail {
 /// Size of the generated policy.
 #[derive(Debug, Clone, Serialize, PartialEq, Eq)]
 pub struct PolicySize {
-    /// Statements.
+    /// Statements in the generated policy.
     pub statements: usize,
     /// Characters, white space excluded.
     pub characters: usize,
@@ -159,7 +159,7 @@ pub struct NotEvidence {
     /// `eventName`.
     #[serde(rename = "eventName")]
     pub event_name: String,
-    /// Records.
+    /// Records of this call that failed with this code.
     pub count: u64,
 }
 
@@ -177,7 +177,7 @@ pub struct DependentNotAdded {
 /// Tagging and iam:PassRole dependents are needed only when the call tags or passes a role, and
 /// the events show it did not; the others depend on options the events do not show, so they are
 /// listed for a reviewer rather than granted.
-pub fn dependents_not_added(usage: &Usage, catalog: &ActionCatalog) -> Vec<DependentNotAdded> {
+pub(crate) fn dependents_not_added(usage: &Usage, catalog: &ActionCatalog) -> Vec<DependentNotAdded> {
     usage
         .actions
         .keys()

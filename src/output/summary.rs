@@ -52,7 +52,7 @@ impl RunReport {
     }
 
     /// `iamtrim: ` or, when something could not be read, `iamtrim: INCOMPLETE (N gaps): `.
-    pub fn headline(&self) -> String {
+    pub(crate) fn headline(&self) -> String {
         if self.complete {
             "iamtrim: ".to_string()
         } else {

@@ -52,7 +52,7 @@ pub fn terminal_safe(s: &str) -> Cow<'_, str> {
 /// control characters made visible (so no blank line can end the block), and a backtick fence
 /// longer than any run of backticks inside. Code spans are not parsed for emphasis, links,
 /// headings or HTML. In a table cell use [`md_cell`].
-pub fn md_code(s: &str) -> String {
+pub(crate) fn md_code(s: &str) -> String {
     let shown = visible(s);
     let mut longest = 0;
     let mut run = 0;
@@ -74,7 +74,7 @@ pub fn md_code(s: &str) -> String {
 }
 
 /// [`md_code`] for a table cell: `|` escaped too, so the cell cannot be split.
-pub fn md_cell(s: &str) -> String {
+pub(crate) fn md_cell(s: &str) -> String {
     md_code(s).replace('|', "\\|")
 }
 

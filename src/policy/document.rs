@@ -6,10 +6,10 @@ use std::collections::BTreeMap;
 use serde::{Deserialize, Serialize};
 
 /// The policy language version every generated policy uses.
-pub const POLICY_VERSION: &str = "2012-10-17";
+pub(crate) const POLICY_VERSION: &str = "2012-10-17";
 
 /// Maximum size of a managed policy, in characters not counting white space.
-pub const MANAGED_POLICY_LIMIT: usize = 6_144;
+pub(crate) const MANAGED_POLICY_LIMIT: usize = 6_144;
 
 pub use super::model::Effect;
 
@@ -40,7 +40,7 @@ pub type Conditions = BTreeMap<String, BTreeMap<String, Vec<String>>>;
 pub struct PolicyDocument {
     /// Always `2012-10-17`.
     pub version: String,
-    /// Statements.
+    /// The statements, in the order they are written (sorted by the synthesizer).
     pub statement: Vec<Statement>,
 }
 
@@ -98,7 +98,7 @@ impl From<&PolicyDocument> for super::model::Policy {
 /// U+0020 to U+00FF only, so a name with DEL, C1, a line separator, an emoji or CJK from a log
 /// stays a valid document; JSON readers read back the same string. Outside strings JSON text is
 /// ASCII already, so only strings change.
-pub fn ascii_json(text: String) -> String {
+pub(crate) fn ascii_json(text: String) -> String {
     if text.bytes().all(|b| (0x20..0x7f).contains(&b) || b == b'\n') {
         return text;
     }

@@ -29,7 +29,7 @@ pub enum Decision {
 
 impl Decision {
     /// True for Allow and the conditional outcomes that may allow.
-    pub fn may_allow(self) -> bool {
+    pub(crate) fn may_allow(self) -> bool {
         matches!(self, Decision::Allow | Decision::ConditionalAllow | Decision::ConditionalDeny)
     }
     /// True only when the call is allowed whatever the conditions.
@@ -98,7 +98,7 @@ impl RequestContext {
 
 /// Decides one condition on `ctx`: `Some(true)`/`Some(false)`, or `None` when the operator is
 /// not one iamtrim decides (numeric, date, IP and binary operators).
-pub fn condition_holds(c: &Condition, ctx: &RequestContext) -> Option<bool> {
+pub(crate) fn condition_holds(c: &Condition, ctx: &RequestContext) -> Option<bool> {
     let base = c.base_operator();
     if base == "Null" {
         let want_absent = c.values.iter().any(|v| v.eq_ignore_ascii_case("true"));
@@ -141,7 +141,7 @@ pub fn condition_holds(c: &Condition, ctx: &RequestContext) -> Option<bool> {
 }
 
 /// `*` and `?` matching; `*` matches any run of characters, `?` exactly one.
-pub fn glob(pattern: &str, text: &str, ignore_case: bool) -> bool {
+pub(crate) fn glob(pattern: &str, text: &str, ignore_case: bool) -> bool {
     let p: Vec<char> = pattern.chars().collect();
     let t: Vec<char> = text.chars().collect();
     let eq = |a: char, b: char| if ignore_case { a.eq_ignore_ascii_case(&b) } else { a == b };
@@ -169,7 +169,7 @@ pub fn glob(pattern: &str, text: &str, ignore_case: bool) -> bool {
 }
 
 /// True when action pattern `pattern` (`s3:Get*`, `*`) matches `action` (`s3:GetObject`).
-pub fn action_matches(pattern: &str, action: &str) -> bool {
+pub(crate) fn action_matches(pattern: &str, action: &str) -> bool {
     if pattern == "*" {
         return true;
     }
@@ -225,7 +225,7 @@ fn glob_literal_escapes(pattern: &str, text: &str) -> bool {
 /// own (a wildcard there does not cross a colon); the resource segment may hold colons and
 /// slashes; a pattern with fewer segments matches the rest of the ARN with its last one.
 /// Returns (matches, conditional), conditional when a policy variable had to be assumed.
-pub fn resource_matches(pattern: &str, arn: &str) -> (bool, bool) {
+pub(crate) fn resource_matches(pattern: &str, arn: &str) -> (bool, bool) {
     let (pattern, variable) = substitute_variables(pattern);
     if pattern == "*" {
         return (true, variable);
@@ -375,7 +375,7 @@ impl PolicySet {
     /// The catalog actions the policies may allow on some resource: the union of the Allow
     /// statements' actions (wildcards and NotAction expanded), less actions an unconditional
     /// Deny on every resource refuses, within the boundary.
-    pub fn granted_actions(&self, catalog: &ActionCatalog) -> BTreeSet<String> {
+    pub(crate) fn granted_actions(&self, catalog: &ActionCatalog) -> BTreeSet<String> {
         fn allowed(policies: &[&Policy], catalog: &ActionCatalog) -> BTreeSet<String> {
             let mut out = BTreeSet::new();
             let mut denied = BTreeSet::new();
@@ -404,7 +404,7 @@ impl PolicySet {
 }
 
 /// Every catalog action an `Action`/`NotAction` element covers.
-pub fn expand_actions(actions: &Actions, catalog: &ActionCatalog) -> BTreeSet<String> {
+pub(crate) fn expand_actions(actions: &Actions, catalog: &ActionCatalog) -> BTreeSet<String> {
     let matches_any = |pats: &[String], name: &str| pats.iter().any(|p| action_matches(p, name));
     let mut out = BTreeSet::new();
     match actions {

@@ -57,16 +57,16 @@ pub struct Condition {
 
 impl Condition {
     /// The operator without `ForAllValues:`/`ForAnyValue:` and `IfExists`.
-    pub fn base_operator(&self) -> &str {
+    pub(crate) fn base_operator(&self) -> &str {
         let op = self.operator.split_once(':').map_or(self.operator.as_str(), |(_, o)| o);
         op.strip_suffix("IfExists").unwrap_or(op)
     }
     /// `ForAllValues` or `ForAnyValue`, when given.
-    pub fn set_operator(&self) -> Option<&str> {
+    pub(crate) fn set_operator(&self) -> Option<&str> {
         self.operator.split_once(':').map(|(s, _)| s)
     }
     /// True for `...IfExists`.
-    pub fn if_exists(&self) -> bool {
+    pub(crate) fn if_exists(&self) -> bool {
         self.operator.ends_with("IfExists")
     }
 }
@@ -76,9 +76,9 @@ impl Condition {
 pub struct Statement {
     /// `Sid`, or `#N` (1-based position) when absent.
     pub sid: String,
-    /// Effect.
+    /// Whether the statement grants or refuses.
     pub effect: Effect,
-    /// Actions.
+    /// The actions it covers, as written (patterns with `*` and `?`).
     pub actions: Actions,
     /// Resources (`Only(["*"])` when the statement names none, as in trust-less identity policies).
     pub resources: Resources,
@@ -138,7 +138,7 @@ impl Policy {
     }
 
     /// Parses a policy document already read as JSON.
-    pub fn from_value(name: &str, doc: &Value) -> Result<Policy, PolicyError> {
+    pub(crate) fn from_value(name: &str, doc: &Value) -> Result<Policy, PolicyError> {
         let err = |place: String, message: String| PolicyError { policy: name.to_string(), place, message };
         let obj = doc.as_object().ok_or_else(|| err("document".into(), "a policy is a JSON object".into()))?;
         let version = match obj.get("Version") {

@@ -47,7 +47,7 @@ pub enum Partitioning {
 pub struct AthenaTable {
     /// Glue database.
     pub database: String,
-    /// Table.
+    /// The CloudTrail table in that database.
     pub table: String,
     /// Workgroup (its settings may give the output location).
     pub workgroup: Option<String>,
@@ -98,7 +98,7 @@ impl AthenaTable {
 }
 
 /// `--source lake://EVENT_DATA_STORE`: the event data store's ID or ARN.
-pub fn parse_lake(url: &str) -> Result<String, BadSource> {
+pub(crate) fn parse_lake(url: &str) -> Result<String, BadSource> {
     let eds = url.strip_prefix("lake://").ok_or_else(|| BadSource(format!("`{url}` is not a lake:// source")))?;
     // The ARN's last segment is the ID the FROM clause takes.
     let id = eds.rsplit('/').next().unwrap_or(eds);
@@ -186,7 +186,7 @@ ORDER BY 1, 2, 4, 6, 10, 11",
 /// The CREATE TABLE of the Athena documentation ("Create a table for CloudTrail logs in Athena
 /// using partition projection") for the trail files under `location`
 /// (`s3://BUCKET/[PREFIX/]AWSLogs/ACCOUNT/CloudTrail/REGION/`).
-pub fn athena_create_table(t: &AthenaTable, location: &str) -> String {
+pub(crate) fn athena_create_table(t: &AthenaTable, location: &str) -> String {
     let location = if location.ends_with('/') { location.to_string() } else { format!("{location}/") };
     format!(
         "CREATE EXTERNAL TABLE `{db}`.`{table}` (

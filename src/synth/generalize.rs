@@ -14,7 +14,7 @@ pub struct Widening {
     pub replaced: usize,
     /// The pattern that replaced them.
     pub pattern: String,
-    /// Why.
+    /// Why they were collapsed (how many ARNs, in which container, over which limit).
     pub reason: String,
 }
 

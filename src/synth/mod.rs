@@ -33,7 +33,7 @@ pub enum ResourceMode {
 /// Synthesis settings.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct SynthOptions {
-    /// Generalization.
+    /// How far resource ARNs are generalized (`--resources`).
     pub resources: ResourceMode,
     /// With [`ResourceMode::Prefix`], more ARNs than this in one container are collapsed.
     pub max_arns_per_statement: usize,

@@ -113,7 +113,7 @@ impl Gap {
     /// region and delivery time a trail file's name gives
     /// (`123456789012_CloudTrail_us-east-1_20261001T1205Z_x.json.gz`, delivered within about
     /// [`crate::ingest::source::DELIVERY_SLACK`] of its events).
-    pub fn of_rejection(r: &Rejection) -> Gap {
+    pub(crate) fn of_rejection(r: &Rejection) -> Gap {
         let kind = if matches!(r.reason, RejectReason::DownloadFailed(_)) {
             GapKind::S3Object
         } else if r.location == Location::File && !r.file.starts_with("lookup:") && !r.file.contains(" query ") {
@@ -145,7 +145,7 @@ impl Gap {
     }
 
     /// Adds another gap of the same place: counts add up, the first reason stays.
-    pub fn absorb(&mut self, other: &Gap) {
+    pub(crate) fn absorb(&mut self, other: &Gap) {
         self.records += other.records;
     }
 }

@@ -20,7 +20,7 @@ impl Usage {
     /// Handles one item that stands for `weight` (at least 1) records of the same shape (a row
     /// of an aggregating query: Athena, CloudTrail Lake); every count grows by `weight`, except
     /// that a rejected item counts as one record.
-    pub fn ingest_weighted(
+    pub(crate) fn ingest_weighted(
         &mut self,
         file: &str,
         item: Item<'_>,

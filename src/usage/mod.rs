@@ -42,10 +42,10 @@ pub const MAX_PRINCIPALS_SEEN: usize = MAX_DISTINCT;
 pub const MAX_LISTED_REJECTIONS: usize = 1000;
 /// Distinct keys kept in each map of log-derived names (denied, unmapped, no-permission and
 /// not-evidence events, matched roles); more are counted under one overflow key.
-pub const MAX_DISTINCT: usize = 10_000;
+pub(crate) const MAX_DISTINCT: usize = 10_000;
 /// Distinct call contexts kept per action; more are counted as one context of unknown region,
 /// endpoint and caller, which no condition can be derived from.
-pub const MAX_CONTEXTS: usize = 1000;
+pub(crate) const MAX_CONTEXTS: usize = 1000;
 
 /// The key beyond [`MAX_DISTINCT`] events.
 pub(crate) fn overflow_event() -> EventKey {
@@ -71,7 +71,7 @@ pub(crate) fn add_bounded<K: Ord, V: std::ops::AddAssign<u64> + Default>(
     }
 }
 /// The key under which principals past [`MAX_PRINCIPALS_SEEN`] are counted.
-pub const OTHER_PRINCIPALS: &str = "(other principals)";
+pub(crate) const OTHER_PRINCIPALS: &str = "(other principals)";
 
 /// Why matched-principal records were left out, by reason.
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
@@ -86,7 +86,7 @@ pub struct FilteredCounts {
 
 impl FilteredCounts {
     /// All filtered records.
-    pub fn total(&self) -> u64 {
+    pub(crate) fn total(&self) -> u64 {
         self.other_principal + self.outside_window + self.not_api_call
     }
 }
@@ -148,7 +148,7 @@ impl CallContext {
 /// A count with the reason that goes with it.
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
 pub struct ReasonedCount {
-    /// Records.
+    /// Records of the call (weighted, for aggregated query rows).
     pub count: u64,
     /// Why (unmapped) or what was refused (denied: the actions the call needed, when known).
     pub detail: String,
@@ -219,7 +219,7 @@ impl Counts {
     }
 
     /// Adds `other`'s counts to these.
-    pub fn add(&mut self, other: &Counts) {
+    pub(crate) fn add(&mut self, other: &Counts) {
         self.files_read += other.files_read;
         self.files_skipped_by_date += other.files_skipped_by_date;
         self.files_ignored += other.files_ignored;
@@ -295,11 +295,14 @@ mod pairs {
 
     use serde::{Deserialize, Deserializer, Serialize, Serializer};
 
-    pub fn serialize<K: Serialize, V: Serialize, S: Serializer>(m: &BTreeMap<K, V>, s: S) -> Result<S::Ok, S::Error> {
+    pub(crate) fn serialize<K: Serialize, V: Serialize, S: Serializer>(
+        m: &BTreeMap<K, V>,
+        s: S,
+    ) -> Result<S::Ok, S::Error> {
         s.collect_seq(m.iter())
     }
 
-    pub fn deserialize<'de, K: Deserialize<'de> + Ord, V: Deserialize<'de>, D: Deserializer<'de>>(
+    pub(crate) fn deserialize<'de, K: Deserialize<'de> + Ord, V: Deserialize<'de>, D: Deserializer<'de>>(
         d: D,
     ) -> Result<BTreeMap<K, V>, D::Error> {
         Ok(Vec::<(K, V)>::deserialize(d)?.into_iter().collect())
@@ -337,12 +340,12 @@ impl Usage {
     }
 
     /// True when everything was read: no gap.
-    pub fn is_complete(&self) -> bool {
+    pub(crate) fn is_complete(&self) -> bool {
         self.gaps.is_empty()
     }
 
     /// Records a gap a source found (a failed region, query, ...).
-    pub fn add_gap(&mut self, gap: Gap) {
+    pub(crate) fn add_gap(&mut self, gap: Gap) {
         match self.gaps.get_mut(&(gap.kind, gap.location.clone())) {
             Some(g) => g.absorb(&gap),
             None => {
@@ -352,12 +355,12 @@ impl Usage {
     }
 
     /// The gaps, in kind and place order.
-    pub fn gap_list(&self) -> Vec<Gap> {
+    pub(crate) fn gap_list(&self) -> Vec<Gap> {
         self.gaps.values().cloned().collect()
     }
 
     /// True when at least one record could be read.
-    pub fn anything_readable(&self) -> bool {
+    pub(crate) fn anything_readable(&self) -> bool {
         self.counts.records_read > self.counts.records_rejected
     }
 
@@ -427,7 +430,7 @@ impl Usage {
 }
 
 /// Makes serde's message for a record that is valid JSON but not a CloudTrail record read well.
-pub fn describe_record_error(e: &serde_json::Error) -> source::RejectReason {
+pub(crate) fn describe_record_error(e: &serde_json::Error) -> source::RejectReason {
     let msg = e.to_string();
     source::RejectReason::NotARecord(
         if let Some(field) = msg.strip_prefix("missing field `").and_then(|r| r.split('`').next()) {
@@ -443,7 +446,7 @@ pub fn describe_record_error(e: &serde_json::Error) -> source::RejectReason {
 /// Reads the files found by [`source::discover`] (in parallel, one file per task) and
 /// aggregates what the selection keeps. `progress` is called after each file with the number
 /// of files done.
-pub fn collect_local(
+pub(crate) fn collect_local(
     found: Discovery,
     selection: &Selection,
     mapper: &EventMapper<'_>,

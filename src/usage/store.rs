@@ -110,12 +110,12 @@ const VERSION: &str = env!("CARGO_PKG_VERSION");
 
 /// The database layout this iamtrim writes (`PRAGMA user_version`): 1 added the `complete`
 /// column. A store of a newer layout is refused before anything is read.
-pub const SCHEMA_VERSION: i64 = 1;
+pub(crate) const SCHEMA_VERSION: i64 = 1;
 
 impl UsageStore {
     /// The default database: `$XDG_DATA_HOME/iamtrim/usage.sqlite`, else
     /// `~/.local/share/iamtrim/usage.sqlite`.
-    pub fn default_path() -> Option<PathBuf> {
+    pub(crate) fn default_path() -> Option<PathBuf> {
         let base = std::env::var_os("XDG_DATA_HOME")
             .filter(|v| !v.is_empty())
             .map(PathBuf::from)
@@ -271,7 +271,7 @@ pub struct WindowDay {
 }
 
 /// Splits [from, to] into UTC days.
-pub fn window_days(from: DateTime<Utc>, to: DateTime<Utc>, now: DateTime<Utc>) -> Vec<WindowDay> {
+pub(crate) fn window_days(from: DateTime<Utc>, to: DateTime<Utc>, now: DateTime<Utc>) -> Vec<WindowDay> {
     let mut out = Vec::new();
     let mut day = from.date_naive();
     while day <= to.date_naive() {
