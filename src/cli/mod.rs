@@ -65,36 +65,6 @@ pub enum Command {
     Store(StoreCommand),
 }
 
-/// `iamtrim store ...`.
-#[derive(Debug, Subcommand)]
-pub enum StoreCommand {
-    /// What the store holds: per role and source, the days stored and the records of the role.
-    Info {
-        /// The database (default: the user's data dir, e.g. ~/.local/share/iamtrim/usage.sqlite).
-        #[arg(long, value_name = "PATH")]
-        store: Option<PathBuf>,
-        /// JSON on stdout instead of a table.
-        #[arg(long)]
-        json: bool,
-    },
-    /// Drop the stored days of a role (all, or from --from to --to), so the next run reads them
-    /// from the source again.
-    Forget {
-        /// The database (default: the user's data dir, e.g. ~/.local/share/iamtrim/usage.sqlite).
-        #[arg(long, value_name = "PATH")]
-        store: Option<PathBuf>,
-        /// The role, as given to --role when the days were stored (case-insensitive).
-        #[arg(long)]
-        role: String,
-        /// First day to drop (UTC date, 2026-10-01).
-        #[arg(long, value_name = "DATE")]
-        from: Option<String>,
-        /// Last day to drop, inclusive.
-        #[arg(long, value_name = "DATE")]
-        to: Option<String>,
-    },
-}
-
 /// Runs the command line `args` (including the program name) and returns the exit status.
 pub fn run<I, T>(args: I) -> ExitCode
 where

@@ -2,6 +2,36 @@
 
 use super::*;
 
+/// `iamtrim store ...`.
+#[derive(Debug, Subcommand)]
+pub enum StoreCommand {
+    /// What the store holds: per role and source, the days stored and the records of the role.
+    Info {
+        /// The database (default: the user's data dir, e.g. ~/.local/share/iamtrim/usage.sqlite).
+        #[arg(long, value_name = "PATH")]
+        store: Option<PathBuf>,
+        /// JSON on stdout instead of a table.
+        #[arg(long)]
+        json: bool,
+    },
+    /// Drop the stored days of a role (all, or from --from to --to), so the next run reads them
+    /// from the source again.
+    Forget {
+        /// The database (default: the user's data dir, e.g. ~/.local/share/iamtrim/usage.sqlite).
+        #[arg(long, value_name = "PATH")]
+        store: Option<PathBuf>,
+        /// The role, as given to --role when the days were stored (case-insensitive).
+        #[arg(long)]
+        role: String,
+        /// First day to drop (UTC date, 2026-10-01).
+        #[arg(long, value_name = "DATE")]
+        from: Option<String>,
+        /// Last day to drop, inclusive.
+        #[arg(long, value_name = "DATE")]
+        to: Option<String>,
+    },
+}
+
 /// The store at `path` (default: the user's data dir), which must exist already.
 #[cfg(feature = "store")]
 pub(super) fn open_existing_store(path: Option<&Path>) -> Result<(PathBuf, crate::usage::store::UsageStore), CliError> {
