@@ -6,7 +6,11 @@ AccessDenied calls, and other principals' events that a run for the role must fi
 Deterministic: the same script writes the same bytes (fixed seed, gzip mtime 0), so the
 README's output stays true. Standard library only.
 
-Usage: python3 scripts/make-examples.py [OUT_DIR]   (default: examples/)
+Then it writes examples-later/: the two weeks after (2026-10-08 to 10-21) of the same app, with
+new dated object keys and log streams and a new Lambda version deployed by CI, and no new
+behaviour: what `iamtrim replay` measures a policy learned on examples/ against.
+
+Usage: python3 scripts/make-examples.py [OUT_DIR [LATER_DIR]]   (default: examples/ examples-later/)
 """
 import gzip
 import json
@@ -21,6 +25,7 @@ ROLE_ARN = f"arn:aws:iam::{ACCOUNT}:role/{ROLE}"
 ROLE_ID = "AROA4EXAMPLEDEVAPP0001"
 START = datetime(2026, 10, 1, tzinfo=timezone.utc)
 DAYS = 7
+LATER_DAYS = 14
 rng = random.Random(20261001)
 
 
@@ -177,6 +182,10 @@ def others_day(day):
     out.append(event(t + timedelta(minutes=1), "s3.amazonaws.com", "PutObject", {"bucketName": "acme-dev-artifacts", "key": "builds/app.zip"}, identity=ci, read_only=False, data=True,
                      resources=[{"type": "AWS::S3::Object", "ARN": "arn:aws:s3:::acme-dev-artifacts/builds/app.zip"}]))
     out.append(event(t + timedelta(minutes=2), "lambda.amazonaws.com", "UpdateFunctionCode20150331v2", {"functionName": "thumbnailer", "s3Bucket": "acme-dev-artifacts", "s3Key": "builds/app.zip"}, identity=ci, read_only=False))
+    if day >= START + timedelta(days=DAYS) and day.weekday() == 0:
+        # The later weeks: CI publishes a new version of the function each Monday.
+        out.append(event(t + timedelta(minutes=3), "lambda.amazonaws.com", "PublishVersion20150331", {"functionName": "thumbnailer", "description": f"build {day:%Y%m%d}"}, identity=ci, read_only=False,
+                         response={"functionName": "thumbnailer", "version": str((day - START).days // 7 + 1)}))
     alice = iam_user("alice")
     out.append(event(day + timedelta(hours=16), "s3.amazonaws.com", "ListBuckets", {"Host": "s3.amazonaws.com"}, identity=alice))
     out.append(event(day + timedelta(hours=16, minutes=5), "iam.amazonaws.com", "GetRole", {"roleName": ROLE}, identity=alice))
@@ -186,9 +195,9 @@ def others_day(day):
     return out
 
 
-def write(out_dir):
+def write(out_dir, first_day=0, days=DAYS):
     files = 0
-    for d in range(DAYS):
+    for d in range(first_day, first_day + days):
         day = START + timedelta(days=d)
         events = sorted(role_day(day) + others_day(day), key=lambda e: e["eventTime"])
         # CloudTrail writes a file about every 5 minutes per region; group events into hourly files
@@ -213,6 +222,12 @@ def write(out_dir):
 
 
 if __name__ == "__main__":
-    out = sys.argv[1] if len(sys.argv) > 1 else os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "examples")
+    root = os.path.join(os.path.dirname(os.path.abspath(__file__)), "..")
+    out = sys.argv[1] if len(sys.argv) > 1 else os.path.join(root, "examples")
+    later = sys.argv[2] if len(sys.argv) > 2 else os.path.join(root, "examples-later")
+    # The first week first: the later weeks continue the same random sequence, so examples/ is
+    # byte for byte what it was before they existed.
     n = write(out)
     print(f"wrote {n} trail files under {out}", file=sys.stderr)
+    n = write(later, DAYS, LATER_DAYS)
+    print(f"wrote {n} trail files under {later}", file=sys.stderr)

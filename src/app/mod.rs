@@ -6,12 +6,14 @@
 //! - [`generate()`]: the policy for a role's usage, shaped to the managed-policy size limit, with
 //!   its widenings, conditions and self-check.
 //! - [`diff()`]: a role's current policies against its usage.
+//! - [`replay::replay`]: later calls against a policy learned earlier.
 
 pub mod collect;
 pub mod diff;
 pub mod generate;
 #[cfg(feature = "aws")]
 pub mod remote;
+pub mod replay;
 #[cfg(feature = "store")]
 pub mod store_days;
 

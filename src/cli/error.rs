@@ -12,7 +12,8 @@ pub enum ExitCode {
     Error = 1,
     /// Bad arguments (or a bare role name that matched roles of several accounts).
     Usage = 2,
-    /// `diff --fail-on` found what it was told to fail on.
+    /// `diff --fail-on` found what it was told to fail on, or `replay` found calls the policy
+    /// refuses.
     DiffFound = 3,
     /// INCOMPLETE: something could not be read (a corrupt file, a failed S3 object, LookupEvents
     /// region or query, days older than the source keeps). `generate` still wrote the policy of
@@ -36,7 +37,7 @@ impl std::process::Termination for ExitCode {
 }
 
 pub(super) const EXIT_CODES: &str = "Exit status: 0 success; 1 nothing readable, an AWS error, or output not writable; 2 bad arguments \
-(or a role name that matched several accounts); 3 diff --fail-on found what it was told to fail on; 4 INCOMPLETE: something \
+(or a role name that matched several accounts); 3 diff --fail-on found what it was told to fail on, or replay found refused calls; 4 INCOMPLETE: something \
 could not be read (the policy covers what was read; diff calls nothing unused), unless --allow-incomplete; 5 the role has \
 no event in what was read.";
 

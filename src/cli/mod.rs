@@ -11,6 +11,7 @@ mod generate;
 mod input;
 mod messages;
 mod progress;
+mod replay;
 mod store;
 
 use std::io::{IsTerminal, Write};
@@ -34,6 +35,7 @@ pub use self::error::*;
 use self::generate::*;
 use self::input::*;
 use self::progress::*;
+use self::replay::*;
 use self::store::*;
 
 /// iamtrim: the least-privilege IAM policy a role needs, from what it did (CloudTrail).
@@ -57,6 +59,10 @@ pub enum Command {
     /// Compare a role's current policies with what it used.
     #[command(after_help = EXIT_CODES)]
     Diff(Box<DiffArgs>),
+    /// Evaluate a role's calls (typically later ones) against a policy learned earlier: the
+    /// share allowed and every refused action and resource.
+    #[command(after_help = EXIT_CODES)]
+    Replay(Box<ReplayArgs>),
     /// Measure how many eventSource/eventName pairs of a corpus map to IAM actions.
     #[command(after_help = EXIT_CODES)]
     Coverage(CoverageArgs),
@@ -83,6 +89,7 @@ where
         Command::Generate(a) => generate(&a),
         Command::Diff(a) => run_diff(&a),
         Command::Coverage(a) => run_coverage(&a),
+        Command::Replay(a) => run_replay(&a),
         Command::Store(StoreCommand::Info { store, json }) => store_info(store.as_deref(), json),
         Command::Store(StoreCommand::Forget { store, role, from, to }) => {
             store_forget(store.as_deref(), &role, from.as_deref(), to.as_deref())

@@ -5,6 +5,7 @@
 pub mod coverage;
 pub mod diff;
 pub mod emit;
+pub mod replay;
 pub mod report;
 pub mod source_stats;
 pub mod summary;

@@ -1,7 +1,7 @@
 //! The self-check: the generated policy evaluated against every call it came from.
 
 use super::conditions::request_context;
-use crate::policy::evaluator::RequestContext;
+use crate::policy::evaluator::{PolicySet, RequestContext};
 use crate::policy::PolicyDocument;
 
 /// The generated policy evaluated against every call it came from.
@@ -20,8 +20,15 @@ pub struct SelfCheck {
 /// Evaluates `policy` (with the IAM evaluator) on every action and resource in `usage`; when the
 /// policy has conditions, in every request context the action was called in.
 pub fn self_check(policy: &PolicyDocument, usage: &crate::usage::Usage) -> SelfCheck {
-    let set = crate::policy::evaluator::PolicySet::new(vec![crate::policy::model::Policy::from(policy)]);
-    let conditional = policy.statement.iter().any(|s| !s.condition.is_empty());
+    replay(&PolicySet::new(vec![crate::policy::model::Policy::from(policy)]), usage)
+}
+
+/// Evaluates the policies of `set` on every action and resource in `usage` (calls made later
+/// than those a policy was learned from, or the same calls for the self-check); when a policy
+/// has conditions, in every request context the action was called in.
+pub fn replay(set: &PolicySet, usage: &crate::usage::Usage) -> SelfCheck {
+    let conditional =
+        set.identity.iter().chain(&set.boundary).any(|p| p.statements.iter().any(|s| !s.conditions.is_empty()));
     let mut check = SelfCheck { calls: 0, allowed_calls: 0, pairs: 0, refused: Vec::new() };
     for (action, u) in &usage.actions {
         check.calls += u.calls;

@@ -3,6 +3,7 @@
 
 use std::collections::{BTreeMap, BTreeSet};
 
+use super::stable::{first_varying, Varying};
 use super::{ResourceMode, SynthOptions};
 
 /// A generalization made, for the summary.
@@ -70,11 +71,13 @@ pub fn generalize(action: &str, resources: &BTreeSet<String>, opts: &SynthOption
             let mut out = BTreeSet::new();
             let mut widened = Vec::new();
             for (container, paths) in by_container {
+                let (paths, stable) = time_stable(action, container, &paths);
+                widened.extend(stable);
                 if paths.len() <= opts.max_arns_per_statement || paths.iter().any(|p| p.is_empty()) {
                     out.extend(paths.iter().map(|p| format!("{container}{p}")));
                     continue;
                 }
-                let mut common = paths[0];
+                let mut common = paths[0].as_str();
                 for p in &paths[1..] {
                     let n = common.bytes().zip(p.bytes()).take_while(|(a, b)| a == b).count();
                     common = &common[..n];
@@ -97,4 +100,47 @@ pub fn generalize(action: &str, resources: &BTreeSet<String>, opts: &SynthOption
             (out.into_iter().collect(), widened)
         }
     }
+}
+
+/// The paths of one container with every name that varies with time or per request generalized
+/// from its first varying segment (`archive/2026/10/07/r.csv` -> `archive/*`), and what was
+/// generalized. A pattern that would cover the whole container (the first segment varies) is
+/// made only when two or more names share it: one odd name never opens a container.
+fn time_stable(action: &str, container: &str, paths: &[&str]) -> (Vec<String>, Vec<Widening>) {
+    let mut patterns: BTreeMap<String, (usize, BTreeSet<Varying>)> = BTreeMap::new();
+    let mut kept = Vec::new();
+    for p in paths {
+        match first_varying(p) {
+            Some((at, kind)) => {
+                let e = patterns.entry(format!("{}*", &p[..at])).or_default();
+                e.0 += 1;
+                e.1.insert(kind);
+            }
+            None => kept.push(p.to_string()),
+        }
+    }
+    let mut widenings = Vec::new();
+    for (pattern, (n, kinds)) in patterns {
+        if pattern == "*" && n < 2 {
+            kept.extend(
+                paths.iter().filter(|p| first_varying(p).is_some_and(|(at, _)| at == 0)).map(|p| p.to_string()),
+            );
+            continue;
+        }
+        let what: Vec<&str> = kinds.iter().map(|k| k.describe()).collect();
+        widenings.push(Widening {
+            action: action.to_string(),
+            replaced: n,
+            pattern: format!("{container}{pattern}"),
+            reason: format!(
+                "{n} name{} with {} segment; later names are allowed too, --resources exact keeps names as seen",
+                if n == 1 { "" } else { "s" },
+                what.join(" or "),
+            ),
+        });
+        kept.push(pattern);
+    }
+    kept.sort();
+    kept.dedup();
+    (kept, widenings)
 }

@@ -5,6 +5,7 @@ mod check;
 mod conditions;
 mod generalize;
 mod split;
+mod stable;
 
 use std::collections::{BTreeMap, BTreeSet};
 
@@ -12,11 +13,12 @@ use crate::mapping::catalog::{AccessLevel, ActionCatalog};
 use crate::policy::{Conditions, Effect, PolicyDocument, Statement, POLICY_VERSION};
 use crate::usage::ActionUsage;
 
-pub use check::{self_check, SelfCheck};
+pub use check::{replay, self_check, SelfCheck};
 use conditions::{action_conditions, ActionConditions};
 pub use conditions::{condition_notes, request_context, ConditionNote, CALLED_VIA_SERVICES};
 pub use generalize::{container_and_path, generalize, Widening};
 pub use split::split;
+pub use stable::{first_varying, Varying};
 
 /// How far resources may be generalized.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
@@ -304,10 +306,35 @@ mod tests {
         let opts = SynthOptions::default();
         // Many keys under one prefix collapse to it.
         let keys: Vec<String> =
-            (0..50).map(|i| format!("arn:aws:s3:::b/uploads/2026/10/{:02}/f{i}.csv", i % 28 + 1)).collect();
+            (0..50).map(|i| format!("arn:aws:s3:::b/uploads/batch/{:02}/f{i}.csv", i % 28 + 1)).collect();
         let (r, w) = generalize("s3:GetObject", &set(&keys), &opts);
-        assert_eq!(r, ["arn:aws:s3:::b/uploads/2026/10/*"]);
+        assert_eq!(r, ["arn:aws:s3:::b/uploads/batch/*"]);
         assert_eq!(w[0].replaced, 50);
+        // Dated keys generalize from the date, however few: tomorrow's key is allowed too.
+        let dated: Vec<String> = (1..=3).map(|d| format!("arn:aws:s3:::b/uploads/2026/10/{d:02}/report.csv")).collect();
+        let (r, w) = generalize("s3:GetObject", &set(&dated), &opts);
+        assert_eq!(r, ["arn:aws:s3:::b/uploads/*"]);
+        assert!(w[0].reason.starts_with("3 names with a date segment"), "{}", w[0].reason);
+        // A log stream named for the day: the group stays, the streams are generalized.
+        let streams = set(&["arn:aws:logs:us-east-1:1:log-group:/dev/app:log-stream:2026/10/07/app".to_string()]);
+        assert_eq!(
+            generalize("logs:CreateLogStream", &streams, &opts).0,
+            ["arn:aws:logs:us-east-1:1:log-group:/dev/app:log-stream:*"]
+        );
+        // One odd name at the top of a bucket never opens the bucket; two dated ones do.
+        let one = set(&["arn:aws:s3:::b/2026-10-07.csv".to_string()]);
+        assert_eq!(generalize("s3:GetObject", &one, &opts).0, ["arn:aws:s3:::b/2026-10-07.csv"]);
+        let two = set(&["arn:aws:s3:::b/2026-10-07.csv".to_string(), "arn:aws:s3:::b/2026-10-08.csv".to_string()]);
+        assert_eq!(generalize("s3:GetObject", &two, &opts).0, ["arn:aws:s3:::b/*"]);
+        // A varying bucket or function name is never generalized: only paths inside a container.
+        let fns = set(&["arn:aws:lambda:us-east-1:1:function:job-20261007".to_string()]);
+        assert_eq!(
+            generalize("lambda:InvokeFunction", &fns, &opts).0,
+            ["arn:aws:lambda:us-east-1:1:function:job-20261007"]
+        );
+        // --resources exact keeps every name.
+        let exact = SynthOptions { resources: ResourceMode::Exact, ..opts };
+        assert_eq!(generalize("s3:GetObject", &set(&dated), &exact).0.len(), 3);
         // Keys in two prefixes of one bucket: the common part is the bucket.
         let mut two: Vec<String> = (0..6).map(|i| format!("arn:aws:s3:::b/in/{i}")).collect();
         two.extend((0..6).map(|i| format!("arn:aws:s3:::b/out/{i}")));

@@ -159,7 +159,8 @@ fn diff_against_bundled_and_local_policies() {
     assert!(actions(&v, "unused_granted").is_empty());
     assert_eq!(actions(&v, "used_not_granted"), ["ec2:DescribeInstances", "iam:ListRoles", "s3:DeleteObject"]);
     assert!(actions(&v, "narrowed_resources").is_empty(), "an exact policy has nothing to narrow");
-    // The default (prefix) policy widened the S3 object keys, and the diff says exactly that.
+    // The default (prefix) policy widened the dated object keys and log streams, and the diff
+    // says exactly that.
     let prefixed = dir.path().join("prefixed.json");
     assert_eq!(
         iamtrim(&["generate", "--logs", s(&ex), "--role", "dev-app-role", "--output", s(&prefixed), "--quiet"]).code,
@@ -169,8 +170,9 @@ fn diff_against_bundled_and_local_policies() {
         &iamtrim(&["diff", "--role", "dev-app-role", "--logs", s(&ex), "--current", s(&prefixed), "--format", "json"])
             .stdout,
     );
-    assert_eq!(actions(&v, "narrowed_resources"), ["s3:GetObject", "s3:PutObject"]);
-    assert_eq!(v["narrowed_resources"][0]["granted"][0], "arn:aws:s3:::acme-dev-uploads/uploads/2026/10/*");
+    assert_eq!(actions(&v, "narrowed_resources"), ["logs:CreateLogStream", "s3:GetObject", "s3:PutObject"]);
+    assert_eq!(v["narrowed_resources"][1]["action"], "s3:GetObject");
+    assert_eq!(v["narrowed_resources"][1]["granted"][0], "arn:aws:s3:::acme-dev-uploads/uploads/*");
     assert!(actions(&v, "unused_granted").is_empty());
     // --fail-on not-granted: the refused calls fail it; --fail-on unused passes.
     assert_eq!(

@@ -16,6 +16,7 @@ mod hostile;
 mod lint;
 mod lookup;
 mod mapping;
+mod replay;
 mod s3;
 mod store;
 mod util;

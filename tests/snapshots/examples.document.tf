@@ -54,13 +54,7 @@ data "aws_iam_policy_document" "dev_app_role" {
       "logs:CreateLogStream",
     ]
     resources = [
-      "arn:aws:logs:us-east-1:123456789012:log-group:/dev/app:log-stream:2026/10/01/app",
-      "arn:aws:logs:us-east-1:123456789012:log-group:/dev/app:log-stream:2026/10/02/app",
-      "arn:aws:logs:us-east-1:123456789012:log-group:/dev/app:log-stream:2026/10/03/app",
-      "arn:aws:logs:us-east-1:123456789012:log-group:/dev/app:log-stream:2026/10/04/app",
-      "arn:aws:logs:us-east-1:123456789012:log-group:/dev/app:log-stream:2026/10/05/app",
-      "arn:aws:logs:us-east-1:123456789012:log-group:/dev/app:log-stream:2026/10/06/app",
-      "arn:aws:logs:us-east-1:123456789012:log-group:/dev/app:log-stream:2026/10/07/app",
+      "arn:aws:logs:us-east-1:123456789012:log-group:/dev/app:log-stream:*",
     ]
   }
 
@@ -94,7 +88,7 @@ data "aws_iam_policy_document" "dev_app_role" {
       "s3:GetObject",
     ]
     resources = [
-      "arn:aws:s3:::acme-dev-uploads/uploads/2026/10/*",
+      "arn:aws:s3:::acme-dev-uploads/uploads/*",
     ]
   }
 
@@ -105,14 +99,8 @@ data "aws_iam_policy_document" "dev_app_role" {
       "s3:PutObject",
     ]
     resources = [
-      "arn:aws:s3:::acme-dev-archive/archive/2026/10/01/report-0.csv",
-      "arn:aws:s3:::acme-dev-archive/archive/2026/10/02/report-0.csv",
-      "arn:aws:s3:::acme-dev-archive/archive/2026/10/03/report-0.csv",
-      "arn:aws:s3:::acme-dev-archive/archive/2026/10/04/report-0.csv",
-      "arn:aws:s3:::acme-dev-archive/archive/2026/10/05/report-0.csv",
-      "arn:aws:s3:::acme-dev-archive/archive/2026/10/06/report-0.csv",
-      "arn:aws:s3:::acme-dev-archive/archive/2026/10/07/report-0.csv",
-      "arn:aws:s3:::acme-dev-uploads/uploads/2026/10/*",
+      "arn:aws:s3:::acme-dev-archive/archive/*",
+      "arn:aws:s3:::acme-dev-uploads/uploads/*",
     ]
   }
 

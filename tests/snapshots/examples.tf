@@ -56,13 +56,7 @@ resource "aws_iam_policy" "dev_app_role" {
           "logs:CreateLogStream",
         ]
         Resource = [
-          "arn:aws:logs:us-east-1:123456789012:log-group:/dev/app:log-stream:2026/10/01/app",
-          "arn:aws:logs:us-east-1:123456789012:log-group:/dev/app:log-stream:2026/10/02/app",
-          "arn:aws:logs:us-east-1:123456789012:log-group:/dev/app:log-stream:2026/10/03/app",
-          "arn:aws:logs:us-east-1:123456789012:log-group:/dev/app:log-stream:2026/10/04/app",
-          "arn:aws:logs:us-east-1:123456789012:log-group:/dev/app:log-stream:2026/10/05/app",
-          "arn:aws:logs:us-east-1:123456789012:log-group:/dev/app:log-stream:2026/10/06/app",
-          "arn:aws:logs:us-east-1:123456789012:log-group:/dev/app:log-stream:2026/10/07/app",
+          "arn:aws:logs:us-east-1:123456789012:log-group:/dev/app:log-stream:*",
         ]
       },
       {
@@ -93,7 +87,7 @@ resource "aws_iam_policy" "dev_app_role" {
           "s3:GetObject",
         ]
         Resource = [
-          "arn:aws:s3:::acme-dev-uploads/uploads/2026/10/*",
+          "arn:aws:s3:::acme-dev-uploads/uploads/*",
         ]
       },
       {
@@ -103,14 +97,8 @@ resource "aws_iam_policy" "dev_app_role" {
           "s3:PutObject",
         ]
         Resource = [
-          "arn:aws:s3:::acme-dev-archive/archive/2026/10/01/report-0.csv",
-          "arn:aws:s3:::acme-dev-archive/archive/2026/10/02/report-0.csv",
-          "arn:aws:s3:::acme-dev-archive/archive/2026/10/03/report-0.csv",
-          "arn:aws:s3:::acme-dev-archive/archive/2026/10/04/report-0.csv",
-          "arn:aws:s3:::acme-dev-archive/archive/2026/10/05/report-0.csv",
-          "arn:aws:s3:::acme-dev-archive/archive/2026/10/06/report-0.csv",
-          "arn:aws:s3:::acme-dev-archive/archive/2026/10/07/report-0.csv",
-          "arn:aws:s3:::acme-dev-uploads/uploads/2026/10/*",
+          "arn:aws:s3:::acme-dev-archive/archive/*",
+          "arn:aws:s3:::acme-dev-uploads/uploads/*",
         ]
       },
       {
