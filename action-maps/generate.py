@@ -11,6 +11,15 @@ Writes, next to this script:
   event-sources.json  CloudTrail eventSource -> IAM service prefix.
   operations.json     IAM prefix -> API operation names AWS documents for it; used only to
                       tell real operations from made-up event names when measuring coverage.
+  authorized-actions.json
+                      `prefix:Operation` -> the actions AWS's Service Reference says the
+                      operation is authorized against (Operations[].AuthorizedActions), for every
+                      operation whose name is not an action of its own service and that
+                      overrides.json does not cover, each with the decision iamtrim takes: granted
+                      always, only when its trigger is in the request (a role passed, tags, a
+                      request field, a PartiQL verb), or never (listed for review). The decisions
+                      come from the reviewed rules in RULES below and the reviewed entries in
+                      REVIEWED; every row names its rule.
   aws-managed-policies.json
                       AWS managed policy ARN -> {name, version, document}, for diffs that must
                       work offline (from ../shared/data/aws-managed-policies.json).
@@ -180,6 +189,111 @@ def audit(services, operations, table):
                 print(f"{prefix}:{op}")
 
 
+# Why each decision is taken: the reviewed rules, written into the table's `rules`.
+RULES = {
+    "only-action": "the only action AWS authorizes the operation against: always needed",
+    "primary": "the operation's own action among several of its service: always needed",
+    "http-method": "API Gateway authorizes by HTTP method; the operation's verb gives it (Create/Import/Generate/Test: POST, Get/Export: GET, Update: PATCH, Delete/Untag: DELETE, Put/Tag/Reimport: PUT)",
+    "passrole": "iam:PassRole only when the request passes a role (a roleArn, executionRoleArn, serviceRole... parameter)",
+    "tags": "the tagging action only when the request carries tags",
+    "partiql": "a PartiQL action only for the statements of its verb (SELECT, INSERT, UPDATE, DELETE) in the request",
+    "field": "only when the request carries the named field",
+    "unseen": "needed only in configurations the event does not show (another service's resources, multi-region, legacy billing, bearer tokens, API Gateway's policy and certificate actions beside the HTTP method): never granted, listed for review",
+}
+
+# Reviewed decisions that the rules cannot take: (prefix:Operation) -> {action: when}.
+REVIEWED = {
+    "dynamodb:TransactWriteItems": {
+        "dynamodb:PutItem": "field:transactItems[].put",
+        "dynamodb:UpdateItem": "field:transactItems[].update",
+        "dynamodb:DeleteItem": "field:transactItems[].delete",
+        "dynamodb:ConditionCheckItem": "field:transactItems[].conditionCheck",
+    },
+    "bedrock:Converse": {"bedrock:InvokeModel": "always", "bedrock:ApplyGuardrail": "field:guardrailConfig"},
+    "bedrock:ConverseStream": {"bedrock:InvokeModelWithResponseStream": "always", "bedrock:ApplyGuardrail": "field:guardrailConfig"},
+}
+
+HTTP_VERBS = [
+    (("Create", "Import", "Generate", "Test", "Flush"), "POST"),
+    (("Get", "Export"), "GET"),
+    (("Update",), "PATCH"),
+    (("Delete", "Untag"), "DELETE"),
+    (("Put", "Tag", "Reimport"), "PUT"),
+]
+
+
+def is_tagging(name):
+    n = name.split(":", 1)[1]
+    return n in ("TagResource", "TagResources", "CreateTags", "TagMultiRegionResource") or n.startswith("AddTags")
+
+
+def decide(key, prefix, op, actions):
+    """The decision for each action of one operation: [(action, when, rule)]."""
+    if key in REVIEWED:
+        chosen = REVIEWED[key]
+        return [(a, chosen.get(a, "never"), "field" if chosen.get(a, "").startswith("field:") else ("primary" if chosen.get(a) == "always" else "unseen")) for a in actions]
+    if len(actions) == 1:
+        return [(actions[0], "always", "only-action")]
+    out = []
+    own = [a for a in actions if a.startswith(prefix + ":") and not is_tagging(a) and "PartiQL" not in a and "MultiRegion" not in a]
+    verb = next((m for starts, m in HTTP_VERBS if op.startswith(starts)), None)
+    for a in actions:
+        name = a.split(":", 1)[1]
+        if a == "iam:PassRole":
+            out.append((a, "role", "passrole"))
+        elif is_tagging(a):
+            out.append((a, "tags", "tags"))
+        elif "PartiQL" in name:
+            out.append((a, "partiql:" + name.removeprefix("PartiQL").upper(), "partiql"))
+        elif prefix == "apigateway" and name in ("GET", "POST", "PUT", "PATCH", "DELETE"):
+            out.append((a, "always" if name == verb else "never", "http-method" if name == verb else "unseen"))
+        elif a in own and prefix != "apigateway" and (len(own) == 1 or name == best_own(op, own)):
+            out.append((a, "always", "primary"))
+        else:
+            out.append((a, "never", "unseen"))
+    return out
+
+
+def best_own(op, own):
+    """The own-service action whose name shares the longest start with the operation's."""
+    def common(a):
+        n = a.split(":", 1)[1]
+        k = 0
+        while k < min(len(n), len(op)) and n[k] == op[k]:
+            k += 1
+        return (k, -len(n))
+    return max(own, key=common).split(":", 1)[1]
+
+
+def build_authorized(data_dir, services, overrides):
+    ops = load(os.path.join(data_dir, "mapping", "aws-service-reference-operations.json"))["services"]
+    lower = {p: {a.lower() for a in s["actions"]} for p, s in services.items()}
+    out = {}
+    covered = {}
+    for svc, operations in sorted(ops.items()):
+        names = [a if isinstance(a, str) else a["action"] for acts in operations.values() for a in acts]
+        counts = {}
+        for n in names:
+            counts[n.split(":")[0]] = counts.get(n.split(":")[0], 0) + 1
+        # The IAM prefix of a Service Reference service: the one most of its actions carry.
+        prefix = max(sorted(counts), key=lambda p: counts[p]) if counts else svc
+        if prefix not in services:
+            continue
+        for op, acts in sorted(operations.items()):
+            key = f"{prefix}:{op}"
+            if op.lower() in lower[prefix]:
+                continue
+            if key in overrides:
+                covered[key] = sorted({a if isinstance(a, str) else a["action"] for a in acts})
+                continue
+            actions = sorted({a if isinstance(a, str) else a["action"] for a in acts})
+            actions = [a for a in actions if a.split(":", 1)[1].lower() in lower.get(a.split(":")[0], set())]
+            if not actions:
+                continue
+            out[key] = [{"action": a, "when": w, "rule": r} for a, w, r in decide(key, prefix, op, actions)]
+    return out, covered
+
+
 def write_json(path, obj, per_line_key=None):
     with open(path, "w", encoding="utf-8", newline="\n") as f:
         if per_line_key is None:
@@ -228,6 +342,21 @@ def main():
     write_json(
         os.path.join(HERE, "operations.json"),
         {"attribution": "AWS Service Authorization Reference, programmatic JSON (2026-08-22); see NOTICE", "operations": operations},
+        "operations",
+    )
+    authorized, covered = build_authorized(args.data, services, table["overrides"])
+    write_json(
+        os.path.join(HERE, "authorized-actions.json"),
+        {
+            "about": "The actions AWS's Service Reference lists for each operation whose name is not an action of its own service "
+            "(and that overrides.json does not cover), with iamtrim's decision per action: `always`, only when its trigger is "
+            "in the request (`role`, `tags`, `field:PATH`, `partiql:VERB`), or `never` (listed for review, not granted). "
+            "Derived by action-maps/generate.py; the decisions follow `rules` and the reviewed entries in generate.py.",
+            "attribution": "AWS Service Authorization Reference, programmatic JSON (Operations[].AuthorizedActions, 2026-08-22); see NOTICE",
+            "rules": RULES,
+            "override_operations": covered,
+            "operations": authorized,
+        },
         "operations",
     )
     managed = load(os.path.join(args.data, "aws-managed-policies.json"))

@@ -6,8 +6,13 @@ use super::*;
 #[derive(Debug, Args)]
 pub struct CoverageArgs {
     /// CloudTrail log files or directories.
-    #[arg(long, required = true, num_args = 1.., value_name = "PATH")]
+    #[arg(long, required_unless_present = "service_reference", num_args = 1.., value_name = "PATH")]
     pub logs: Vec<PathBuf>,
+    /// Instead of logs, every operation AWS's Service Reference documents, as a synthesized call:
+    /// the share mapped, overall and for operations whose name is not an action of their
+    /// service, and any action emitted outside the operation's AuthorizedActions.
+    #[arg(long, conflicts_with = "logs")]
+    pub service_reference: bool,
     /// Print the full report as JSON on stdout.
     #[arg(long)]
     pub json: bool,
@@ -15,6 +20,13 @@ pub struct CoverageArgs {
 
 pub(super) fn run_coverage(args: &CoverageArgs) -> Result<ExitCode, CliError> {
     let mapper = EventMapper::new(ActionCatalog::embedded());
+    if args.service_reference {
+        let report = crate::output::sr_coverage::measure(&mapper);
+        let text =
+            if args.json { serde_json::to_string_pretty(&report).unwrap_or_default() + "\n" } else { report.to_text() };
+        write_out(None, &text)?;
+        return Ok(if report.outside_authorized.is_empty() { ExitCode::Success } else { ExitCode::Error });
+    }
     let report = crate::output::coverage::measure(&args.logs, &mapper);
     if report.records_read == 0 {
         return Err(CliError::NoLogFiles(

@@ -14,6 +14,7 @@ const EVENT_SOURCES_JSON: &str = include_str!("../../action-maps/event-sources.j
 const OPERATIONS_JSON: &str = include_str!("../../action-maps/operations.json");
 const OVERRIDES_JSON: &str = include_str!("../../action-maps/overrides.json");
 const PASSROLE_JSON: &str = include_str!("../../action-maps/passrole.json");
+const AUTHORIZED_JSON: &str = include_str!("../../action-maps/authorized-actions.json");
 
 /// IAM access level of an action, in the order a reviewer cares about them.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Deserialize, serde::Serialize)]
@@ -140,6 +141,17 @@ pub struct ActionCatalog {
     operations: HashMap<String, HashSet<String>>,
     overrides: HashMap<String, Override>,
     passrole: HashMap<String, Vec<String>>,
+    authorized: HashMap<String, Vec<AuthorizedAction>>,
+    override_operations: HashMap<String, Vec<String>>,
+}
+
+pub use super::authorized::{AuthorizedAction, Trigger};
+
+#[derive(Deserialize)]
+struct RawAuthorized {
+    operations: HashMap<String, Vec<AuthorizedAction>>,
+    #[serde(default)]
+    override_operations: HashMap<String, Vec<String>>,
 }
 
 #[derive(Deserialize)]
@@ -192,6 +204,7 @@ impl ActionCatalog {
             // The embedded files are checked by the build's own tests; a parse failure here is a
             // packaging bug, not a user error.
             ActionCatalog::from_json(CATALOG_JSON, EVENT_SOURCES_JSON, OPERATIONS_JSON, OVERRIDES_JSON)
+                .and_then(|c| c.with_authorized(AUTHORIZED_JSON))
                 .unwrap_or_else(|e| panic!("embedded action-maps are invalid: {e}"))
         })
     }
@@ -246,7 +259,15 @@ impl ActionCatalog {
             .collect();
         let overrides = serde_json::from_str::<RawOverrides>(overrides)?.overrides;
         let passrole = serde_json::from_str::<RawPassRole>(PASSROLE_JSON)?.passrole;
-        Ok(ActionCatalog { services, event_sources, operations, overrides, passrole })
+        Ok(ActionCatalog {
+            services,
+            event_sources,
+            operations,
+            overrides,
+            passrole,
+            authorized: HashMap::new(),
+            override_operations: HashMap::new(),
+        })
     }
 
     /// The service with IAM prefix `prefix`.
@@ -322,6 +343,50 @@ impl ActionCatalog {
     /// True when AWS documents `name` as an API operation of service `prefix`.
     pub(crate) fn is_documented_operation(&self, prefix: &str, name: &str) -> bool {
         self.operations.get(prefix).is_some_and(|ops| ops.contains(name))
+    }
+
+    /// Adds the Service Reference's authorized actions (`action-maps/authorized-actions.json`).
+    pub fn with_authorized(mut self, json: &str) -> Result<ActionCatalog, serde_json::Error> {
+        let raw: RawAuthorized = serde_json::from_str(json)?;
+        self.authorized = raw.operations.into_iter().map(|(k, v)| (k.to_ascii_lowercase(), v)).collect();
+        self.override_operations =
+            raw.override_operations.into_iter().map(|(k, v)| (k.to_ascii_lowercase(), v)).collect();
+        Ok(self)
+    }
+
+    /// Every operation AWS documents, as (prefix, operation), sorted.
+    pub fn documented_operations(&self) -> Vec<(&str, &str)> {
+        let mut out: Vec<(&str, &str)> =
+            self.operations.iter().flat_map(|(p, ops)| ops.iter().map(move |o| (p.as_str(), o.as_str()))).collect();
+        out.sort_unstable();
+        out
+    }
+
+    /// An event source CloudTrail writes for `prefix` (the first in name order).
+    pub fn event_source_for(&self, prefix: &str) -> Option<&str> {
+        self.event_sources.iter().filter(|(_, p)| *p == prefix).map(|(s, _)| s.as_str()).min()
+    }
+
+    /// The actions the Service Reference says `prefix:operation` is authorized against, for an
+    /// operation whose name is not an action (from the authorized-actions table, or the list kept
+    /// beside an override); `None` when the table does not hold it.
+    pub fn service_reference_actions(&self, prefix: &str, operation: &str) -> Option<Vec<&str>> {
+        let key = format!("{prefix}:{operation}").to_ascii_lowercase();
+        if let Some(entries) = self.authorized.get(&key) {
+            return Some(entries.iter().map(|e| e.action.as_str()).collect());
+        }
+        self.override_operations.get(&key).map(|v| v.iter().map(String::as_str).collect())
+    }
+
+    /// The Service Reference's actions for `prefix:Operation` when the operation is not an action
+    /// itself, with when each is granted.
+    pub fn authorized_for(&self, prefix: &str, operation: &str) -> Option<&[AuthorizedAction]> {
+        self.authorized.get(&format!("{prefix}:{operation}").to_ascii_lowercase()).map(Vec::as_slice)
+    }
+
+    /// All entries of the authorized-actions table, keyed `prefix:operation` (lowercase).
+    pub fn authorized(&self) -> &HashMap<String, Vec<AuthorizedAction>> {
+        &self.authorized
     }
 
     /// The reviewed override entry for `prefix:event_name`, if any.

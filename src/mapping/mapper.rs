@@ -51,6 +51,12 @@ pub enum Unmapped {
         /// The IAM prefix the event source maps to.
         prefix: String,
     },
+    /// The Service Reference's actions for the operation each depend on what the request does
+    /// (a PartiQL verb, a field), and the record does not show it: nothing is granted.
+    TriggerNotShown {
+        /// The IAM prefix the event source maps to.
+        prefix: String,
+    },
 }
 
 impl Unmapped {
@@ -61,6 +67,9 @@ impl Unmapped {
             Unmapped::NoSuchAction { prefix } => {
                 format!("no `{prefix}` action or reviewed override matches the event name")
             }
+            Unmapped::TriggerNotShown { prefix } => format!(
+                "every `{prefix}` action AWS lists for the operation depends on what the request does, and the record does not show it"
+            ),
         }
     }
 }
@@ -108,8 +117,22 @@ impl<'c> EventMapper<'c> {
             // overrides.json is checked against the catalog by action-maps/generate.py and a test.
             return Ok(ov.actions.iter().filter_map(|a| self.catalog.action_by_name(&a.action)).collect());
         }
-        match self.catalog.action(prefix, name) {
-            Some(a) => Ok(vec![a]),
+        if let Some(a) = self.catalog.action(prefix, name) {
+            return Ok(vec![a]);
+        }
+        match self.catalog.authorized_for(prefix, name) {
+            Some(entries) => {
+                use crate::mapping::catalog::Trigger;
+                let granted = |always: bool| -> Vec<&'c Action> {
+                    entries
+                        .iter()
+                        .filter(|e| if always { e.when == Trigger::Always } else { e.when != Trigger::Never })
+                        .filter_map(|e| self.catalog.action_by_name(&e.action))
+                        .collect()
+                };
+                let always = granted(true);
+                Ok(if always.is_empty() { granted(false) } else { always })
+            }
             None => Err(MappingHint::Unmapped(Unmapped::NoSuchAction { prefix: prefix.to_string() })),
         }
     }
@@ -169,8 +192,34 @@ impl<'c> EventMapper<'c> {
                 ));
                 Mapping::Actions(uses)
             }
-            None => Mapping::Unmapped(Unmapped::NoSuchAction { prefix: prefix.to_string() }),
+            None => match self.catalog.authorized_for(prefix, name) {
+                Some(entries) => {
+                    let uses = self.map_authorized(entries, event, params, &ctx);
+                    if uses.is_empty() {
+                        Mapping::Unmapped(Unmapped::TriggerNotShown { prefix: prefix.to_string() })
+                    } else {
+                        Mapping::Actions(uses)
+                    }
+                }
+                None => Mapping::Unmapped(Unmapped::NoSuchAction { prefix: prefix.to_string() }),
+            },
         }
+    }
+
+    /// The resources of `action` for this event as for any action of the catalog.
+    pub(super) fn resolve_plain(
+        &self,
+        action: &Action,
+        event: &Event<'_>,
+        params: &Map<String, Value>,
+        ctx: &Context,
+    ) -> ActionUse {
+        self.resolve(action, None, event, params, ctx)
+    }
+
+    /// The action's required resource templates with `*` for what the event does not show.
+    pub(super) fn wildcard_for(&self, action: &Action, ctx: &Context) -> ActionUse {
+        self.wildcard(action, ctx)
     }
 
     fn resolve(

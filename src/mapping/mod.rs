@@ -3,6 +3,7 @@
 //! ([`evidence`]).
 
 pub mod arn;
+pub mod authorized;
 pub mod catalog;
 pub mod evidence;
 pub mod implied;

@@ -198,7 +198,7 @@ fn classify(key: &EventKey, seen: &PairSeen, mapper: &EventMapper<'_>) -> (&'sta
                 Unmapped::NoSuchAction { prefix } => catalog
                     .is_documented_operation(prefix, crate::mapping::mapper::normalize_event_name(prefix, &key.name)),
                 // A service missing from the tables is a gap of ours, not a made-up name.
-                Unmapped::UnknownEventSource => true,
+                Unmapped::UnknownEventSource | Unmapped::TriggerNotShown { .. } => true,
             };
             if documented {
                 ("unmapped", Vec::new(), why.reason())

@@ -8,5 +8,6 @@ pub mod emit;
 pub mod replay;
 pub mod report;
 pub mod source_stats;
+pub mod sr_coverage;
 pub mod summary;
 pub mod text;
