@@ -107,22 +107,33 @@ impl EventMapper<'_> {
     ) -> Option<ActionUse> {
         let paths = self.catalog.passed_role_parameters(prefix, name)?;
         let mut roles = BTreeSet::new();
-        let mut wildcard = false;
+        let mut profiles = BTreeSet::new();
         for path in paths {
+            let profile_path = path.to_ascii_lowercase().contains("instanceprofile");
             for v in path_values(params, path) {
-                if v.starts_with("arn:") && v.contains(":role/") {
+                if v.contains(":instance-profile/") || (profile_path && !v.is_empty()) {
+                    // The profile's role is not named in the event: it is needed, and never
+                    // guessed as `role/*`.
+                    profiles.insert(v);
+                } else if v.starts_with("arn:") && v.contains(":role/") {
                     roles.insert(v);
-                } else if v.contains(":instance-profile/") {
-                    // The profile's role is not named in the event.
-                    wildcard = true;
                 } else if !v.is_empty() && !v.contains(':') {
                     let account = ctx.account.as_deref().unwrap_or("*");
                     roles.insert(format!("arn:{}:iam::{account}:role/{v}", ctx.partition));
                 }
             }
         }
-        if wildcard {
-            roles.insert(format!("arn:{}:iam::{}:role/*", ctx.partition, ctx.account.as_deref().unwrap_or("*")));
+        if roles.is_empty() && !profiles.is_empty() {
+            let profiles: Vec<String> = profiles.into_iter().collect();
+            return Some(ActionUse {
+                action: "iam:PassRole".to_string(),
+                resources: profiles.clone(),
+                resolution: Resolution::Unresolved,
+                implied_by: Some(format!(
+                    "{prefix}:{name} passes the role of instance profile {}; the event does not name the role (iam:GetInstanceProfile names it): not granted",
+                    profiles.join(", ")
+                )),
+            });
         }
         if roles.is_empty() {
             return None;
@@ -130,7 +141,7 @@ impl EventMapper<'_> {
         Some(ActionUse {
             action: "iam:PassRole".to_string(),
             resources: roles.into_iter().collect(),
-            resolution: if wildcard { Resolution::Wildcard } else { Resolution::Parameters },
+            resolution: Resolution::Parameters,
             implied_by: Some(format!(
                 "{prefix}:{name} passes the role ({}); CloudTrail never logs iam:PassRole",
                 paths.join(", ")

@@ -26,6 +26,9 @@ pub enum Resolution {
     Wildcard,
     /// The action has no resource-level permissions: `*`.
     NotScoped,
+    /// Needed on a resource the event does not name and iamtrim cannot resolve from it (the role
+    /// of an instance profile): never granted (no `role/*`), reported as needed.
+    Unresolved,
 }
 
 /// One action an event needed, and on what.

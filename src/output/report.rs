@@ -121,6 +121,10 @@ pub struct RunReport {
     pub unmapped: Vec<PairCount>,
     /// Calls that need no permission.
     pub no_permission: Vec<PairCount>,
+    /// Permissions calls needed on a resource the event does not name (an instance profile's
+    /// role): not granted; grant them by hand once resolved.
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub needed_unresolved: Vec<PairCount>,
     /// Failed calls not counted as evidence, by error code and event.
     pub not_evidence: Vec<NotEvidence>,
     /// Actions in the policy, sorted.
@@ -231,6 +235,7 @@ impl RunReport {
             denied: pairs(&usage.denied),
             unmapped: pairs(&usage.unmapped),
             no_permission: pairs(&usage.no_permission),
+            needed_unresolved: pairs(&usage.needed_unresolved),
             not_evidence: usage
                 .not_evidence
                 .iter()

@@ -145,6 +145,7 @@ impl RunReport {
             ("denied (not granted)", &self.denied),
             ("unmapped (not granted)", &self.unmapped),
             ("need no permission", &self.no_permission),
+            ("needed, not granted: the event does not name the resource", &self.needed_unresolved),
         ] {
             if list.is_empty() {
                 continue;

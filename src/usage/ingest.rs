@@ -120,6 +120,11 @@ impl Usage {
             Mapping::Actions(uses) => {
                 self.counts.records_mapped += weight;
                 for mut u in uses {
+                    if u.resolution == Resolution::Unresolved {
+                        let why = format!("{}: {}", u.action, u.implied_by.as_deref().unwrap_or(""));
+                        add_reasoned(&mut self.needed_unresolved, key.clone(), weight, &why);
+                        continue;
+                    }
                     if u.implied_by.is_none() {
                         u.implied_by = on_behalf.clone();
                     }

@@ -260,6 +260,10 @@ pub struct Usage {
     /// Calls that need no permission.
     #[serde(with = "pairs")]
     pub no_permission: BTreeMap<EventKey, ReasonedCount>,
+    /// Permissions calls needed on a resource the event does not name (an instance profile's
+    /// role): not granted, with the reason.
+    #[serde(default, with = "pairs")]
+    pub needed_unresolved: BTreeMap<EventKey, ReasonedCount>,
     /// Failed calls not counted as evidence, by error code and event.
     #[serde(default, with = "pairs")]
     pub not_evidence: BTreeMap<ErrorKey, u64>,
@@ -396,6 +400,7 @@ impl Usage {
             (&mut self.denied, other.denied),
             (&mut self.unmapped, other.unmapped),
             (&mut self.no_permission, other.no_permission),
+            (&mut self.needed_unresolved, other.needed_unresolved),
         ] {
             for (k, v) in src {
                 add_reasoned(target, k, v.count, &v.detail);

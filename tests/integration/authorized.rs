@@ -174,3 +174,21 @@ fn the_service_reference_coverage_maps_at_least_95_percent_of_operations_not_nam
     assert!(all > 300 && mapped * 100 >= all * 95, "{mapped} of {all}");
     assert!(v["outside_authorized"].as_array().unwrap().is_empty(), "{}", v["outside_authorized"]);
 }
+
+#[test]
+fn an_instance_profile_passed_by_name_is_reported_as_needed_and_never_granted_as_every_role() {
+    let (got, report) = granted(&[event(
+        "ec2.amazonaws.com",
+        "RunInstances",
+        serde_json::json!({"instancesSet": {"items": [{"imageId": "ami-1", "minCount": 1, "maxCount": 1}]}, "iamInstanceProfile": {"name": "web"}}),
+    )]);
+    assert!(got.contains_key("ec2:RunInstances"));
+    assert!(!got.contains_key("iam:PassRole"), "{got:?}");
+    assert!(got.values().flatten().all(|r| !r.ends_with(":role/*")), "{got:?}");
+    let needed = report["needed_unresolved"].as_array().unwrap();
+    assert_eq!(needed.len(), 1);
+    assert!(
+        needed[0]["detail"].as_str().unwrap().contains("iam:PassRole")
+            && needed[0]["detail"].as_str().unwrap().contains("instance profile web")
+    );
+}

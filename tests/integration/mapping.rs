@@ -429,19 +429,24 @@ fn passing_a_role_implies_iam_passrole_on_it() {
     let (_, roles, _) =
         with_pass(map("glue.amazonaws.com", "CreateJob", json!({"name": "etl", "role": "glue-etl"}), None));
     assert_eq!(roles, ["arn:aws:iam::123456789012:role/glue-etl"]);
-    // An instance profile does not name its role: every role of the account, flagged.
-    match map(
-        "ec2.amazonaws.com",
-        "RunInstances",
-        json!({"iamInstanceProfile": {"arn": "arn:aws:iam::123456789012:instance-profile/web"}}),
-        None,
-    ) {
-        Mapping::Actions(u) => {
-            let p = u.iter().find(|x| x.action == "iam:PassRole").expect("PassRole");
-            assert_eq!(p.resources, ["arn:aws:iam::123456789012:role/*"]);
-            assert_eq!(p.resolution, Resolution::Wildcard);
+    // An instance profile does not name its role: the PassRole is needed on a role the event
+    // does not show, reported as unresolved and never granted as `role/*`; by ARN or by name.
+    for (profile, named) in [
+        (
+            json!({"arn": "arn:aws:iam::123456789012:instance-profile/web"}),
+            "arn:aws:iam::123456789012:instance-profile/web",
+        ),
+        (json!({"name": "web"}), "web"),
+    ] {
+        match map("ec2.amazonaws.com", "RunInstances", json!({ "iamInstanceProfile": profile }), None) {
+            Mapping::Actions(u) => {
+                let p = u.iter().find(|x| x.action == "iam:PassRole").expect("PassRole");
+                assert_eq!(p.resources, [named]);
+                assert_eq!(p.resolution, Resolution::Unresolved);
+                assert!(p.implied_by.as_deref().is_some_and(|w| w.contains("iam:GetInstanceProfile")));
+            }
+            other => panic!("{other:?}"),
         }
-        other => panic!("{other:?}"),
     }
     // No role in the request: no PassRole.
     let (actions, _, _) = with_pass(map(
