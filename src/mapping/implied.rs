@@ -26,7 +26,50 @@ pub fn is_tagging_action(action: &str) -> bool {
     ) || (name.starts_with("Tag") && name[3..].chars().next().is_some_and(|c| c.is_ascii_uppercase()))
 }
 
+/// S3 request headers that make a write need another permission on the object it writes (the
+/// Service Reference lists these actions for PutObject, CopyObject and CreateMultipartUpload):
+/// header prefix -> action.
+const S3_HEADER_ACTIONS: &[(&str, &str)] = &[
+    ("x-amz-acl", "s3:PutObjectAcl"),
+    ("x-amz-grant-", "s3:PutObjectAcl"),
+    ("x-amz-tagging", "s3:PutObjectTagging"),
+    ("x-amz-object-lock-mode", "s3:PutObjectRetention"),
+    ("x-amz-object-lock-retain-until-date", "s3:PutObjectRetention"),
+    ("x-amz-object-lock-legal-hold", "s3:PutObjectLegalHold"),
+];
+
 impl EventMapper<'_> {
+    /// The object permissions an S3 write's headers need beside `s3:PutObject` (an ACL, tags,
+    /// object lock), on the objects it writes; none without their header.
+    pub(super) fn s3_header_extras(&self, uses: &[ActionUse], params: &Map<String, Value>) -> Vec<ActionUse> {
+        let Some(put) = uses.iter().find(|u| u.action == "s3:PutObject") else { return Vec::new() };
+        let mut needed: std::collections::BTreeMap<&str, BTreeSet<&str>> = std::collections::BTreeMap::new();
+        for (key, value) in params {
+            let key_lower = key.to_ascii_lowercase();
+            if is_empty_value(value) {
+                continue;
+            }
+            for (header, action) in S3_HEADER_ACTIONS {
+                if key_lower.starts_with(header) {
+                    needed.entry(action).or_default().insert(header);
+                }
+            }
+        }
+        needed
+            .into_iter()
+            .filter(|(a, _)| self.catalog.action_by_name(a).is_some())
+            .map(|(action, headers)| ActionUse {
+                action: action.to_string(),
+                resources: put.resources.clone(),
+                resolution: put.resolution,
+                implied_by: Some(format!(
+                    "the write carries {}: IAM authorizes it as {action} on the object as well",
+                    headers.into_iter().collect::<Vec<_>>().join(", ")
+                )),
+            })
+            .collect()
+    }
+
     /// The catalog's dependent tagging action (ec2:CreateTags, `*:TagResource`...) of a call that
     /// tags what it creates (its request carries tags), on the resources the call named; the
     /// tagging is authorized separately and CloudTrail logs only the call itself.
@@ -41,7 +84,11 @@ impl EventMapper<'_> {
             return Vec::new();
         };
         let mut out = Vec::new();
-        for dep in action.dependent.iter().filter(|d| is_tagging_action(d)) {
+        // Only the action's own service's tagging: another service's (`secretsmanager:TagResource`
+        // for `rds:CreateDBInstance`) tags what that service creates on an option the event
+        // may not carry (`manageMasterUserPassword`), so the tags alone are no trigger for it.
+        let own = |d: &&String| d.split_once(':').is_some_and(|(p, _)| p == action.prefix());
+        for dep in action.dependent.iter().filter(|d| is_tagging_action(d)).filter(own) {
             let Some(d) = self.catalog.action_by_name(dep) else { continue };
             // EC2 names what it tags (`tagSpecificationSet.items[].resourceType`): those types only.
             let tagged_types: BTreeSet<String> = path_values(params, &format!("{key}.items[].resourceType"))

@@ -178,8 +178,9 @@ impl<'c> EventMapper<'c> {
                     let action = self.catalog.action_by_name(&oa.action)?;
                     Some(self.resolve(action, Some(oa), event, params, &ctx))
                 })
-                .collect();
-            return Mapping::Actions(uses);
+                .collect::<Vec<_>>();
+            let extras = if prefix == "s3" { self.s3_header_extras(&uses, params) } else { Vec::new() };
+            return Mapping::Actions(uses.into_iter().chain(extras).collect());
         }
         match self.catalog.action(prefix, name) {
             Some(action) => {
@@ -193,6 +194,10 @@ impl<'c> EventMapper<'c> {
                     params,
                     &ctx,
                 ));
+                if prefix == "s3" {
+                    let extras = self.s3_header_extras(&uses, params);
+                    uses.extend(extras);
+                }
                 Mapping::Actions(uses)
             }
             None => match self.catalog.authorized_for(prefix, name) {

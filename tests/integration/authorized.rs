@@ -192,3 +192,25 @@ fn an_instance_profile_passed_by_name_is_reported_as_needed_and_never_granted_as
             && needed[0]["detail"].as_str().unwrap().contains("instance profile web")
     );
 }
+
+#[test]
+fn an_s3_write_needs_the_acl_tagging_or_object_lock_permission_only_when_its_headers_ask() {
+    let put = |extra: serde_json::Value| {
+        let mut params = serde_json::json!({"bucketName": "b", "key": "k.csv"});
+        params.as_object_mut().unwrap().extend(extra.as_object().unwrap().clone());
+        event("s3.amazonaws.com", "PutObject", params)
+    };
+    let (got, _) = granted(&[put(serde_json::json!({"x-amz-server-side-encryption": "aws:kms"}))]);
+    assert_eq!(got.keys().collect::<Vec<_>>(), ["s3:PutObject"]);
+    let (got, _) = granted(&[put(serde_json::json!({
+        "x-amz-acl": "bucket-owner-full-control",
+        "x-amz-tagging": "team=a",
+        "x-amz-object-lock-mode": "GOVERNANCE",
+        "x-amz-object-lock-retain-until-date": "2027-01-01T00:00:00Z"
+    }))]);
+    let object = vec!["arn:aws:s3:::b/k.csv".to_string()];
+    for action in ["s3:PutObject", "s3:PutObjectAcl", "s3:PutObjectRetention", "s3:PutObjectTagging"] {
+        assert_eq!(got.get(action), Some(&object), "{action}: {got:?}");
+    }
+    assert!(!got.contains_key("s3:PutObjectLegalHold"), "no legal-hold header, no legal-hold permission");
+}
