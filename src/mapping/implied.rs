@@ -14,8 +14,18 @@ use crate::mapping::catalog::Action;
 
 /// Request parameters that carry tags applied at creation (EC2's `tagSpecificationSet`, most
 /// services' `tags`/`Tags`, ...).
-pub(super) const TAG_PARAMETERS: &[&str] =
-    &["tagSpecificationSet", "tagSpecifications", "TagSpecifications", "tags", "Tags", "tagList", "TagList"];
+pub(super) const TAG_PARAMETERS: &[&str] = &[
+    "tagSpecificationSet",
+    "tagSpecifications",
+    "TagSpecifications",
+    "tagSpecification",
+    "tags",
+    "Tags",
+    "tagList",
+    "TagList",
+    "tagsList",
+    "TagsList",
+];
 
 /// True for a tagging action: `ec2:CreateTags`, `kms:TagResource`, `rds:AddTagsToResource`...
 pub fn is_tagging_action(action: &str) -> bool {
@@ -94,6 +104,7 @@ impl EventMapper<'_> {
             let tagged_types: BTreeSet<String> = path_values(params, &format!("{key}.items[].resourceType"))
                 .into_iter()
                 .chain(path_values(params, &format!("{key}[].ResourceType")))
+                .chain(path_values(params, &format!("{key}[].resourceType")))
                 .collect();
             let resources: BTreeSet<String> = if !d.has_resources() {
                 BTreeSet::from(["*".to_string()])

@@ -162,6 +162,7 @@ impl<'c> EventMapper<'c> {
         let Some(prefix) = self.catalog.prefix_for_event_source(&event.event_source) else {
             return Mapping::Unmapped(Unmapped::UnknownEventSource);
         };
+        let params = &*unwrap_request(&event.event_name, params);
         let name = normalize_event_name(prefix, &event.event_name);
         let ctx = Context::new(event);
 

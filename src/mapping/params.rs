@@ -185,3 +185,30 @@ pub fn percent_decode(s: &str) -> String {
     }
     String::from_utf8_lossy(&out).into_owned()
 }
+
+/// EC2's newer operations log their parameters inside one `<Operation>Request` object with
+/// PascalCase members (`{"CreateFlowLogsRequest": {"DeliverLogsPermissionArn": ..., "TagSpecification": ...}}`):
+/// those parameters, unwrapped and with lowerCamel member names as the other operations log
+/// them, so resources, tags and roles are found the same way. Other requests come back as they are.
+pub(super) fn unwrap_request<'p>(
+    event_name: &str,
+    params: &'p Map<String, Value>,
+) -> std::borrow::Cow<'p, Map<String, Value>> {
+    let wrapper = format!("{event_name}Request");
+    match params.get(&wrapper).and_then(Value::as_object) {
+        Some(inner) if params.len() == 1 => std::borrow::Cow::Owned(lower_camel_keys(inner)),
+        _ => std::borrow::Cow::Borrowed(params),
+    }
+}
+
+fn lower_camel_keys(map: &Map<String, Value>) -> Map<String, Value> {
+    map.iter().map(|(k, v)| (lower_camel(k), lower_camel_value(v))).collect()
+}
+
+fn lower_camel_value(v: &Value) -> Value {
+    match v {
+        Value::Object(m) => Value::Object(lower_camel_keys(m)),
+        Value::Array(items) => Value::Array(items.iter().map(lower_camel_value).collect()),
+        other => other.clone(),
+    }
+}

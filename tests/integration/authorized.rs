@@ -214,3 +214,28 @@ fn an_s3_write_needs_the_acl_tagging_or_object_lock_permission_only_when_its_hea
     }
     assert!(!got.contains_key("s3:PutObjectLegalHold"), "no legal-hold header, no legal-hold permission");
 }
+
+#[test]
+fn parameters_nested_in_an_ec2_request_object_give_resources_tags_and_the_passed_role() {
+    let (got, _) = granted(&[
+        event(
+            "ec2.amazonaws.com",
+            "CreateFlowLogs",
+            serde_json::json!({"CreateFlowLogsRequest": {
+                "ResourceType": "VPC", "TrafficType": "ALL", "LogGroupName": "flow",
+                "DeliverLogsPermissionArn": format!("arn:aws:iam::{ACCOUNT}:role/flowlogs"),
+                "TagSpecification": {"ResourceType": "vpc-flow-log", "Tag": {"Key": "team", "Value": "a"}}
+            }}),
+        ),
+        event(
+            "ec2.amazonaws.com",
+            "CreateTrafficMirrorSession",
+            serde_json::json!({"CreateTrafficMirrorSessionRequest": {"NetworkInterfaceId": "eni-1", "TrafficMirrorFilterId": "tmf-1", "TrafficMirrorTargetId": "tmt-1", "SessionNumber": 1}}),
+        ),
+    ]);
+    assert_eq!(got.get("iam:PassRole"), Some(&vec![format!("arn:aws:iam::{ACCOUNT}:role/flowlogs")]));
+    assert!(got.contains_key("ec2:CreateTags"), "the tags in the request object: {got:?}");
+    let session = &got["ec2:CreateTrafficMirrorSession"];
+    assert!(session.contains(&format!("arn:aws:ec2:us-east-1:{ACCOUNT}:traffic-mirror-filter/tmf-1")), "{session:?}");
+    assert!(session.contains(&format!("arn:aws:ec2:us-east-1:{ACCOUNT}:network-interface/eni-1")), "{session:?}");
+}
