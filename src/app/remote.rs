@@ -116,5 +116,36 @@ are not in it. Read trail files (--source s3://BUCKET) for those."
             (usage, SourceStats::Lake(stats))
         }
     };
+    let mut usage = usage;
+    resolve_instance_profiles(&runtime, &aws_options(remote), &mut usage, &mut notices);
     Ok(Collected { usage, stats: vec![stats], no_files: false, notices })
+}
+
+fn aws_options(remote: &RemoteOptions) -> AwsOptions {
+    AwsOptions { profile: remote.profile.clone(), endpoint_url: remote.endpoint_url.clone() }
+}
+
+/// The roles of the instance profiles calls passed without naming the role, from IAM: each one
+/// resolved is granted `iam:PassRole` on its roles; one IAM cannot answer for stays reported as
+/// needed and not granted, with a warning naming the permission.
+fn resolve_instance_profiles(
+    runtime: &tokio::runtime::Runtime,
+    aws: &AwsOptions,
+    usage: &mut crate::usage::Usage,
+    notices: &mut Vec<Notice>,
+) {
+    let profiles: Vec<String> = usage.instance_profiles.keys().cloned().collect();
+    for profile in profiles {
+        match runtime.block_on(crate::aws::iam::instance_profile_roles(aws, &profile)) {
+            Ok(roles) if !roles.is_empty() => {
+                usage.resolve_instance_profile(&profile, &roles, "iam:GetInstanceProfile names")
+            }
+            Ok(_) => notices.push(Notice::Warning(format!(
+                "instance profile {profile} has no role: iam:PassRole for the calls that passed it is not granted"
+            ))),
+            Err(e) => notices.push(Notice::Warning(format!(
+                "cannot resolve the role of instance profile {profile} ({e}): iam:PassRole for the calls that passed it is not granted"
+            ))),
+        }
+    }
 }

@@ -128,3 +128,19 @@ pub(crate) async fn role_policies(
     };
     Ok((PolicySet { identity, boundary }, notes))
 }
+
+/// The roles of an instance profile (`web`, or its ARN), from `iam:GetInstanceProfile`: what a
+/// call that passed the profile needs `iam:PassRole` on.
+pub async fn instance_profile_roles(aws: &AwsOptions, profile: &str) -> Result<Vec<String>, AwsError> {
+    let config = load_config(aws, Some("us-east-1")).await?;
+    let client = aws_sdk_iam::Client::new(&config);
+    let name = profile.rsplit('/').next().unwrap_or(profile);
+    let out = client.get_instance_profile().instance_profile_name(name).send().await.map_err(|e| {
+        AwsError::Call(explain(
+            &e,
+            &format!("iam:GetInstanceProfile on instance profile {name}"),
+            &format!("resolving the role of instance profile {name}"),
+        ))
+    })?;
+    Ok(out.instance_profile().map(|p| p.roles().iter().map(|r| r.arn().to_string()).collect()).unwrap_or_default())
+}

@@ -123,6 +123,16 @@ impl Usage {
                     if u.resolution == Resolution::Unresolved {
                         let why = format!("{}: {}", u.action, u.implied_by.as_deref().unwrap_or(""));
                         add_reasoned(&mut self.needed_unresolved, key.clone(), weight, &why);
+                        if u.action == "iam:PassRole" && self.instance_profiles.len() < crate::usage::MAX_DISTINCT {
+                            for profile in &u.resources {
+                                let p = self.instance_profiles.entry(profile.clone()).or_default();
+                                p.calls += weight;
+                                *p.events.entry(key.clone()).or_default() += weight;
+                                p.first_seen = min_time(p.first_seen, time);
+                                p.last_seen = max_time(p.last_seen, time);
+                                p.implied_by.extend(u.implied_by.clone());
+                            }
+                        }
                         continue;
                     }
                     if u.implied_by.is_none() {

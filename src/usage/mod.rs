@@ -6,6 +6,7 @@
 
 pub mod completeness;
 mod ingest;
+mod merge;
 #[cfg(feature = "store")]
 pub mod store;
 
@@ -264,6 +265,11 @@ pub struct Usage {
     /// role): not granted, with the reason.
     #[serde(default, with = "pairs")]
     pub needed_unresolved: BTreeMap<EventKey, ReasonedCount>,
+    /// Instance profiles (name or ARN) whose role a call passed without naming it, with the calls
+    /// and events: resolved to their roles through IAM when reading from AWS
+    /// ([`Usage::resolve_instance_profile`]), else left in `needed_unresolved`.
+    #[serde(default)]
+    pub instance_profiles: BTreeMap<String, ActionUsage>,
     /// Failed calls not counted as evidence, by error code and event.
     #[serde(default, with = "pairs")]
     pub not_evidence: BTreeMap<ErrorKey, u64>,
@@ -366,65 +372,6 @@ impl Usage {
     /// True when at least one record could be read.
     pub(crate) fn anything_readable(&self) -> bool {
         self.counts.records_read > self.counts.records_rejected
-    }
-
-    /// Adds another partial aggregate into this one.
-    pub fn merge(mut self, other: Usage) -> Usage {
-        self.counts.add(&other.counts);
-        self.rejections.extend(other.rejections);
-        self.rejections_not_listed += other.rejections_not_listed;
-        if self.rejections.len() >= 2 * MAX_LISTED_REJECTIONS {
-            self.trim_rejections();
-        }
-        for (name, u) in other.actions {
-            let a = self.actions.entry(name).or_default();
-            a.resources.extend(u.resources);
-            a.calls += u.calls;
-            a.unresolved += u.unresolved;
-            for (k, n) in u.events {
-                *a.events.entry(k).or_default() += n;
-            }
-            a.first_seen = min_time(a.first_seen, u.first_seen);
-            a.last_seen = max_time(a.last_seen, u.last_seen);
-            a.implied_by.extend(u.implied_by);
-            for (c, n) in u.contexts {
-                let c = if a.contexts.len() >= MAX_CONTEXTS && !a.contexts.contains_key(&c) {
-                    CallContext::default()
-                } else {
-                    c
-                };
-                *a.contexts.entry(c).or_default() += n;
-            }
-        }
-        for (target, src) in [
-            (&mut self.denied, other.denied),
-            (&mut self.unmapped, other.unmapped),
-            (&mut self.no_permission, other.no_permission),
-            (&mut self.needed_unresolved, other.needed_unresolved),
-        ] {
-            for (k, v) in src {
-                add_reasoned(target, k, v.count, &v.detail);
-            }
-        }
-        for (k, n) in other.not_evidence {
-            add_bounded(&mut self.not_evidence, k, n, || ErrorKey {
-                code: "(more codes)".into(),
-                source: overflow_event().source,
-                name: overflow_event().name,
-            });
-        }
-        for (_, g) in other.gaps {
-            self.add_gap(g);
-        }
-        for (p, n) in other.principals_seen {
-            add_bounded(&mut self.principals_seen, p, n, || OTHER_PRINCIPALS.to_string());
-        }
-        for (r, n) in other.matched_roles {
-            add_bounded(&mut self.matched_roles, r, n, || "(more roles)".to_string());
-        }
-        self.first_seen = min_time(self.first_seen, other.first_seen);
-        self.last_seen = max_time(self.last_seen, other.last_seen);
-        self
     }
 
     /// Sorts what order-dependent parts there are, so results do not depend on thread timing.

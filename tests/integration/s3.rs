@@ -148,3 +148,78 @@ fn a_missing_bucket_is_a_clear_error() {
     assert_eq!(r.code, 1, "{}", r.stderr);
     assert!(r.stderr.contains("bucket `iamtrim-no-such-bucket` does not exist"), "{}", r.stderr);
 }
+
+/// One gzipped trail object holding `records`.
+fn trail_object(records: &[serde_json::Value]) -> Vec<u8> {
+    use std::io::Write as _;
+    let mut gz = flate2::write::GzEncoder::new(Vec::new(), flate2::Compression::default());
+    gz.write_all(serde_json::json!({ "Records": records }).to_string().as_bytes()).unwrap();
+    gz.finish().unwrap()
+}
+
+#[test]
+fn an_instance_profile_passed_by_name_is_resolved_to_its_role_through_iam() {
+    let url = moto_url();
+    let bucket = "iamtrim-test-profiles";
+    let role_arn = runtime().block_on(async {
+        let config = aws_config::defaults(aws_config::BehaviorVersion::latest())
+            .region(aws_config::Region::new("us-east-1"))
+            .endpoint_url(&url)
+            .credentials_provider(aws_sdk_iam::config::Credentials::new("testing", "testing", None, None, "test"))
+            .load()
+            .await;
+        let iam = aws_sdk_iam::Client::new(&config);
+        let role = iam
+            .create_role()
+            .role_name("web-instance")
+            .assume_role_policy_document(r#"{"Version":"2012-10-17","Statement":[{"Effect":"Allow","Principal":{"Service":"ec2.amazonaws.com"},"Action":"sts:AssumeRole"}]}"#)
+            .send()
+            .await
+            .unwrap();
+        iam.create_instance_profile().instance_profile_name("web").send().await.unwrap();
+        iam.add_role_to_instance_profile().instance_profile_name("web").role_name("web-instance").send().await.unwrap();
+        let c = client().await;
+        c.create_bucket().bucket(bucket).send().await.unwrap();
+        let record = serde_json::json!({
+            "eventVersion": "1.10",
+            "userIdentity": {"type": "AssumedRole", "arn": "arn:aws:sts::123456789012:assumed-role/deployer/s", "accountId": "123456789012",
+                "sessionContext": {"sessionIssuer": {"type": "Role", "arn": "arn:aws:iam::123456789012:role/deployer"}}},
+            "eventTime": "2026-10-01T10:00:00Z", "eventSource": "ec2.amazonaws.com", "eventName": "RunInstances", "awsRegion": "us-east-1",
+            "requestParameters": {"instancesSet": {"items": [{"imageId": "ami-1", "minCount": 1, "maxCount": 1}]}, "iamInstanceProfile": {"name": "web"}},
+            "eventType": "AwsApiCall", "recipientAccountId": "123456789012"
+        });
+        let key = "AWSLogs/123456789012/CloudTrail/us-east-1/2026/10/01/123456789012_CloudTrail_us-east-1_20261001T1005Z_a.json.gz";
+        c.put_object().bucket(bucket).key(key).body(ByteStream::from(trail_object(&[record]))).send().await.unwrap();
+        role.role().unwrap().arn().to_string()
+    });
+    let dir = tempfile::tempdir().unwrap();
+    let report = dir.path().join("r.json");
+    let src = format!("s3://{bucket}");
+    let r = iamtrim_env(
+        &[
+            "generate",
+            "--source",
+            &src,
+            "--endpoint-url",
+            &url,
+            "--role",
+            "deployer",
+            "--report",
+            s(&report),
+            "--resources",
+            "exact",
+        ],
+        AWS_TEST_ENV,
+    );
+    assert_eq!(r.code, 0, "{}", r.stderr);
+    let policy: serde_json::Value = serde_json::from_str(&r.stdout).unwrap();
+    let pass = policy["Statement"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|st| st["Action"].as_array().unwrap().iter().any(|a| a == "iam:PassRole"))
+        .unwrap_or_else(|| panic!("no iam:PassRole: {}", r.stdout));
+    assert_eq!(pass["Resource"], serde_json::json!([role_arn]));
+    let rep = read_json(&report);
+    assert!(rep.get("needed_unresolved").is_none(), "resolved, so nothing left unresolved: {rep}");
+}

@@ -1,0 +1,99 @@
+//! Putting partial aggregates together: one action's uses ([`ActionUsage::absorb`]), two
+//! aggregates ([`Usage::merge`]), and an instance profile's role resolved after the read.
+
+use std::collections::BTreeSet;
+
+use super::*;
+
+impl ActionUsage {
+    /// Adds `other`'s calls, resources, events and times to these (contexts kept within bounds).
+    pub fn absorb(&mut self, other: ActionUsage) {
+        self.resources.extend(other.resources);
+        self.calls += other.calls;
+        self.unresolved += other.unresolved;
+        for (k, n) in other.events {
+            *self.events.entry(k).or_default() += n;
+        }
+        self.first_seen = min_time(self.first_seen, other.first_seen);
+        self.last_seen = max_time(self.last_seen, other.last_seen);
+        self.implied_by.extend(other.implied_by);
+        for (c, n) in other.contexts {
+            let c = if self.contexts.len() >= MAX_CONTEXTS && !self.contexts.contains_key(&c) {
+                CallContext::default()
+            } else {
+                c
+            };
+            *self.contexts.entry(c).or_default() += n;
+        }
+    }
+}
+
+impl Usage {
+    /// The role of `profile` (an instance profile a call passed, named in `instance_profiles`),
+    /// resolved through IAM: `iam:PassRole` on `roles` is now granted for those calls, and the
+    /// profile leaves the needed-but-unresolved list (`needed_unresolved` keeps only the events
+    /// of profiles still unresolved).
+    pub fn resolve_instance_profile(&mut self, profile: &str, roles: &[String], how: &str) {
+        let Some(mut u) = self.instance_profiles.remove(profile) else { return };
+        if roles.is_empty() {
+            self.instance_profiles.insert(profile.to_string(), u);
+            return;
+        }
+        u.resources = roles.iter().cloned().collect();
+        u.implied_by = BTreeSet::from([format!("the calls passed instance profile {profile}, whose role {how}")]);
+        let events: Vec<EventKey> = u.events.keys().cloned().collect();
+        self.actions.entry("iam:PassRole".to_string()).or_default().absorb(u);
+        // An event is unresolved while any profile it passed is.
+        for key in events {
+            let still = self.instance_profiles.values().any(|p| p.events.contains_key(&key));
+            if !still {
+                self.needed_unresolved.remove(&key);
+            }
+        }
+    }
+
+    /// Adds another partial aggregate into this one.
+    pub fn merge(mut self, other: Usage) -> Usage {
+        self.counts.add(&other.counts);
+        self.rejections.extend(other.rejections);
+        self.rejections_not_listed += other.rejections_not_listed;
+        if self.rejections.len() >= 2 * MAX_LISTED_REJECTIONS {
+            self.trim_rejections();
+        }
+        for (profile, u) in other.instance_profiles {
+            self.instance_profiles.entry(profile).or_default().absorb(u);
+        }
+        for (name, u) in other.actions {
+            self.actions.entry(name).or_default().absorb(u);
+        }
+        for (target, src) in [
+            (&mut self.denied, other.denied),
+            (&mut self.unmapped, other.unmapped),
+            (&mut self.no_permission, other.no_permission),
+            (&mut self.needed_unresolved, other.needed_unresolved),
+        ] {
+            for (k, v) in src {
+                add_reasoned(target, k, v.count, &v.detail);
+            }
+        }
+        for (k, n) in other.not_evidence {
+            add_bounded(&mut self.not_evidence, k, n, || ErrorKey {
+                code: "(more codes)".into(),
+                source: overflow_event().source,
+                name: overflow_event().name,
+            });
+        }
+        for (_, g) in other.gaps {
+            self.add_gap(g);
+        }
+        for (p, n) in other.principals_seen {
+            add_bounded(&mut self.principals_seen, p, n, || OTHER_PRINCIPALS.to_string());
+        }
+        for (r, n) in other.matched_roles {
+            add_bounded(&mut self.matched_roles, r, n, || "(more roles)".to_string());
+        }
+        self.first_seen = min_time(self.first_seen, other.first_seen);
+        self.last_seen = max_time(self.last_seen, other.last_seen);
+        self
+    }
+}
