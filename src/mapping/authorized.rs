@@ -9,7 +9,7 @@ use std::collections::BTreeSet;
 use serde::Deserialize;
 use serde_json::{Map, Value};
 
-use super::implied::TAG_PARAMETERS;
+use super::implied::{ROLE_PARAMETERS, TAG_PARAMETERS};
 use super::mapper::{ActionUse, EventMapper, Resolution};
 use super::params::{is_empty_value, path_values, string_values};
 use super::resources::Context;
@@ -64,26 +64,6 @@ impl TryFrom<String> for Trigger {
         })
     }
 }
-
-/// Request parameters that name a role a call passes to a service.
-const ROLE_PARAMETERS: &[&str] = &[
-    "roleArn",
-    "RoleArn",
-    "roleARN",
-    "RoleARN",
-    "executionRoleArn",
-    "ExecutionRoleArn",
-    "serviceRole",
-    "serviceRoleArn",
-    "ServiceRoleArn",
-    "iamRole",
-    "iamRoleArn",
-    "IamRoleArn",
-    "credentials",
-    "credentialsArn",
-    "authorizerCredentials",
-    "cloudWatchRoleArn",
-];
 
 impl EventMapper<'_> {
     /// The actions of `entries` the request shows it needed, with their resources; empty when

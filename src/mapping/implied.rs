@@ -27,6 +27,26 @@ pub(super) const TAG_PARAMETERS: &[&str] = &[
     "TagsList",
 ];
 
+/// Request parameters that name a role a call passes to a service.
+pub(super) const ROLE_PARAMETERS: &[&str] = &[
+    "roleArn",
+    "RoleArn",
+    "roleARN",
+    "RoleARN",
+    "executionRoleArn",
+    "ExecutionRoleArn",
+    "serviceRole",
+    "serviceRoleArn",
+    "ServiceRoleArn",
+    "iamRole",
+    "iamRoleArn",
+    "IamRoleArn",
+    "credentials",
+    "credentialsArn",
+    "authorizerCredentials",
+    "cloudWatchRoleArn",
+];
+
 /// True for a tagging action: `ec2:CreateTags`, `kms:TagResource`, `rds:AddTagsToResource`...
 pub fn is_tagging_action(action: &str) -> bool {
     let name = action.split_once(':').map_or(action, |(_, n)| n);
@@ -163,19 +183,39 @@ impl EventMapper<'_> {
         params: &Map<String, Value>,
         ctx: &Context,
     ) -> Option<ActionUse> {
-        let paths = self.catalog.passed_role_parameters(prefix, name)?;
+        // The reviewed table first; else, for an action the catalog says may pass a role, the
+        // common role parameters, and only role ARNs among their values (a bare value could
+        // name something else).
+        let generic: Vec<String>;
+        let (paths, arns_only) = match self.catalog.passed_role_parameters(prefix, name) {
+            Some(p) => (p, false),
+            None => {
+                let passes =
+                    self.catalog.action(prefix, name).is_some_and(|a| a.dependent.iter().any(|d| d == "iam:PassRole"));
+                if !passes {
+                    return None;
+                }
+                generic = ROLE_PARAMETERS.iter().map(|p| p.to_string()).collect();
+                (generic.as_slice(), true)
+            }
+        };
         let mut roles = BTreeSet::new();
         let mut profiles = BTreeSet::new();
+        let mut found: Vec<&str> = Vec::new();
         for path in paths {
             let profile_path = path.to_ascii_lowercase().contains("instanceprofile");
-            for v in path_values(params, path) {
+            let values = path_values(params, path);
+            if !values.is_empty() {
+                found.push(path);
+            }
+            for v in values {
                 if v.contains(":instance-profile/") || (profile_path && !v.is_empty()) {
                     // The profile's role is not named in the event: it is needed, and never
                     // guessed as `role/*`.
                     profiles.insert(v);
                 } else if v.starts_with("arn:") && v.contains(":role/") {
                     roles.insert(v);
-                } else if !v.is_empty() && !v.contains(':') {
+                } else if !arns_only && !v.is_empty() && !v.contains(':') {
                     let account = ctx.account.as_deref().unwrap_or("*");
                     roles.insert(format!("arn:{}:iam::{account}:role/{v}", ctx.partition));
                 }
@@ -202,7 +242,7 @@ impl EventMapper<'_> {
             resolution: Resolution::Parameters,
             implied_by: Some(format!(
                 "{prefix}:{name} passes the role ({}); CloudTrail never logs iam:PassRole",
-                paths.join(", ")
+                found.join(", ")
             )),
         })
     }

@@ -239,3 +239,23 @@ fn parameters_nested_in_an_ec2_request_object_give_resources_tags_and_the_passed
     assert!(session.contains(&format!("arn:aws:ec2:us-east-1:{ACCOUNT}:traffic-mirror-filter/tmf-1")), "{session:?}");
     assert!(session.contains(&format!("arn:aws:ec2:us-east-1:{ACCOUNT}:network-interface/eni-1")), "{session:?}");
 }
+
+#[test]
+fn an_action_the_catalog_says_may_pass_a_role_passes_the_role_arn_its_request_names() {
+    // backup:StartBackupJob is in no reviewed table; the catalog lists iam:PassRole as its
+    // dependent, and its request names the role in a common role parameter.
+    let role = format!("arn:aws:iam::{ACCOUNT}:role/backup");
+    let (got, _) = granted(&[event(
+        "backup.amazonaws.com",
+        "StartBackupJob",
+        serde_json::json!({"backupVaultName": "v", "resourceArn": format!("arn:aws:dynamodb:us-east-1:{ACCOUNT}:table/orders"), "iamRoleArn": role}),
+    )]);
+    assert_eq!(got.get("iam:PassRole"), Some(&vec![role]));
+    // A bare value in a generic parameter could name anything: no PassRole is made up from it.
+    let (got, _) = granted(&[event(
+        "backup.amazonaws.com",
+        "StartBackupJob",
+        serde_json::json!({"backupVaultName": "v", "resourceArn": format!("arn:aws:dynamodb:us-east-1:{ACCOUNT}:table/orders"), "iamRoleArn": "backup"}),
+    )]);
+    assert!(!got.contains_key("iam:PassRole"), "{got:?}");
+}
