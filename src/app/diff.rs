@@ -54,7 +54,7 @@ pub fn reference_policy(usage: &Usage, catalog: &ActionCatalog) -> PolicyDocumen
 
 /// Compares `current` with what `usage` shows for `role`, every call checked against
 /// `generated` (from [`reference_policy`]). The diff says whether everything was read
-/// (`complete`, `gaps`): "unused" holds only for a complete read.
+/// (`complete`, `gaps`, set by [`PolicyDiff::compute`]): "unused" holds only for a complete read.
 pub fn diff(
     role: &str,
     usage: &Usage,
@@ -62,8 +62,5 @@ pub fn diff(
     generated: &PolicyDocument,
     catalog: &ActionCatalog,
 ) -> PolicyDiff {
-    let mut diff = PolicyDiff::compute(role, usage, current, generated, catalog);
-    diff.complete = usage.is_complete();
-    diff.gaps = usage.gap_list();
-    diff
+    PolicyDiff::compute(role, usage, current, generated, catalog)
 }

@@ -21,10 +21,10 @@ pub(super) fn collect(
     progress: &ProgressSink,
 ) -> Result<Collected, CollectError> {
     let runtime = runtime()?;
-    let aws = AwsOptions { profile: remote.profile.clone(), endpoint_url: remote.endpoint_url.clone() };
+    let aws = aws_options(remote);
     let mapper = EventMapper::new(ActionCatalog::embedded());
     let mut notices = Vec::new();
-    let (usage, stats) = match spec {
+    let (mut usage, stats) = match spec {
         SourceSpec::Files(_) => unreachable!("local files are read by app::collect"),
         SourceSpec::Lookup => {
             notices.push(Notice::Note(
@@ -116,7 +116,6 @@ are not in it. Read trail files (--source s3://BUCKET) for those."
             (usage, SourceStats::Lake(stats))
         }
     };
-    let mut usage = usage;
     resolve_instance_profiles(&runtime, &aws_options(remote), &mut usage, &mut notices);
     Ok(Collected { usage, stats: vec![stats], no_files: false, notices })
 }
@@ -135,10 +134,17 @@ fn resolve_instance_profiles(
     notices: &mut Vec<Notice>,
 ) {
     let profiles: Vec<String> = usage.instance_profiles.keys().cloned().collect();
-    for profile in profiles {
-        match runtime.block_on(crate::aws::iam::instance_profile_roles(aws, &profile)) {
+    if profiles.is_empty() {
+        return;
+    }
+    let answers = match runtime.block_on(crate::aws::iam::instance_profile_roles(aws, &profiles)) {
+        Ok(a) => a,
+        Err(e) => profiles.iter().map(|_| Err(crate::aws::AwsError::Call(e.to_string()))).collect(),
+    };
+    for (profile, answer) in profiles.iter().zip(answers) {
+        match answer {
             Ok(roles) if !roles.is_empty() => {
-                usage.resolve_instance_profile(&profile, &roles, "iam:GetInstanceProfile names")
+                usage.resolve_instance_profile(profile, &roles, "iam:GetInstanceProfile names")
             }
             Ok(_) => notices.push(Notice::Warning(format!(
                 "instance profile {profile} has no role: iam:PassRole for the calls that passed it is not granted"

@@ -129,18 +129,28 @@ pub(crate) async fn role_policies(
     Ok((PolicySet { identity, boundary }, notes))
 }
 
-/// The roles of an instance profile (`web`, or its ARN), from `iam:GetInstanceProfile`: what a
-/// call that passed the profile needs `iam:PassRole` on.
-pub async fn instance_profile_roles(aws: &AwsOptions, profile: &str) -> Result<Vec<String>, AwsError> {
+/// The roles of each instance profile (`web`, or its ARN), from `iam:GetInstanceProfile` with
+/// one client: what a call that passed the profile needs `iam:PassRole` on. The outer error is
+/// the client's; each profile has its own answer.
+pub async fn instance_profile_roles(
+    aws: &AwsOptions,
+    profiles: &[String],
+) -> Result<Vec<Result<Vec<String>, AwsError>>, AwsError> {
     let config = load_config(aws, Some("us-east-1")).await?;
     let client = aws_sdk_iam::Client::new(&config);
-    let name = profile.rsplit('/').next().unwrap_or(profile);
-    let out = client.get_instance_profile().instance_profile_name(name).send().await.map_err(|e| {
-        AwsError::Call(explain(
-            &e,
-            &format!("iam:GetInstanceProfile on instance profile {name}"),
-            &format!("resolving the role of instance profile {name}"),
-        ))
-    })?;
-    Ok(out.instance_profile().map(|p| p.roles().iter().map(|r| r.arn().to_string()).collect()).unwrap_or_default())
+    let mut out = Vec::with_capacity(profiles.len());
+    for profile in profiles {
+        let name = profile.rsplit('/').next().unwrap_or(profile);
+        let answer = client.get_instance_profile().instance_profile_name(name).send().await.map_err(|e| {
+            AwsError::Call(explain(
+                &e,
+                &format!("iam:GetInstanceProfile on instance profile {name}"),
+                &format!("resolving the role of instance profile {name}"),
+            ))
+        });
+        out.push(answer.map(|o| {
+            o.instance_profile().map(|p| p.roles().iter().map(|r| r.arn().to_string()).collect()).unwrap_or_default()
+        }));
+    }
+    Ok(out)
 }

@@ -119,7 +119,7 @@ impl EventMapper<'_> {
                     if statements.iter().any(|s| s.verb == *verb) {
                         uses.push(
                             if tables.is_empty() || statements.iter().any(|s| s.verb == *verb && s.table.is_none()) {
-                                self.wildcard_for(action, ctx)
+                                self.wildcard(action, ctx)
                             } else {
                                 ActionUse {
                                     action: action.name.clone(),
@@ -147,8 +147,7 @@ impl EventMapper<'_> {
         ctx: &Context,
     ) -> ActionUse {
         if action.name == "bedrock:ApplyGuardrail" {
-            let region = ctx.region.as_deref().unwrap_or("*");
-            let account = ctx.account.as_deref().unwrap_or("*");
+            let (region, account) = (ctx.region_or_any(), ctx.account_or_any());
             let guardrails: BTreeSet<String> = path_values(params, "guardrailConfig.guardrailIdentifier")
                 .into_iter()
                 .chain(string_values(params.get("guardrailIdentifier")))
@@ -169,7 +168,7 @@ impl EventMapper<'_> {
                     implied_by: None,
                 };
             }
-            return self.wildcard_for(action, ctx);
+            return self.wildcard(action, ctx);
         }
         if action.prefix() == "apigateway" {
             if let Some(found) = self.api_gateway_path(action, &event.event_name, params, ctx) {
@@ -202,7 +201,7 @@ impl EventMapper<'_> {
                 return self.dynamodb_tables(action, &tables, ctx);
             }
         }
-        self.resolve_plain(action, event, params, ctx)
+        self.resolve(action, None, event, params, ctx)
     }
 
     /// `action` on the DynamoDB tables named in the request.
@@ -212,20 +211,9 @@ impl EventMapper<'_> {
         tables: &BTreeSet<String>,
         ctx: &Context,
     ) -> ActionUse {
-        let account = ctx.account.as_deref().unwrap_or("*");
-        let region = ctx.region.as_deref().unwrap_or("*");
         ActionUse {
             action: action.name.clone(),
-            resources: tables
-                .iter()
-                .map(|t| {
-                    format!(
-                        "arn:{}:dynamodb:{region}:{account}:table/{}",
-                        ctx.partition,
-                        crate::mapping::arn::literal(t)
-                    )
-                })
-                .collect(),
+            resources: tables.iter().map(|t| ctx.dynamodb_table_arn(t, None)).collect(),
             resolution: Resolution::Parameters,
             implied_by: None,
         }
@@ -290,12 +278,12 @@ fn bedrock_model_arns(params: &Map<String, Value>, ctx: &Context) -> BTreeSet<St
             continue;
         }
         let id = crate::mapping::arn::literal(&id).into_owned();
-        let region = ctx.region.as_deref().unwrap_or("*");
+        let region = ctx.region_or_any();
         let profile =
             ["us.", "eu.", "apac.", "us-gov.", "ca.", "jp.", "au.", "global."].iter().find(|p| id.starts_with(**p));
         match profile {
             Some(p) => {
-                let account = ctx.account.as_deref().unwrap_or("*");
+                let account = ctx.account_or_any();
                 out.insert(format!("arn:{}:bedrock:{region}:{account}:inference-profile/{id}", ctx.partition));
                 out.insert(format!("arn:{}:bedrock:*::foundation-model/{}", ctx.partition, &id[p.len()..]));
             }
@@ -321,14 +309,7 @@ pub(super) struct PartiQlStatement {
 impl PartiQlStatement {
     /// The table (or index) ARN in the event's account and region.
     fn arn(&self, ctx: &Context) -> Option<String> {
-        let table = crate::mapping::arn::literal(self.table.as_deref()?).into_owned();
-        let account = ctx.account.as_deref().unwrap_or("*");
-        let region = ctx.region.as_deref().unwrap_or("*");
-        let mut arn = format!("arn:{}:dynamodb:{region}:{account}:table/{table}", ctx.partition);
-        if let Some(i) = &self.index {
-            arn.push_str(&format!("/index/{}", crate::mapping::arn::literal(i)));
-        }
-        Some(arn)
+        Some(ctx.dynamodb_table_arn(self.table.as_deref()?, self.index.as_deref()))
     }
 }
 

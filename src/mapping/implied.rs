@@ -75,12 +75,11 @@ impl EventMapper<'_> {
         let Some(put) = uses.iter().find(|u| u.action == "s3:PutObject") else { return Vec::new() };
         let mut needed: std::collections::BTreeMap<&str, BTreeSet<&str>> = std::collections::BTreeMap::new();
         for (key, value) in params {
-            let key_lower = key.to_ascii_lowercase();
             if is_empty_value(value) {
                 continue;
             }
             for (header, action) in S3_HEADER_ACTIONS {
-                if key_lower.starts_with(header) {
+                if key.get(..header.len()).is_some_and(|k| k.eq_ignore_ascii_case(header)) {
                     needed.entry(action).or_default().insert(header);
                 }
             }

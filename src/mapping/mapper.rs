@@ -215,23 +215,9 @@ impl<'c> EventMapper<'c> {
         }
     }
 
-    /// The resources of `action` for this event as for any action of the catalog.
-    pub(super) fn resolve_plain(
-        &self,
-        action: &Action,
-        event: &Event<'_>,
-        params: &Map<String, Value>,
-        ctx: &Context,
-    ) -> ActionUse {
-        self.resolve(action, None, event, params, ctx)
-    }
-
-    /// The action's required resource templates with `*` for what the event does not show.
-    pub(super) fn wildcard_for(&self, action: &Action, ctx: &Context) -> ActionUse {
-        self.wildcard(action, ctx)
-    }
-
-    fn resolve(
+    /// The resources of `action` for this event: per the override entry `ov` when given, else
+    /// from the event's resources and parameters.
+    pub(super) fn resolve(
         &self,
         action: &Action,
         ov: Option<&OverrideAction>,
@@ -351,7 +337,7 @@ impl<'c> EventMapper<'c> {
     /// The templates of the action's required resource types with the event's partition, region
     /// and account and `*` for the rest. When the catalog marks no type required, the call may
     /// have named no resource at all and only `*` is sure to allow it.
-    fn wildcard(&self, action: &Action, ctx: &Context) -> ActionUse {
+    pub(super) fn wildcard(&self, action: &Action, ctx: &Context) -> ActionUse {
         let mut out = BTreeSet::new();
         for rt in action.resource_types.iter().filter(|r| r.required) {
             out.extend(scoped_wildcards(self.catalog.templates(action.prefix(), &rt.name), ctx));

@@ -194,10 +194,17 @@ pub(super) fn unwrap_request<'p>(
     event_name: &str,
     params: &'p Map<String, Value>,
 ) -> std::borrow::Cow<'p, Map<String, Value>> {
-    let wrapper = format!("{event_name}Request");
-    match params.get(&wrapper).and_then(Value::as_object) {
-        Some(inner) if params.len() == 1 => std::borrow::Cow::Owned(lower_camel_keys(inner)),
-        _ => std::borrow::Cow::Borrowed(params),
+    // One member named `<event name>Request` (checked without building the name: this runs for
+    // every event).
+    let wrapped = match params.iter().next() {
+        Some((key, Value::Object(inner))) if params.len() == 1 && key.strip_suffix("Request") == Some(event_name) => {
+            Some(inner)
+        }
+        _ => None,
+    };
+    match wrapped {
+        Some(inner) => std::borrow::Cow::Owned(lower_camel_keys(inner)),
+        None => std::borrow::Cow::Borrowed(params),
     }
 }
 

@@ -32,6 +32,32 @@ impl Context {
         }
     }
 
+    /// The event's region, or `*` when it names none.
+    pub(super) fn region_or_any(&self) -> &str {
+        self.region.as_deref().unwrap_or("*")
+    }
+
+    /// The event's account, or `*` when it names none (or not as 12 digits).
+    pub(super) fn account_or_any(&self) -> &str {
+        self.account.as_deref().unwrap_or("*")
+    }
+
+    /// A DynamoDB table (or index) named in a request, as an ARN in the event's partition,
+    /// region and account; the names are written literally (a `*` in them matches only `*`).
+    pub(super) fn dynamodb_table_arn(&self, table: &str, index: Option<&str>) -> String {
+        let mut arn = format!(
+            "arn:{}:dynamodb:{}:{}:table/{}",
+            self.partition,
+            self.region_or_any(),
+            self.account_or_any(),
+            literal(table)
+        );
+        if let Some(i) = index {
+            arn.push_str(&format!("/index/{}", literal(i)));
+        }
+        arn
+    }
+
     pub(super) fn context_value(&self, var: &str) -> Option<String> {
         match var {
             "Partition" => Some(self.partition.clone()),
