@@ -151,13 +151,10 @@ impl EventMapper<'_> {
             let guardrails: BTreeSet<String> = path_values(params, "guardrailConfig.guardrailIdentifier")
                 .into_iter()
                 .chain(string_values(params.get("guardrailIdentifier")))
+                // Parameter values are literal patterns already (`string_values`).
                 .map(|g| match g.starts_with("arn:") {
-                    true => crate::mapping::arn::literal(&g).into_owned(),
-                    false => format!(
-                        "arn:{}:bedrock:{region}:{account}:guardrail/{}",
-                        ctx.partition,
-                        crate::mapping::arn::literal(&g)
-                    ),
+                    true => g,
+                    false => format!("arn:{}:bedrock:{region}:{account}:guardrail/{g}", ctx.partition),
                 })
                 .collect();
             if !guardrails.is_empty() {
@@ -273,11 +270,11 @@ fn path_present(params: &Map<String, Value>, path: &str) -> bool {
 fn bedrock_model_arns(params: &Map<String, Value>, ctx: &Context) -> BTreeSet<String> {
     let mut out = BTreeSet::new();
     for id in string_values(params.get("modelId")) {
+        // A literal pattern already (`string_values`).
         if id.starts_with("arn:") {
-            out.insert(crate::mapping::arn::literal(&id).into_owned());
+            out.insert(id);
             continue;
         }
-        let id = crate::mapping::arn::literal(&id).into_owned();
         let region = ctx.region_or_any();
         let profile =
             ["us.", "eu.", "apac.", "us-gov.", "ca.", "jp.", "au.", "global."].iter().find(|p| id.starts_with(**p));

@@ -215,8 +215,8 @@ impl EventMapper<'_> {
                 } else if v.starts_with("arn:") && v.contains(":role/") {
                     roles.insert(v);
                 } else if !arns_only && !v.is_empty() && !v.contains(':') {
-                    let account = ctx.account.as_deref().unwrap_or("*");
-                    roles.insert(format!("arn:{}:iam::{account}:role/{v}", ctx.partition));
+                    // `v` is literal already (parameter values are read as literal patterns).
+                    roles.insert(format!("arn:{}:iam::{}:role/{v}", ctx.partition, ctx.account_or_any()));
                 }
             }
         }

@@ -43,17 +43,13 @@ impl Context {
     }
 
     /// A DynamoDB table (or index) named in a request, as an ARN in the event's partition,
-    /// region and account; the names are written literally (a `*` in them matches only `*`).
+    /// region and account. The names are literal patterns already, as the parameter readers
+    /// (`string_values`, `path_values`) give them.
     pub(super) fn dynamodb_table_arn(&self, table: &str, index: Option<&str>) -> String {
-        let mut arn = format!(
-            "arn:{}:dynamodb:{}:{}:table/{}",
-            self.partition,
-            self.region_or_any(),
-            self.account_or_any(),
-            literal(table)
-        );
+        let mut arn =
+            format!("arn:{}:dynamodb:{}:{}:table/{table}", self.partition, self.region_or_any(), self.account_or_any());
         if let Some(i) = index {
-            arn.push_str(&format!("/index/{}", literal(i)));
+            arn.push_str(&format!("/index/{i}"));
         }
         arn
     }

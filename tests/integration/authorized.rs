@@ -259,3 +259,54 @@ fn an_action_the_catalog_says_may_pass_a_role_passes_the_role_arn_its_request_na
     )]);
     assert!(!got.contains_key("iam:PassRole"), "{got:?}");
 }
+
+#[test]
+fn a_role_named_with_a_wildcard_in_the_log_is_passed_literally_never_as_every_role() {
+    let (got, _) = granted(&[
+        event("glue.amazonaws.com", "CreateJob", serde_json::json!({"name": "etl", "role": "*"})),
+        event(
+            "lambda.amazonaws.com",
+            "CreateFunction20150331",
+            serde_json::json!({"functionName": "f", "role": format!("arn:aws:iam::{ACCOUNT}:role/app-?")}),
+        ),
+        event(
+            "backup.amazonaws.com",
+            "StartBackupJob",
+            serde_json::json!({"backupVaultName": "v", "resourceArn": format!("arn:aws:dynamodb:us-east-1:{ACCOUNT}:table/t"), "iamRoleArn": format!("arn:aws:iam::{ACCOUNT}:role/b*")}),
+        ),
+    ]);
+    assert_eq!(
+        got.get("iam:PassRole"),
+        Some(&vec![
+            format!("arn:aws:iam::{ACCOUNT}:role/${{*}}"),
+            format!("arn:aws:iam::{ACCOUNT}:role/app-${{?}}"),
+            format!("arn:aws:iam::{ACCOUNT}:role/b${{*}}"),
+        ])
+    );
+}
+
+#[test]
+fn table_model_and_guardrail_names_with_wildcards_are_granted_literally_and_pass_the_self_check() {
+    let (got, _) = granted(&[
+        event(
+            "dynamodb.amazonaws.com",
+            "TransactWriteItems",
+            serde_json::json!({"transactItems": [{"put": {"tableName": "t*"}}]}),
+        ),
+        event(
+            "dynamodb.amazonaws.com",
+            "ExecuteStatement",
+            serde_json::json!({"statement": "SELECT * FROM \"o?\" WHERE pk = ?"}),
+        ),
+        event(
+            "bedrock.amazonaws.com",
+            "Converse",
+            serde_json::json!({"modelId": "m*", "guardrailConfig": {"guardrailIdentifier": "g*", "guardrailVersion": "1"}}),
+        ),
+    ]);
+    let table = |t: &str| format!("arn:aws:dynamodb:us-east-1:{ACCOUNT}:table/{t}");
+    assert_eq!(got["dynamodb:PutItem"], [table("t${*}")]);
+    assert_eq!(got["dynamodb:PartiQLSelect"], [table("o${?}")]);
+    assert_eq!(got["bedrock:InvokeModel"], ["arn:aws:bedrock:us-east-1::foundation-model/m${*}"]);
+    assert_eq!(got["bedrock:ApplyGuardrail"], [format!("arn:aws:bedrock:us-east-1:{ACCOUNT}:guardrail/g${{*}}")]);
+}
