@@ -33,7 +33,7 @@ import duckdb
 
 COLUMNS = """
   eventversion VARCHAR,
-  useridentity STRUCT(type VARCHAR, principalid VARCHAR, arn VARCHAR, accountid VARCHAR, invokedby VARCHAR,
+  useridentity STRUCT(type VARCHAR, principalid VARCHAR, arn VARCHAR, accountid VARCHAR, invokedby VARCHAR, username VARCHAR,
     sessioncontext STRUCT(sessionissuer STRUCT(type VARCHAR, principalid VARCHAR, arn VARCHAR, accountid VARCHAR, username VARCHAR))),
   eventtime VARCHAR, eventsource VARCHAR, eventname VARCHAR, awsregion VARCHAR, errorcode VARCHAR,
   requestparameters VARCHAR, resources STRUCT(arn VARCHAR, accountid VARCHAR, type VARCHAR)[],
@@ -57,7 +57,7 @@ def athena_row(rec, day):
         "eventversion": rec.get("eventVersion"),
         "useridentity": {
             "type": ui.get("type"), "principalid": ui.get("principalid"), "arn": ui.get("arn"), "accountid": ui.get("accountid"),
-            "invokedby": ui.get("invokedby"),
+            "invokedby": ui.get("invokedby"), "username": ui.get("username"),
             "sessioncontext": {"sessionissuer": issuer} if issuer else None,
         },
         "eventtime": rec.get("eventTime"), "eventsource": rec.get("eventSource"), "eventname": rec.get("eventName"),

@@ -60,5 +60,5 @@ pub use app::{collect, generate, Collected, GenerateOptions, Generated, RemoteOp
 pub use mapping::catalog::ActionCatalog;
 pub use policy::PolicyDocument;
 pub use progress::ProgressSink;
-pub use select::{RoleFilter, TimeRange};
+pub use select::{PrincipalFilter, TimeRange};
 pub use usage::{Counts, Selection, Usage};

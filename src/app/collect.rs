@@ -291,7 +291,7 @@ pub(crate) fn collect_with_store(
         ));
     };
     let store = UsageStore::open(&path)?;
-    let role = selection.role.as_ref().map(|r| r.as_str().to_string()).unwrap_or_default();
+    let role = selection.principal.as_ref().map(|r| r.as_str().to_string()).unwrap_or_default();
     let key = store_key(spec, remote, &selection.counted_errors);
     let mut stats = Vec::new();
     let mut notices = Vec::new();

@@ -70,7 +70,9 @@ pub async fn collect(
     mapper: EventMapper<'static>,
 ) -> Result<(Usage, AthenaStats), AwsError> {
     let started = Instant::now();
-    let role = selection.role.as_ref().ok_or_else(|| AwsError::BadSource("athena:// needs --role".into()))?;
+    let role = selection.principal.as_ref().ok_or_else(|| {
+        AwsError::BadSource("athena:// needs one principal (--role, --user, --principal or --permission-set)".into())
+    })?;
     let sql = athena_sql(&opts.table, role, &selection.range);
     let config = load_config(&opts.aws, opts.region.as_deref()).await?;
     let mut query = AthenaQuery {

@@ -72,7 +72,9 @@ pub async fn collect(
     mapper: EventMapper<'static>,
 ) -> Result<(Usage, LakeStats), AwsError> {
     let started = Instant::now();
-    let role = selection.role.as_ref().ok_or_else(|| AwsError::BadSource("lake:// needs --role".into()))?;
+    let role = selection.principal.as_ref().ok_or_else(|| {
+        AwsError::BadSource("lake:// needs one principal (--role, --user, --principal or --permission-set)".into())
+    })?;
     let sql = lake_sql(&opts.event_data_store, role, &selection.range);
     let config = load_config(&opts.aws, opts.region.as_deref()).await?;
     let mut query = LakeQuery {

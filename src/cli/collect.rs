@@ -5,7 +5,7 @@ use super::*;
 
 /// The activity of a run, and whose it is.
 pub(super) struct Collected {
-    pub(super) role: RoleFilter,
+    pub(super) role: PrincipalFilter,
     pub(super) window: String,
     pub(super) usage: usage::Usage,
     pub(super) source_stats: Option<crate::output::source_stats::SourceStats>,
@@ -24,7 +24,7 @@ pub(super) fn collect(input: &InputArgs) -> Result<Collected, CliError> {
         max_record: usize::from(input.max_record_mb) << 20,
     };
     let selection = Selection {
-        role: Some(role.clone()),
+        principal: Some(role.clone()),
         range,
         counted_errors: crate::mapping::evidence::CountedErrors::new(&input.count_errors),
         limits,
@@ -61,8 +61,9 @@ pub(super) fn collect(input: &InputArgs) -> Result<Collected, CliError> {
 
 /// A bare role name matches in every account; when it matched roles of more than one, the
 /// activity of different roles would be merged: refuse, and name the ARNs to choose from.
-pub(super) fn one_account(role: &RoleFilter, usage: &usage::Usage) -> Result<(), CliError> {
-    if role.account().is_some() {
+pub(super) fn one_account(role: &PrincipalFilter, usage: &usage::Usage) -> Result<(), CliError> {
+    // A permission set's roles are in every account it is assigned to: one policy for all.
+    if role.account().is_some() || role.kind() == crate::select::PrincipalKind::PermissionSet {
         return Ok(());
     }
     let mut by_account: std::collections::BTreeMap<String, (Vec<&str>, u64)> = std::collections::BTreeMap::new();
@@ -82,8 +83,10 @@ pub(super) fn one_account(role: &RoleFilter, usage: &usage::Usage) -> Result<(),
         })
         .collect();
     Err(CliError::Ambiguous(format!(
-        "role name `{}` matched roles in {} accounts; iamtrim never merges two accounts' activity. Pass one ARN with --role:\n{}",
+        "{} name `{}` matched {}s in {} accounts; iamtrim never merges two accounts' activity. Pass one ARN with --principal:\n{}",
+        role.kind().noun(),
         role.name(),
+        role.kind().noun(),
         by_account.len(),
         list.join("\n")
     )))
@@ -100,7 +103,20 @@ pub(super) fn no_activity(c: &Collected) -> CliError {
     let mut names: Vec<(usize, String)> = usage
         .principals_seen
         .keys()
-        .filter_map(|p| p.split_once(":role/").map(|(_, path)| path.rsplit('/').next().unwrap_or(path).to_string()))
+        .filter_map(|p| {
+            let marker = match c.role.kind() {
+                crate::select::PrincipalKind::User => ":user/",
+                crate::select::PrincipalKind::FederatedUser => ":federated-user/",
+                _ => ":role/",
+            };
+            p.split_once(marker).map(|(_, path)| path.rsplit('/').next().unwrap_or(path).to_string())
+        })
+        .map(|n| match c.role.kind() {
+            crate::select::PrincipalKind::PermissionSet => {
+                crate::select::principal::permission_set_of_role(&n).map(str::to_string).unwrap_or(n)
+            }
+            _ => n,
+        })
         .map(|n| (edit_distance(&wanted, &n.to_ascii_lowercase()), n))
         .filter(|(d, n)| *d <= (n.len().max(wanted.len()) / 3).max(2))
         .collect();
@@ -108,8 +124,8 @@ pub(super) fn no_activity(c: &Collected) -> CliError {
     names.dedup();
     let closest: Vec<String> = names.into_iter().take(3).map(|(_, n)| visible(&n).into_owned()).collect();
     let mut message = format!(
-        "no event of role {} in {}: {} records read, {} rejected, {} of other principals, {} outside the window",
-        c.role.as_str(),
+        "no event of {} in {}: {} records read, {} rejected, {} of other principals, {} outside the window",
+        c.role.describe(),
         c.window,
         usage.records_read,
         usage.records_rejected,
@@ -120,7 +136,7 @@ pub(super) fn no_activity(c: &Collected) -> CliError {
         message.push_str(&format!("\n  principals seen most: {}", top.join(", ")));
     }
     if !closest.is_empty() {
-        message.push_str(&format!("\n  closest role names: {}", closest.join(", ")));
+        message.push_str(&format!("\n  closest {} names: {}", c.role.kind().noun(), closest.join(", ")));
     }
     message.push_str("\n  nothing is generated or compared from no events");
     if let Some(line) = incomplete_line(usage, false, "and the role has no event in what could be read") {
@@ -182,6 +198,7 @@ pub(super) fn report_run(
     report_path: Option<&Path>,
 ) -> Result<RunReport, CliError> {
     let mut report = RunReport::new(c.role.as_str(), &c.window, &c.usage, policy, ActionCatalog::embedded());
+    report.principal_kind = c.role.kind().noun().to_string();
     report.source_stats = c.source_stats.clone();
     let usage = &c.usage;
     if !quiet || !usage.rejections.is_empty() || !usage.is_complete() {

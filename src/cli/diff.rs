@@ -111,7 +111,7 @@ pub(super) fn run_diff(args: &DiffArgs) -> Result<ExitCode, CliError> {
 #[cfg(feature = "aws")]
 pub(super) fn current_from_iam(
     args: &DiffArgs,
-    role: &RoleFilter,
+    role: &PrincipalFilter,
 ) -> Result<crate::policy::evaluator::PolicySet, CliError> {
     let runtime = crate::app::remote::runtime()?;
     let aws =
@@ -126,7 +126,7 @@ pub(super) fn current_from_iam(
 #[cfg(not(feature = "aws"))]
 pub(super) fn current_from_iam(
     _args: &DiffArgs,
-    _role: &RoleFilter,
+    _role: &PrincipalFilter,
 ) -> Result<crate::policy::evaluator::PolicySet, CliError> {
     Err(CliError::NotBuiltIn("cannot read IAM (built without the `aws` feature): pass --current"))
 }

@@ -45,9 +45,12 @@ no event in what was read.";
 /// [`CliError::exit_code`].
 #[derive(Debug, thiserror::Error)]
 pub enum CliError {
-    /// `--role` is malformed.
+    /// `--role`, `--user`, `--principal` or `--permission-set` is malformed, or root.
     #[error(transparent)]
-    Role(#[from] BadRole),
+    Principal(#[from] BadPrincipal),
+    /// No principal flag was given.
+    #[error("whose activity? pass --role, --user, --principal or --permission-set")]
+    NoPrincipal,
     /// `--from`/`--to` is malformed.
     #[error(transparent)]
     Time(#[from] BadTime),
@@ -134,7 +137,8 @@ impl CliError {
     pub fn exit_code(&self) -> ExitCode {
         use crate::app::collect::CollectError;
         match self {
-            CliError::Role(_)
+            CliError::Principal(_)
+            | CliError::NoPrincipal
             | CliError::Time(_)
             | CliError::EmptyWindow { .. }
             | CliError::TooManyDays(_)

@@ -5,6 +5,7 @@ use super::*;
 
 /// Where the activity comes from and whose it is (shared by `generate` and `diff`).
 #[derive(Debug, Args)]
+#[command(group(clap::ArgGroup::new("who").required(true).multiple(false)))]
 pub struct InputArgs {
     /// CloudTrail log files or directories (searched recursively): trail files
     /// ({"Records":[...]}, .json or .json.gz), JSON Lines of records, or saved
@@ -64,9 +65,21 @@ pub struct InputArgs {
     #[arg(long, value_name = "S3_LOCATION")]
     pub athena_create_table: Option<String>,
     /// The role: its ARN (arn:aws:iam::123456789012:role/NAME) or its name. Matches every
-    /// session of the role.
-    #[arg(long)]
-    pub role: String,
+    /// session of the role (web-identity and SAML sessions included).
+    #[arg(long, group = "who", value_name = "ROLE")]
+    pub role: Option<String>,
+    /// An IAM user: its name or ARN. Matches its own calls and those of the federated users it
+    /// created with GetFederationToken (their permissions are bounded by the user's).
+    #[arg(long, group = "who", value_name = "USER")]
+    pub user: Option<String>,
+    /// Any principal by ARN: a role, a user, an assumed-role session ARN (its role) or a
+    /// federated user (arn:aws:sts::ACCOUNT:federated-user/NAME). Root is refused.
+    #[arg(long, group = "who", value_name = "ARN")]
+    pub principal: Option<String>,
+    /// An IAM Identity Center permission set: its AWSReservedSSO_<NAME>_<hash> roles in every
+    /// account, one policy for the permission set.
+    #[arg(long, group = "who", value_name = "NAME")]
+    pub permission_set: Option<String>,
     /// Start of the window: a date (2026-10-01, UTC) or an RFC 3339 time.
     #[arg(long, conflicts_with = "days")]
     pub from: Option<String>,
@@ -116,9 +129,20 @@ impl InputArgs {
     }
 }
 
-/// `--role` and the window (`--days`, or `--from`/`--to`), checked.
-pub(super) fn role_and_window(input: &InputArgs) -> Result<(RoleFilter, TimeRange), CliError> {
-    let role = RoleFilter::parse(&input.role)?;
+/// The principal (`--role`, `--user`, `--principal`, `--permission-set`), checked.
+pub(super) fn principal(input: &InputArgs) -> Result<PrincipalFilter, CliError> {
+    Ok(match (&input.role, &input.user, &input.principal, &input.permission_set) {
+        (Some(r), ..) => PrincipalFilter::role(r)?,
+        (_, Some(u), ..) => PrincipalFilter::user(u)?,
+        (_, _, Some(p), _) => PrincipalFilter::principal(p)?,
+        (.., Some(s)) => PrincipalFilter::permission_set(s)?,
+        _ => return Err(CliError::NoPrincipal),
+    })
+}
+
+/// The principal and the window (`--days`, or `--from`/`--to`), checked.
+pub(super) fn role_and_window(input: &InputArgs) -> Result<(PrincipalFilter, TimeRange), CliError> {
+    let role = principal(input)?;
     let range = match input.days {
         Some(d) => TimeRange::try_last_days(d, chrono::Utc::now()).ok_or(CliError::TooManyDays(d))?,
         None => TimeRange::parse(input.from.as_deref(), input.to.as_deref())?,

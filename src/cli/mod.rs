@@ -24,7 +24,7 @@ use crate::mapping::catalog::ActionCatalog;
 use crate::mapping::mapper::EventMapper;
 use crate::output::report::RunReport;
 use crate::output::text::visible;
-use crate::select::{BadRole, BadTime, RoleFilter, TimeRange};
+use crate::select::{BadPrincipal, BadTime, PrincipalFilter, TimeRange};
 use crate::synth;
 use crate::usage::{self, Selection};
 

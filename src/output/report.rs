@@ -89,11 +89,25 @@ pub struct PolicySize {
     pub fits_managed_policy: bool,
 }
 
+/// Records matched per principal ARN.
+#[derive(Debug, Clone, Serialize)]
+pub struct PrincipalCount {
+    /// Role, user or federated user ARN.
+    pub arn: String,
+    /// Records matched.
+    pub records: u64,
+}
+
 /// Everything a run found, reconciled.
 #[derive(Debug, Clone, Serialize)]
 pub struct RunReport {
-    /// The role asked for.
+    /// The principal asked for, as given (the field keeps its first name, `role`, for scripts).
     pub role: String,
+    /// What kind of principal: `role`, `user`, `federated user`, `permission set`.
+    pub principal_kind: String,
+    /// The principals whose records matched (role, user or federated user ARNs) and how many
+    /// records each: a permission set's roles in each account, a user's federated users.
+    pub matched_principals: Vec<PrincipalCount>,
     /// The window asked for, or `all`.
     pub window: String,
     /// False when anything could not be read: the policy then covers only what was read, and
@@ -223,6 +237,12 @@ impl RunReport {
         let size = policy.size();
         RunReport {
             role: role.to_string(),
+            principal_kind: "role".to_string(),
+            matched_principals: usage
+                .matched_roles
+                .iter()
+                .map(|(arn, n)| PrincipalCount { arn: arn.clone(), records: *n })
+                .collect(),
             window: window.to_string(),
             complete: usage.is_complete(),
             gaps: usage.gap_list(),

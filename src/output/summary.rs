@@ -63,7 +63,30 @@ impl RunReport {
     /// The human summary for stderr. At most `max_listed` rejections are listed one by one.
     pub fn summary(&self, max_listed: usize) -> String {
         let mut s = String::new();
-        let _ = writeln!(s, "{}role {} · window {}", self.headline(), visible(&self.role), self.window);
+        let _ =
+            writeln!(s, "{}{} {} · window {}", self.headline(), self.principal_kind, visible(&self.role), self.window);
+        if self.principal_kind != "role" || self.matched_principals.len() > 1 {
+            let accounts: std::collections::BTreeSet<&str> = self
+                .matched_principals
+                .iter()
+                .filter_map(|p| crate::mapping::arn::Arn::parse(&p.arn).map(|a| a.account))
+                .collect();
+            let listed: Vec<String> = self
+                .matched_principals
+                .iter()
+                .take(10)
+                .map(|p| format!("{} ({})", visible(&p.arn), p.records))
+                .collect();
+            let more = self.matched_principals.len().saturating_sub(10);
+            let _ = writeln!(
+                s,
+                "  matched: {}{} · account{} {}",
+                listed.join(", "),
+                if more > 0 { format!(" and {more} more") } else { String::new() },
+                if accounts.len() == 1 { "" } else { "s" },
+                accounts.iter().map(|a| visible(a).into_owned()).collect::<Vec<_>>().join(", ")
+            );
+        }
         let _ = write!(
             s,
             "  files: {} read, {} skipped by date, {} not logs",

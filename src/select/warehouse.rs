@@ -10,7 +10,7 @@ use std::collections::BTreeMap;
 use chrono::{DateTime, NaiveDateTime, Utc};
 
 use crate::ingest::window::TimeRange;
-use crate::select::RoleFilter;
+use crate::select::{PrincipalFilter, PrincipalKind};
 
 /// The result columns every query returns, in order (Athena lower-cases names; CloudTrail
 /// Lake keeps them; rows are read by name, case-insensitively).
@@ -29,6 +29,9 @@ pub const COLUMNS: &[&str] = &[
     "calls",
     "firstseen",
     "lastseen",
+    "identitytype",
+    "principalarn",
+    "issuertype",
 ];
 
 /// How an Athena CloudTrail table is partitioned, so the query prunes partitions.
@@ -113,15 +116,47 @@ fn literal(s: &str) -> String {
     format!("'{}'", s.replace('\'', "''"))
 }
 
-/// `issuer.NAME = 'role'` (and `issuer.ACCOUNT = 'account'` when the role was given as an ARN),
-/// with the field names of the engine's schema.
-fn role_condition(role: &RoleFilter, issuer: &str, name_field: &str, account_field: &str) -> Vec<String> {
-    // IAM role names are unique regardless of case.
-    let mut c = vec![format!("lower({issuer}.{name_field}) = {}", literal(&role.name().to_ascii_lowercase()))];
-    if let Some(account) = role.account() {
-        c.push(format!("{issuer}.{account_field} = {}", literal(account)));
+/// The engine's names for the identity fields the principal conditions read.
+struct IdentityFields<'a> {
+    /// `useridentity` / `userIdentity`.
+    identity: &'a str,
+    /// `useridentity.sessioncontext.sessionissuer` / `userIdentity.sessionContext.sessionIssuer`.
+    issuer: &'a str,
+    /// `username` / `userName`.
+    name: &'a str,
+    /// `accountid` / `accountId`.
+    account: &'a str,
+}
+
+/// The conditions that select the principal's records (the same as
+/// [`PrincipalFilter::matches`], which checks every row again): IAM names are unique regardless
+/// of case, so they are compared lower-cased.
+fn principal_condition(p: &PrincipalFilter, f: &IdentityFields<'_>) -> Vec<String> {
+    let (id, issuer, name, account) = (f.identity, f.issuer, f.name, f.account);
+    let lower = literal(&p.name().to_ascii_lowercase());
+    let in_account =
+        |who: &str| p.account().map(|a| format!(" AND {who}.{account} = {}", literal(a))).unwrap_or_default();
+    match p.kind() {
+        PrincipalKind::Role => {
+            let mut c = vec![format!("lower({issuer}.{name}) = {lower}")];
+            if let Some(a) = p.account() {
+                c.push(format!("{issuer}.{account} = {}", literal(a)));
+            }
+            c
+        }
+        PrincipalKind::User => vec![format!(
+            "(({id}.type = 'IAMUser' AND lower({id}.{name}) = {lower}{}) OR ({id}.type = 'FederatedUser' AND {issuer}.type = 'IAMUser' AND lower({issuer}.{name}) = {lower}{}))",
+            in_account(id),
+            in_account(issuer)
+        )],
+        PrincipalKind::FederatedUser => {
+            vec![format!("{id}.type = 'FederatedUser'"), format!("{id}.arn = {}", literal(p.as_str()))]
+        }
+        PrincipalKind::PermissionSet => {
+            let prefix = format!("awsreservedsso_{}_", p.name().to_ascii_lowercase());
+            vec![format!("substr(lower({issuer}.{name}), 1, {}) = {}", prefix.len(), literal(&prefix))]
+        }
     }
-    c
 }
 
 /// `column >= 'from'` and `column <= 'to'` for the bounds `range` has, times in `format`.
@@ -139,9 +174,10 @@ fn time_bounds(column: &str, from: Option<DateTime<Utc>>, to: Option<DateTime<Ut
 /// The Athena (Trino) query for a CloudTrail table created as the Athena documentation shows
 /// (`useridentity` and `resources` structs, `requestparameters` a JSON string, `eventtime` an
 /// ISO 8601 string).
-pub fn athena_sql(t: &AthenaTable, role: &RoleFilter, range: &TimeRange) -> String {
+pub fn athena_sql(t: &AthenaTable, role: &PrincipalFilter, range: &TimeRange) -> String {
     let issuer = "useridentity.sessioncontext.sessionissuer";
-    let mut wh = role_condition(role, issuer, "username", "accountid");
+    let fields = IdentityFields { identity: "useridentity", issuer, name: "username", account: "accountid" };
+    let mut wh = principal_condition(role, &fields);
     wh.extend(time_bounds("eventtime", range.from, range.to, "%Y-%m-%dT%H:%M:%SZ"));
     if t.partitioning == Partitioning::Timestamp {
         // Partition days are delivery days: a record can arrive up to a day after its event.
@@ -152,10 +188,13 @@ pub fn athena_sql(t: &AthenaTable, role: &RoleFilter, range: &TimeRange) -> Stri
         "SELECT eventsource, eventname, eventtype, awsregion, recipientaccountid, errorcode,
   useridentity.invokedby AS invokedby, vpcendpointid, {issuer}.arn AS rolearn,
   requestparameters, array_join(transform(resources, r -> r.arn), ' ') AS resources,
-  count(*) AS calls, min(eventtime) AS firstseen, max(eventtime) AS lastseen
+  count(*) AS calls, min(eventtime) AS firstseen, max(eventtime) AS lastseen,
+  useridentity.type AS identitytype,
+  CASE WHEN useridentity.type IN ('IAMUser', 'FederatedUser') THEN useridentity.arn END AS principalarn,
+  {issuer}.type AS issuertype
 FROM \"{}\".\"{}\"
 WHERE {}
-GROUP BY 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11
+GROUP BY 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 15, 16, 17
 ORDER BY 1, 2, 4, 6, 10, 11",
         t.database,
         t.table,
@@ -165,19 +204,23 @@ ORDER BY 1, 2, 4, 6, 10, 11",
 
 /// The CloudTrail Lake query for event data store `eds` (camel-case fields, `eventTime` a
 /// timestamp, `requestParameters` a map of strings).
-pub fn lake_sql(eds: &str, role: &RoleFilter, range: &TimeRange) -> String {
+pub fn lake_sql(eds: &str, role: &PrincipalFilter, range: &TimeRange) -> String {
     let issuer = "userIdentity.sessionContext.sessionIssuer";
-    let mut wh = role_condition(role, issuer, "userName", "accountId");
+    let fields = IdentityFields { identity: "userIdentity", issuer, name: "userName", account: "accountId" };
+    let mut wh = principal_condition(role, &fields);
     wh.extend(time_bounds("eventTime", range.from, range.to, "%Y-%m-%d %H:%M:%S"));
     format!(
         "SELECT eventSource, eventName, eventType, awsRegion, recipientAccountId, errorCode,
   userIdentity.invokedBy AS invokedBy, vpcEndpointId, {issuer}.arn AS roleArn,
   json_format(CAST(requestParameters AS JSON)) AS requestParameters,
   array_join(transform(resources, r -> r.arn), ' ') AS resources,
-  count(*) AS calls, min(eventTime) AS firstSeen, max(eventTime) AS lastSeen
+  count(*) AS calls, min(eventTime) AS firstSeen, max(eventTime) AS lastSeen,
+  userIdentity.type AS identityType,
+  CASE WHEN userIdentity.type IN ('IAMUser', 'FederatedUser') THEN userIdentity.arn END AS principalArn,
+  {issuer}.type AS issuerType
 FROM {eds}
 WHERE {}
-GROUP BY 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11
+GROUP BY 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 15, 16, 17
 ORDER BY 1, 2, 4, 6, 10, 11",
         wh.join("\n  AND ")
     )
@@ -291,10 +334,21 @@ pub fn call_shape(row: &Row) -> Result<CallShape, String> {
     };
     let resources: Vec<serde_json::Value> =
         get("resources").unwrap_or_default().split_whitespace().map(|a| serde_json::json!({"ARN": a})).collect();
-    let mut identity = serde_json::json!({
-        "type": "AssumedRole",
-        "sessionContext": {"sessionIssuer": {"type": "Role", "arn": need("rolearn")?}},
-    });
+    // Role sessions are grouped by role (the session ARN would split every row); users and
+    // federated users keep their ARN. Rows of older queries have no identity type: role sessions.
+    let kind = get("identitytype").unwrap_or_else(|| "AssumedRole".to_string());
+    let mut identity = serde_json::json!({ "type": kind });
+    if let Some(arn) = get("principalarn") {
+        identity["arn"] = serde_json::Value::String(arn);
+    }
+    match get("rolearn") {
+        Some(issuer) => {
+            let issuer_type = get("issuertype").unwrap_or_else(|| "Role".to_string());
+            identity["sessionContext"] = serde_json::json!({"sessionIssuer": {"type": issuer_type, "arn": issuer}});
+        }
+        None if kind == "AssumedRole" => return Err("column `rolearn` is empty".to_string()),
+        None => {}
+    }
     if let Some(by) = get("invokedby") {
         identity["invokedBy"] = serde_json::Value::String(by);
     }
@@ -402,5 +456,54 @@ mod tests {
         assert!(call_shape(&bad).unwrap_err().contains("requestparameters"));
         bad.insert("calls".into(), v("many"));
         assert!(call_shape(&bad).unwrap_err().contains("calls"));
+    }
+
+    #[test]
+    fn each_kind_of_principal_is_selected_in_the_query_and_its_rows_keep_the_identity() {
+        let range = TimeRange::parse(None, None).unwrap();
+        let t = AthenaTable::parse("athena://d.t?partition=none").unwrap();
+        let alice = PrincipalFilter::user("arn:aws:iam::111122223333:user/Alice").unwrap();
+        let bob = PrincipalFilter::principal("arn:aws:sts::111122223333:federated-user/bob").unwrap();
+        let set = PrincipalFilter::permission_set("ReadOnly").unwrap();
+        for (p, athena_has, lake_has) in [
+            (
+                &alice,
+                "(useridentity.type = 'IAMUser' AND lower(useridentity.username) = 'alice' AND useridentity.accountid = '111122223333') OR (useridentity.type = 'FederatedUser' AND useridentity.sessioncontext.sessionissuer.type = 'IAMUser'",
+                "userIdentity.type = 'IAMUser' AND lower(userIdentity.userName) = 'alice'",
+            ),
+            (
+                &bob,
+                "useridentity.arn = 'arn:aws:sts::111122223333:federated-user/bob'",
+                "userIdentity.arn = 'arn:aws:sts::111122223333:federated-user/bob'",
+            ),
+            (
+                &set,
+                "substr(lower(useridentity.sessioncontext.sessionissuer.username), 1, 24) = 'awsreservedsso_readonly_'",
+                "substr(lower(userIdentity.sessionContext.sessionIssuer.userName), 1, 24) = 'awsreservedsso_readonly_'",
+            ),
+        ] {
+            let (a, l) = (athena_sql(&t, p, &range), lake_sql("eds", p, &range));
+            assert!(a.contains(athena_has), "{}: {a}", p.describe());
+            assert!(l.contains(lake_has), "{}: {l}", p.describe());
+        }
+        let names: Vec<String> = COLUMNS.iter().map(|c| c.to_string()).collect();
+        let v = |s: &str| Some(s.to_string());
+        let mut values = vec![None; COLUMNS.len()];
+        for (column, value) in [
+            ("eventsource", v("s3.amazonaws.com")),
+            ("eventname", v("ListBuckets")),
+            ("calls", v("3")),
+            ("firstseen", v("2026-10-01T08:00:00Z")),
+            ("identitytype", v("IAMUser")),
+            ("principalarn", v("arn:aws:iam::111122223333:user/alice")),
+        ] {
+            values[COLUMNS.iter().position(|c| *c == column).unwrap()] = value;
+        }
+        let shape = call_shape(&row(&names, values.clone())).unwrap();
+        let event = crate::ingest::event::Event::from_json(&shape.record).unwrap();
+        assert!(alice.matches(&event) && !set.matches(&event), "{}", shape.record);
+        // A role session's row without its role cannot be placed.
+        values[COLUMNS.iter().position(|c| *c == "identitytype").unwrap()] = v("AssumedRole");
+        assert!(call_shape(&row(&names, values)).unwrap_err().contains("rolearn"));
     }
 }

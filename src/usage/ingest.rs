@@ -44,7 +44,7 @@ impl Usage {
             Ok(e) => e,
             Err(e) => return self.reject_n(reject(describe_record_error(&e)), weight),
         };
-        let time = match crate::select::admit(selection.role.as_ref(), &selection.range, &event) {
+        let time = match crate::select::admit(selection.principal.as_ref(), &selection.range, &event) {
             Admission::Admitted(time) => time,
             Admission::OtherPrincipal => {
                 self.counts.filtered.other_principal += weight;
@@ -77,7 +77,7 @@ impl Usage {
         self.counts.records_matched += weight;
         self.first_seen = min_time(self.first_seen, time);
         self.last_seen = max_time(self.last_seen, time);
-        if let Some(arn) = event.issuer_role_arn() {
+        if let Some(arn) = crate::select::principal::principal_arn(&event) {
             match self.matched_roles.get_mut(arn.as_ref()) {
                 Some(n) => *n += weight,
                 None => add_bounded(&mut self.matched_roles, arn.into_owned(), weight, || "(more roles)".to_string()),
@@ -214,12 +214,11 @@ impl Usage {
 
     /// Counts a record of another principal under its role ARN (sessions), else its ARN or type.
     pub(super) fn count_principal(&mut self, event: &Event<'_>, weight: u64) {
-        let issuer = event.issuer_role_arn();
-        let who: &str = match (&issuer, event.user_identity.arn.as_deref(), event.user_identity.kind.as_deref()) {
-            (Some(role), _, _) => role,
-            (None, Some(arn), _) => arn,
-            (None, None, Some(kind)) => kind,
-            (None, None, None) => "(no principal)",
+        let principal = crate::select::principal::principal_arn(event);
+        let who: &str = match (&principal, event.user_identity.kind.as_deref()) {
+            (Some(arn), _) => arn,
+            (None, Some(kind)) => kind,
+            (None, None) => "(no principal)",
         };
         // Most records are of a principal seen already: no key is built for them.
         match self.principals_seen.get_mut(who) {

@@ -19,14 +19,14 @@ use serde::{Deserialize, Serialize};
 use crate::ingest::source::{self, Discovery, Rejection};
 use crate::mapping::evidence::CountedErrors;
 use crate::mapping::mapper::EventMapper;
-use crate::select::{RoleFilter, TimeRange};
+use crate::select::{PrincipalFilter, TimeRange};
 use crate::usage::completeness::{Gap, GapKind};
 
 /// What to keep.
 #[derive(Debug, Clone, Default)]
 pub struct Selection {
     /// Only sessions of this role (all principals when `None`).
-    pub role: Option<RoleFilter>,
+    pub principal: Option<PrincipalFilter>,
     /// Only this window.
     pub range: TimeRange,
     /// Error codes the user opted in as evidence (`--count-error`), beyond the reviewed table.

@@ -377,7 +377,7 @@ fn every_row_of_the_error_code_table_decides_evidence_as_it_says() {
     assert!(table.rows().len() >= 100);
     let mapper = iamtrim::mapper::EventMapper::new(iamtrim::catalog::ActionCatalog::embedded());
     let selection = iamtrim::usage::Selection {
-        role: Some(iamtrim::filter::RoleFilter::parse(ROLE).unwrap()),
+        principal: Some(iamtrim::filter::PrincipalFilter::parse(ROLE).unwrap()),
         range: iamtrim::filter::TimeRange::unbounded(),
         ..Default::default()
     };

@@ -270,7 +270,7 @@ fn property_a_generated_policy_allows_every_call_it_came_from() {
         seed ^= seed << 17;
         seed
     };
-    let all = Selection { role: None, range: TimeRange::unbounded(), ..Selection::default() };
+    let all = Selection { principal: None, range: TimeRange::unbounded(), ..Selection::default() };
     for round in 0..60 {
         let take = 1 + (next() % 200) as usize;
         let mut usage = Usage::default();

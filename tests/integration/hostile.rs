@@ -375,8 +375,11 @@ fn fuzzed_records_never_panic_always_reconcile_and_pass_the_self_check() {
         seed ^= seed << 17;
         seed
     };
-    let all =
-        iamtrim::usage::Selection { role: None, range: iamtrim::filter::TimeRange::unbounded(), ..Default::default() };
+    let all = iamtrim::usage::Selection {
+        principal: None,
+        range: iamtrim::filter::TimeRange::unbounded(),
+        ..Default::default()
+    };
     for round in 0..150 {
         let mut doc = String::new();
         for _ in 0..60 {
