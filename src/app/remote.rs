@@ -44,7 +44,21 @@ are not in it. Read trail files (--source s3://BUCKET) for those."
                 }
             }
             let regions = if remote.all_regions {
-                crate::aws::ALL_REGIONS.iter().map(|r| r.to_string()).collect()
+                // The principal's ARN says the partition; else the profile's region does.
+                let partition = match selection.principal.as_ref().and_then(|p| p.partition()) {
+                    Some(p) => p.to_string(),
+                    None => {
+                        let chain = runtime.block_on(crate::aws::load_config(&aws, None))?;
+                        crate::mapping::arn::partition_of_region(chain.region().map(|r| r.as_ref()).unwrap_or(""))
+                            .to_string()
+                    }
+                };
+                let regions = crate::aws::all_regions(&partition);
+                notices.push(Notice::Note(format!(
+                    "--all-regions: the {} regions of partition {partition}",
+                    regions.len()
+                )));
+                regions.iter().map(|r| r.to_string()).collect()
             } else if remote.regions.is_empty() {
                 let chain = runtime.block_on(crate::aws::load_config(&aws, None))?;
                 vec![chain.region().map(|r| r.to_string()).unwrap_or_default()]
@@ -137,7 +151,7 @@ fn resolve_instance_profiles(
     if profiles.is_empty() {
         return;
     }
-    let answers = match runtime.block_on(crate::aws::iam::instance_profile_roles(aws, &profiles)) {
+    let answers = match runtime.block_on(crate::aws::iam::instance_profile_roles(aws, usage.partition(), &profiles)) {
         Ok(a) => a,
         Err(e) => profiles.iter().map(|_| Err(crate::aws::AwsError::Call(e.to_string()))).collect(),
     };

@@ -133,40 +133,8 @@ pub(crate) fn is_throttling(code: &str) -> bool {
     )
 }
 
-/// The regions `--all-regions` covers: the commercial regions enabled by default plus the
+/// The regions `--all-regions` covers in `partition`: the regions enabled by default plus the
 /// opt-in ones (a region the account has not enabled is reported and skipped).
-pub(crate) const ALL_REGIONS: &[&str] = &[
-    "us-east-1",
-    "us-east-2",
-    "us-west-1",
-    "us-west-2",
-    "ca-central-1",
-    "ca-west-1",
-    "sa-east-1",
-    "mx-central-1",
-    "eu-west-1",
-    "eu-west-2",
-    "eu-west-3",
-    "eu-central-1",
-    "eu-central-2",
-    "eu-north-1",
-    "eu-south-1",
-    "eu-south-2",
-    "ap-northeast-1",
-    "ap-northeast-2",
-    "ap-northeast-3",
-    "ap-southeast-1",
-    "ap-southeast-2",
-    "ap-southeast-3",
-    "ap-southeast-4",
-    "ap-southeast-5",
-    "ap-southeast-7",
-    "ap-south-1",
-    "ap-south-2",
-    "ap-east-1",
-    "ap-east-2",
-    "me-south-1",
-    "me-central-1",
-    "il-central-1",
-    "af-south-1",
-];
+pub(crate) fn all_regions(partition: &str) -> &'static [&'static str] {
+    crate::mapping::arn::Partition::named(partition).map(|p| p.regions).unwrap_or(&[])
+}

@@ -35,6 +35,11 @@ pub struct DiffArgs {
     /// managed policies by ARN or name (resolved from the bundled copies).
     #[arg(long, num_args = 1.., value_name = "FILE|ARN|NAME")]
     pub current: Vec<String>,
+    /// Read the current policies from this file instead of IAM: the output of `aws iam
+    /// get-account-authorization-details` (roles, users with their groups, boundaries, and the
+    /// customer managed policies they attach).
+    #[arg(long, value_name = "FILE", conflicts_with = "current")]
+    pub auth_details: Option<PathBuf>,
     /// With --current: this permissions boundary (file, ARN or name).
     #[arg(long, value_name = "FILE|ARN|NAME", requires = "current")]
     pub boundary: Option<String>,
@@ -66,8 +71,10 @@ pub(super) fn run_diff(args: &DiffArgs) -> Result<ExitCode, CliError> {
         messages::error!("diff calls a permission unused only when everything was read; the gaps above were not. Read them again, or pass --allow-incomplete for the diff of what could be read");
         return Ok(incomplete_ending(&collected.usage, false, "no diff written"));
     }
-    let current = if args.current.is_empty() {
-        current_from_iam(args, &collected.role)?
+    let current = if let Some(file) = &args.auth_details {
+        current_from_auth_details(file, &collected)?
+    } else if args.current.is_empty() {
+        current_from_iam(args, &collected)?
     } else {
         let identity = args.current.iter().map(|c| load_policy(c)).collect::<Result<Vec<_>, _>>()?;
         let boundary = args.boundary.as_deref().map(load_policy).transpose()?;
@@ -108,15 +115,115 @@ pub(super) fn run_diff(args: &DiffArgs) -> Result<ExitCode, CliError> {
     Ok(if fail { ExitCode::DiffFound } else { ending })
 }
 
+/// The IAM role names of a permission set's roles that matched (one per account).
+fn permission_set_roles(collected: &Collected) -> Vec<String> {
+    collected
+        .usage
+        .matched_roles
+        .keys()
+        .filter_map(|arn| arn.rsplit('/').next())
+        .filter(|n| crate::select::principal::permission_set_of_role(n).is_some())
+        .map(str::to_string)
+        .collect()
+}
+
+/// The refusal for a federated user: its grants are the intersection of the federating user's
+/// policies and a session policy CloudTrail does not log.
+fn federated_refusal(collected: &Collected) -> CliError {
+    CliError::BadSource(format!(
+        "{}: a federated user's permissions are those of the IAM user that called GetFederationToken, intersected with the session policy it passed (which CloudTrail does not log). Diff the federating user with --user NAME: its activity includes its federated users'",
+        collected.role.describe()
+    ))
+}
+
+/// The current policies of the principal from `aws iam get-account-authorization-details` output.
+fn current_from_auth_details(
+    file: &Path,
+    collected: &Collected,
+) -> Result<crate::policy::evaluator::PolicySet, CliError> {
+    use crate::policy::authorization::AuthorizationDetails;
+    use crate::select::PrincipalKind;
+    let text = std::fs::read_to_string(file)
+        .map_err(|e| CliError::BadSource(format!("--auth-details {}: {e}", file.display())))?;
+    let bad = |e: crate::policy::authorization::AuthDetailsError| {
+        CliError::BadSource(format!("--auth-details {}: {e}", file.display()))
+    };
+    let details = AuthorizationDetails::parse(&text).map_err(bad)?;
+    let p = &collected.role;
+    match p.kind() {
+        PrincipalKind::Role => details.role_policies(p.name(), p.account()).map_err(bad),
+        PrincipalKind::User => details.user_policies(p.name(), p.account()).map_err(bad),
+        PrincipalKind::FederatedUser => Err(federated_refusal(collected)),
+        PrincipalKind::PermissionSet => {
+            // The permission set's role in the file's account: the same policies in every account.
+            let names = permission_set_roles(collected);
+            let known = details.role_names();
+            let role = names
+                .iter()
+                .find(|n| known.iter().any(|k| k.eq_ignore_ascii_case(n)))
+                .cloned()
+                .or_else(|| {
+                    known
+                        .iter()
+                        .find(|k| {
+                            crate::select::principal::permission_set_of_role(k)
+                                .is_some_and(|s| s.eq_ignore_ascii_case(p.name()))
+                        })
+                        .map(|k| k.to_string())
+                })
+                .ok_or_else(|| {
+                    CliError::BadSource(format!(
+                        "--auth-details {}: no AWSReservedSSO_{}_* role in the file",
+                        file.display(),
+                        p.name()
+                    ))
+                })?;
+            messages::note!("the permission set's policies are read from its role {role} in the file");
+            details.role_policies(&role, None).map_err(bad)
+        }
+    }
+}
+
 #[cfg(feature = "aws")]
 pub(super) fn current_from_iam(
     args: &DiffArgs,
-    role: &PrincipalFilter,
+    collected: &Collected,
 ) -> Result<crate::policy::evaluator::PolicySet, CliError> {
+    use crate::select::PrincipalKind;
     let runtime = crate::app::remote::runtime()?;
     let aws =
         crate::aws::AwsOptions { profile: args.input.profile.clone(), endpoint_url: args.input.endpoint_url.clone() };
-    let (set, notes) = runtime.block_on(crate::aws::iam::role_policies(&aws, role.name(), args.offline))?;
+    let p = &collected.role;
+    let partition = p.partition().unwrap_or_else(|| collected.usage.partition());
+    let (set, notes) = match p.kind() {
+        PrincipalKind::Role => {
+            runtime.block_on(crate::aws::iam::role_policies(&aws, partition, p.name(), args.offline))?
+        }
+        PrincipalKind::User => {
+            runtime.block_on(crate::aws::iam::user_policies(&aws, partition, p.name(), args.offline))?
+        }
+        PrincipalKind::FederatedUser => return Err(federated_refusal(collected)),
+        PrincipalKind::PermissionSet => {
+            // Its role in the credentials' account (each account has its own role name).
+            let mut last = None;
+            let mut found = None;
+            for role in permission_set_roles(collected) {
+                match runtime.block_on(crate::aws::iam::role_policies(&aws, partition, &role, args.offline)) {
+                    Ok(answer) => {
+                        messages::note!("the permission set's policies are read from its role {role}");
+                        found = Some(answer);
+                        break;
+                    }
+                    Err(e) => last = Some(e),
+                }
+            }
+            match (found, last) {
+                (Some(answer), _) => answer,
+                (None, Some(e)) => return Err(e.into()),
+                (None, None) => return Err(CliError::BadSource("no role of the permission set matched".into())),
+            }
+        }
+    };
     for n in notes {
         messages::note!("{n}");
     }
@@ -126,7 +233,7 @@ pub(super) fn current_from_iam(
 #[cfg(not(feature = "aws"))]
 pub(super) fn current_from_iam(
     _args: &DiffArgs,
-    _role: &PrincipalFilter,
+    _collected: &Collected,
 ) -> Result<crate::policy::evaluator::PolicySet, CliError> {
     Err(CliError::NotBuiltIn("cannot read IAM (built without the `aws` feature): pass --current"))
 }

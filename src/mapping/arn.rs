@@ -122,20 +122,103 @@ fn match_pieces(pieces: &[Piece], s: &str) -> bool {
     }
 }
 
-/// The partition of a region: `aws-cn` for China, `aws-us-gov` for GovCloud, `aws-iso*` for
-/// the isolated regions, `aws` otherwise.
-pub(crate) fn partition_of_region(region: &str) -> &'static str {
-    if region.starts_with("cn-") {
-        "aws-cn"
-    } else if region.starts_with("us-gov-") {
-        "aws-us-gov"
-    } else if region.starts_with("us-isob-") {
-        "aws-iso-b"
-    } else if region.starts_with("us-iso-") {
-        "aws-iso"
-    } else {
-        "aws"
+/// The partitions iamtrim knows, each with its regions (the ones `--all-regions` reads) and the
+/// region its global services (IAM, STS's global endpoint) answer in. A partition name from a
+/// log that is not one of these is never put in an ARN.
+pub const PARTITIONS: &[Partition] = &[
+    Partition {
+        name: "aws",
+        global_region: "us-east-1",
+        regions: &[
+            "us-east-1",
+            "us-east-2",
+            "us-west-1",
+            "us-west-2",
+            "ca-central-1",
+            "ca-west-1",
+            "sa-east-1",
+            "mx-central-1",
+            "eu-west-1",
+            "eu-west-2",
+            "eu-west-3",
+            "eu-central-1",
+            "eu-central-2",
+            "eu-north-1",
+            "eu-south-1",
+            "eu-south-2",
+            "ap-northeast-1",
+            "ap-northeast-2",
+            "ap-northeast-3",
+            "ap-southeast-1",
+            "ap-southeast-2",
+            "ap-southeast-3",
+            "ap-southeast-4",
+            "ap-southeast-5",
+            "ap-southeast-7",
+            "ap-south-1",
+            "ap-south-2",
+            "ap-east-1",
+            "ap-east-2",
+            "me-south-1",
+            "me-central-1",
+            "il-central-1",
+            "af-south-1",
+        ],
+    },
+    Partition { name: "aws-us-gov", global_region: "us-gov-west-1", regions: &["us-gov-west-1", "us-gov-east-1"] },
+    Partition { name: "aws-cn", global_region: "cn-north-1", regions: &["cn-north-1", "cn-northwest-1"] },
+    Partition { name: "aws-iso", global_region: "us-iso-east-1", regions: &["us-iso-east-1", "us-iso-west-1"] },
+    Partition { name: "aws-iso-b", global_region: "us-isob-east-1", regions: &["us-isob-east-1"] },
+    Partition { name: "aws-iso-e", global_region: "eu-isoe-west-1", regions: &["eu-isoe-west-1"] },
+    Partition { name: "aws-iso-f", global_region: "us-isof-south-1", regions: &["us-isof-south-1", "us-isof-east-1"] },
+    Partition { name: "aws-eusc", global_region: "eusc-de-east-1", regions: &["eusc-de-east-1"] },
+];
+
+/// An AWS partition.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Partition {
+    /// `aws`, `aws-us-gov`, `aws-cn`, ...
+    pub name: &'static str,
+    /// Where the partition's global services (IAM) are called.
+    pub global_region: &'static str,
+    /// Its regions.
+    pub regions: &'static [&'static str],
+}
+
+impl Partition {
+    /// The partition named `name` (`aws-us-gov`), if iamtrim knows it.
+    pub fn named(name: &str) -> Option<&'static Partition> {
+        PARTITIONS.iter().find(|p| p.name == name)
     }
+
+    /// The partition of `region`, from its prefix (`cn-`, `us-gov-`, `us-isob-`, `eusc-`, ...);
+    /// `aws` for any other name.
+    pub fn of_region(region: &str) -> &'static Partition {
+        let name = if region.starts_with("cn-") {
+            "aws-cn"
+        } else if region.starts_with("us-gov-") {
+            "aws-us-gov"
+        } else if region.starts_with("us-isob-") {
+            "aws-iso-b"
+        } else if region.starts_with("us-isof-") {
+            "aws-iso-f"
+        } else if region.starts_with("us-iso-") {
+            "aws-iso"
+        } else if region.starts_with("eu-isoe-") {
+            "aws-iso-e"
+        } else if region.starts_with("eusc-") {
+            "aws-eusc"
+        } else {
+            "aws"
+        };
+        Partition::named(name).unwrap_or(&PARTITIONS[0])
+    }
+}
+
+/// The partition of a region: `aws-cn` for China, `aws-us-gov` for GovCloud, `aws-iso*` for
+/// the isolated regions, `aws-eusc` for the European Sovereign Cloud, `aws` otherwise.
+pub(crate) fn partition_of_region(region: &str) -> &'static str {
+    Partition::of_region(region).name
 }
 
 /// The fields of a concrete ARN `arn:partition:service:region:account:resource`.
@@ -302,6 +385,13 @@ mod tests {
         assert_eq!(partition_of_region("cn-north-1"), "aws-cn");
         assert_eq!(partition_of_region("us-gov-west-1"), "aws-us-gov");
         assert_eq!(partition_of_region("eu-central-1"), "aws");
+        assert_eq!(partition_of_region("eusc-de-east-1"), "aws-eusc");
+        assert_eq!(partition_of_region("us-isof-south-1"), "aws-iso-f");
+        assert_eq!(partition_of_region("us-isob-east-1"), "aws-iso-b");
+        for p in PARTITIONS {
+            assert!(p.regions.contains(&p.global_region), "{}", p.name);
+            assert!(p.regions.iter().all(|r| partition_of_region(r) == p.name), "{}", p.name);
+        }
         let a = Arn::parse("arn:aws:lambda:us-east-1:123456789012:function:f:live").unwrap();
         assert_eq!(
             (a.service, a.region, a.account, a.resource),

@@ -8,7 +8,7 @@ use serde_json::{Map, Value};
 
 use super::params::{percent_decode, queue_url_to_arn, string_values};
 use crate::ingest::event::Event;
-use crate::mapping::arn::{literal, partition_of_region, ArnTemplate};
+use crate::mapping::arn::{literal, partition_of_region, Arn, ArnTemplate, Partition};
 
 /// Partition, region and account of the call.
 #[derive(Debug)]
@@ -21,8 +21,21 @@ pub(super) struct Context {
 impl Context {
     pub(super) fn new(event: &Event<'_>) -> Context {
         let region = event.aws_region.as_deref().filter(|r| !r.is_empty()).map(|r| literal(r).into_owned());
+        // The principal's ARN says the partition (a known one only: a log's string never
+        // becomes an ARN's partition); else the region does.
+        let id = &event.user_identity;
+        let issuer = id.session_context.as_ref().and_then(|c| c.session_issuer.as_ref()).and_then(|i| i.arn.as_deref());
+        let from_principal = id
+            .arn
+            .as_deref()
+            .or(issuer)
+            .and_then(Arn::parse)
+            .and_then(|a| Partition::named(a.partition))
+            .map(|p| p.name);
         Context {
-            partition: partition_of_region(region.as_deref().unwrap_or("")).to_string(),
+            partition: from_principal
+                .unwrap_or_else(|| partition_of_region(region.as_deref().unwrap_or("")))
+                .to_string(),
             region,
             // An account that is not 12 digits (hand-edited or redacted logs) is unknown, not an ARN part.
             account: event

@@ -40,15 +40,31 @@ impl ManagedPolicies {
     }
 
     /// The policy with this ARN (`arn:aws:iam::aws:policy/...`) or name (`AmazonS3FullAccess`).
+    ///
+    /// The bundled copies are the `aws` partition's; asked for another partition's ARN
+    /// (`arn:aws-us-gov:iam::aws:policy/...`), the copy is given with its ARNs moved to that
+    /// partition, as AWS publishes them there.
     pub fn get(&self, arn_or_name: &str) -> Option<Result<Policy, PolicyError>> {
-        let arn = if arn_or_name.starts_with("arn:") {
-            arn_or_name.to_string()
-        } else {
-            let suffix = format!("/{arn_or_name}");
-            self.by_arn.keys().find(|k| k.ends_with(&suffix))?.clone()
+        let (arn, partition) = match crate::mapping::arn::Arn::parse(arn_or_name) {
+            Some(a) if a.partition != "aws" && crate::mapping::arn::Partition::named(a.partition).is_some() => {
+                (format!("arn:aws:{}", &arn_or_name[4 + a.partition.len() + 1..]), Some(a.partition))
+            }
+            Some(_) => (arn_or_name.to_string(), None),
+            None if arn_or_name.starts_with("arn:") => return None,
+            None => {
+                let suffix = format!("/{arn_or_name}");
+                (self.by_arn.keys().find(|k| k.ends_with(&suffix))?.clone(), None)
+            }
         };
         let doc = self.by_arn.get(&arn)?;
         let name = arn.rsplit('/').next().unwrap_or(&arn).to_string();
-        Some(Policy::from_value(&name, doc))
+        match partition {
+            None => Some(Policy::from_value(&name, doc)),
+            Some(p) => {
+                let moved = doc.to_string().replace("\"arn:aws:", &format!("\"arn:{p}:"));
+                let doc: Value = serde_json::from_str(&moved).unwrap_or_default();
+                Some(Policy::from_value(&name, &doc))
+            }
+        }
     }
 }

@@ -343,6 +343,16 @@ pub(crate) fn add_reasoned(map: &mut BTreeMap<EventKey, ReasonedCount>, key: Eve
 }
 
 impl Usage {
+    /// The partition of the principals matched (from their ARNs; `aws` when none says one
+    /// iamtrim knows): where IAM is asked about them.
+    pub fn partition(&self) -> &'static str {
+        self.matched_roles
+            .keys()
+            .filter_map(|arn| crate::mapping::arn::Arn::parse(arn))
+            .find_map(|a| crate::mapping::arn::Partition::named(a.partition))
+            .map_or("aws", |p| p.name)
+    }
+
     /// Counts reconcile as documented on the module.
     pub fn reconciles(&self) -> bool {
         self.counts.reconcile()
