@@ -7,6 +7,7 @@
 //!   its widenings, conditions and self-check.
 //! - [`diff()`]: a role's current policies against its usage.
 //! - [`replay::replay`]: later calls against a policy learned earlier.
+//! - [`split::split`]: one policy per workload of a shared role (`--split-by`).
 
 pub mod collect;
 pub mod diff;
@@ -14,6 +15,7 @@ pub mod generate;
 #[cfg(feature = "aws")]
 pub mod remote;
 pub mod replay;
+pub mod split;
 #[cfg(feature = "store")]
 pub mod store_days;
 

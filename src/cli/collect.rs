@@ -8,6 +8,8 @@ pub(super) struct Collected {
     pub(super) role: PrincipalFilter,
     pub(super) window: String,
     pub(super) usage: usage::Usage,
+    /// With `--split-by`: the usage as read, its groups kept apart (`usage` has them merged).
+    pub(super) split: Option<usage::Usage>,
     pub(super) source_stats: Option<crate::output::source_stats::SourceStats>,
     /// No log file was found at all (local source).
     pub(super) no_files: bool,
@@ -17,7 +19,7 @@ pub(super) struct Collected {
 }
 
 /// Reads the activity `input` names (printing the source's notes and counters).
-pub(super) fn collect(input: &InputArgs) -> Result<Collected, CliError> {
+pub(super) fn collect(input: &InputArgs, split_by: Option<crate::select::SplitBy>) -> Result<Collected, CliError> {
     let (role, range) = role_and_window(input)?;
     let limits = crate::ingest::source::ReadLimits {
         max_document: usize::from(input.max_document_mb) << 20,
@@ -28,7 +30,16 @@ pub(super) fn collect(input: &InputArgs) -> Result<Collected, CliError> {
         range,
         counted_errors: crate::mapping::evidence::CountedErrors::new(&input.count_errors),
         limits,
+        split_by,
     };
+    if split_by.is_some() {
+        if input.store.is_some() {
+            return Err(CliError::BadSource("--split-by needs the records themselves; the usage store keeps each day's aggregate without its sessions, user agents and addresses: leave out --store".into()));
+        }
+        if matches!(input.source, Some(SourceSpec::Athena(_)) | Some(SourceSpec::Lake { .. })) {
+            return Err(CliError::BadSource("--split-by needs the records themselves; Athena and CloudTrail Lake return call shapes aggregated over sessions: read the trail files (--source s3://BUCKET) or --logs".into()));
+        }
+    }
     let spec = input.spec();
     let remote = input.remote_options();
     let progress = progress_sink();
@@ -47,16 +58,13 @@ pub(super) fn collect(input: &InputArgs) -> Result<Collected, CliError> {
         "all events in the logs".to_string()
     };
     debug_assert!(collected.usage.reconciles());
-    one_account(&role, &collected.usage)?;
     let source_stats = collected.report_stats().cloned();
-    Ok(Collected {
-        role,
-        window,
-        usage: collected.usage,
-        source_stats,
-        no_files: collected.no_files,
-        notices: collected.notices,
-    })
+    let (usage, split) = match split_by {
+        Some(_) => (collected.usage.clone().unsplit(), Some(collected.usage)),
+        None => (collected.usage, None),
+    };
+    one_account(&role, &usage)?;
+    Ok(Collected { role, window, usage, split, source_stats, no_files: collected.no_files, notices: collected.notices })
 }
 
 /// A bare role name matches in every account; when it matched roles of more than one, the

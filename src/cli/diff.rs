@@ -63,7 +63,7 @@ pub(super) fn run_diff(args: &DiffArgs) -> Result<ExitCode, CliError> {
     }
     let catalog = ActionCatalog::embedded();
     check_outputs(&[args.output.as_deref()], None)?;
-    let collected = collect(&args.input)?;
+    let collected = collect(&args.input, None)?;
     let generated = crate::app::diff::reference_policy(&collected.usage, catalog);
     report_run(&collected, &args.input, &generated, true, None)?;
     let complete = collected.usage.is_complete();

@@ -41,6 +41,12 @@ pub struct GenerateArgs {
     /// aws:CalledVia (when every call was made by a service on the role's behalf).
     #[arg(long)]
     pub conditions: bool,
+    /// One policy per workload of a shared role, written to --output-dir, with a table of the
+    /// groups: by `session` name (per-run suffixes removed; Lambda's is the function name),
+    /// `user-agent` (tool and execution environment), `source-ip` or `invoked-by` (the calling
+    /// service).
+    #[arg(long, value_name = "session|user-agent|source-ip|invoked-by", requires = "output_dir")]
+    pub split_by: Option<crate::select::SplitBy>,
     /// With `--format terraform`: an `aws_iam_policy` resource with jsonencode, or an
     /// `aws_iam_policy_document` data source.
     #[arg(long, value_enum, default_value = "resource")]
@@ -85,7 +91,7 @@ pub(super) fn generate(args: &GenerateArgs) -> Result<ExitCode, CliError> {
         return done;
     }
     check_outputs(&[args.output.as_deref(), args.report.as_deref()], args.output_dir.as_deref())?;
-    let c = collect(&args.input)?;
+    let c = collect(&args.input, args.split_by)?;
     let opts = synth::SynthOptions {
         resources: match args.resources {
             ResourcesArg::Exact => synth::ResourceMode::Exact,
@@ -166,6 +172,10 @@ pub(super) fn generate(args: &GenerateArgs) -> Result<ExitCode, CliError> {
         (PolicyFormat::Cloudformation, _) => crate::output::emit::Format::CloudFormation,
         (PolicyFormat::Sam, _) => crate::output::emit::Format::Sam,
     };
+    if let (Some(split), Some(dir), Some(by)) = (&c.split, &args.output_dir, args.split_by) {
+        write_split(split, dir, by, format, &c, &opts)?;
+        return Ok(incomplete_ending(&c.usage, args.input.allow_incomplete, "the policies cover only what was read"));
+    }
     match (&args.output_dir, parts.len()) {
         (Some(dir), _) => {
             std::fs::create_dir_all(dir)
@@ -197,6 +207,91 @@ pub(super) fn generate(args: &GenerateArgs) -> Result<ExitCode, CliError> {
         }
     }
     Ok(incomplete_ending(&c.usage, args.input.allow_incomplete, "the policy covers only what was read"))
+}
+
+/// A group's name as part of a file name and a Terraform or CloudFormation name: letters,
+/// digits, `-` and `_` (at most 48), `*` as `any`; a second group with the same name gets `-2`.
+fn group_file_name(group: &str, used: &mut std::collections::BTreeSet<String>) -> String {
+    let mut s = String::new();
+    for ch in group.replace('*', "any").chars() {
+        let ok = ch.is_ascii_alphanumeric() || ch == '-' || ch == '_';
+        let ch = if ok { ch } else { '-' };
+        if !(ch == '-' && (s.is_empty() || s.ends_with('-'))) && s.len() < 48 {
+            s.push(ch);
+        }
+    }
+    let s = s.trim_end_matches('-').to_string();
+    let s = if s.is_empty() { "group".to_string() } else { s };
+    let mut name = s.clone();
+    let mut n = 2;
+    while !used.insert(name.to_ascii_lowercase()) {
+        name = format!("{s}-{n}");
+        n += 1;
+    }
+    name
+}
+
+/// `--split-by`: one policy per group (each self-checked) in `dir`, and the table of groups.
+fn write_split(
+    split: &usage::Usage,
+    dir: &Path,
+    by: crate::select::SplitBy,
+    format: crate::output::emit::Format,
+    c: &Collected,
+    opts: &synth::SynthOptions,
+) -> Result<(), CliError> {
+    let s = crate::app::split::split(
+        split,
+        ActionCatalog::embedded(),
+        &crate::app::GenerateOptions { synth: *opts, limit: None },
+    );
+    for g in &s.groups {
+        let check = &g.generated.self_check;
+        if !check.refused.is_empty() {
+            for (a, r) in &check.refused {
+                messages::error!("the policy of group {} would refuse {a} on {}", visible(&g.name), visible(r));
+            }
+            return Err(CliError::SelfCheck { refused: check.refused.len() });
+        }
+    }
+    if !s.union_check.refused.is_empty() {
+        return Err(CliError::SelfCheck { refused: s.union_check.refused.len() });
+    }
+    let ext = match format {
+        crate::output::emit::Format::Json => "json",
+        crate::output::emit::Format::TerraformResource | crate::output::emit::Format::TerraformDocument => "tf",
+        crate::output::emit::Format::CloudFormation | crate::output::emit::Format::Sam => "yaml",
+    };
+    let mut used = std::collections::BTreeSet::new();
+    let mut files = Vec::new();
+    let mut rows = Vec::new();
+    for g in &s.groups {
+        let base = format!("{}-{}", c.role.name(), group_file_name(&g.name, &mut used));
+        let parts = &g.generated.parts;
+        for (i, part) in parts.iter().enumerate() {
+            let name = if parts.len() == 1 { base.clone() } else { format!("{base}-{}", i + 1) };
+            files.push((format!("{name}.{ext}"), crate::output::emit::render(part, format, &name), part.size()));
+        }
+        let own = g.actions.difference(&s.shared).count();
+        rows.push(crate::output::split::SplitRow {
+            group: g.name.clone(),
+            calls: g.calls,
+            actions: g.actions.len(),
+            own_actions: own,
+            self_check: (g.generated.self_check.allowed_calls, g.generated.self_check.calls),
+            file: if parts.len() == 1 { format!("{base}.{ext}") } else { format!("{base}-1..{}.{ext}", parts.len()) },
+        });
+    }
+    write_parts(dir, c.role.name(), &files)?;
+    let table = crate::output::split::SplitTable {
+        split_by: by.name(),
+        rule: by.rule(),
+        rows,
+        shared: s.shared.iter().cloned().collect(),
+        union: (s.union_check.allowed_calls, s.union_check.calls),
+    };
+    print!("{}", table.render());
+    Ok(())
 }
 
 /// `--output-dir`: writes each part atomically (a temporary name, then a rename), then removes

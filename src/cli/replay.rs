@@ -35,7 +35,7 @@ pub(super) fn run_replay(args: &ReplayArgs) -> Result<ExitCode, CliError> {
     // A policy that cannot be read fails before the logs are read.
     let identity = args.policy.iter().map(|p| load_policy(p)).collect::<Result<Vec<_>, _>>()?;
     let set = crate::policy::evaluator::PolicySet { identity, boundary: None };
-    let collected = collect(&args.input)?;
+    let collected = collect(&args.input, None)?;
     let reference = crate::app::diff::reference_policy(&collected.usage, ActionCatalog::embedded());
     report_run(&collected, &args.input, &reference, true, None)?;
     let report = crate::app::replay::replay(

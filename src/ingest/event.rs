@@ -44,6 +44,12 @@ pub struct Event<'a> {
     /// `vpcEndpointId`, when the call came through a VPC endpoint.
     #[serde(borrow, default)]
     pub vpc_endpoint_id: Option<Cow<'a, str>>,
+    /// `userAgent`: the SDK or tool that made the call.
+    #[serde(borrow, default)]
+    pub user_agent: Option<Cow<'a, str>>,
+    /// `sourceIPAddress`: an IP address, or the service's name for calls a service made.
+    #[serde(borrow, default, rename = "sourceIPAddress")]
+    pub source_ip_address: Option<Cow<'a, str>>,
     /// `resources[]`: the ARNs CloudTrail names for the call, raw; see [`Event::resources`].
     #[serde(borrow, default, rename = "resources")]
     pub raw_resources: Option<&'a RawValue>,

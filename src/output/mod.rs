@@ -8,6 +8,7 @@ pub mod emit;
 pub mod replay;
 pub mod report;
 pub mod source_stats;
+pub mod split;
 pub mod sr_coverage;
 pub mod summary;
 pub mod text;

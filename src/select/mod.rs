@@ -2,6 +2,7 @@
 //! the time window; pushed down into Athena and CloudTrail Lake as an aggregating query ([`warehouse`]).
 
 pub mod principal;
+pub mod split;
 pub mod warehouse;
 
 use chrono::{DateTime, Utc};
@@ -10,6 +11,7 @@ use crate::ingest::event::Event;
 use crate::ingest::record::RejectReason;
 pub use crate::ingest::window::{BadTime, TimeRange};
 pub use principal::{BadPrincipal, PrincipalFilter, PrincipalKind};
+pub use split::SplitBy;
 
 /// Whether a record belongs to the run, and when it does not, why: each answer is counted
 /// apart, so that records read = rejected + filtered + matched.

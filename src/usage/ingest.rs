@@ -61,9 +61,35 @@ impl Usage {
             }
             Admission::Rejected(reason) => return self.reject_n(reject(reason), weight),
         };
+        if let Some(by) = selection.split_by {
+            // The matched record is counted in its group (read there, not here).
+            let key = by.group_of(&event);
+            let full = self.groups.len() >= MAX_GROUPS && !self.groups.contains_key(key.as_ref());
+            let key = if full { OTHER_GROUPS.to_string() } else { key.into_owned() };
+            self.counts.records_read -= weight;
+            let group = self.groups.entry(key).or_default();
+            group.counts.records_read += weight;
+            return group.ingest_admitted(file, location, &event, time, weight, selection, mapper);
+        }
+        self.ingest_admitted(file, location, &event, time, weight, selection, mapper)
+    }
+
+    /// Takes in a record admitted to the run: maps it and counts it in exactly one place.
+    #[allow(clippy::too_many_arguments)]
+    fn ingest_admitted(
+        &mut self,
+        file: &str,
+        location: Location,
+        event: &Event<'_>,
+        time: Option<chrono::DateTime<chrono::Utc>>,
+        weight: u64,
+        selection: &Selection,
+        mapper: &EventMapper<'_>,
+    ) {
+        let reject = |reason: RejectReason| Rejection { file: file.to_string(), location, reason };
         // Parameters that cannot be read (nested deeper than the parser's limit) would map to a
         // resource template with `*`: the record is rejected instead, never widened.
-        let params = match EventMapper::request_parameters(&event) {
+        let params = match EventMapper::request_parameters(event) {
             Ok(p) => p,
             Err(e) => {
                 return self.reject_n(
@@ -77,7 +103,7 @@ impl Usage {
         self.counts.records_matched += weight;
         self.first_seen = min_time(self.first_seen, time);
         self.last_seen = max_time(self.last_seen, time);
-        if let Some(arn) = crate::select::principal::principal_arn(&event) {
+        if let Some(arn) = crate::select::principal::principal_arn(event) {
             match self.matched_roles.get_mut(arn.as_ref()) {
                 Some(n) => *n += weight,
                 None => add_bounded(&mut self.matched_roles, arn.into_owned(), weight, || "(more roles)".to_string()),
@@ -116,7 +142,7 @@ impl Usage {
             format!("{} called by {svc} on the role's behalf, with the role's permissions", event.event_name)
         });
         let (region, vpce) = (event.aws_region.as_deref(), event.vpc_endpoint_id.as_deref().filter(|v| !v.is_empty()));
-        match mapper.map_with(&event, &params) {
+        match mapper.map_with(event, &params) {
             Mapping::Actions(uses) => {
                 self.counts.records_mapped += weight;
                 for mut u in uses {

@@ -92,6 +92,10 @@ impl Usage {
         for (r, n) in other.matched_roles {
             add_bounded(&mut self.matched_roles, r, n, || "(more roles)".to_string());
         }
+        for (k, g) in other.groups {
+            let mine = self.groups.remove(&k).unwrap_or_default();
+            self.groups.insert(k, mine.merge(g));
+        }
         self.first_seen = min_time(self.first_seen, other.first_seen);
         self.last_seen = max_time(self.last_seen, other.last_seen);
         self

@@ -33,7 +33,14 @@ pub struct Selection {
     pub counted_errors: CountedErrors,
     /// How much of one document and one record is read at most.
     pub limits: crate::ingest::source::ReadLimits,
+    /// Keep the matched records apart per workload (`--split-by`), in [`Usage::groups`].
+    pub split_by: Option<crate::select::SplitBy>,
 }
+
+/// Groups kept apart by `--split-by`; the calls of further groups are counted in one more.
+pub const MAX_GROUPS: usize = 100;
+/// The group the calls past [`MAX_GROUPS`] groups are counted in.
+pub const OTHER_GROUPS: &str = "(other groups)";
 
 /// Distinct principals counted in [`Usage::principals_seen`]; the rest are counted together.
 pub const MAX_PRINCIPALS_SEEN: usize = MAX_DISTINCT;
@@ -284,6 +291,11 @@ pub struct Usage {
     /// roles of several accounts.
     #[serde(default, with = "pairs")]
     pub matched_roles: BTreeMap<String, u64>,
+    /// With `--split-by`: the matched records of each group, each a usage of its own (its
+    /// records read are its records matched); this usage then keeps only the records that were
+    /// not matched. [`Usage::unsplit`] puts them back together.
+    #[serde(skip)]
+    pub groups: BTreeMap<String, Usage>,
     /// First matched event.
     pub first_seen: Option<DateTime<Utc>>,
     /// Last matched event.
@@ -343,6 +355,27 @@ pub(crate) fn add_reasoned(map: &mut BTreeMap<EventKey, ReasonedCount>, key: Eve
 }
 
 impl Usage {
+    /// The usage of the whole run: the groups of a `--split-by` run merged back.
+    pub fn unsplit(mut self) -> Usage {
+        let groups = std::mem::take(&mut self.groups);
+        groups.into_values().fold(self, |all, g| all.merge(g))
+    }
+
+    /// The groups of a `--split-by` run, each with the gaps of the whole read (a gap in the
+    /// read makes every group's usage incomplete).
+    pub fn split_groups(&self) -> Vec<(String, Usage)> {
+        self.groups
+            .iter()
+            .map(|(k, g)| {
+                let mut g = g.clone();
+                for gap in self.gaps.values() {
+                    g.add_gap(gap.clone());
+                }
+                (k.clone(), g)
+            })
+            .collect()
+    }
+
     /// The partition of the principals matched (from their ARNs; `aws` when none says one
     /// iamtrim knows): where IAM is asked about them.
     pub fn partition(&self) -> &'static str {
