@@ -10,6 +10,11 @@ Then it writes examples-later/: the two weeks after (2026-10-08 to 10-21) of the
 new dated object keys and log streams and a new Lambda version deployed by CI, and no new
 behaviour: what `iamtrim replay` measures a policy learned on examples/ against.
 
+Last, in examples/ too, the same week of `shared-lambda-role`: one role two Lambda functions
+share (`orders-api` and `invoice-mailer`; Lambda's session name is the function name), which
+`generate --split-by session` splits into one policy per function. It has its own random
+sequence, written after the rest, so the files above keep their bytes.
+
 Usage: python3 scripts/make-examples.py [OUT_DIR [LATER_DIR]]   (default: examples/ examples-later/)
 """
 import gzip
@@ -195,11 +200,53 @@ def others_day(day):
     return out
 
 
-def write(out_dir, first_day=0, days=DAYS):
+SHARED = "shared-lambda-role"
+SHARED_ID = "AROA4EXAMPLESHARED001"
+LAMBDA_UA = "Boto3/1.35.40 md/Botocore#1.35.40 ua/2.0 os/linux#5.10.226 md/arch#x86_64 lang/python#3.12.6 md/pyimpl#CPython exec-env/AWS_Lambda_python3.12 cfg/retry-mode#legacy Botocore/1.35.40"
+INVOICE_QUEUE = f"https://sqs.us-east-1.amazonaws.com/{ACCOUNT}/invoice-jobs"
+
+
+def shared_day(day):
+    """The shared role's calls on one day: orders-api writes orders and queues invoices;
+    invoice-mailer takes the jobs, stores the PDF and mails it. Both write their logs."""
+    out = []
+
+    def call(fn, t, source, name, params, **kw):
+        e = event(t, source, name, params, identity=assumed_role(SHARED, SHARED_ID, fn), **kw)
+        e["userAgent"] = LAMBDA_UA
+        out.append(e)
+
+    for hour in (9, 13, 17):
+        t = day + timedelta(hours=hour, minutes=rng.randrange(50))
+        n = rng.randrange(1000, 9999)
+        call("orders-api", t, "logs.amazonaws.com", "CreateLogStream", {"logGroupName": "/aws/lambda/orders-api", "logStreamName": f"{day:%Y/%m/%d}/[$LATEST]{rng.getrandbits(64):016x}"}, read_only=False)
+        for k in range(2):
+            tk = t + timedelta(seconds=5 + k)
+            res = [{"accountId": ACCOUNT, "type": "AWS::DynamoDB::Table", "ARN": f"arn:aws:dynamodb:us-east-1:{ACCOUNT}:table/orders"}]
+            call("orders-api", tk, "dynamodb.amazonaws.com", "PutItem", {"tableName": "orders", "key": {"id": {"S": f"o-{n + k}"}}}, resources=res, data=True, read_only=False)
+            call("orders-api", tk, "dynamodb.amazonaws.com", "GetItem", {"tableName": "orders", "key": {"id": {"S": f"o-{n + k}"}}}, resources=res, data=True)
+            call("orders-api", tk, "sqs.amazonaws.com", "SendMessage", {"queueUrl": INVOICE_QUEUE, "messageBody": "HIDDEN_DUE_TO_SECURITY_REASONS"}, data=True, read_only=False)
+        t2 = t + timedelta(minutes=2)
+        call("invoice-mailer", t2, "logs.amazonaws.com", "CreateLogStream", {"logGroupName": "/aws/lambda/invoice-mailer", "logStreamName": f"{day:%Y/%m/%d}/[$LATEST]{rng.getrandbits(64):016x}"}, read_only=False)
+        call("invoice-mailer", t2, "sqs.amazonaws.com", "ReceiveMessage", {"queueUrl": INVOICE_QUEUE, "maxNumberOfMessages": 10}, data=True)
+        for k in range(2):
+            tk = t2 + timedelta(seconds=10 + k)
+            key = f"invoices/{day:%Y/%m/%d}/o-{n + k}.pdf"
+            e = s3_object(tk, "PutObject", "acme-invoices", key, read_only=False)
+            e["userIdentity"] = assumed_role(SHARED, SHARED_ID, "invoice-mailer")
+            e["userAgent"] = LAMBDA_UA
+            e.pop("vpcEndpointId", None)
+            out.append(e)
+            call("invoice-mailer", tk, "ses.amazonaws.com", "SendEmail", {"source": "billing@example.com", "destination": {"toAddresses": ["HIDDEN_DUE_TO_SECURITY_REASONS"]}}, read_only=False)
+            call("invoice-mailer", tk, "sqs.amazonaws.com", "DeleteMessage", {"queueUrl": INVOICE_QUEUE, "receiptHandle": "HIDDEN"}, data=True, read_only=False)
+    return out
+
+
+def write(out_dir, first_day=0, days=DAYS, day_events=None):
     files = 0
     for d in range(first_day, first_day + days):
         day = START + timedelta(days=d)
-        events = sorted(role_day(day) + others_day(day), key=lambda e: e["eventTime"])
+        events = sorted((day_events or (lambda day: role_day(day) + others_day(day)))(day), key=lambda e: e["eventTime"])
         # CloudTrail writes a file about every 5 minutes per region; group events into hourly files
         # here to keep the example small, named by their delivery time (5 minutes after the last event).
         buckets = {}
@@ -231,3 +278,6 @@ if __name__ == "__main__":
     print(f"wrote {n} trail files under {out}", file=sys.stderr)
     n = write(later, DAYS, LATER_DAYS)
     print(f"wrote {n} trail files under {later}", file=sys.stderr)
+    rng = random.Random(20261002)
+    n = write(out, 0, DAYS, shared_day)
+    print(f"wrote {n} trail files of {SHARED} under {out}", file=sys.stderr)

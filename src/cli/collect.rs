@@ -91,11 +91,12 @@ pub(super) fn one_account(role: &PrincipalFilter, usage: &usage::Usage) -> Resul
         })
         .collect();
     Err(CliError::Ambiguous(format!(
-        "{} name `{}` matched {}s in {} accounts; iamtrim never merges two accounts' activity. Pass one ARN with --principal:\n{}",
+        "{} name `{}` matched {}s in {} accounts; iamtrim never merges two accounts' activity. Pass one ARN with --{}:\n{}",
         role.kind().noun(),
         role.name(),
         role.kind().noun(),
         by_account.len(),
+        if role.kind() == crate::select::PrincipalKind::User { "user" } else { "role" },
         list.join("\n")
     )))
 }

@@ -143,6 +143,9 @@ fn current_from_auth_details(
 ) -> Result<crate::policy::evaluator::PolicySet, CliError> {
     use crate::policy::authorization::AuthorizationDetails;
     use crate::select::PrincipalKind;
+    if collected.role.kind() == PrincipalKind::FederatedUser {
+        return Err(federated_refusal(collected));
+    }
     let text = std::fs::read_to_string(file)
         .map_err(|e| CliError::BadSource(format!("--auth-details {}: {e}", file.display())))?;
     let bad = |e: crate::policy::authorization::AuthDetailsError| {

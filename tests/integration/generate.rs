@@ -20,7 +20,7 @@ fn examples_yield_the_documented_policy() {
     let readme = std::fs::read_to_string(root().join("README.md")).unwrap();
     assert!(readme.contains(expected.trim_end()), "README.md does not show the policy the examples yield");
     // Summary on stderr, data on stdout.
-    assert!(r.stderr.contains("records: 650 read = 0 rejected + 42 filtered"), "{}", r.stderr);
+    assert!(r.stderr.contains("records: 965 read = 0 rejected + 357 filtered"), "{}", r.stderr);
     assert!(!r.stdout.contains("records:"));
 }
 
@@ -42,10 +42,10 @@ fn report_accounts_for_every_record_and_lists_denied_calls() {
     assert_eq!(r.code, 0, "{}", r.stderr);
     let rep = read_json(&report);
     assert_reconciles(&rep);
-    assert_eq!(rep["files_read"], 77);
-    assert_eq!(rep["records_read"], 650);
+    assert_eq!(rep["files_read"], 98);
+    assert_eq!(rep["records_read"], 965);
     assert_eq!(rep["records_rejected"], 0);
-    assert_eq!(rep["filtered"]["other_principal"], 42);
+    assert_eq!(rep["filtered"]["other_principal"], 357);
     assert_eq!(rep["records_denied"], 6);
     let denied: Vec<(String, String, u64)> = rep["denied"]
         .as_array()

@@ -282,3 +282,41 @@ fn profile_credentials_and_region_come_from_the_shared_files() {
         iamtrim_env(&args.iter().filter(|a| !["--profile", "audit"].contains(a)).copied().collect::<Vec<_>>(), &env);
     assert_eq!(r.code, 1, "{}", r.stderr);
 }
+
+#[test]
+fn lookup_in_govcloud_is_asked_in_us_gov_west_1_and_builds_govcloud_arns() {
+    // The examples' management events as GovCloud records: every ARN in aws-us-gov.
+    let events: Vec<(String, i64, String)> = management_events()
+        .into_iter()
+        .map(|mut r| {
+            r["awsRegion"] = serde_json::Value::String("us-gov-west-1".into());
+            let text = r.to_string().replace("arn:aws:", "arn:aws-us-gov:").replace("us-east-1", "us-gov-west-1");
+            ("us-gov-west-1".to_string(), epoch(&r), text)
+        })
+        .collect();
+    let fake = FakeCloudTrail::start(events, Behaviour { throttle_every: 4, page_size: 20, ..Behaviour::default() });
+    let mut args = lookup_args(&fake, &["us-gov-west-1"], &["--no-cache", "--account", "123456789012"]);
+    args[3] = "--principal";
+    args[4] = "arn:aws-us-gov:iam::123456789012:role/dev-app-role";
+    let r = iamtrim_env(
+        &args,
+        &[("AWS_ACCESS_KEY_ID", "testing"), ("AWS_SECRET_ACCESS_KEY", "testing"), ("AWS_REGION", "us-gov-west-1")],
+    );
+    assert_eq!(r.code, 0, "{}", r.stderr);
+    assert!(fake.log().iter().all(|l| l.region == "us-gov-west-1"), "{:?}", fake.log());
+    assert!(!r.stdout.contains("arn:aws:"), "{}", r.stdout);
+    assert!(r.stdout.contains("arn:aws-us-gov:sqs:us-gov-west-1:123456789012:dev-jobs"), "{}", r.stdout);
+    assert_no_page_twice(&fake);
+    // --all-regions in GovCloud reads GovCloud's regions, not the commercial ones.
+    let mut all = lookup_args(&fake, &[], &["--no-cache", "--account", "123456789012", "--all-regions"]);
+    all[3] = "--principal";
+    all[4] = "arn:aws-us-gov:iam::123456789012:role/dev-app-role";
+    let r = iamtrim_env(
+        &all,
+        &[("AWS_ACCESS_KEY_ID", "testing"), ("AWS_SECRET_ACCESS_KEY", "testing"), ("AWS_REGION", "us-gov-west-1")],
+    );
+    assert_eq!(r.code, 0, "{}", r.stderr);
+    let regions: BTreeSet<String> = fake.log().iter().map(|l| l.region.clone()).collect();
+    assert_eq!(regions, BTreeSet::from(["us-gov-east-1".to_string(), "us-gov-west-1".to_string()]));
+    assert!(r.stderr.contains("the 2 regions of partition aws-us-gov"), "{}", r.stderr);
+}

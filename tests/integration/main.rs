@@ -17,6 +17,7 @@ mod hostile;
 mod lint;
 mod lookup;
 mod mapping;
+mod principals;
 mod replay;
 mod s3;
 mod store;

@@ -96,9 +96,9 @@ fn local_report() -> serde_json::Value {
 #[test]
 fn athena_sql_run_on_duckdb_and_served_by_moto_gives_the_local_policy() {
     let sql = iamtrim(&["generate", "--role", ROLE, "--source", ATHENA, "--print-sql"]).stdout;
-    // Filtered to the role and grouped: 608 calls of the role in 337 distinct shapes, of 650 records.
+    // Filtered to the role and grouped: 608 calls of the role in 337 distinct shapes, of 965 records.
     let said = duckdb(&sql, &["--seed-moto", &moto_url()]);
-    assert!(said.contains("650 records loaded, 337 rows, 608 calls"), "{said}");
+    assert!(said.contains("965 records loaded, 337 rows, 608 calls"), "{said}");
     let dir = tempfile::tempdir().unwrap();
     let report = dir.path().join("r.json");
     let r = iamtrim_env(
