@@ -96,19 +96,26 @@ async fn bucket_client(opts: &S3Options) -> Result<aws_sdk_s3::Client, AwsError>
                 (Some(301) | Some(400), Some(r)) if Some(&r) != here.as_ref() => {
                     let moved = client_for(opts, Some(&r)).await?;
                     moved.head_bucket().bucket(&opts.bucket).send().await.map_err(|e| {
-                        AwsError::Call(explain(&e, &format!("s3:ListBucket on arn:aws:s3:::{}", opts.bucket), &format!("opening s3://{} in {r}", opts.bucket)))
+                        AwsError::Call(explain(&e, &format!("s3:ListBucket on {}", s3_arn(&moved, &opts.bucket)), &format!("opening s3://{} in {r}", opts.bucket)))
                     })?;
                     Ok(moved)
                 }
                 (Some(404), _) => Err(AwsError::Call(format!("bucket `{}` does not exist (or is not visible to these credentials)", opts.bucket))),
                 (Some(403), _) => Err(AwsError::Call(format!(
-                    "access denied opening s3://{}: iamtrim needs s3:ListBucket on arn:aws:s3:::{} (and s3:GetObject on its objects); see docs/permissions.md",
-                    opts.bucket, opts.bucket
+                    "access denied opening s3://{}: iamtrim needs s3:ListBucket on {} (and s3:GetObject on its objects); see docs/permissions.md",
+                    opts.bucket, s3_arn(&client, &opts.bucket)
                 ))),
-                _ => Err(AwsError::Call(explain(&err, &format!("s3:ListBucket on arn:aws:s3:::{}", opts.bucket), &format!("opening s3://{}", opts.bucket)))),
+                _ => Err(AwsError::Call(explain(&err, &format!("s3:ListBucket on {}", s3_arn(&client, &opts.bucket)), &format!("opening s3://{}", opts.bucket)))),
             }
         }
     }
+}
+
+/// `arn:PARTITION:s3:::PATH` in the partition of the client's region, for messages that name
+/// the permission a call needs.
+fn s3_arn(client: &aws_sdk_s3::Client, path: &str) -> String {
+    let region = client.config().region().map(|r| r.as_ref().to_string()).unwrap_or_default();
+    format!("arn:{}:s3:::{path}", crate::mapping::arn::partition_of_region(&region))
 }
 
 /// Pages through ListObjectsV2 under `prefix` (with `delimiter`, when given), handing each page
@@ -135,7 +142,7 @@ async fn list_pages(
             .map_err(|e| {
                 AwsError::Call(explain(
                     &e,
-                    &format!("s3:ListBucket on arn:aws:s3:::{bucket}"),
+                    &format!("s3:ListBucket on {}", s3_arn(client, bucket)),
                     &format!("listing s3://{bucket}/{prefix}"),
                 ))
             })?;
@@ -359,7 +366,11 @@ async fn get_with_retries(client: &aws_sdk_s3::Client, bucket: &str, key: &str) 
             },
             Err(e) => {
                 let code = e.code().unwrap_or("").to_string();
-                last = explain(&e, &format!("s3:GetObject on arn:aws:s3:::{bucket}/{key}"), "GetObject");
+                last = explain(
+                    &e,
+                    &format!("s3:GetObject on {}", s3_arn(client, &format!("{bucket}/{key}"))),
+                    "GetObject",
+                );
                 if code == "InvalidObjectState" {
                     return Err(format!(
                         "{last} (the object is archived in a Glacier storage class: restore it to read it)"

@@ -68,3 +68,24 @@ impl ManagedPolicies {
         }
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn an_aws_managed_policy_is_found_under_every_partitions_arn_with_its_arns_in_that_partition() {
+        let set = ManagedPolicies::embedded();
+        let commercial = set.get("arn:aws:iam::aws:policy/AmazonS3ReadOnlyAccess").unwrap().unwrap();
+        let gov = set.get("arn:aws-us-gov:iam::aws:policy/AmazonS3ReadOnlyAccess").unwrap().unwrap();
+        assert_eq!(commercial.statements.len(), gov.statements.len());
+        assert!(set.get("arn:aws-cn:iam::aws:policy/AmazonS3ReadOnlyAccess").is_some());
+        assert!(set.get("arn:aws-evil:iam::aws:policy/AmazonS3ReadOnlyAccess").is_none());
+        assert!(set.get("arn:aws:iam::aws:policy/NoSuchPolicy").is_none());
+        // A policy whose document names ARNs names them in the partition asked for.
+        let (arn, _) = set.by_arn.iter().find(|(_, d)| d.to_string().contains("\"arn:aws:")).unwrap();
+        let gov_arn = arn.replacen("arn:aws:", "arn:aws-us-gov:", 1);
+        let text = format!("{:?}", set.get(&gov_arn).unwrap().unwrap());
+        assert!(!text.contains("arn:aws:") && text.contains("arn:aws-us-gov:"), "{text}");
+    }
+}

@@ -483,12 +483,13 @@ fn every_required_resource_type_of_an_action_is_covered() {
         uses(map("dynamodb.amazonaws.com", "Query", json!({"tableName": "t", "indexName": "i"}), None)),
         one("dynamodb:Query", &["arn:aws:dynamodb:us-east-1:123456789012:table/t/index/i"])
     );
-    // An account that is not 12 digits is unknown: the ARN gets `*` there, never the bad value.
+    // An account that is not 12 digits is unknown: the ARN gets `*` there, never the bad value,
+    // and the queue keeps its name (it was widened to `*` before).
     let json = event_json("sqs.amazonaws.com", "SendMessage", json!({"queueName": "q"}), None, "us-east-1")
         .replace("123456789012", "1231231234");
     let e = Event::from_json(&json).unwrap();
     match EventMapper::new(ActionCatalog::embedded()).map(&e) {
-        Mapping::Actions(u) => assert_eq!(u[0].resources, ["arn:aws:sqs:us-east-1:*:*"]),
+        Mapping::Actions(u) => assert_eq!(u[0].resources, ["arn:aws:sqs:us-east-1:*:q"]),
         other => panic!("{other:?}"),
     }
 }
