@@ -73,6 +73,98 @@ async fn managed(
     }
 }
 
+/// Pushes to `$out` the inline policies of one role, user or group: `$list` page by page, then
+/// `$get` for each document, named `NAME ($label inline)`. Errors name the permission.
+macro_rules! inline_policies {
+    ($client:expr, $list:ident, $get:ident, $setter:ident, $entity:expr, $kind:literal, $label:expr, $out:expr) => {{
+        let entity: &str = $entity;
+        let mut marker = None;
+        loop {
+            let page = $client.$list().$setter(entity).set_marker(marker).send().await.map_err(|e| {
+                AwsError::Call(explain(
+                    &e,
+                    &format!("iam:{} on {} {entity}", op_name(stringify!($list)), $kind),
+                    &format!("listing the inline policies of {} {entity}", $kind),
+                ))
+            })?;
+            for name in page.policy_names() {
+                let p = $client.$get().$setter(entity).policy_name(name).send().await.map_err(|e| {
+                    AwsError::Call(explain(
+                        &e,
+                        &format!("iam:{} on {} {entity}", op_name(stringify!($get)), $kind),
+                        &format!("reading inline policy {name}"),
+                    ))
+                })?;
+                $out.push(parse(&format!("{name} ({}inline)", $label), p.policy_document())?);
+            }
+            marker = page.marker().map(str::to_string);
+            if !page.is_truncated() || marker.is_none() {
+                break;
+            }
+        }
+    }};
+}
+
+/// Pushes to `$out` the managed policies attached to one role, user or group (`$list` page by
+/// page), named `NAME ($label attached)` when `$label` is not empty.
+macro_rules! attached_policies {
+    ($client:expr, $list:ident, $setter:ident, $entity:expr, $kind:literal, $label:expr, $offline:expr, $notes:expr, $out:expr) => {{
+        let entity: &str = $entity;
+        let label: &str = $label;
+        let mut marker = None;
+        loop {
+            let page = $client.$list().$setter(entity).set_marker(marker).send().await.map_err(|e| {
+                AwsError::Call(explain(
+                    &e,
+                    &format!("iam:{} on {} {entity}", op_name(stringify!($list)), $kind),
+                    &format!("listing the policies attached to {} {entity}", $kind),
+                ))
+            })?;
+            for a in page.attached_policies() {
+                if let Some(arn) = a.policy_arn() {
+                    let mut p = managed(&$client, arn, $offline, $notes).await?;
+                    if !label.is_empty() {
+                        p.name = format!("{} ({label}attached)", p.name);
+                    }
+                    $out.push(p);
+                }
+            }
+            marker = page.marker().map(str::to_string);
+            if !page.is_truncated() || marker.is_none() {
+                break;
+            }
+        }
+    }};
+}
+
+/// `list_role_policies` -> `ListRolePolicies`: the IAM action a client method calls.
+fn op_name(method: &str) -> String {
+    method
+        .split('_')
+        .map(|w| {
+            let mut c = w.chars();
+            c.next().map(|f| f.to_ascii_uppercase().to_string() + c.as_str()).unwrap_or_default()
+        })
+        .collect()
+}
+
+/// The permissions boundary `arn`, named `NAME (boundary)`.
+async fn boundary(
+    client: &aws_sdk_iam::Client,
+    arn: Option<&str>,
+    offline: bool,
+    notes: &mut Vec<String>,
+) -> Result<Option<Policy>, AwsError> {
+    match arn {
+        Some(arn) => {
+            let mut p = managed(client, arn, offline, notes).await?;
+            p.name = format!("{} (boundary)", p.name);
+            Ok(Some(p))
+        }
+        None => Ok(None),
+    }
+}
+
 /// Fetches every policy of role `role_name`. Returns the set and notes for the user.
 pub(crate) async fn role_policies(
     aws: &AwsOptions,
@@ -87,57 +179,20 @@ pub(crate) async fn role_policies(
         AwsError::Call(explain(&e, &format!("iam:GetRole on role {role_name}"), &format!("reading role {role_name}")))
     })?;
     let mut identity = Vec::new();
-
-    let mut marker = None;
-    loop {
-        let page = client.list_role_policies().role_name(role_name).set_marker(marker).send().await.map_err(|e| {
-            AwsError::Call(explain(&e, &format!("iam:ListRolePolicies on role {role_name}"), "listing inline policies"))
-        })?;
-        for name in page.policy_names() {
-            let p = client.get_role_policy().role_name(role_name).policy_name(name).send().await.map_err(|e| {
-                AwsError::Call(explain(
-                    &e,
-                    &format!("iam:GetRolePolicy on role {role_name}"),
-                    &format!("reading inline policy {name}"),
-                ))
-            })?;
-            identity.push(parse(&format!("{name} (inline)"), p.policy_document())?);
-        }
-        marker = page.marker().map(str::to_string);
-        if !page.is_truncated() || marker.is_none() {
-            break;
-        }
-    }
-
-    let mut marker = None;
-    loop {
-        let page =
-            client.list_attached_role_policies().role_name(role_name).set_marker(marker).send().await.map_err(|e| {
-                AwsError::Call(explain(
-                    &e,
-                    &format!("iam:ListAttachedRolePolicies on role {role_name}"),
-                    "listing attached policies",
-                ))
-            })?;
-        for a in page.attached_policies() {
-            if let Some(arn) = a.policy_arn() {
-                identity.push(managed(&client, arn, offline, &mut notes).await?);
-            }
-        }
-        marker = page.marker().map(str::to_string);
-        if !page.is_truncated() || marker.is_none() {
-            break;
-        }
-    }
-
-    let boundary = match role.role().and_then(|r| r.permissions_boundary()).and_then(|b| b.permissions_boundary_arn()) {
-        Some(arn) => {
-            let mut p = managed(&client, arn, offline, &mut notes).await?;
-            p.name = format!("{} (boundary)", p.name);
-            Some(p)
-        }
-        None => None,
-    };
+    inline_policies!(client, list_role_policies, get_role_policy, role_name, role_name, "role", "", identity);
+    attached_policies!(
+        client,
+        list_attached_role_policies,
+        role_name,
+        role_name,
+        "role",
+        "",
+        offline,
+        &mut notes,
+        identity
+    );
+    let arn = role.role().and_then(|r| r.permissions_boundary()).and_then(|b| b.permissions_boundary_arn());
+    let boundary = boundary(&client, arn, offline, &mut notes).await?;
     Ok((PolicySet { identity, boundary }, notes))
 }
 
@@ -158,47 +213,18 @@ pub(crate) async fn user_policies(
         AwsError::Call(explain(&e, &format!("iam:GetUser on user {user_name}"), &format!("reading user {user_name}")))
     })?;
     let mut identity = Vec::new();
-
-    let mut marker = None;
-    loop {
-        let page = client.list_user_policies().user_name(user_name).set_marker(marker).send().await.map_err(|e| {
-            AwsError::Call(explain(&e, &format!("iam:ListUserPolicies on user {user_name}"), "listing inline policies"))
-        })?;
-        for name in page.policy_names() {
-            let p = client.get_user_policy().user_name(user_name).policy_name(name).send().await.map_err(|e| {
-                AwsError::Call(explain(
-                    &e,
-                    &format!("iam:GetUserPolicy on user {user_name}"),
-                    &format!("reading inline policy {name}"),
-                ))
-            })?;
-            identity.push(parse(&format!("{name} (inline)"), p.policy_document())?);
-        }
-        marker = page.marker().map(str::to_string);
-        if !page.is_truncated() || marker.is_none() {
-            break;
-        }
-    }
-    let mut marker = None;
-    loop {
-        let page =
-            client.list_attached_user_policies().user_name(user_name).set_marker(marker).send().await.map_err(|e| {
-                AwsError::Call(explain(
-                    &e,
-                    &format!("iam:ListAttachedUserPolicies on user {user_name}"),
-                    "listing attached policies",
-                ))
-            })?;
-        for a in page.attached_policies() {
-            if let Some(arn) = a.policy_arn() {
-                identity.push(managed(&client, arn, offline, &mut notes).await?);
-            }
-        }
-        marker = page.marker().map(str::to_string);
-        if !page.is_truncated() || marker.is_none() {
-            break;
-        }
-    }
+    inline_policies!(client, list_user_policies, get_user_policy, user_name, user_name, "user", "", identity);
+    attached_policies!(
+        client,
+        list_attached_user_policies,
+        user_name,
+        user_name,
+        "user",
+        "",
+        offline,
+        &mut notes,
+        identity
+    );
     let mut groups = Vec::new();
     let mut marker = None;
     loop {
@@ -216,63 +242,22 @@ pub(crate) async fn user_policies(
         }
     }
     for group in &groups {
-        let mut marker = None;
-        loop {
-            let page = client.list_group_policies().group_name(group).set_marker(marker).send().await.map_err(|e| {
-                AwsError::Call(explain(
-                    &e,
-                    &format!("iam:ListGroupPolicies on group {group}"),
-                    "listing group inline policies",
-                ))
-            })?;
-            for name in page.policy_names() {
-                let p = client.get_group_policy().group_name(group).policy_name(name).send().await.map_err(|e| {
-                    AwsError::Call(explain(
-                        &e,
-                        &format!("iam:GetGroupPolicy on group {group}"),
-                        &format!("reading group policy {name}"),
-                    ))
-                })?;
-                identity.push(parse(&format!("{name} (group {group} inline)"), p.policy_document())?);
-            }
-            marker = page.marker().map(str::to_string);
-            if !page.is_truncated() || marker.is_none() {
-                break;
-            }
-        }
-        let mut marker = None;
-        loop {
-            let page =
-                client.list_attached_group_policies().group_name(group).set_marker(marker).send().await.map_err(
-                    |e| {
-                        AwsError::Call(explain(
-                            &e,
-                            &format!("iam:ListAttachedGroupPolicies on group {group}"),
-                            "listing group attached policies",
-                        ))
-                    },
-                )?;
-            for a in page.attached_policies() {
-                if let Some(arn) = a.policy_arn() {
-                    let mut p = managed(&client, arn, offline, &mut notes).await?;
-                    p.name = format!("{} (group {group} attached)", p.name);
-                    identity.push(p);
-                }
-            }
-            marker = page.marker().map(str::to_string);
-            if !page.is_truncated() || marker.is_none() {
-                break;
-            }
-        }
+        let label = format!("group {group} ");
+        inline_policies!(client, list_group_policies, get_group_policy, group_name, group, "group", label, identity);
+        attached_policies!(
+            client,
+            list_attached_group_policies,
+            group_name,
+            group,
+            "group",
+            &label,
+            offline,
+            &mut notes,
+            identity
+        );
     }
-    let boundary = match user.user().and_then(|u| u.permissions_boundary()).and_then(|b| b.permissions_boundary_arn()) {
-        Some(arn) => {
-            let mut p = managed(&client, arn, offline, &mut notes).await?;
-            p.name = format!("{} (boundary)", p.name);
-            Some(p)
-        }
-        None => None,
-    };
+    let arn = user.user().and_then(|u| u.permissions_boundary()).and_then(|b| b.permissions_boundary_arn());
+    let boundary = boundary(&client, arn, offline, &mut notes).await?;
     Ok((PolicySet { identity, boundary }, notes))
 }
 
@@ -301,4 +286,18 @@ pub async fn instance_profile_roles(
         }));
     }
     Ok(out)
+}
+
+#[cfg(test)]
+mod tests {
+    #[test]
+    fn client_methods_name_the_iam_action_they_need() {
+        for (method, action) in [
+            ("list_role_policies", "ListRolePolicies"),
+            ("get_group_policy", "GetGroupPolicy"),
+            ("list_attached_user_policies", "ListAttachedUserPolicies"),
+        ] {
+            assert_eq!(super::op_name(method), action);
+        }
+    }
 }
