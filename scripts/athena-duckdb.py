@@ -37,7 +37,8 @@ COLUMNS = """
     sessioncontext STRUCT(sessionissuer STRUCT(type VARCHAR, principalid VARCHAR, arn VARCHAR, accountid VARCHAR, username VARCHAR))),
   eventtime VARCHAR, eventsource VARCHAR, eventname VARCHAR, awsregion VARCHAR, errorcode VARCHAR,
   requestparameters VARCHAR, resources STRUCT(arn VARCHAR, accountid VARCHAR, type VARCHAR)[],
-  eventtype VARCHAR, recipientaccountid VARCHAR, vpcendpointid VARCHAR, "timestamp" VARCHAR
+  eventtype VARCHAR, recipientaccountid VARCHAR, vpcendpointid VARCHAR, useragent VARCHAR, sourceipaddress VARCHAR,
+  "timestamp" VARCHAR
 """
 
 
@@ -66,6 +67,7 @@ def athena_row(rec, day):
         "requestparameters": None if rec.get("requestParameters") is None else json.dumps(rec["requestParameters"], separators=(",", ":")),
         "resources": [{"arn": r.get("ARN"), "accountid": r.get("accountId"), "type": r.get("type")} for r in rec.get("resources") or []] or None,
         "eventtype": rec.get("eventType"), "recipientaccountid": rec.get("recipientAccountId"), "vpcendpointid": rec.get("vpcEndpointId"),
+        "useragent": rec.get("userAgent"), "sourceipaddress": rec.get("sourceIPAddress"),
         "timestamp": day,
     }
 

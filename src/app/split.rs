@@ -126,4 +126,36 @@ mod tests {
         assert!(all.reconciles());
         assert_eq!(all.counts.records_matched, 6);
     }
+
+    #[test]
+    fn past_the_group_limit_the_groups_kept_do_not_depend_on_the_reading_order() {
+        let catalog = ActionCatalog::embedded();
+        let mapper = crate::mapping::mapper::EventMapper::new(catalog);
+        let selection = Selection {
+            principal: Some(PrincipalFilter::role("shared").unwrap()),
+            split_by: Some(SplitBy::Session),
+            ..Selection::default()
+        };
+        let n = crate::usage::MAX_GROUPS + 50;
+        let records: Vec<String> =
+            (0..n).map(|i| record(&format!("job-{i:03}"), "s3.amazonaws.com", "ListBuckets", "null")).collect();
+        let read = |order: Vec<usize>| {
+            let mut u = Usage::default();
+            for i in order {
+                let item = Item::Record { location: Location::Record(i), json: &records[i] };
+                u.ingest("f.json", item, &selection, &mapper);
+            }
+            u
+        };
+        let forward = read((0..n).collect());
+        // Backwards, in two parts merged afterwards (as two threads would).
+        let back = read((0..n / 2).rev().collect()).merge(read((n / 2..n).rev().collect()));
+        let keys = |u: &Usage| u.groups.iter().map(|(k, g)| (k.clone(), g.counts.records_matched)).collect::<Vec<_>>();
+        assert_eq!(keys(&forward), keys(&back));
+        assert_eq!(forward.groups.len(), crate::usage::MAX_GROUPS + 1);
+        assert_eq!(forward.groups[crate::usage::OTHER_GROUPS].counts.records_matched, 50);
+        assert!(forward.groups.contains_key("job-000") && !forward.groups.contains_key("job-149"));
+        assert!(forward.reconciles() && back.reconciles());
+        assert_eq!(forward.unsplit().counts.records_matched, n as u64);
+    }
 }

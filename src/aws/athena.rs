@@ -73,7 +73,7 @@ pub async fn collect(
     let role = selection.principal.as_ref().ok_or_else(|| {
         AwsError::BadSource("athena:// needs one principal (--role, --user, --principal or --permission-set)".into())
     })?;
-    let sql = athena_sql(&opts.table, role, &selection.range);
+    let sql = athena_sql(&opts.table, role, &selection.range, selection.split_by);
     let config = load_config(&opts.aws, opts.region.as_deref()).await?;
     let mut query = AthenaQuery {
         client: aws_sdk_athena::Client::new(&config),

@@ -75,7 +75,7 @@ pub async fn collect(
     let role = selection.principal.as_ref().ok_or_else(|| {
         AwsError::BadSource("lake:// needs one principal (--role, --user, --principal or --permission-set)".into())
     })?;
-    let sql = lake_sql(&opts.event_data_store, role, &selection.range);
+    let sql = lake_sql(&opts.event_data_store, role, &selection.range, selection.split_by);
     let config = load_config(&opts.aws, opts.region.as_deref()).await?;
     let mut query = LakeQuery {
         client: aws_sdk_cloudtrail::Client::new(&config),

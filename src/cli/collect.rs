@@ -32,13 +32,8 @@ pub(super) fn collect(input: &InputArgs, split_by: Option<crate::select::SplitBy
         limits,
         split_by,
     };
-    if split_by.is_some() {
-        if input.store.is_some() {
-            return Err(CliError::BadSource("--split-by needs the records themselves; the usage store keeps each day's aggregate without its sessions, user agents and addresses: leave out --store".into()));
-        }
-        if matches!(input.source, Some(SourceSpec::Athena(_)) | Some(SourceSpec::Lake { .. })) {
-            return Err(CliError::BadSource("--split-by needs the records themselves; Athena and CloudTrail Lake return call shapes aggregated over sessions: read the trail files (--source s3://BUCKET) or --logs".into()));
-        }
+    if split_by.is_some() && input.store.is_some() {
+        return Err(CliError::BadSource("--split-by needs what the usage store does not keep: each day's aggregate is stored without its sessions, user agents and addresses. Leave out --store".into()));
     }
     let spec = input.spec();
     let remote = input.remote_options();

@@ -58,7 +58,7 @@ pub struct DiffArgs {
 }
 
 pub(super) fn run_diff(args: &DiffArgs) -> Result<ExitCode, CliError> {
-    if let Some(done) = print_query(&args.input) {
+    if let Some(done) = print_query(&args.input, None) {
         return done;
     }
     let catalog = ActionCatalog::embedded();

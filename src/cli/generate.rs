@@ -87,7 +87,7 @@ pub enum ResourcesArg {
 }
 
 pub(super) fn generate(args: &GenerateArgs) -> Result<ExitCode, CliError> {
-    if let Some(done) = print_query(&args.input) {
+    if let Some(done) = print_query(&args.input, args.split_by) {
         return done;
     }
     check_outputs(&[args.output.as_deref(), args.report.as_deref()], args.output_dir.as_deref())?;

@@ -156,7 +156,10 @@ pub(super) fn role_and_window(input: &InputArgs) -> Result<(PrincipalFilter, Tim
 }
 
 /// `--print-sql` / `--athena-create-table`: prints the SQL for the source instead of running it.
-pub(super) fn print_query(input: &InputArgs) -> Option<Result<ExitCode, CliError>> {
+pub(super) fn print_query(
+    input: &InputArgs,
+    split: Option<crate::select::SplitBy>,
+) -> Option<Result<ExitCode, CliError>> {
     if !input.print_sql && input.athena_create_table.is_none() {
         return None;
     }
@@ -173,10 +176,10 @@ pub(super) fn print_query(input: &InputArgs) -> Option<Result<ExitCode, CliError
                 return Err(CliError::BadSource("--athena-create-table needs --source athena://DATABASE.TABLE".into()))
             }
             (Some(SourceSpec::Athena(table)), None) => {
-                crate::select::warehouse::athena_sql(table, &role, &range) + "\n"
+                crate::select::warehouse::athena_sql(table, &role, &range, split) + "\n"
             }
             (Some(SourceSpec::Lake { event_data_store }), None) => {
-                crate::select::warehouse::lake_sql(event_data_store, &role, &range) + "\n"
+                crate::select::warehouse::lake_sql(event_data_store, &role, &range, split) + "\n"
             }
             _ => return Err(CliError::BadSource("--print-sql needs --source athena://... or lake://...".into())),
         };

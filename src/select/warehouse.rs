@@ -10,7 +10,7 @@ use std::collections::BTreeMap;
 use chrono::{DateTime, NaiveDateTime, Utc};
 
 use crate::ingest::window::TimeRange;
-use crate::select::{PrincipalFilter, PrincipalKind};
+use crate::select::{PrincipalFilter, PrincipalKind, SplitBy};
 
 /// The result columns every query returns, in order (Athena lower-cases names; CloudTrail
 /// Lake keeps them; rows are read by name, case-insensitively).
@@ -33,6 +33,29 @@ pub const COLUMNS: &[&str] = &[
     "principalarn",
     "issuertype",
 ];
+
+/// The column a query adds for `--split-by` (Athena's name; Lake's is camel-cased), so that
+/// the rows keep what the groups are read from: the session's ARN, the user agent or the source
+/// address (`invoked-by` needs none: `invokedby` is always there).
+fn split_column(split: Option<SplitBy>, athena: bool) -> Option<&'static str> {
+    match (split?, athena) {
+        (SplitBy::Session, true) => Some("useridentity.arn AS sessionarn"),
+        (SplitBy::Session, false) => Some("userIdentity.arn AS sessionArn"),
+        (SplitBy::UserAgent, true) => Some("useragent AS useragent"),
+        (SplitBy::UserAgent, false) => Some("userAgent AS userAgent"),
+        (SplitBy::SourceIp, true) => Some("sourceipaddress AS sourceipaddress"),
+        (SplitBy::SourceIp, false) => Some("sourceIPAddress AS sourceIPAddress"),
+        (SplitBy::InvokedBy, _) => None,
+    }
+}
+
+/// `SELECT` additions and `GROUP BY` for the split column, when there is one.
+fn split_parts(split: Option<SplitBy>, athena: bool) -> (String, &'static str) {
+    match split_column(split, athena) {
+        Some(c) => (format!(",\n  {c}"), ", 18"),
+        None => (String::new(), ""),
+    }
+}
 
 /// How an Athena CloudTrail table is partitioned, so the query prunes partitions.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
@@ -174,7 +197,8 @@ fn time_bounds(column: &str, from: Option<DateTime<Utc>>, to: Option<DateTime<Ut
 /// The Athena (Trino) query for a CloudTrail table created as the Athena documentation shows
 /// (`useridentity` and `resources` structs, `requestparameters` a JSON string, `eventtime` an
 /// ISO 8601 string).
-pub fn athena_sql(t: &AthenaTable, role: &PrincipalFilter, range: &TimeRange) -> String {
+pub fn athena_sql(t: &AthenaTable, role: &PrincipalFilter, range: &TimeRange, split: Option<SplitBy>) -> String {
+    let (split_select, split_group) = split_parts(split, true);
     let issuer = "useridentity.sessioncontext.sessionissuer";
     let fields = IdentityFields { identity: "useridentity", issuer, name: "username", account: "accountid" };
     let mut wh = principal_condition(role, &fields);
@@ -191,10 +215,10 @@ pub fn athena_sql(t: &AthenaTable, role: &PrincipalFilter, range: &TimeRange) ->
   count(*) AS calls, min(eventtime) AS firstseen, max(eventtime) AS lastseen,
   useridentity.type AS identitytype,
   CASE WHEN useridentity.type IN ('IAMUser', 'FederatedUser') THEN useridentity.arn END AS principalarn,
-  {issuer}.type AS issuertype
+  {issuer}.type AS issuertype{split_select}
 FROM \"{}\".\"{}\"
 WHERE {}
-GROUP BY 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 15, 16, 17
+GROUP BY 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 15, 16, 17{split_group}
 ORDER BY 1, 2, 4, 6, 10, 11",
         t.database,
         t.table,
@@ -204,7 +228,8 @@ ORDER BY 1, 2, 4, 6, 10, 11",
 
 /// The CloudTrail Lake query for event data store `eds` (camel-case fields, `eventTime` a
 /// timestamp, `requestParameters` a map of strings).
-pub fn lake_sql(eds: &str, role: &PrincipalFilter, range: &TimeRange) -> String {
+pub fn lake_sql(eds: &str, role: &PrincipalFilter, range: &TimeRange, split: Option<SplitBy>) -> String {
+    let (split_select, split_group) = split_parts(split, false);
     let issuer = "userIdentity.sessionContext.sessionIssuer";
     let fields = IdentityFields { identity: "userIdentity", issuer, name: "userName", account: "accountId" };
     let mut wh = principal_condition(role, &fields);
@@ -217,10 +242,10 @@ pub fn lake_sql(eds: &str, role: &PrincipalFilter, range: &TimeRange) -> String 
   count(*) AS calls, min(eventTime) AS firstSeen, max(eventTime) AS lastSeen,
   userIdentity.type AS identityType,
   CASE WHEN userIdentity.type IN ('IAMUser', 'FederatedUser') THEN userIdentity.arn END AS principalArn,
-  {issuer}.type AS issuerType
+  {issuer}.type AS issuerType{split_select}
 FROM {eds}
 WHERE {}
-GROUP BY 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 15, 16, 17
+GROUP BY 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 15, 16, 17{split_group}
 ORDER BY 1, 2, 4, 6, 10, 11",
         wh.join("\n  AND ")
     )
@@ -338,7 +363,8 @@ pub fn call_shape(row: &Row) -> Result<CallShape, String> {
     // federated users keep their ARN. Rows of older queries have no identity type: role sessions.
     let kind = get("identitytype").unwrap_or_else(|| "AssumedRole".to_string());
     let mut identity = serde_json::json!({ "type": kind });
-    if let Some(arn) = get("principalarn") {
+    // With --split-by session the row keeps the session's ARN (its name is the group).
+    if let Some(arn) = get("principalarn").or_else(|| get("sessionarn")) {
         identity["arn"] = serde_json::Value::String(arn);
     }
     match get("rolearn") {
@@ -365,6 +391,8 @@ pub fn call_shape(row: &Row) -> Result<CallShape, String> {
         ("recipientaccountid", "recipientAccountId"),
         ("errorcode", "errorCode"),
         ("vpcendpointid", "vpcEndpointId"),
+        ("useragent", "userAgent"),
+        ("sourceipaddress", "sourceIPAddress"),
     ] {
         if let Some(v) = get(column) {
             record[field] = serde_json::Value::String(v);
@@ -482,7 +510,7 @@ mod tests {
                 "substr(lower(userIdentity.sessionContext.sessionIssuer.userName), 1, 24) = 'awsreservedsso_readonly_'",
             ),
         ] {
-            let (a, l) = (athena_sql(&t, p, &range), lake_sql("eds", p, &range));
+            let (a, l) = (athena_sql(&t, p, &range, None), lake_sql("eds", p, &range, None));
             assert!(a.contains(athena_has), "{}: {a}", p.describe());
             assert!(l.contains(lake_has), "{}: {l}", p.describe());
         }

@@ -63,13 +63,16 @@ impl Usage {
         };
         if let Some(by) = selection.split_by {
             // The matched record is counted in its group (read there, not here).
-            let key = by.group_of(&event);
-            let full = self.groups.len() >= MAX_GROUPS && !self.groups.contains_key(key.as_ref());
-            let key = if full { OTHER_GROUPS.to_string() } else { key.into_owned() };
+            let key = by.group_of(&event).into_owned();
             self.counts.records_read -= weight;
+            let new = !self.groups.contains_key(&key);
             let group = self.groups.entry(key).or_default();
             group.counts.records_read += weight;
-            return group.ingest_admitted(file, location, &event, time, weight, selection, mapper);
+            group.ingest_admitted(file, location, &event, time, weight, selection, mapper);
+            if new {
+                self.trim_groups();
+            }
+            return;
         }
         self.ingest_admitted(file, location, &event, time, weight, selection, mapper)
     }

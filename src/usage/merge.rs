@@ -52,6 +52,18 @@ impl Usage {
         }
     }
 
+    /// Keeps the [`MAX_GROUPS`] groups whose names sort first and merges the others into
+    /// [`OTHER_GROUPS`]: which groups are kept depends on the names seen, never on the order they
+    /// were read in or how the work was split between threads.
+    pub(crate) fn trim_groups(&mut self) {
+        while self.groups.keys().filter(|k| k.as_str() != OTHER_GROUPS).count() > MAX_GROUPS {
+            let Some(last) = self.groups.keys().rev().find(|k| k.as_str() != OTHER_GROUPS).cloned() else { break };
+            let evicted = self.groups.remove(&last).unwrap_or_default();
+            let other = self.groups.remove(OTHER_GROUPS).unwrap_or_default();
+            self.groups.insert(OTHER_GROUPS.to_string(), other.merge(evicted));
+        }
+    }
+
     /// Adds another partial aggregate into this one.
     pub fn merge(mut self, other: Usage) -> Usage {
         self.counts.add(&other.counts);
@@ -96,6 +108,7 @@ impl Usage {
             let mine = self.groups.remove(&k).unwrap_or_default();
             self.groups.insert(k, mine.merge(g));
         }
+        self.trim_groups();
         self.first_seen = min_time(self.first_seen, other.first_seen);
         self.last_seen = max_time(self.last_seen, other.last_seen);
         self

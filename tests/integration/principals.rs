@@ -507,7 +507,7 @@ fn a_shared_role_is_split_into_one_self_checked_policy_per_function() {
 }
 
 #[test]
-fn per_run_session_names_are_one_group_and_split_needs_the_records() {
+fn per_run_session_names_are_one_group_and_split_is_refused_with_the_store() {
     let dir = tempfile::tempdir().unwrap();
     let f = |s: &str| session("aws", ACCOUNT, "ci", s);
     let records: Vec<Value> = [
@@ -532,17 +532,21 @@ fn per_run_session_names_are_one_group_and_split_needs_the_records() {
     assert!(by_ua.stdout.lines().any(|l| l.starts_with("aws-cli ")), "{}", by_ua.stdout);
     let no_dir = iamtrim(&["generate", "--role", "ci", "--logs", s(&logs), "--split-by", "session"]);
     assert_eq!(no_dir.code, 2, "{}", no_dir.stderr);
-    let athena = iamtrim(&[
+    let stored = iamtrim(&[
         "generate",
         "--role",
         "ci",
-        "--source",
-        "athena://d.t",
+        "--logs",
+        s(&logs),
+        "--store",
+        s(&dir.path().join("u.sqlite")),
+        "--days",
+        "3",
         "--split-by",
         "session",
         "--output-dir",
         s(&out),
     ]);
-    assert_eq!(athena.code, 2, "{}", athena.stderr);
-    assert!(athena.stderr.contains("--split-by needs the records themselves"), "{}", athena.stderr);
+    assert_eq!(stored.code, 2, "{}", stored.stderr);
+    assert!(stored.stderr.contains("--split-by needs what the usage store does not keep"), "{}", stored.stderr);
 }

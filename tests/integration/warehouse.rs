@@ -197,3 +197,71 @@ fn lake_results_page_through_throttling_and_give_the_local_policy() {
     assert_eq!(lake["records_matched"], local["records_matched"]);
     assert_eq!(lake["action_details"], local["action_details"]);
 }
+
+/// Runs `iamtrim generate ARGS` over the examples twice, from the local files and from Athena
+/// (the query run on DuckDB, its rows served by the fake with paging and throttling), and
+/// returns both runs.
+fn local_and_athena(args: &[&str]) -> (crate::util::Run, crate::util::Run) {
+    let mut print = vec!["generate", "--source", ATHENA, "--print-sql"];
+    print.extend_from_slice(args);
+    let sql = iamtrim(&print).stdout;
+    let dir = tempfile::tempdir().unwrap();
+    let rows_file = dir.path().join("athena.json");
+    duckdb(&sql, &["--athena-rows", s(&rows_file)]);
+    let fake = FakeCloudTrail::start(Vec::new(), Behaviour::default());
+    fake.set_athena_result(serde_json::from_str(&std::fs::read_to_string(&rows_file).unwrap()).unwrap());
+    let mut remote = vec!["generate", "--source", ATHENA, "--endpoint-url", &fake.url];
+    remote.extend_from_slice(args);
+    let athena = iamtrim_env(&remote, AWS_TEST_ENV);
+    let (queries, _, _) = fake.athena_log();
+    assert_eq!(queries.last().cloned().unwrap() + "\n", sql, "the query run is the one printed");
+    let ex = examples();
+    let mut local = vec!["generate", "--logs", s(&ex)];
+    local.extend_from_slice(args);
+    (iamtrim(&local), athena)
+}
+
+#[test]
+fn a_user_read_through_athena_gets_the_policy_of_the_local_files() {
+    let (local, athena) = local_and_athena(&["--user", "alice"]);
+    assert_eq!(local.code, 0, "{}", local.stderr);
+    assert_eq!(athena.code, 0, "{}", athena.stderr);
+    assert_eq!(athena.stdout, local.stdout);
+    assert!(
+        athena.stdout.contains("s3:ListAllMyBuckets") && athena.stdout.contains("iam:GetRole"),
+        "{}",
+        athena.stdout
+    );
+}
+
+#[test]
+fn a_shared_role_split_through_athena_gives_the_split_of_the_local_files() {
+    let dirs = (tempfile::tempdir().unwrap(), tempfile::tempdir().unwrap());
+    // Leaked so the argument lists can borrow them for the whole test.
+    let a: &'static str = Box::leak(s(dirs.0.path()).to_string().into_boxed_str());
+    let b: &'static str = Box::leak(s(dirs.1.path()).to_string().into_boxed_str());
+    for by in ["session", "user-agent", "source-ip", "invoked-by"] {
+        let run = |out: &'static str| -> Vec<&'static str> {
+            vec!["--role", "shared-lambda-role", "--split-by", by, "--output-dir", out]
+        };
+        let (local, _) = local_and_athena(&run(a));
+        let (_, athena) = local_and_athena(&run(b));
+        assert_eq!(local.code, 0, "{by}: {}", local.stderr);
+        assert_eq!(athena.code, 0, "{by}: {}", athena.stderr);
+        assert_eq!(athena.stdout, local.stdout, "{by}: the same table");
+        if by == "session" {
+            assert!(
+                athena.stdout.contains("orders-api") && athena.stdout.contains("invoice-mailer"),
+                "{}",
+                athena.stdout
+            );
+            for f in ["shared-lambda-role-orders-api.json", "shared-lambda-role-invoice-mailer.json"] {
+                let (x, y) = (
+                    std::fs::read_to_string(dirs.0.path().join(f)).unwrap(),
+                    std::fs::read_to_string(dirs.1.path().join(f)).unwrap(),
+                );
+                assert_eq!(x, y, "{f}");
+            }
+        }
+    }
+}
