@@ -27,12 +27,17 @@ pub(super) fn read_document(
     let visitor = DocVisitor { record, reject, emit, position: &position };
     let result = serde::Deserializer::deserialize_map(&mut de, visitor).and_then(|found| de.end().map(|_| found));
     match result {
-        Ok(true) => {
+        Ok(Found::Records) => {
             if let Some(g) = gzip_error {
                 emit(reject(Location::File, g.and_then_lost("records after the break are lost")));
             }
         }
-        Ok(false) => emit(reject(Location::File, RejectReason::NotALog)),
+        Ok(Found::Nothing) => emit(reject(Location::File, RejectReason::NotALog)),
+        // Positively another document (the IAM authorization details an audit reads, kept
+        // beside the logs): not a log, and not a gap.
+        Ok(Found::AuthorizationDetails) => {
+            emit(Item::NotALog("IAM authorization details (aws iam get-account-authorization-details)"))
+        }
         Err(e) => {
             let what = if e.is_eof() {
                 match gzip_error {
@@ -49,6 +54,17 @@ pub(super) fn read_document(
     }
 }
 
+/// What a document held.
+enum Found {
+    /// A `Records` or `Events` array.
+    Records,
+    /// Neither, nor any key known to belong to another kind of document.
+    Nothing,
+    /// `UserDetailList`, `GroupDetailList` or `RoleDetailList` and no records: the output of
+    /// `aws iam get-account-authorization-details`.
+    AuthorizationDetails,
+}
+
 struct DocVisitor<'v, 'f> {
     record: &'v mut RecordFn<'f>,
     reject: &'v RejectFn<'f>,
@@ -57,12 +73,13 @@ struct DocVisitor<'v, 'f> {
 }
 
 impl<'de> Visitor<'de> for DocVisitor<'_, '_> {
-    type Value = bool;
+    type Value = Found;
     fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.write_str("a CloudTrail log object")
     }
-    fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<bool, A::Error> {
+    fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<Found, A::Error> {
         let mut found = false;
+        let mut iam = false;
         while let Some(key) = map.next_key::<std::borrow::Cow<'de, str>>()? {
             match key.as_ref() {
                 "Records" | "Events" => {
@@ -76,12 +93,17 @@ impl<'de> Visitor<'de> for DocVisitor<'_, '_> {
                     })?;
                     found = true;
                 }
-                _ => {
+                k => {
+                    iam |= matches!(k, "UserDetailList" | "GroupDetailList" | "RoleDetailList");
                     map.next_value::<IgnoredAny>()?;
                 }
             }
         }
-        Ok(found)
+        Ok(match (found, iam) {
+            (true, _) => Found::Records,
+            (false, true) => Found::AuthorizationDetails,
+            (false, false) => Found::Nothing,
+        })
     }
 }
 

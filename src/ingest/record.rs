@@ -128,6 +128,9 @@ pub enum Item<'a> {
     },
     /// Something that could not be read; counted as one rejected record.
     Rejected(Rejection),
+    /// A whole file positively of another kind (what it is): counted as a file that is not a
+    /// log, like the files discovery passes over, and no record.
+    NotALog(&'static str),
 }
 
 impl Location {

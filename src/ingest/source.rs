@@ -332,6 +332,7 @@ mod tests {
             out.push(match item {
                 Item::Record { location, json } => format!("ok {location} {}", json.len()),
                 Item::Rejected(r) => format!("rejected {} {}", r.location, r.reason),
+                Item::NotALog(what) => format!("not a log: {what}"),
             })
         }
     }

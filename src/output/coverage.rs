@@ -98,6 +98,7 @@ pub fn measure(paths: &[PathBuf], mapper: &EventMapper<'_>) -> CoverageReport {
             source::read_file(path, &mut |item| {
                 p.read += 1;
                 match item {
+                    Item::NotALog(_) => p.read -= 1,
                     Item::Rejected(r) => p.rejected.push(r),
                     Item::Record { location, json } => match Event::from_json(json) {
                         Err(e) => p.rejected.push(Rejection {

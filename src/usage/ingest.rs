@@ -38,6 +38,12 @@ impl Usage {
                 return self.reject_n(r, weight);
             }
             Item::Record { location, json } => (location, json),
+            Item::NotALog(_) => {
+                self.counts.records_read -= weight;
+                self.counts.files_read = self.counts.files_read.saturating_sub(1);
+                self.counts.files_ignored += 1;
+                return;
+            }
         };
         let reject = |reason: RejectReason| Rejection { file: file.to_string(), location, reason };
         let event = match Event::from_json(json) {
@@ -64,6 +70,7 @@ impl Usage {
         if let Some(by) = selection.split_by {
             // The matched record is counted in its group (read there, not here).
             let key = by.group_of(&event).into_owned();
+            self.group_limit = by.max_groups();
             self.counts.records_read -= weight;
             let new = !self.groups.contains_key(&key);
             let group = self.groups.entry(key).or_default();
