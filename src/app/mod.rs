@@ -8,7 +8,9 @@
 //! - [`diff()`]: a role's current policies against its usage.
 //! - [`replay::replay`]: later calls against a policy learned earlier.
 //! - [`split::split`]: one policy per workload of a shared role (`--split-by`).
+//! - [`audit::audit`]: every principal of an account, read once, against its current policies.
 
+pub mod audit;
 pub mod collect;
 pub mod diff;
 pub mod generate;

@@ -70,9 +70,13 @@ pub async fn collect(
     mapper: EventMapper<'static>,
 ) -> Result<(Usage, AthenaStats), AwsError> {
     let started = Instant::now();
-    let role = selection.principal.as_ref().ok_or_else(|| {
-        AwsError::BadSource("athena:// needs one principal (--role, --user, --principal or --permission-set)".into())
-    })?;
+    // One principal, or every one kept apart (the audit).
+    let role = selection.principal.as_ref();
+    if role.is_none() && selection.split_by != Some(crate::select::SplitBy::Principal) {
+        return Err(AwsError::BadSource(
+            "athena:// needs one principal (--role, --user, --principal or --permission-set)".into(),
+        ));
+    }
     let sql = athena_sql(&opts.table, role, &selection.range, selection.split_by);
     let config = load_config(&opts.aws, opts.region.as_deref()).await?;
     let mut query = AthenaQuery {

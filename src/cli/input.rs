@@ -5,7 +5,7 @@ use super::*;
 
 /// Where the activity comes from and whose it is (shared by `generate` and `diff`).
 #[derive(Debug, Args)]
-#[command(group(clap::ArgGroup::new("who").required(true).multiple(false)))]
+#[command(group(clap::ArgGroup::new("who").multiple(false)))]
 pub struct InputArgs {
     /// CloudTrail log files or directories (searched recursively): trail files
     /// ({"Records":[...]}, .json or .json.gz), JSON Lines of records, or saved
@@ -142,7 +142,11 @@ pub(super) fn principal(input: &InputArgs) -> Result<PrincipalFilter, CliError> 
 
 /// The principal and the window (`--days`, or `--from`/`--to`), checked.
 pub(super) fn role_and_window(input: &InputArgs) -> Result<(PrincipalFilter, TimeRange), CliError> {
-    let role = principal(input)?;
+    Ok((principal(input)?, window(input)?))
+}
+
+/// The window (`--days`, or `--from`/`--to`), checked.
+pub(super) fn window(input: &InputArgs) -> Result<TimeRange, CliError> {
     let range = match input.days {
         Some(d) => TimeRange::try_last_days(d, chrono::Utc::now()).ok_or(CliError::TooManyDays(d))?,
         None => TimeRange::parse(input.from.as_deref(), input.to.as_deref())?,
@@ -152,7 +156,7 @@ pub(super) fn role_and_window(input: &InputArgs) -> Result<(PrincipalFilter, Tim
             return Err(CliError::EmptyWindow { from: f.to_rfc3339(), to: t.to_rfc3339() });
         }
     }
-    Ok((role, range))
+    Ok(range)
 }
 
 /// `--print-sql` / `--athena-create-table`: prints the SQL for the source instead of running it.
@@ -176,10 +180,10 @@ pub(super) fn print_query(
                 return Err(CliError::BadSource("--athena-create-table needs --source athena://DATABASE.TABLE".into()))
             }
             (Some(SourceSpec::Athena(table)), None) => {
-                crate::select::warehouse::athena_sql(table, &role, &range, split) + "\n"
+                crate::select::warehouse::athena_sql(table, Some(&role), &range, split) + "\n"
             }
             (Some(SourceSpec::Lake { event_data_store }), None) => {
-                crate::select::warehouse::lake_sql(event_data_store, &role, &range, split) + "\n"
+                crate::select::warehouse::lake_sql(event_data_store, Some(&role), &range, split) + "\n"
             }
             _ => return Err(CliError::BadSource("--print-sql needs --source athena://... or lake://...".into())),
         };

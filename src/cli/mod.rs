@@ -3,6 +3,7 @@
 //! prints: the library below it returns what it found.
 #![allow(clippy::print_stdout)]
 
+mod audit;
 mod collect;
 mod coverage;
 mod diff;
@@ -28,6 +29,7 @@ use crate::select::{BadPrincipal, BadTime, PrincipalFilter, TimeRange};
 use crate::synth;
 use crate::usage::{self, Selection};
 
+use self::audit::*;
 use self::collect::*;
 use self::coverage::*;
 use self::diff::*;
@@ -66,6 +68,11 @@ pub enum Command {
     /// Measure how many eventSource/eventName pairs of a corpus map to IAM actions.
     #[command(after_help = EXIT_CODES)]
     Coverage(CoverageArgs),
+    /// Audit every role and user of an account: granted, used and unused, risky unused
+    /// permissions, principals with no activity; report.html, audit.json, audit.sarif, audit.md,
+    /// audit.csv.
+    #[command(after_help = EXIT_CODES)]
+    Audit(Box<AuditArgs>),
     /// The incremental usage store (`--store`).
     #[command(subcommand)]
     Store(StoreCommand),
@@ -90,6 +97,7 @@ where
         Command::Diff(a) => run_diff(&a),
         Command::Coverage(a) => run_coverage(&a),
         Command::Replay(a) => run_replay(&a),
+        Command::Audit(a) => run_audit(&a),
         Command::Store(StoreCommand::Info { store, json }) => store_info(store.as_deref(), json),
         Command::Store(StoreCommand::Forget { store, role, from, to }) => {
             store_forget(store.as_deref(), &role, from.as_deref(), to.as_deref())

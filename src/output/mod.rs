@@ -2,6 +2,8 @@
 //! summary ([`report`]), the diff against current policies ([`diff`]), corpus [`coverage`], and
 //! log-derived text written so it shows literally ([`text`]).
 
+pub mod audit;
+pub mod audit_html;
 pub mod coverage;
 pub mod diff;
 pub mod emit;

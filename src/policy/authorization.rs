@@ -59,7 +59,53 @@ fn str_of<'v>(v: &'v Value, key: &str) -> &'v str {
     v[key].as_str().unwrap_or("")
 }
 
+/// A role or user the file holds.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct AuthorizedPrincipal {
+    /// `role` or `user`.
+    pub kind: &'static str,
+    /// Its name.
+    pub name: String,
+    /// Its ARN, with its path.
+    pub arn: String,
+    /// Its path (`/`, `/aws-service-role/...`).
+    pub path: String,
+    /// Its account.
+    pub account: String,
+    /// Its partition.
+    pub partition: String,
+}
+
+impl AuthorizedPrincipal {
+    /// The key its activity is counted under: its ARN without the path
+    /// (`arn:aws:iam::123456789012:role/NAME`).
+    pub fn audit_key(&self) -> String {
+        format!("arn:{}:iam::{}:{}/{}", self.partition, self.account, self.kind, self.name)
+    }
+}
+
 impl AuthorizationDetails {
+    /// Every role, then every user, the file holds (an entry without a parsable ARN is left
+    /// out: it names no account).
+    pub fn principals(&self) -> Vec<AuthorizedPrincipal> {
+        let mut out = Vec::new();
+        for (list, name_key, kind) in [("RoleDetailList", "RoleName", "role"), ("UserDetailList", "UserName", "user")] {
+            for e in self.list(list) {
+                let arn = str_of(e, "Arn");
+                let Some(parsed) = crate::mapping::arn::Arn::parse(arn) else { continue };
+                out.push(AuthorizedPrincipal {
+                    kind,
+                    name: str_of(e, name_key).to_string(),
+                    arn: arn.to_string(),
+                    path: e["Path"].as_str().unwrap_or("/").to_string(),
+                    account: parsed.account.to_string(),
+                    partition: parsed.partition.to_string(),
+                });
+            }
+        }
+        out
+    }
+
     /// Parses the file's text.
     pub fn parse(text: &str) -> Result<AuthorizationDetails, AuthDetailsError> {
         let doc: Value =

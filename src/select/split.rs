@@ -27,7 +27,14 @@ pub enum SplitBy {
     SourceIp,
     /// `userIdentity.invokedBy` (the service that called on the principal's behalf), or direct.
     InvokedBy,
+    /// The principal whose permissions the call used (the audit of every principal): a role
+    /// (`arn:PARTITION:iam::ACCOUNT:role/NAME`, without its path), or a user (its federated
+    /// users' calls count for it); [`NO_PRINCIPAL`] for the rest.
+    Principal,
 }
+
+/// The group of calls made by no role or user (root, services, anonymous calls).
+pub const NO_PRINCIPAL: &str = "(no role or user)";
 
 impl SplitBy {
     /// The flag's value.
@@ -37,6 +44,16 @@ impl SplitBy {
             SplitBy::UserAgent => "user-agent",
             SplitBy::SourceIp => "source-ip",
             SplitBy::InvokedBy => "invoked-by",
+            SplitBy::Principal => "principal",
+        }
+    }
+
+    /// How many groups are kept apart (the rest are counted in one): a hundred workloads of
+    /// one role, or ten thousand principals of an account.
+    pub fn max_groups(self) -> usize {
+        match self {
+            SplitBy::Principal => 10_000,
+            _ => 100,
         }
     }
 
@@ -47,6 +64,7 @@ impl SplitBy {
             SplitBy::UserAgent => "the user agent's tool without its version, with its execution environment (exec-env/...) and app ID (app/...)",
             SplitBy::SourceIp => "the source IP address (or the service name CloudTrail writes there)",
             SplitBy::InvokedBy => "the service that made the call on the principal's behalf (invokedBy), else direct",
+            SplitBy::Principal => "the role or user whose permissions the call used",
         }
     }
 
@@ -69,6 +87,7 @@ impl SplitBy {
                 Some(by) if !by.is_empty() => Cow::Borrowed(by),
                 _ => Cow::Borrowed("(direct)"),
             },
+            SplitBy::Principal => audited_principal(event).map_or(Cow::Borrowed(NO_PRINCIPAL), Cow::Owned),
         }
     }
 }
@@ -84,6 +103,27 @@ impl std::str::FromStr for SplitBy {
             _ => Err(format!("`{s}`: expected session, user-agent, source-ip or invoked-by")),
         }
     }
+}
+
+/// The role or user a call is audited under: `arn:PARTITION:iam::ACCOUNT:role/NAME` (the role
+/// of a session, without its path, which session ARNs omit) or `...:user/NAME` (an IAM user, or
+/// the user that federated a federated user).
+pub fn audited_principal(event: &Event<'_>) -> Option<String> {
+    use crate::mapping::arn::Arn;
+    let id = &event.user_identity;
+    let (arn, kind) = match id.kind.as_deref() {
+        Some("IAMUser") => (id.arn.clone()?, "user/"),
+        Some("FederatedUser") => {
+            let issuer = id.session_context.as_ref()?.session_issuer.as_ref()?;
+            (issuer.arn.clone().filter(|_| issuer.kind.as_deref() == Some("IAMUser"))?, "user/")
+        }
+        Some("AssumedRole") | None => (event.issuer_role_arn()?.into_owned().into(), "role/"),
+        _ => return None,
+    };
+    let parsed = Arn::parse(&arn)?;
+    let path = parsed.resource.strip_prefix(kind)?;
+    let name = path.rsplit('/').next().filter(|n| !n.is_empty())?;
+    Some(format!("arn:{}:iam::{}:{kind}{name}", parsed.partition, parsed.account))
 }
 
 /// The group of calls made without a session (an IAM user's own keys).

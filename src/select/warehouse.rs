@@ -45,7 +45,8 @@ fn split_column(split: Option<SplitBy>, athena: bool) -> Option<&'static str> {
         (SplitBy::UserAgent, false) => Some("userAgent AS userAgent"),
         (SplitBy::SourceIp, true) => Some("sourceipaddress AS sourceipaddress"),
         (SplitBy::SourceIp, false) => Some("sourceIPAddress AS sourceIPAddress"),
-        (SplitBy::InvokedBy, _) => None,
+        // Rows keep the identity already (type, principal and issuer ARNs).
+        (SplitBy::InvokedBy | SplitBy::Principal, _) => None,
     }
 }
 
@@ -197,11 +198,16 @@ fn time_bounds(column: &str, from: Option<DateTime<Utc>>, to: Option<DateTime<Ut
 /// The Athena (Trino) query for a CloudTrail table created as the Athena documentation shows
 /// (`useridentity` and `resources` structs, `requestparameters` a JSON string, `eventtime` an
 /// ISO 8601 string).
-pub fn athena_sql(t: &AthenaTable, role: &PrincipalFilter, range: &TimeRange, split: Option<SplitBy>) -> String {
+pub fn athena_sql(
+    t: &AthenaTable,
+    role: Option<&PrincipalFilter>,
+    range: &TimeRange,
+    split: Option<SplitBy>,
+) -> String {
     let (split_select, split_group) = split_parts(split, true);
     let issuer = "useridentity.sessioncontext.sessionissuer";
     let fields = IdentityFields { identity: "useridentity", issuer, name: "username", account: "accountid" };
-    let mut wh = principal_condition(role, &fields);
+    let mut wh = role.map(|r| principal_condition(r, &fields)).unwrap_or_default();
     wh.extend(time_bounds("eventtime", range.from, range.to, "%Y-%m-%dT%H:%M:%SZ"));
     if t.partitioning == Partitioning::Timestamp {
         // Partition days are delivery days: a record can arrive up to a day after its event.
@@ -222,17 +228,17 @@ GROUP BY 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 15, 16, 17{split_group}
 ORDER BY 1, 2, 4, 6, 10, 11",
         t.database,
         t.table,
-        wh.join("\n  AND ")
+        if wh.is_empty() { "TRUE".to_string() } else { wh.join("\n  AND ") }
     )
 }
 
 /// The CloudTrail Lake query for event data store `eds` (camel-case fields, `eventTime` a
 /// timestamp, `requestParameters` a map of strings).
-pub fn lake_sql(eds: &str, role: &PrincipalFilter, range: &TimeRange, split: Option<SplitBy>) -> String {
+pub fn lake_sql(eds: &str, role: Option<&PrincipalFilter>, range: &TimeRange, split: Option<SplitBy>) -> String {
     let (split_select, split_group) = split_parts(split, false);
     let issuer = "userIdentity.sessionContext.sessionIssuer";
     let fields = IdentityFields { identity: "userIdentity", issuer, name: "userName", account: "accountId" };
-    let mut wh = principal_condition(role, &fields);
+    let mut wh = role.map(|r| principal_condition(r, &fields)).unwrap_or_default();
     wh.extend(time_bounds("eventTime", range.from, range.to, "%Y-%m-%d %H:%M:%S"));
     format!(
         "SELECT eventSource, eventName, eventType, awsRegion, recipientAccountId, errorCode,
@@ -247,7 +253,7 @@ FROM {eds}
 WHERE {}
 GROUP BY 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 15, 16, 17{split_group}
 ORDER BY 1, 2, 4, 6, 10, 11",
-        wh.join("\n  AND ")
+        if wh.is_empty() { "TRUE".to_string() } else { wh.join("\n  AND ") }
     )
 }
 
@@ -510,7 +516,7 @@ mod tests {
                 "substr(lower(userIdentity.sessionContext.sessionIssuer.userName), 1, 24) = 'awsreservedsso_readonly_'",
             ),
         ] {
-            let (a, l) = (athena_sql(&t, p, &range, None), lake_sql("eds", p, &range, None));
+            let (a, l) = (athena_sql(&t, Some(p), &range, None), lake_sql("eds", Some(p), &range, None));
             assert!(a.contains(athena_has), "{}: {a}", p.describe());
             assert!(l.contains(lake_has), "{}: {l}", p.describe());
         }

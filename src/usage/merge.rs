@@ -52,11 +52,15 @@ impl Usage {
         }
     }
 
-    /// Keeps the [`MAX_GROUPS`] groups whose names sort first and merges the others into
+    /// Keeps the groups (at most the group limit) whose names sort first and merges the others into
     /// [`OTHER_GROUPS`]: which groups are kept depends on the names seen, never on the order they
     /// were read in or how the work was split between threads.
     pub(crate) fn trim_groups(&mut self) {
-        while self.groups.keys().filter(|k| k.as_str() != OTHER_GROUPS).count() > MAX_GROUPS {
+        let limit = if self.group_limit == 0 { MAX_GROUPS } else { self.group_limit };
+        if self.groups.len() <= limit {
+            return;
+        }
+        while self.groups.keys().filter(|k| k.as_str() != OTHER_GROUPS).count() > limit {
             let Some(last) = self.groups.keys().rev().find(|k| k.as_str() != OTHER_GROUPS).cloned() else { break };
             let evicted = self.groups.remove(&last).unwrap_or_default();
             let other = self.groups.remove(OTHER_GROUPS).unwrap_or_default();
@@ -104,6 +108,7 @@ impl Usage {
         for (r, n) in other.matched_roles {
             add_bounded(&mut self.matched_roles, r, n, || "(more roles)".to_string());
         }
+        self.group_limit = self.group_limit.max(other.group_limit);
         for (k, g) in other.groups {
             let mine = self.groups.remove(&k).unwrap_or_default();
             self.groups.insert(k, mine.merge(g));

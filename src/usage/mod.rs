@@ -37,7 +37,8 @@ pub struct Selection {
     pub split_by: Option<crate::select::SplitBy>,
 }
 
-/// Groups kept apart by `--split-by`; the calls of further groups are counted in one more.
+/// Workload groups kept apart by `--split-by`; the calls of further groups are counted in one
+/// more ([`crate::select::SplitBy::max_groups`] says it per kind of split).
 pub const MAX_GROUPS: usize = 100;
 /// The group the calls past [`MAX_GROUPS`] groups are counted in.
 pub const OTHER_GROUPS: &str = "(other groups)";
@@ -296,6 +297,9 @@ pub struct Usage {
     /// not matched. [`Usage::unsplit`] puts them back together.
     #[serde(skip)]
     pub groups: BTreeMap<String, Usage>,
+    /// How many groups are kept apart ([`crate::select::SplitBy::max_groups`]; 0 before any).
+    #[serde(skip)]
+    pub(crate) group_limit: usize,
     /// First matched event.
     pub first_seen: Option<DateTime<Utc>>,
     /// Last matched event.

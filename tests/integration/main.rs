@@ -3,6 +3,7 @@
 
 #![allow(clippy::print_stdout, clippy::print_stderr)] // tests print what they measured (pacing, lint findings)
 
+mod audit;
 mod authorized;
 mod bad_input;
 mod completeness;

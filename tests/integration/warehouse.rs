@@ -265,3 +265,50 @@ fn a_shared_role_split_through_athena_gives_the_split_of_the_local_files() {
         }
     }
 }
+
+#[test]
+fn an_audit_through_athena_finds_what_the_local_audit_finds() {
+    // The query of every principal: no principal condition.
+    let dir = tempfile::tempdir().unwrap();
+    let t = iamtrim_env(&["generate", "--source", ATHENA, "--role", ROLE, "--print-sql"], &[]).stdout;
+    let all = t.replace(
+        "WHERE lower(useridentity.sessioncontext.sessionissuer.username) = 'dev-app-role'\n  AND useridentity.sessioncontext.sessionissuer.accountid = '123456789012'\n",
+        "WHERE TRUE\n",
+    );
+    assert_ne!(all, t, "{t}");
+    let rows_file = dir.path().join("athena.json");
+    duckdb(&all, &["--athena-rows", s(&rows_file)]);
+    let fake = FakeCloudTrail::start(Vec::new(), Behaviour::default());
+    fake.set_athena_result(serde_json::from_str(&std::fs::read_to_string(&rows_file).unwrap()).unwrap());
+    let auth = examples().join("auth-details.json");
+    let (remote_out, local_out) = (dir.path().join("remote"), dir.path().join("local"));
+    let r = iamtrim_env(
+        &[
+            "audit",
+            "--source",
+            ATHENA,
+            "--endpoint-url",
+            &fake.url,
+            "--auth-details",
+            s(&auth),
+            "--out",
+            s(&remote_out),
+            "--format",
+            "json",
+        ],
+        AWS_TEST_ENV,
+    );
+    assert_eq!(r.code, 0, "{}", r.stderr);
+    let (queries, _, _) = fake.athena_log();
+    assert_eq!(queries.last().cloned().unwrap() + "\n", all, "the audit's query is the role's without the role");
+    let ex = examples();
+    let l =
+        iamtrim(&["audit", "--logs", s(&ex), "--auth-details", s(&auth), "--out", s(&local_out), "--format", "json"]);
+    assert_eq!(l.code, 0, "{}", l.stderr);
+    let (remote, local) = (read_json(&remote_out.join("audit.json")), read_json(&local_out.join("audit.json")));
+    for (a, b) in remote["principals"].as_array().unwrap().iter().zip(local["principals"].as_array().unwrap()) {
+        for k in ["arn", "records", "granted", "used", "unused", "findings", "used_actions"] {
+            assert_eq!(a[k], b[k], "{} {k}", a["arn"]);
+        }
+    }
+}

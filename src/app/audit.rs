@@ -1,0 +1,319 @@
+//! The audit of every principal (`iamtrim audit`): the activity read once and kept apart per
+//! principal ([`SplitBy::Principal`](crate::select::SplitBy::Principal)), the current policies
+//! of every role and user from one authorization-details document, and for each principal its
+//! diff, findings and generated policy ([`crate::output::audit`]).
+
+use std::collections::{BTreeMap, BTreeSet};
+
+use crate::mapping::catalog::ActionCatalog;
+use crate::output::audit::{
+    level_name, Audit, AuditSummary, Finding, FindingKind, LevelCount, PrincipalAudit, UnknownPrincipal, UsedAction,
+    AUDIT_SCHEMA, LEVELS,
+};
+use crate::policy::authorization::{AuthDetailsError, AuthorizationDetails, AuthorizedPrincipal};
+use crate::policy::evaluator::{glob, PolicySet};
+use crate::policy::model::{Actions, Effect, Resources};
+use crate::usage::Usage;
+
+use super::generate::{generate, GenerateOptions};
+
+/// Which principals an audit covers, and how their policies are generated.
+#[derive(Debug, Clone, Default)]
+pub struct AuditOptions {
+    /// Only principals whose name or ARN matches one of these (`*` and `?`); all when empty.
+    pub include: Vec<String>,
+    /// Never principals whose name or ARN matches one of these.
+    pub exclude: Vec<String>,
+    /// Also service-linked roles (path `/aws-service-role/`), which their service manages.
+    pub service_linked: bool,
+    /// How generated policies are shaped.
+    pub generate: GenerateOptions,
+    /// The window read, for the report.
+    pub window: String,
+}
+
+/// Actions that manage permissions or open a privilege escalation path, as patterns: granted
+/// and never used, each is a risky finding.
+const ESCALATION: &[&str] = &[
+    "iam:PassRole",
+    "iam:Create*",
+    "iam:Attach*",
+    "iam:Put*Policy",
+    "iam:Update*",
+    "iam:AddUserToGroup",
+    "iam:SetDefaultPolicyVersion",
+    "iam:DeleteRolePermissionsBoundary",
+    "iam:DeleteUserPermissionsBoundary",
+    "sts:AssumeRole",
+    "lambda:UpdateFunctionCode",
+    "lambda:CreateFunction",
+    "ec2:RunInstances",
+    "cloudformation:CreateStack",
+    "glue:CreateDevEndpoint",
+    "glue:UpdateDevEndpoint",
+    "ssm:SendCommand",
+    "ssm:StartSession",
+];
+
+/// Risky unused actions listed one by one per principal; the rest are one more finding.
+const MAX_RISKY_LISTED: usize = 25;
+
+/// Audits every principal of `details` (filtered by `opts`) against `usage` (read with
+/// `--split-by principal`, its groups keyed by [`crate::select::split::audited_principal`]).
+pub fn audit(
+    usage: &Usage,
+    details: &AuthorizationDetails,
+    catalog: &ActionCatalog,
+    opts: &AuditOptions,
+) -> Result<Audit, AuthDetailsError> {
+    let complete = usage.gaps.is_empty();
+    let groups: BTreeMap<String, Usage> =
+        usage.split_groups().into_iter().map(|(k, g)| (k.to_ascii_lowercase(), g)).collect();
+    let mut seen = BTreeSet::new();
+    let mut principals = Vec::new();
+    for p in details.principals() {
+        if !opts.service_linked && p.path.starts_with("/aws-service-role/") {
+            continue;
+        }
+        let matches =
+            |patterns: &[String]| patterns.iter().any(|pat| glob(pat, &p.name, true) || glob(pat, &p.arn, true));
+        if (!opts.include.is_empty() && !matches(&opts.include)) || matches(&opts.exclude) {
+            continue;
+        }
+        let key = p.audit_key().to_ascii_lowercase();
+        seen.insert(key.clone());
+        let empty = {
+            let mut u = Usage::default();
+            for g in usage.gaps.values() {
+                u.add_gap(g.clone());
+            }
+            u
+        };
+        let u = groups.get(&key).unwrap_or(&empty);
+        let set = match p.kind {
+            "role" => details.role_policies(&p.name, Some(&p.account))?,
+            _ => details.user_policies(&p.name, Some(&p.account))?,
+        };
+        principals.push(audit_principal(&p, u, &set, catalog, &opts.generate));
+    }
+    let unknown_principals = groups
+        .iter()
+        .filter(|(k, _)| !seen.contains(*k) && k.as_str() != crate::select::split::NO_PRINCIPAL)
+        .map(|(_, g)| UnknownPrincipal {
+            arn: g.matched_roles.keys().next().cloned().unwrap_or_default(),
+            records: g.counts.records_matched,
+        })
+        .collect();
+    let mut summary = AuditSummary {
+        principals: principals.len(),
+        with_activity: principals.iter().filter(|p| p.records > 0).count(),
+        granted: principals.iter().map(|p| p.granted).sum(),
+        unused: principals.iter().map(|p| p.unused).sum(),
+        risky_unused: principals.iter().map(|p| p.risky_unused).sum(),
+        ..AuditSummary::default()
+    };
+    summary.unused_percent = percent(summary.unused, summary.granted);
+    for k in FindingKind::ALL {
+        let n = principals.iter().flat_map(|p| &p.findings).filter(|f| f.kind == k).count();
+        summary.findings.insert(k.name().to_string(), n);
+    }
+    let unsplit_matched = usage.counts.records_matched + groups.values().map(|g| g.counts.records_matched).sum::<u64>();
+    let records_read = usage.counts.records_read + groups.values().map(|g| g.counts.records_read).sum::<u64>();
+    Ok(Audit {
+        schema: AUDIT_SCHEMA,
+        iamtrim_version: env!("CARGO_PKG_VERSION"),
+        window: opts.window.clone(),
+        complete,
+        gaps: usage.gap_list(),
+        records_read,
+        records_matched: unsplit_matched,
+        summary,
+        principals,
+        unknown_principals,
+    })
+}
+
+fn percent(part: usize, whole: usize) -> f64 {
+    if whole == 0 {
+        0.0
+    } else {
+        (part as f64 * 1000.0 / whole as f64).round() / 10.0
+    }
+}
+
+fn time(t: Option<chrono::DateTime<chrono::Utc>>) -> Option<String> {
+    t.map(|t| t.to_rfc3339_opts(chrono::SecondsFormat::Secs, true))
+}
+
+/// True when a statement allows every action on every resource without condition.
+fn full_admin(set: &PolicySet) -> Option<String> {
+    for p in &set.identity {
+        for st in &p.statements {
+            let all_actions = matches!(&st.actions, Actions::Only(a) if a.iter().any(|x| x == "*" || x == "*:*"));
+            let all_resources = matches!(&st.resources, Resources::Only(r) if r.iter().any(|x| x == "*"));
+            if st.effect == Effect::Allow && all_actions && all_resources && st.conditions.is_empty() {
+                return Some(p.name.clone());
+            }
+        }
+    }
+    None
+}
+
+fn audit_principal(
+    p: &AuthorizedPrincipal,
+    usage: &Usage,
+    set: &PolicySet,
+    catalog: &ActionCatalog,
+    opts: &GenerateOptions,
+) -> PrincipalAudit {
+    let generated = crate::app::diff::reference_policy(usage, catalog);
+    let diff = crate::app::diff::diff(&p.arn, usage, set, &generated, catalog);
+    let records = usage.counts.records_matched;
+    let granted_used: BTreeSet<&str> = diff.used_granted.iter().map(|a| a.action.as_str()).collect();
+    let unused: Vec<&crate::output::diff::UnusedAction> = diff.unused_granted.iter().collect();
+    let granted = granted_used.len() + unused.len();
+    let mut levels: Vec<LevelCount> = LEVELS
+        .iter()
+        .map(|l| LevelCount { access_level: level_name(*l).to_string(), ..LevelCount::default() })
+        .collect();
+    let at = |l: crate::mapping::catalog::AccessLevel| LEVELS.iter().position(|x| *x == l).unwrap_or(1);
+    for a in &granted_used {
+        if let Some(l) = catalog.action_by_name(a).map(|x| x.level) {
+            let c = &mut levels[at(l)];
+            c.granted += 1;
+            c.used += 1;
+        }
+    }
+    for a in &unused {
+        let c = &mut levels[at(a.access_level)];
+        c.granted += 1;
+        c.unused += 1;
+    }
+    let used_services: BTreeSet<&str> = granted_used.iter().filter_map(|a| a.split(':').next()).collect();
+    let unused_services: Vec<String> = diff
+        .services
+        .iter()
+        .filter(|s| s.granted > 0 && s.used == 0 && !used_services.contains(s.service.as_str()))
+        .map(|s| s.service.clone())
+        .collect();
+    let mut findings = Vec::new();
+    let finding = |kind, subject: &str, message: String| Finding {
+        kind,
+        principal: p.arn.clone(),
+        subject: subject.to_string(),
+        message,
+    };
+    let complete = diff.complete;
+    let unused_word = if complete { "never used" } else { "not seen in what could be read" };
+    if records == 0 {
+        findings.push(finding(
+            FindingKind::NoActivity,
+            "",
+            format!("{} {} made no call in the window ({granted} actions granted): a candidate for deletion, not for trimming", p.kind, p.name),
+        ));
+    }
+    if let Some(policy) = full_admin(set) {
+        findings.push(finding(
+            FindingKind::FullAdmin,
+            "*",
+            format!("{} grants every action on every resource (policy {policy})", p.name),
+        ));
+    }
+    // Escalation paths first (they are the ones to remove today), then permissions management.
+    let mut risky: Vec<(bool, &str)> = unused
+        .iter()
+        .filter_map(|a| {
+            let escalation = ESCALATION.iter().any(|pat| glob(pat, &a.action, true));
+            let manages = a.access_level == crate::mapping::catalog::AccessLevel::PermissionsManagement;
+            (escalation || manages).then_some((!escalation, a.action.as_str()))
+        })
+        .collect();
+    risky.sort();
+    for (_, action) in risky.iter().take(MAX_RISKY_LISTED) {
+        let on_all = set.evaluate(action, "*").decision.is_allow();
+        let scope = if on_all { " on *" } else { "" };
+        findings.push(finding(
+            FindingKind::RiskyUnused,
+            action,
+            format!("{action} is granted{scope} to {} and was {unused_word}", p.name),
+        ));
+    }
+    if risky.len() > MAX_RISKY_LISTED {
+        let more = risky.len() - MAX_RISKY_LISTED;
+        findings.push(finding(
+            FindingKind::RiskyUnused,
+            "(more)",
+            format!("and {more} more permissions-management actions granted to {} and {unused_word} (all in unused_actions)", p.name),
+        ));
+    }
+    if records > 0 && !unused_services.is_empty() {
+        let listed: Vec<&str> = unused_services.iter().take(12).map(String::as_str).collect();
+        let more = unused_services.len().saturating_sub(listed.len());
+        findings.push(finding(
+            FindingKind::UnusedService,
+            "services",
+            format!(
+                "{} services granted to {} with no action {}: {}{}",
+                unused_services.len(),
+                p.name,
+                if complete { "used" } else { "seen" },
+                listed.join(", "),
+                if more > 0 { format!(" and {more} more") } else { String::new() }
+            ),
+        ));
+    }
+    if records > 0 && complete && granted > 0 && unused.len() * 2 > granted {
+        findings.push(finding(
+            FindingKind::MostlyUnused,
+            "",
+            format!(
+                "{} of {granted} actions granted to {} were never used ({:.1}%)",
+                unused.len(),
+                p.name,
+                percent(unused.len(), granted)
+            ),
+        ));
+    }
+
+    for a in &diff.used_not_granted {
+        findings.push(finding(
+            FindingKind::UsedNotGranted,
+            &a.action,
+            format!("{} called {} which its policies do not grant", p.name, a.action),
+        ));
+    }
+    let used_actions = usage
+        .actions
+        .iter()
+        .map(|(name, u)| UsedAction {
+            action: name.clone(),
+            calls: u.calls,
+            first_used: time(u.first_seen),
+            last_used: time(u.last_seen),
+            granted: granted_used.contains(name.as_str()),
+        })
+        .collect();
+    let generated_policy = (records > 0 && !usage.actions.is_empty()).then(|| generate(usage, catalog, opts).policy);
+    PrincipalAudit {
+        arn: p.arn.clone(),
+        kind: p.kind.to_string(),
+        name: p.name.clone(),
+        records,
+        first_seen: time(usage.first_seen),
+        last_seen: time(usage.last_seen),
+        complete,
+        policies: diff.current_policies.clone(),
+        granted,
+        used: granted_used.len(),
+        unused: unused.len(),
+        unused_percent: percent(unused.len(), granted),
+        by_access_level: levels,
+        risky_unused: risky.len(),
+        unused_services,
+        unused_actions: unused.iter().map(|a| a.action.clone()).collect(),
+        used_actions,
+        narrowed_resources: diff.narrowed_resources.clone(),
+        generated_policy,
+        findings,
+    }
+}

@@ -1,0 +1,199 @@
+//! `iamtrim audit`: every role and user of an account in one pass over the logs, their current
+//! policies from one authorization-details document, and the report in every format.
+
+use super::*;
+
+/// `audit --format`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, clap::ValueEnum)]
+pub enum AuditFormat {
+    /// `report.html`: one self-contained page for people.
+    Html,
+    /// `audit.json`: the versioned schema in docs/audit.schema.json.
+    Json,
+    /// `audit.sarif`: SARIF 2.1.0 for code scanning.
+    Sarif,
+    /// `audit.md`: for a ticket or a pull request.
+    Md,
+    /// `audit.csv`: one row per principal and finding.
+    Csv,
+}
+
+impl AuditFormat {
+    fn file(self) -> &'static str {
+        match self {
+            AuditFormat::Html => "report.html",
+            AuditFormat::Json => "audit.json",
+            AuditFormat::Sarif => "audit.sarif",
+            AuditFormat::Md => "audit.md",
+            AuditFormat::Csv => "audit.csv",
+        }
+    }
+}
+
+/// `iamtrim audit`.
+#[derive(Debug, Args)]
+pub struct AuditArgs {
+    /// Activity to read (every principal's; --role and the other principal flags are refused:
+    /// use --include).
+    #[command(flatten)]
+    pub input: InputArgs,
+    /// The account's roles, users, groups and policies: the output of `aws iam
+    /// get-account-authorization-details`.
+    #[arg(long, value_name = "FILE")]
+    pub auth_details: PathBuf,
+    /// Only principals whose name or ARN matches (repeatable; `*` and `?`).
+    #[arg(long = "include", value_name = "PATTERN")]
+    pub include: Vec<String>,
+    /// Leave out principals whose name or ARN matches (repeatable).
+    #[arg(long = "exclude", value_name = "PATTERN")]
+    pub exclude: Vec<String>,
+    /// Also audit service-linked roles (path /aws-service-role/), which their service manages.
+    #[arg(long)]
+    pub include_service_linked: bool,
+    /// Write the reports in this directory.
+    #[arg(long, value_name = "DIR", default_value = "iamtrim-audit")]
+    pub out: PathBuf,
+    /// Formats to write (comma-separated; default: all).
+    #[arg(long, value_enum, value_delimiter = ',', value_name = "html,json,sarif,md,csv")]
+    pub format: Vec<AuditFormat>,
+    /// Exit 3 when a finding of these kinds is found: risky-unused, full-admin, used-not-granted,
+    /// no-activity, unused-service, mostly-unused, or `unused-above=N` (a principal with more
+    /// than N% of its granted actions unused). Repeatable or comma-separated.
+    #[arg(long, value_delimiter = ',', value_name = "KIND")]
+    pub fail_on: Vec<String>,
+}
+
+/// What `--fail-on` asks for.
+enum FailRule {
+    Kind(crate::output::audit::FindingKind),
+    UnusedAbove(f64),
+}
+
+fn fail_rules(specs: &[String]) -> Result<Vec<FailRule>, CliError> {
+    use crate::output::audit::FindingKind;
+    specs
+        .iter()
+        .map(|s| {
+            if let Some(n) = s.strip_prefix("unused-above=") {
+                return n
+                    .trim_end_matches('%')
+                    .parse::<f64>()
+                    .ok()
+                    .filter(|n| (0.0..=100.0).contains(n))
+                    .map(FailRule::UnusedAbove)
+                    .ok_or_else(|| CliError::BadSource(format!("--fail-on {s}: expected unused-above=N, N a percentage")));
+            }
+            let name = if s == "risky-unused" { "risky-unused-permission" } else if s == "full-admin" { "full-admin-grant" } else { s };
+            FindingKind::ALL
+                .iter()
+                .find(|k| k.name() == name)
+                .map(|k| FailRule::Kind(*k))
+                .ok_or_else(|| CliError::BadSource(format!("--fail-on `{s}`: expected risky-unused, full-admin, used-not-granted, no-activity, unused-service, mostly-unused or unused-above=N")))
+        })
+        .collect()
+}
+
+pub(super) fn run_audit(args: &AuditArgs) -> Result<ExitCode, CliError> {
+    if args.input.role.is_some()
+        || args.input.user.is_some()
+        || args.input.principal.is_some()
+        || args.input.permission_set.is_some()
+    {
+        return Err(CliError::BadSource("audit reads every principal: choose them with --include and --exclude, not --role, --user, --principal or --permission-set".into()));
+    }
+    let rules = fail_rules(&args.fail_on)?;
+    let text = std::fs::read_to_string(&args.auth_details)
+        .map_err(|e| CliError::BadSource(format!("--auth-details {}: {e}", args.auth_details.display())))?;
+    let details = crate::policy::authorization::AuthorizationDetails::parse(&text)
+        .map_err(|e| CliError::BadSource(format!("--auth-details {}: {e}", args.auth_details.display())))?;
+    check_outputs(&[], Some(&args.out))?;
+    let range = window(&args.input)?;
+    let selection = Selection {
+        principal: None,
+        range,
+        counted_errors: crate::mapping::evidence::CountedErrors::new(&args.input.count_errors),
+        limits: crate::ingest::source::ReadLimits {
+            max_document: usize::from(args.input.max_document_mb) << 20,
+            max_record: usize::from(args.input.max_record_mb) << 20,
+        },
+        split_by: Some(crate::select::SplitBy::Principal),
+    };
+    if args.input.store.is_some() {
+        return Err(CliError::BadSource("audit --store is not built yet: leave out --store".into()));
+    }
+    let progress = progress_sink();
+    let collected =
+        crate::app::collect::collect(&args.input.spec(), &selection, &args.input.remote_options(), &progress)?;
+    for stats in &collected.stats {
+        messages::line!("{stats}");
+    }
+    for notice in &collected.notices {
+        match notice {
+            crate::app::collect::Notice::Note(n) => messages::note!("{n}"),
+            crate::app::collect::Notice::Warning(w) => messages::warning!("{w}"),
+        }
+    }
+    let window = if range.is_bounded() { range.to_string() } else { "all events in the logs".to_string() };
+    let opts = crate::app::audit::AuditOptions {
+        include: args.include.clone(),
+        exclude: args.exclude.clone(),
+        service_linked: args.include_service_linked,
+        generate: crate::app::GenerateOptions::default(),
+        window,
+    };
+    let audit = crate::app::audit::audit(&collected.usage, &details, ActionCatalog::embedded(), &opts)
+        .map_err(|e| CliError::BadSource(format!("--auth-details {}: {e}", args.auth_details.display())))?;
+    let all = [AuditFormat::Html, AuditFormat::Json, AuditFormat::Sarif, AuditFormat::Md, AuditFormat::Csv];
+    let formats: Vec<AuditFormat> = if args.format.is_empty() { all.to_vec() } else { args.format.clone() };
+    let artifact = args.auth_details.display().to_string();
+    for f in formats {
+        let text = match f {
+            AuditFormat::Html => crate::output::audit_html::render(&audit),
+            AuditFormat::Json => audit.to_json(),
+            AuditFormat::Sarif => audit.to_sarif(&artifact),
+            AuditFormat::Md => audit.to_markdown(),
+            AuditFormat::Csv => audit.to_csv(),
+        };
+        let path = args.out.join(f.file());
+        write_out(Some(&path), &text)?;
+        messages::line!("  wrote {}", path.display());
+    }
+    let sm = &audit.summary;
+    messages::line!(
+        "{}audit · {} · {} principals ({} with activity) · {} of {} granted actions unused ({:.1}%) · {} risky permissions unused",
+        if audit.complete { "iamtrim: " } else { "iamtrim: INCOMPLETE: " },
+        audit.window,
+        sm.principals,
+        sm.with_activity,
+        sm.unused,
+        sm.granted,
+        sm.unused_percent,
+        sm.risky_unused
+    );
+    messages::line!(
+        "  records: {} read, {} of principals' calls (one pass for all principals)",
+        audit.records_read,
+        audit.records_matched
+    );
+    for k in crate::output::audit::FindingKind::ALL {
+        let n = sm.findings.get(k.name()).copied().unwrap_or(0);
+        if n > 0 {
+            messages::line!("  {} {}: {n} finding{}", k.rule_id(), k.name(), if n == 1 { "" } else { "s" });
+        }
+    }
+    if !audit.unknown_principals.is_empty() {
+        messages::note!(
+            "{} principals made calls but are not in the authorization details (listed in the report)",
+            audit.unknown_principals.len()
+        );
+    }
+    let failed = rules.iter().any(|r| match r {
+        FailRule::Kind(k) => audit.findings().any(|f| f.kind == *k),
+        FailRule::UnusedAbove(n) => audit.complete && audit.principals.iter().any(|p| p.unused_percent > *n),
+    });
+    if !audit.complete && !args.input.allow_incomplete {
+        messages::line!("iamtrim: INCOMPLETE: {} gap(s): nothing is called unused, only not seen in what could be read (exit 4; --allow-incomplete to accept)", audit.gaps.len());
+        return Ok(ExitCode::Incomplete);
+    }
+    Ok(if failed { ExitCode::DiffFound } else { ExitCode::Success })
+}

@@ -1,0 +1,493 @@
+//! The audit of every principal of an account (`iamtrim audit`): per principal, what is
+//! granted, used and unused by access level, risky unused permissions, unused services, the last
+//! use of each used action, resources to narrow, the generated policy and the completeness of
+//! the read; and the findings, written as JSON (a versioned, documented schema), Markdown, CSV
+//! and SARIF 2.1.0. The HTML report is [`crate::output::audit_html`].
+
+use std::collections::BTreeMap;
+use std::fmt::Write as _;
+
+use serde::Serialize;
+
+use crate::mapping::catalog::AccessLevel;
+use crate::output::diff::Narrowing;
+use crate::output::text::{md_cell, md_code};
+use crate::policy::PolicyDocument;
+use crate::usage::completeness::Gap;
+
+/// The `schema` value of `audit.json`; `docs/audit.schema.json` describes it. A change that
+/// removes or renames a field bumps the number.
+pub const AUDIT_SCHEMA: &str = "iamtrim-audit/1";
+
+/// The kinds of finding, each a SARIF rule with a stable ID.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum FindingKind {
+    /// A granted permission that manages permissions or opens a path to more (iam:PassRole on
+    /// `*`, iam:Create*, iam:Attach*, iam:Put*Policy, sts:AssumeRole on `*`, ...), never used.
+    #[serde(rename = "risky-unused-permission")]
+    RiskyUnused,
+    /// `*` on `*`: every action on every resource.
+    #[serde(rename = "full-admin-grant")]
+    FullAdmin,
+    /// A service granted and never used.
+    UnusedService,
+    /// A principal with no activity in the window: a candidate for deletion, not trimming.
+    NoActivity,
+    /// Called (or refused) and not granted: it would break under the current policies.
+    UsedNotGranted,
+    /// Most of what is granted is not used.
+    MostlyUnused,
+}
+
+impl FindingKind {
+    /// Every kind, in rule order.
+    pub const ALL: [FindingKind; 6] = [
+        FindingKind::RiskyUnused,
+        FindingKind::FullAdmin,
+        FindingKind::UnusedService,
+        FindingKind::NoActivity,
+        FindingKind::UsedNotGranted,
+        FindingKind::MostlyUnused,
+    ];
+
+    /// The SARIF `ruleId`: stable across versions.
+    pub fn rule_id(self) -> &'static str {
+        match self {
+            FindingKind::RiskyUnused => "IAMTRIM001",
+            FindingKind::FullAdmin => "IAMTRIM002",
+            FindingKind::UnusedService => "IAMTRIM003",
+            FindingKind::NoActivity => "IAMTRIM004",
+            FindingKind::UsedNotGranted => "IAMTRIM005",
+            FindingKind::MostlyUnused => "IAMTRIM006",
+        }
+    }
+
+    /// Short name (`risky-unused-permission`).
+    pub fn name(self) -> &'static str {
+        match self {
+            FindingKind::RiskyUnused => "risky-unused-permission",
+            FindingKind::FullAdmin => "full-admin-grant",
+            FindingKind::UnusedService => "unused-service",
+            FindingKind::NoActivity => "no-activity",
+            FindingKind::UsedNotGranted => "used-not-granted",
+            FindingKind::MostlyUnused => "mostly-unused",
+        }
+    }
+
+    /// What the rule means, for people.
+    pub fn description(self) -> &'static str {
+        match self {
+            FindingKind::RiskyUnused => "A permission that manages permissions or opens a privilege escalation path is granted and was never used in the window.",
+            FindingKind::FullAdmin => "Every action on every resource is granted (Action * on Resource *).",
+            FindingKind::UnusedService => "Actions of a service are granted and none was used in the window.",
+            FindingKind::NoActivity => "The principal made no call in the window: a candidate for deletion, not for trimming.",
+            FindingKind::UsedNotGranted => "The principal called (or tried) an action its current policies do not grant.",
+            FindingKind::MostlyUnused => "More than half of the actions granted were not used in the window.",
+        }
+    }
+
+    /// `properties.security-severity` (0 to 10, as GitHub code scanning reads it).
+    pub fn security_severity(self) -> &'static str {
+        match self {
+            FindingKind::FullAdmin => "9.0",
+            FindingKind::RiskyUnused => "8.0",
+            FindingKind::UsedNotGranted => "5.0",
+            FindingKind::MostlyUnused => "4.0",
+            FindingKind::UnusedService => "3.0",
+            FindingKind::NoActivity => "3.0",
+        }
+    }
+
+    /// SARIF level.
+    pub fn level(self) -> &'static str {
+        match self {
+            FindingKind::FullAdmin | FindingKind::RiskyUnused => "error",
+            FindingKind::UsedNotGranted | FindingKind::MostlyUnused => "warning",
+            FindingKind::UnusedService | FindingKind::NoActivity => "note",
+        }
+    }
+}
+
+/// One finding about one principal.
+#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Serialize)]
+pub struct Finding {
+    /// What kind.
+    pub kind: FindingKind,
+    /// The principal's ARN.
+    pub principal: String,
+    /// The action or service it is about (empty for the principal as a whole).
+    pub subject: String,
+    /// For people.
+    pub message: String,
+}
+
+/// Granted, used and unused actions of one access level.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize)]
+pub struct LevelCount {
+    /// Access level.
+    pub access_level: String,
+    /// Actions granted.
+    pub granted: usize,
+    /// Of those, used.
+    pub used: usize,
+    /// Of those, not used (not seen, when the read was incomplete).
+    pub unused: usize,
+}
+
+/// A used action, with its evidence.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct UsedAction {
+    /// `s3:GetObject`.
+    pub action: String,
+    /// Calls.
+    pub calls: u64,
+    /// First use (RFC 3339).
+    pub first_used: Option<String>,
+    /// Last use (RFC 3339).
+    pub last_used: Option<String>,
+    /// Whether the current policies grant it.
+    pub granted: bool,
+}
+
+/// The audit of one principal.
+#[derive(Debug, Clone, Serialize)]
+pub struct PrincipalAudit {
+    /// `arn:aws:iam::123456789012:role/path/name`.
+    pub arn: String,
+    /// `role` or `user`.
+    pub kind: String,
+    /// The name.
+    pub name: String,
+    /// Records of its calls in the window (0: no activity).
+    pub records: u64,
+    /// First call in the window.
+    pub first_seen: Option<String>,
+    /// Last call in the window.
+    pub last_seen: Option<String>,
+    /// False when the read had gaps: "unused" is then "not seen in what could be read".
+    pub complete: bool,
+    /// The policies that apply to it.
+    pub policies: Vec<String>,
+    /// Actions granted.
+    pub granted: usize,
+    /// Of those, used.
+    pub used: usize,
+    /// Of those, not used.
+    pub unused: usize,
+    /// Unused share of the granted actions, in percent (0 when nothing is granted).
+    pub unused_percent: f64,
+    /// By access level, Permissions management first.
+    pub by_access_level: Vec<LevelCount>,
+    /// Risky permissions (permissions management, escalation paths) granted and not used; the
+    /// findings list the first ones.
+    pub risky_unused: usize,
+    /// Services granted and never used.
+    pub unused_services: Vec<String>,
+    /// Granted actions never used, Permissions management and Write first.
+    pub unused_actions: Vec<String>,
+    /// Each action used, with its last use.
+    pub used_actions: Vec<UsedAction>,
+    /// Grants wider than what was used.
+    pub narrowed_resources: Vec<Narrowing>,
+    /// The least-privilege policy of its calls (none without activity).
+    pub generated_policy: Option<PolicyDocument>,
+    /// Its findings.
+    pub findings: Vec<Finding>,
+}
+
+/// Principals that made calls but are not in the authorization details (another account's,
+/// deleted, or created after the details were read).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct UnknownPrincipal {
+    /// The ARN the calls were counted under.
+    pub arn: String,
+    /// Records.
+    pub records: u64,
+}
+
+/// The totals of an audit.
+#[derive(Debug, Clone, Default, PartialEq, Serialize)]
+pub struct AuditSummary {
+    /// Principals audited.
+    pub principals: usize,
+    /// Of those, with calls in the window.
+    pub with_activity: usize,
+    /// Actions granted, summed over principals.
+    pub granted: usize,
+    /// Of those, unused.
+    pub unused: usize,
+    /// Unused share, in percent.
+    pub unused_percent: f64,
+    /// Risky permissions granted and not used, summed over principals.
+    pub risky_unused: usize,
+    /// Findings by kind name.
+    pub findings: BTreeMap<String, usize>,
+}
+
+/// The audit of an account.
+#[derive(Debug, Clone, Serialize)]
+pub struct Audit {
+    /// [`AUDIT_SCHEMA`].
+    pub schema: &'static str,
+    /// The iamtrim version that wrote it.
+    pub iamtrim_version: &'static str,
+    /// The window read.
+    pub window: String,
+    /// False when anything could not be read.
+    pub complete: bool,
+    /// What could not be read.
+    pub gaps: Vec<Gap>,
+    /// Records read, filtered and matched.
+    pub records_read: u64,
+    /// Records of the principals audited and of others.
+    pub records_matched: u64,
+    /// Totals.
+    pub summary: AuditSummary,
+    /// Each principal, by ARN.
+    pub principals: Vec<PrincipalAudit>,
+    /// Activity of principals the authorization details do not hold.
+    pub unknown_principals: Vec<UnknownPrincipal>,
+}
+
+/// Access levels in the order reports list them.
+pub const LEVELS: [AccessLevel; 5] = [
+    AccessLevel::PermissionsManagement,
+    AccessLevel::Write,
+    AccessLevel::Tagging,
+    AccessLevel::Read,
+    AccessLevel::List,
+];
+
+/// The name of an access level as IAM writes it.
+pub fn level_name(l: AccessLevel) -> &'static str {
+    match l {
+        AccessLevel::PermissionsManagement => "Permissions management",
+        AccessLevel::Write => "Write",
+        AccessLevel::Tagging => "Tagging",
+        AccessLevel::Read => "Read",
+        AccessLevel::List => "List",
+    }
+}
+
+impl Audit {
+    /// Every finding, principal by principal.
+    pub fn findings(&self) -> impl Iterator<Item = &Finding> {
+        self.principals.iter().flat_map(|p| &p.findings)
+    }
+
+    /// `audit.json`.
+    pub fn to_json(&self) -> String {
+        serde_json::to_string_pretty(self).unwrap_or_default() + "\n"
+    }
+
+    /// `audit.csv`: one row per principal and finding (a principal without findings has one
+    /// row with an empty finding), fields quoted as RFC 4180 says and cells that a spreadsheet
+    /// would run as a formula prefixed with `'`.
+    pub fn to_csv(&self) -> String {
+        let mut s = String::from(
+            "principal,kind,records,last_seen,granted,used,unused,unused_percent,complete,finding,rule_id,subject,message\n",
+        );
+        for p in &self.principals {
+            let base = [
+                csv_cell(&p.arn),
+                csv_cell(&p.kind),
+                p.records.to_string(),
+                csv_cell(p.last_seen.as_deref().unwrap_or("")),
+                p.granted.to_string(),
+                p.used.to_string(),
+                p.unused.to_string(),
+                format!("{:.1}", p.unused_percent),
+                p.complete.to_string(),
+            ]
+            .join(",");
+            if p.findings.is_empty() {
+                let _ = writeln!(s, "{base},,,,");
+            }
+            for f in &p.findings {
+                let _ = writeln!(
+                    s,
+                    "{base},{},{},{},{}",
+                    f.kind.name(),
+                    f.kind.rule_id(),
+                    csv_cell(&f.subject),
+                    csv_cell(&f.message)
+                );
+            }
+        }
+        s
+    }
+
+    /// `audit.md`: for a ticket or a pull request.
+    pub fn to_markdown(&self) -> String {
+        let mut s = String::new();
+        let sm = &self.summary;
+        let _ = writeln!(s, "# iamtrim audit · {}\n", md_cell(&self.window));
+        if !self.complete {
+            let _ = writeln!(
+                s,
+                "> **INCOMPLETE**: {} gap(s) in the read. Nothing below is \"unused\", only \"not seen in what could be read\".\n",
+                self.gaps.len()
+            );
+        }
+        let _ = writeln!(
+            s,
+            "{} principals, {} with activity · {} of {} granted actions unused ({:.1}%) · {} risky permissions unused\n",
+            sm.principals, sm.with_activity, sm.unused, sm.granted, sm.unused_percent, sm.risky_unused
+        );
+        let _ = writeln!(s, "| finding | rule | count |\n|---|---|---:|");
+        for k in FindingKind::ALL {
+            let _ =
+                writeln!(s, "| {} | {} | {} |", k.name(), k.rule_id(), sm.findings.get(k.name()).copied().unwrap_or(0));
+        }
+        let _ = writeln!(
+            s,
+            "\n| principal | records | last seen | granted | used | unused | risky unused |\n|---|---:|---|---:|---:|---:|---:|"
+        );
+        for p in &self.principals {
+            let risky = p.risky_unused;
+            let _ = writeln!(
+                s,
+                "| {} | {} | {} | {} | {} | {} ({:.0}%) | {} |",
+                md_code(&p.arn),
+                p.records,
+                p.last_seen.as_deref().map(|t| &t[..t.len().min(10)]).unwrap_or("never"),
+                p.granted,
+                p.used,
+                p.unused,
+                p.unused_percent,
+                risky
+            );
+        }
+        for p in self.principals.iter().filter(|p| !p.findings.is_empty()) {
+            let _ = writeln!(s, "\n<details><summary>{} · {} findings</summary>\n", md_code(&p.arn), p.findings.len());
+            for f in &p.findings {
+                let _ = writeln!(s, "- **{}** {}", f.kind.name(), md_cell(&f.message));
+            }
+            let _ = writeln!(s, "\n</details>");
+        }
+        if !self.unknown_principals.is_empty() {
+            let _ = writeln!(s, "\nActivity of principals not in the authorization details:\n");
+            for u in &self.unknown_principals {
+                let _ = writeln!(s, "- {} ({} records)", md_code(&u.arn), u.records);
+            }
+        }
+        s
+    }
+
+    /// `audit.sarif`: SARIF 2.1.0, one rule per finding kind, each result with a stable
+    /// `partialFingerprints` entry (rule, principal, subject) so code scanning de-duplicates
+    /// across runs. Results point at `artifact` (the authorization-details file, or a
+    /// placeholder URI naming the account) and name the principal as a logical location.
+    pub fn to_sarif(&self, artifact: &str) -> String {
+        let rules: Vec<serde_json::Value> = FindingKind::ALL
+            .iter()
+            .map(|k| {
+                serde_json::json!({
+                    "id": k.rule_id(),
+                    "name": k.name(),
+                    "shortDescription": {"text": k.description()},
+                    "fullDescription": {"text": k.description()},
+                    "defaultConfiguration": {"level": k.level()},
+                    "helpUri": "https://github.com/iamtrim/iamtrim#iamtrim-audit",
+                    "help": {"text": k.description()},
+                    "properties": {"security-severity": k.security_severity(), "tags": ["security", "iam", "least-privilege"]},
+                })
+            })
+            .collect();
+        let results: Vec<serde_json::Value> = self
+            .findings()
+            .map(|f| {
+                let index = FindingKind::ALL.iter().position(|k| *k == f.kind).unwrap_or(0);
+                serde_json::json!({
+                    "ruleId": f.kind.rule_id(),
+                    "ruleIndex": index,
+                    "level": f.kind.level(),
+                    "message": {"text": f.message},
+                    "locations": [{
+                        "physicalLocation": {"artifactLocation": {"uri": artifact}, "region": {"startLine": 1}},
+                        "logicalLocations": [{"fullyQualifiedName": f.principal, "kind": "resource"}],
+                    }],
+                    "partialFingerprints": {"iamtrimFinding/v1": fingerprint(&[f.kind.rule_id(), &f.principal, &f.subject])},
+                    "properties": {"principal": f.principal, "subject": f.subject, "security-severity": f.kind.security_severity()},
+                })
+            })
+            .collect();
+        let sarif = serde_json::json!({
+            "$schema": "https://json.schemastore.org/sarif-2.1.0.json",
+            "version": "2.1.0",
+            "runs": [{
+                "tool": {"driver": {
+                    "name": "iamtrim",
+                    "version": env!("CARGO_PKG_VERSION"),
+                    "informationUri": "https://github.com/iamtrim/iamtrim",
+                    "rules": rules,
+                }},
+                "results": results,
+                "properties": {"window": self.window, "complete": self.complete},
+            }],
+        });
+        serde_json::to_string_pretty(&sarif).unwrap_or_default() + "\n"
+    }
+}
+
+/// A hex FNV-1a 64 of the parts (separated by NUL): stable across runs and versions.
+fn fingerprint(parts: &[&str]) -> String {
+    let mut h: u64 = 0xcbf2_9ce4_8422_2325;
+    for (i, p) in parts.iter().enumerate() {
+        if i > 0 {
+            h ^= 0xff;
+            h = h.wrapping_mul(0x0100_0000_01b3);
+        }
+        for b in p.bytes() {
+            h ^= u64::from(b);
+            h = h.wrapping_mul(0x0100_0000_01b3);
+        }
+    }
+    format!("{h:016x}")
+}
+
+/// A CSV field: quoted when it holds a comma, quote or line break; a leading `=`, `+`, `-`, `@`
+/// (a formula to a spreadsheet) is prefixed with `'`.
+fn csv_cell(s: &str) -> String {
+    let s = if s.starts_with(['=', '+', '-', '@', '\t', '\r']) { format!("'{s}") } else { s.to_string() };
+    if s.contains([',', '"', '\n', '\r']) {
+        format!("\"{}\"", s.replace('"', "\"\""))
+    } else {
+        s
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn csv_cells_are_quoted_and_formulas_defused() {
+        for (raw, cell) in [
+            ("plain", "plain"),
+            ("a,b", "\"a,b\""),
+            ("say \"hi\"", "\"say \"\"hi\"\"\""),
+            ("=cmd|' /C calc'!A0", "'=cmd|' /C calc'!A0"),
+            ("line\nbreak", "\"line\nbreak\""),
+        ] {
+            assert_eq!(csv_cell(raw), cell, "{raw}");
+        }
+    }
+
+    #[test]
+    fn fingerprints_are_stable_and_tell_parts_apart() {
+        assert_eq!(
+            fingerprint(&["IAMTRIM001", "arn:aws:iam::1:role/a", "iam:PassRole"]),
+            fingerprint(&["IAMTRIM001", "arn:aws:iam::1:role/a", "iam:PassRole"])
+        );
+        assert_ne!(fingerprint(&["a", "bc"]), fingerprint(&["ab", "c"]));
+        assert_eq!(fingerprint(&["x"]).len(), 16);
+    }
+
+    #[test]
+    fn every_rule_has_a_distinct_stable_id() {
+        let ids: std::collections::BTreeSet<&str> = FindingKind::ALL.iter().map(|k| k.rule_id()).collect();
+        assert_eq!(ids.len(), FindingKind::ALL.len());
+    }
+}
