@@ -11,6 +11,7 @@
 //! - [`audit::audit`]: every principal of an account, read once, against its current policies.
 
 pub mod audit;
+pub mod boundary;
 pub mod collect;
 pub mod diff;
 pub mod generate;

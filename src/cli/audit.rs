@@ -107,32 +107,7 @@ pub(super) fn run_audit(args: &AuditArgs) -> Result<ExitCode, CliError> {
     let details = crate::policy::authorization::AuthorizationDetails::parse(&text)
         .map_err(|e| CliError::BadSource(format!("--auth-details {}: {e}", args.auth_details.display())))?;
     check_outputs(&[], Some(&args.out))?;
-    let range = window(&args.input)?;
-    let selection = Selection {
-        principal: None,
-        range,
-        counted_errors: crate::mapping::evidence::CountedErrors::new(&args.input.count_errors),
-        limits: crate::ingest::source::ReadLimits {
-            max_document: usize::from(args.input.max_document_mb) << 20,
-            max_record: usize::from(args.input.max_record_mb) << 20,
-        },
-        split_by: Some(crate::select::SplitBy::Principal),
-    };
-    if args.input.store.is_some() {
-        return Err(CliError::BadSource("audit --store is not built yet: leave out --store".into()));
-    }
-    let progress = progress_sink();
-    let collected =
-        crate::app::collect::collect(&args.input.spec(), &selection, &args.input.remote_options(), &progress)?;
-    for stats in &collected.stats {
-        messages::line!("{stats}");
-    }
-    for notice in &collected.notices {
-        match notice {
-            crate::app::collect::Notice::Note(n) => messages::note!("{n}"),
-            crate::app::collect::Notice::Warning(w) => messages::warning!("{w}"),
-        }
-    }
+    let (collected, range) = collect_every_principal(&args.input)?;
     let window = if range.is_bounded() { range.to_string() } else { "all events in the logs".to_string() };
     let opts = crate::app::audit::AuditOptions {
         include: args.include.clone(),
@@ -196,4 +171,39 @@ pub(super) fn run_audit(args: &AuditArgs) -> Result<ExitCode, CliError> {
         return Ok(ExitCode::Incomplete);
     }
     Ok(if failed { ExitCode::DiffFound } else { ExitCode::Success })
+}
+
+/// Reads the activity of every principal once, kept apart per principal (printing the source's
+/// counters and notes). `--store` is refused: it keeps one principal's days.
+pub(super) fn collect_every_principal(
+    input: &InputArgs,
+) -> Result<(crate::app::collect::Collected, TimeRange), CliError> {
+    let range = window(input)?;
+    if input.store.is_some() {
+        return Err(CliError::BadSource(
+            "reading every principal with --store is not built yet: leave out --store".into(),
+        ));
+    }
+    let selection = Selection {
+        principal: None,
+        range,
+        counted_errors: crate::mapping::evidence::CountedErrors::new(&input.count_errors),
+        limits: crate::ingest::source::ReadLimits {
+            max_document: usize::from(input.max_document_mb) << 20,
+            max_record: usize::from(input.max_record_mb) << 20,
+        },
+        split_by: Some(crate::select::SplitBy::Principal),
+    };
+    let progress = progress_sink();
+    let collected = crate::app::collect::collect(&input.spec(), &selection, &input.remote_options(), &progress)?;
+    for stats in &collected.stats {
+        messages::line!("{stats}");
+    }
+    for notice in &collected.notices {
+        match notice {
+            crate::app::collect::Notice::Note(n) => messages::note!("{n}"),
+            crate::app::collect::Notice::Warning(w) => messages::warning!("{w}"),
+        }
+    }
+    Ok((collected, range))
 }

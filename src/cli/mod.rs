@@ -4,6 +4,7 @@
 #![allow(clippy::print_stdout)]
 
 mod audit;
+mod boundary;
 mod collect;
 mod coverage;
 mod diff;
@@ -30,6 +31,7 @@ use crate::synth;
 use crate::usage::{self, Selection};
 
 use self::audit::*;
+use self::boundary::*;
 use self::collect::*;
 use self::coverage::*;
 use self::diff::*;
@@ -73,6 +75,10 @@ pub enum Command {
     /// audit.csv.
     #[command(after_help = EXIT_CODES)]
     Audit(Box<AuditArgs>),
+    /// The permissions boundary that covers what a set of principals used (actions, resources
+    /// at the container level), checked against every call of theirs.
+    #[command(after_help = EXIT_CODES)]
+    Boundary(Box<BoundaryArgs>),
     /// The incremental usage store (`--store`).
     #[command(subcommand)]
     Store(StoreCommand),
@@ -98,6 +104,7 @@ where
         Command::Coverage(a) => run_coverage(&a),
         Command::Replay(a) => run_replay(&a),
         Command::Audit(a) => run_audit(&a),
+        Command::Boundary(a) => run_boundary(&a),
         Command::Store(StoreCommand::Info { store, json }) => store_info(store.as_deref(), json),
         Command::Store(StoreCommand::Forget { store, role, from, to }) => {
             store_forget(store.as_deref(), &role, from.as_deref(), to.as_deref())

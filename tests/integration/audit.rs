@@ -253,3 +253,37 @@ fn an_incomplete_read_says_so_everywhere_and_exits_4() {
         "{dev}"
     );
 }
+
+#[test]
+fn a_team_boundary_covers_every_call_of_its_principals_at_the_container_level() {
+    let dir = tempfile::tempdir().unwrap();
+    let out = dir.path().join("boundary.json");
+    let ex = examples();
+    let r = iamtrim(&["boundary", "--logs", s(&ex), "--principals", "dev-app-*", "*shared*", "--output", s(&out)]);
+    assert_eq!(r.code, 0, "{}", r.stderr);
+    assert!(r.stderr.contains("boundary for 2 principals"), "{}", r.stderr);
+    assert!(r.stderr.contains("accounts 123456789012 · regions us-east-1"), "{}", r.stderr);
+    let text = std::fs::read_to_string(&out).unwrap();
+    assert!(text.contains("arn:aws:dynamodb:us-east-1:123456789012:*"), "{text}");
+    assert!(text.contains("arn:aws:s3:::acme-invoices/*"), "{text}");
+    assert!(!text.contains(":table/orders"), "resources are cut to their container: {text}");
+    assert!(!text.contains("cloudformation:UpdateStack"), "the CI role's calls are not in it: {text}");
+    // Each principal's own calls, replayed against the boundary: none refused.
+    for role in ["dev-app-role", "shared-lambda-role"] {
+        let replay = iamtrim(&["replay", "--role", role, "--logs", s(&ex), "--policy", s(&out)]);
+        assert_eq!(replay.code, 0, "{role}: {}", replay.stderr);
+    }
+    for format in ["terraform", "cloudformation", "sam"] {
+        let f = iamtrim(&["boundary", "--logs", s(&ex), "--principals", "dev-app-role", "--format", format, "--quiet"]);
+        assert_eq!(f.code, 0, "{format}: {}", f.stderr);
+        assert!(
+            f.stdout.contains("team-boundary") || f.stdout.contains("TeamBoundary") || format == "sam",
+            "{format}: {}",
+            f.stdout
+        );
+    }
+    let none = iamtrim(&["boundary", "--logs", s(&ex), "--principals", "nobody-*"]);
+    assert_eq!(none.code, 5, "{}", none.stderr);
+    let bad = iamtrim(&["boundary", "--logs", s(&ex), "--principals", "x", "--name", "a b"]);
+    assert_eq!(bad.code, 2, "{}", bad.stderr);
+}
