@@ -72,13 +72,7 @@ pub(super) fn run_boundary(args: &BoundaryArgs) -> Result<ExitCode, CliError> {
     if !b.self_check.refused.is_empty() {
         return Err(CliError::SelfCheck { refused: b.self_check.refused.len() });
     }
-    let format = match (args.format, args.terraform_style) {
-        (PolicyFormat::Json, _) => crate::output::emit::Format::Json,
-        (PolicyFormat::Terraform, TerraformStyle::Resource) => crate::output::emit::Format::TerraformResource,
-        (PolicyFormat::Terraform, TerraformStyle::Document) => crate::output::emit::Format::TerraformDocument,
-        (PolicyFormat::Cloudformation, _) => crate::output::emit::Format::CloudFormation,
-        (PolicyFormat::Sam, _) => crate::output::emit::Format::Sam,
-    };
+    let format = emit_format(args.format, args.terraform_style);
     write_out(args.output.as_deref(), &crate::output::emit::render(&b.policy, format, &args.name))?;
     Ok(incomplete_ending(&collected.usage, args.input.allow_incomplete, "the boundary covers only what was read"))
 }

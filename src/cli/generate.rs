@@ -165,13 +165,7 @@ pub(super) fn generate(args: &GenerateArgs) -> Result<ExitCode, CliError> {
         let json = serde_json::to_string_pretty(&report).unwrap_or_default() + "\n";
         write_out(Some(path), &json)?;
     }
-    let format = match (args.format, args.terraform_style) {
-        (PolicyFormat::Json, _) => crate::output::emit::Format::Json,
-        (PolicyFormat::Terraform, TerraformStyle::Resource) => crate::output::emit::Format::TerraformResource,
-        (PolicyFormat::Terraform, TerraformStyle::Document) => crate::output::emit::Format::TerraformDocument,
-        (PolicyFormat::Cloudformation, _) => crate::output::emit::Format::CloudFormation,
-        (PolicyFormat::Sam, _) => crate::output::emit::Format::Sam,
-    };
+    let format = emit_format(args.format, args.terraform_style);
     if let (Some(split), Some(dir), Some(by)) = (&c.split, &args.output_dir, args.split_by) {
         write_split(split, dir, by, format, &c, &opts)?;
         return Ok(incomplete_ending(&c.usage, args.input.allow_incomplete, "the policies cover only what was read"));
@@ -180,11 +174,7 @@ pub(super) fn generate(args: &GenerateArgs) -> Result<ExitCode, CliError> {
         (Some(dir), _) => {
             std::fs::create_dir_all(dir)
                 .map_err(|source| CliError::Write { path: dir.display().to_string(), source })?;
-            let ext = match format {
-                crate::output::emit::Format::Json => "json",
-                crate::output::emit::Format::TerraformResource | crate::output::emit::Format::TerraformDocument => "tf",
-                crate::output::emit::Format::CloudFormation | crate::output::emit::Format::Sam => "yaml",
-            };
+            let ext = extension(format);
             let files: Vec<(String, String, usize)> = parts
                 .iter()
                 .enumerate()
@@ -207,6 +197,26 @@ pub(super) fn generate(args: &GenerateArgs) -> Result<ExitCode, CliError> {
         }
     }
     Ok(incomplete_ending(&c.usage, args.input.allow_incomplete, "the policy covers only what was read"))
+}
+
+/// The emitter's format for `--format` and `--terraform-style` (generate and boundary).
+pub(super) fn emit_format(format: PolicyFormat, style: TerraformStyle) -> crate::output::emit::Format {
+    match (format, style) {
+        (PolicyFormat::Json, _) => crate::output::emit::Format::Json,
+        (PolicyFormat::Terraform, TerraformStyle::Resource) => crate::output::emit::Format::TerraformResource,
+        (PolicyFormat::Terraform, TerraformStyle::Document) => crate::output::emit::Format::TerraformDocument,
+        (PolicyFormat::Cloudformation, _) => crate::output::emit::Format::CloudFormation,
+        (PolicyFormat::Sam, _) => crate::output::emit::Format::Sam,
+    }
+}
+
+/// The file extension of a policy written in `format` to `--output-dir`.
+fn extension(format: crate::output::emit::Format) -> &'static str {
+    match format {
+        crate::output::emit::Format::Json => "json",
+        crate::output::emit::Format::TerraformResource | crate::output::emit::Format::TerraformDocument => "tf",
+        crate::output::emit::Format::CloudFormation | crate::output::emit::Format::Sam => "yaml",
+    }
 }
 
 /// A group's name as part of a file name and a Terraform or CloudFormation name: letters,
@@ -257,11 +267,7 @@ fn write_split(
     if !s.union_check.refused.is_empty() {
         return Err(CliError::SelfCheck { refused: s.union_check.refused.len() });
     }
-    let ext = match format {
-        crate::output::emit::Format::Json => "json",
-        crate::output::emit::Format::TerraformResource | crate::output::emit::Format::TerraformDocument => "tf",
-        crate::output::emit::Format::CloudFormation | crate::output::emit::Format::Sam => "yaml",
-    };
+    let ext = extension(format);
     let mut used = std::collections::BTreeSet::new();
     let mut files = Vec::new();
     let mut rows = Vec::new();
