@@ -7,12 +7,13 @@ use std::collections::{BTreeMap, BTreeSet};
 
 use crate::mapping::catalog::ActionCatalog;
 use crate::output::audit::{
-    level_name, Audit, AuditSummary, Finding, FindingKind, LevelCount, PrincipalAudit, UnknownPrincipal, UsedAction,
-    AUDIT_SCHEMA, LEVELS,
+    level_name, Agreement, Audit, AuditSummary, Finding, FindingKind, LastAccessedView, LevelCount, PrincipalAudit,
+    ServiceEvidence, UnknownPrincipal, UnloggedUse, UsedAction, AUDIT_SCHEMA, LEVELS,
 };
 use crate::policy::authorization::{AuthDetailsError, AuthorizationDetails, AuthorizedPrincipal};
 use crate::policy::evaluator::{glob, PolicySet};
 use crate::policy::model::{Actions, Effect, Resources};
+use crate::usage::last_accessed::LastAccessed;
 use crate::usage::Usage;
 
 use super::generate::{generate, GenerateOptions};
@@ -30,7 +31,16 @@ pub struct AuditOptions {
     pub generate: GenerateOptions,
     /// The window read, for the report.
     pub window: String,
+    /// Its start, when it has one (else the first record read starts it): IAM's last-accessed
+    /// answers are in the window or before it.
+    pub window_from: Option<chrono::DateTime<chrono::Utc>>,
+    /// Where the current policies came from (the file, or IAM).
+    pub policies_from: String,
 }
+
+/// IAM's last-accessed data of the principals, by ARN (as [`AuthorizedPrincipal::arn`]): each
+/// its answer, or why there is none.
+pub type LastAccessedAnswers = BTreeMap<String, Result<LastAccessed, String>>;
 
 /// Actions that manage permissions or open a privilege escalation path, as patterns: granted
 /// and never used, each is a risky finding.
@@ -58,6 +68,22 @@ const ESCALATION: &[&str] = &[
 /// Risky unused actions listed one by one per principal; the rest are one more finding.
 const MAX_RISKY_LISTED: usize = 25;
 
+/// The principals of `details` an audit with `opts` covers: `--include`/`--exclude` applied,
+/// service-linked roles left out unless asked for.
+pub fn audited_principals(details: &AuthorizationDetails, opts: &AuditOptions) -> Vec<AuthorizedPrincipal> {
+    details
+        .principals()
+        .into_iter()
+        .filter(|p| {
+            let matches =
+                |patterns: &[String]| patterns.iter().any(|pat| glob(pat, &p.name, true) || glob(pat, &p.arn, true));
+            (opts.service_linked || !p.path.starts_with("/aws-service-role/"))
+                && (opts.include.is_empty() || matches(&opts.include))
+                && !matches(&opts.exclude)
+        })
+        .collect()
+}
+
 /// Audits every principal of `details` (filtered by `opts`) against `usage` (read with
 /// `--split-by principal`, its groups keyed by [`crate::select::split::audited_principal`]).
 pub fn audit(
@@ -65,21 +91,16 @@ pub fn audit(
     details: &AuthorizationDetails,
     catalog: &ActionCatalog,
     opts: &AuditOptions,
+    last_accessed: &LastAccessedAnswers,
 ) -> Result<Audit, AuthDetailsError> {
     let complete = usage.gaps.is_empty();
     let groups: BTreeMap<String, Usage> =
         usage.split_groups().into_iter().map(|(k, g)| (k.to_ascii_lowercase(), g)).collect();
+    let window_from =
+        opts.window_from.or_else(|| groups.values().filter_map(|g| g.first_seen).chain(usage.first_seen).min());
     let mut seen = BTreeSet::new();
     let mut principals = Vec::new();
-    for p in details.principals() {
-        if !opts.service_linked && p.path.starts_with("/aws-service-role/") {
-            continue;
-        }
-        let matches =
-            |patterns: &[String]| patterns.iter().any(|pat| glob(pat, &p.name, true) || glob(pat, &p.arn, true));
-        if (!opts.include.is_empty() && !matches(&opts.include)) || matches(&opts.exclude) {
-            continue;
-        }
+    for p in audited_principals(details, opts) {
         let key = p.audit_key().to_ascii_lowercase();
         seen.insert(key.clone());
         let empty = {
@@ -94,7 +115,11 @@ pub fn audit(
             "role" => details.role_policies(&p.name, Some(&p.account))?,
             _ => details.user_policies(&p.name, Some(&p.account))?,
         };
-        principals.push(audit_principal(&p, u, &set, catalog, &opts.generate));
+        let mut audited = audit_principal(&p, u, &set, catalog, &opts.generate);
+        if let Some(answer) = last_accessed.get(&p.arn) {
+            beside_last_accessed(&mut audited, u, answer, window_from);
+        }
+        principals.push(audited);
     }
     let unknown_principals = groups
         .iter()
@@ -130,7 +155,150 @@ pub fn audit(
         summary,
         principals,
         unknown_principals,
+        policies_from: opts.policies_from.clone(),
+        previous_audit: None,
     })
+}
+
+/// The newest of two times.
+fn later(
+    a: Option<chrono::DateTime<chrono::Utc>>,
+    b: Option<chrono::DateTime<chrono::Utc>>,
+) -> Option<chrono::DateTime<chrono::Utc>> {
+    crate::usage::max_time(a, b)
+}
+
+/// Puts IAM's last-accessed answer beside the logs' one: per service how they agree, the use IAM
+/// saw in the window that the logs do not hold (an `unlogged-use` finding each), and the risky
+/// findings of actions IAM saw used reworded so that none says "never used". The logs' unused
+/// actions are left as the logs' answer.
+fn beside_last_accessed(
+    p: &mut PrincipalAudit,
+    usage: &Usage,
+    answer: &Result<LastAccessed, String>,
+    window_from: Option<chrono::DateTime<chrono::Utc>>,
+) {
+    const SOURCE: &str = "IAM last-accessed data (GenerateServiceLastAccessedDetails, ACTION_LEVEL)";
+    let data = match answer {
+        Err(e) => {
+            p.last_accessed = Some(LastAccessedView {
+                source: SOURCE,
+                as_of: None,
+                error: Some(e.clone()),
+                services: Vec::new(),
+                unlogged_use: Vec::new(),
+            });
+            return;
+        }
+        Ok(d) => d,
+    };
+    let in_window = |t: chrono::DateTime<chrono::Utc>| window_from.is_none_or(|from| t >= from);
+    let logs_last = |prefix: &str| -> Option<chrono::DateTime<chrono::Utc>> {
+        usage
+            .actions
+            .iter()
+            .filter(|(a, _)| a.split(':').next().is_some_and(|s| s.eq_ignore_ascii_case(prefix)))
+            .fold(None, |t, (_, u)| later(t, u.last_seen))
+    };
+    let logs_used = |action: &str| usage.actions.keys().any(|a| a.eq_ignore_ascii_case(action));
+    let unused_in = |prefix: &str| {
+        p.unused_actions.iter().filter(|a| a.split(':').next().is_some_and(|s| s.eq_ignore_ascii_case(prefix))).count()
+    };
+    let mut services = Vec::new();
+    let mut unlogged = Vec::new();
+    // Unused actions (per the logs) IAM saw used in the window, with when.
+    let mut contradicted: BTreeMap<String, chrono::DateTime<chrono::Utc>> = BTreeMap::new();
+    for s in &data.services {
+        let logs = logs_last(&s.namespace);
+        let agreement = match (logs, s.last_authenticated) {
+            (Some(_), Some(_)) => Agreement::BothUsed,
+            (None, None) => Agreement::NeitherUsed,
+            (None, Some(t)) if in_window(t) => Agreement::OnlyIamInWindow,
+            (None, Some(_)) => Agreement::IamBeforeWindow,
+            (Some(_), None) => Agreement::OnlyLogs,
+        };
+        let tracked = s.actions.as_ref().map_or(0, Vec::len);
+        match &s.actions {
+            Some(actions) => {
+                for a in actions {
+                    let Some(t) = a.last_accessed.filter(|t| in_window(*t)) else { continue };
+                    if logs_used(&a.action) {
+                        continue;
+                    }
+                    let unused = p.unused_actions.iter().filter(|u| u.eq_ignore_ascii_case(&a.action)).count();
+                    if unused > 0 {
+                        contradicted.insert(a.action.to_ascii_lowercase(), t);
+                    }
+                    unlogged.push(UnloggedUse {
+                        subject: a.action.clone(),
+                        iam_last_used: time(Some(t)).unwrap_or_default(),
+                        iam_region: a.region.clone(),
+                        unused_per_logs: unused,
+                    });
+                }
+            }
+            None if agreement == Agreement::OnlyIamInWindow => {
+                let t = s.last_authenticated.unwrap_or_default();
+                for u in &p.unused_actions {
+                    if u.split(':').next().is_some_and(|x| x.eq_ignore_ascii_case(&s.namespace)) {
+                        contradicted.insert(u.to_ascii_lowercase(), t);
+                    }
+                }
+                unlogged.push(UnloggedUse {
+                    subject: format!("{}:*", s.namespace),
+                    iam_last_used: time(Some(t)).unwrap_or_default(),
+                    iam_region: s.region.clone(),
+                    unused_per_logs: unused_in(&s.namespace),
+                });
+            }
+            None => {}
+        }
+        services.push(ServiceEvidence {
+            service: s.namespace.clone(),
+            name: s.name.clone(),
+            logs_last_used: time(logs),
+            iam_last_authenticated: time(s.last_authenticated),
+            iam_region: s.region.clone(),
+            iam_tracked_actions: tracked,
+            agreement,
+        });
+    }
+    // Findings: one per use the logs do not hold; risky findings IAM contradicts say so.
+    for u in &unlogged {
+        let what = if u.subject.ends_with(":*") {
+            format!("authenticated to {}", u.subject.trim_end_matches(":*"))
+        } else {
+            format!("used {}", u.subject)
+        };
+        p.findings.push(Finding {
+            kind: FindingKind::UnloggedUse,
+            principal: p.arn.clone(),
+            subject: u.subject.clone(),
+            message: format!(
+                "IAM's last-accessed data says {} {what} on {}{}, inside the window, but the logs hold no such call: the logs do not see all it does (data events not logged? a trail of other regions?); {} permission(s) the logs call unused may be this use, and a policy generated from the logs does not cover it",
+                p.name,
+                u.iam_last_used,
+                u.iam_region.as_deref().map(|r| format!(" in {r}")).unwrap_or_default(),
+                u.unused_per_logs
+            ),
+        });
+    }
+    for f in p.findings.iter_mut().filter(|f| f.kind == FindingKind::RiskyUnused) {
+        if let Some(t) = contradicted.get(&f.subject.to_ascii_lowercase()) {
+            let head = f.message.split(" and was ").next().unwrap_or(&f.message).to_string();
+            f.message = format!(
+                "{head}; the logs hold no use of it, but IAM's last-accessed data shows use on {} (see unlogged-use): not unused",
+                time(Some(*t)).unwrap_or_default()
+            );
+        }
+    }
+    p.last_accessed = Some(LastAccessedView {
+        source: SOURCE,
+        as_of: time(data.job_completed),
+        error: None,
+        services,
+        unlogged_use: unlogged,
+    });
 }
 
 fn percent(part: usize, whole: usize) -> f64 {
@@ -315,5 +483,8 @@ fn audit_principal(
         narrowed_resources: diff.narrowed_resources.clone(),
         generated_policy,
         findings,
+        last_accessed: None,
+        trend: Vec::new(),
+        changes: None,
     }
 }

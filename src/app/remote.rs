@@ -169,3 +169,50 @@ fn resolve_instance_profiles(
         }
     }
 }
+
+/// The partition of the credentials' region (where IAM is asked when no principal says it).
+fn chain_partition(runtime: &tokio::runtime::Runtime, aws: &AwsOptions) -> Result<&'static str, CollectError> {
+    let chain = runtime.block_on(crate::aws::load_config(aws, None))?;
+    Ok(crate::mapping::arn::partition_of_region(chain.region().map(|r| r.as_ref()).unwrap_or("")))
+}
+
+/// The account's authorization details read from IAM (`iam:GetAccountAuthorizationDetails`,
+/// every page), in the partition of the credentials' region; the progress counts entities.
+pub fn account_authorization_details(
+    remote: &RemoteOptions,
+    progress: &ProgressSink,
+) -> Result<crate::policy::authorization::AuthorizationDetails, CollectError> {
+    let runtime = runtime()?;
+    let aws = aws_options(remote);
+    let partition = chain_partition(&runtime, &aws)?;
+    let task = progress.task("iam:GetAccountAuthorizationDetails", None, "entities");
+    let seen = std::sync::atomic::AtomicU64::new(0);
+    let doc = runtime.block_on(crate::aws::iam::account_authorization_details(&aws, partition, &|n| {
+        let before = seen.swap(n as u64, std::sync::atomic::Ordering::Relaxed);
+        task.advance((n as u64).saturating_sub(before));
+    }));
+    task.finish();
+    crate::policy::authorization::AuthorizationDetails::from_value(doc?).map_err(|e| {
+        CollectError::Aws(crate::aws::AwsError::Call(format!("iam:GetAccountAuthorizationDetails answered: {e}")))
+    })
+}
+
+/// IAM's last-accessed data of each principal (`arns`, all of `partition`): each its answer, or
+/// the sentence saying why there is none (the permission it needs, a job that failed).
+pub fn last_accessed(
+    remote: &RemoteOptions,
+    partition: &str,
+    arns: &[String],
+    progress: &ProgressSink,
+) -> Result<crate::app::audit::LastAccessedAnswers, CollectError> {
+    let runtime = runtime()?;
+    let aws = aws_options(remote);
+    let task = progress.task("IAM last-accessed data", Some(arns.len() as u64), "principals");
+    let seen = std::sync::atomic::AtomicU64::new(0);
+    let answers = runtime.block_on(crate::aws::iam::last_accessed(&aws, partition, arns, &|n| {
+        let before = seen.swap(n as u64, std::sync::atomic::Ordering::Relaxed);
+        task.advance((n as u64).saturating_sub(before));
+    }));
+    task.finish();
+    Ok(arns.iter().cloned().zip(answers?.into_iter().map(|a| a.map_err(|e| e.to_string()))).collect())
+}

@@ -1,6 +1,8 @@
 //! A role's current policies from IAM: inline policies (ListRolePolicies, GetRolePolicy),
 //! attached managed policies (ListAttachedRolePolicies, GetPolicy, GetPolicyVersion of the
 //! default version) and the permissions boundary (GetRole); a user's, with its groups'. Policy documents come URL-encoded.
+//! The whole account at once (GetAccountAuthorizationDetails), and IAM's last-accessed data of each
+//! principal (GenerateServiceLastAccessedDetails, GetServiceLastAccessedDetails).
 //! AWS managed policies resolve from the bundled copies when IAM cannot give them or `offline`.
 
 use super::{explain, load_config, AwsError, AwsOptions};
@@ -286,6 +288,219 @@ pub async fn instance_profile_roles(
         }));
     }
     Ok(out)
+}
+
+/// The account's roles, users, groups and managed policies from `iam:GetAccountAuthorizationDetails`
+/// (every page; no filter, as `aws iam get-account-authorization-details` asks), written as that
+/// command's JSON output with documents as the API gives them (URL-encoded strings), so the
+/// offline `--auth-details FILE` and this read are parsed by the same code. `pages` is called
+/// after each page with the entities so far.
+pub async fn account_authorization_details(
+    aws: &AwsOptions,
+    partition: &str,
+    pages: &(dyn Fn(usize) + Sync),
+) -> Result<serde_json::Value, AwsError> {
+    use serde_json::{json, Value};
+    let config = load_config(aws, Some(iam_region(partition))).await?;
+    let client = aws_sdk_iam::Client::new(&config);
+    let inline = |list: &[aws_sdk_iam::types::PolicyDetail]| -> Vec<Value> {
+        list.iter().map(|p| json!({"PolicyName": p.policy_name(), "PolicyDocument": p.policy_document()})).collect()
+    };
+    let attached = |list: &[aws_sdk_iam::types::AttachedPolicy]| -> Vec<Value> {
+        list.iter().map(|a| json!({"PolicyName": a.policy_name(), "PolicyArn": a.policy_arn()})).collect()
+    };
+    let boundary = |b: Option<&aws_sdk_iam::types::AttachedPermissionsBoundary>| -> Value {
+        match b.and_then(|b| b.permissions_boundary_arn()) {
+            Some(arn) => json!({"PermissionsBoundaryType": "Policy", "PermissionsBoundaryArn": arn}),
+            None => Value::Null,
+        }
+    };
+    let (mut roles, mut users, mut groups, mut policies) = (Vec::new(), Vec::new(), Vec::new(), Vec::new());
+    let mut marker = None;
+    loop {
+        let page = client.get_account_authorization_details().set_marker(marker).send().await.map_err(|e| {
+            AwsError::Call(explain(
+                &e,
+                "iam:GetAccountAuthorizationDetails",
+                "reading the account's roles, users, groups and policies",
+            ))
+        })?;
+        for r in page.role_detail_list() {
+            let mut v = json!({"Path": r.path(), "RoleName": r.role_name(), "Arn": r.arn(),
+                "RolePolicyList": inline(r.role_policy_list()), "AttachedManagedPolicies": attached(r.attached_managed_policies())});
+            let b = boundary(r.permissions_boundary());
+            if !b.is_null() {
+                v["PermissionsBoundary"] = b;
+            }
+            roles.push(v);
+        }
+        for u in page.user_detail_list() {
+            let mut v = json!({"Path": u.path(), "UserName": u.user_name(), "Arn": u.arn(),
+                "UserPolicyList": inline(u.user_policy_list()), "GroupList": u.group_list(),
+                "AttachedManagedPolicies": attached(u.attached_managed_policies())});
+            let b = boundary(u.permissions_boundary());
+            if !b.is_null() {
+                v["PermissionsBoundary"] = b;
+            }
+            users.push(v);
+        }
+        for g in page.group_detail_list() {
+            groups.push(json!({"Path": g.path(), "GroupName": g.group_name(), "Arn": g.arn(),
+                "GroupPolicyList": inline(g.group_policy_list()), "AttachedManagedPolicies": attached(g.attached_managed_policies())}));
+        }
+        for p in page.policies() {
+            let versions: Vec<Value> = p
+                .policy_version_list()
+                .iter()
+                .map(|v| json!({"VersionId": v.version_id(), "IsDefaultVersion": v.is_default_version(), "Document": v.document()}))
+                .collect();
+            policies.push(json!({"PolicyName": p.policy_name(), "Arn": p.arn(), "Path": p.path(),
+                "DefaultVersionId": p.default_version_id(), "PolicyVersionList": versions}));
+        }
+        pages(roles.len() + users.len() + groups.len() + policies.len());
+        marker = page.marker().map(str::to_string);
+        if !page.is_truncated() || marker.is_none() {
+            break;
+        }
+    }
+    Ok(json!({"UserDetailList": users, "GroupDetailList": groups, "RoleDetailList": roles, "Policies": policies}))
+}
+
+/// How long [`last_accessed`] waits for IAM's jobs before it reports them unfinished.
+const LAST_ACCESSED_WAIT: std::time::Duration = std::time::Duration::from_secs(300);
+
+/// IAM's last-accessed data of each principal (`arns`): one `GenerateServiceLastAccessedDetails`
+/// job per principal with `ACTION_LEVEL` granularity (all started first, so IAM runs them side
+/// by side), then `GetServiceLastAccessedDetails` for each until it is `COMPLETED` (polled with
+/// backoff, every page read). Throttling is retried with backoff. Each principal has its own
+/// answer: a job that failed, or a permission missing, is that principal's error, named.
+/// `done` is called as each principal's answer is in.
+pub async fn last_accessed(
+    aws: &AwsOptions,
+    partition: &str,
+    arns: &[String],
+    done: &(dyn Fn(usize) + Sync),
+) -> Result<Vec<Result<crate::usage::last_accessed::LastAccessed, AwsError>>, AwsError> {
+    use aws_sdk_iam::types::AccessAdvisorUsageGranularityType;
+    let config = load_config(aws, Some(iam_region(partition))).await?;
+    let client = aws_sdk_iam::Client::new(&config);
+    let mut jobs = Vec::with_capacity(arns.len());
+    for arn in arns {
+        let mut delay = std::time::Duration::from_millis(200);
+        let job = loop {
+            let sent = client
+                .generate_service_last_accessed_details()
+                .arn(arn)
+                .granularity(AccessAdvisorUsageGranularityType::ActionLevel)
+                .send()
+                .await;
+            match sent {
+                Err(e) if super::is_throttled(&e) && delay < std::time::Duration::from_secs(20) => {
+                    tokio::time::sleep(delay).await;
+                    delay *= 2;
+                }
+                other => {
+                    break other.map_err(|e| {
+                        AwsError::Call(explain(
+                            &e,
+                            &format!("iam:GenerateServiceLastAccessedDetails on {arn}"),
+                            &format!("asking IAM for the last-accessed data of {arn}"),
+                        ))
+                    })
+                }
+            }
+        };
+        jobs.push(job.map(|j| j.job_id().unwrap_or_default().to_string()));
+    }
+    let started = std::time::Instant::now();
+    let mut out = Vec::with_capacity(arns.len());
+    for (i, (arn, job)) in arns.iter().zip(jobs).enumerate() {
+        let answer = match job {
+            Err(e) => Err(e),
+            Ok(job) => job_answer(&client, arn, &job, started).await,
+        };
+        out.push(answer);
+        done(i + 1);
+    }
+    Ok(out)
+}
+
+fn chrono_time(t: &aws_sdk_iam::primitives::DateTime) -> Option<chrono::DateTime<chrono::Utc>> {
+    chrono::DateTime::from_timestamp(t.secs(), t.subsec_nanos())
+}
+
+/// Polls one last-accessed job to its end and reads every page of its answer.
+async fn job_answer(
+    client: &aws_sdk_iam::Client,
+    arn: &str,
+    job: &str,
+    started: std::time::Instant,
+) -> Result<crate::usage::last_accessed::LastAccessed, AwsError> {
+    use crate::usage::last_accessed::{action_name, ActionAccess, LastAccessed, ServiceAccess};
+    use aws_sdk_iam::types::JobStatusType;
+    let mut answer = LastAccessed { arn: arn.to_string(), ..LastAccessed::default() };
+    let mut marker: Option<String> = None;
+    let mut delay = std::time::Duration::from_millis(200);
+    loop {
+        let sent = client.get_service_last_accessed_details().job_id(job).set_marker(marker.clone()).send().await;
+        let page = match sent {
+            Err(e) if super::is_throttled(&e) && started.elapsed() < LAST_ACCESSED_WAIT => {
+                tokio::time::sleep(delay).await;
+                delay = (delay * 2).min(std::time::Duration::from_secs(5));
+                continue;
+            }
+            Err(e) => {
+                return Err(AwsError::Call(explain(
+                    &e,
+                    &format!("iam:GetServiceLastAccessedDetails on {arn}"),
+                    &format!("reading the last-accessed data of {arn} (job {job})"),
+                )))
+            }
+            Ok(p) => p,
+        };
+        match page.job_status() {
+            JobStatusType::InProgress => {
+                if started.elapsed() >= LAST_ACCESSED_WAIT {
+                    return Err(AwsError::Call(format!(
+                        "IAM's last-accessed job {job} for {arn} had not finished after {} s",
+                        LAST_ACCESSED_WAIT.as_secs()
+                    )));
+                }
+                tokio::time::sleep(delay).await;
+                delay = (delay * 2).min(std::time::Duration::from_secs(5));
+                continue;
+            }
+            JobStatusType::Failed => {
+                let why = page.error().map(|e| format!("{}: {}", e.code(), e.message())).unwrap_or_default();
+                return Err(AwsError::Call(format!("IAM's last-accessed job {job} for {arn} failed ({why})")));
+            }
+            _ => {}
+        }
+        answer.job_completed = chrono_time(page.job_completion_date());
+        for s in page.services_last_accessed() {
+            let actions = s.tracked_actions_last_accessed.as_ref().filter(|a| !a.is_empty()).map(|list| {
+                list.iter()
+                    .map(|a| ActionAccess {
+                        action: action_name(s.service_namespace(), a.action_name().unwrap_or_default()),
+                        last_accessed: a.last_accessed_time().and_then(chrono_time),
+                        region: a.last_accessed_region().map(str::to_string),
+                    })
+                    .collect()
+            });
+            answer.services.push(ServiceAccess {
+                namespace: s.service_namespace().to_string(),
+                name: s.service_name().to_string(),
+                last_authenticated: s.last_authenticated().and_then(chrono_time),
+                region: s.last_authenticated_region().map(str::to_string),
+                actions,
+            });
+        }
+        marker = page.marker().map(str::to_string);
+        if !page.is_truncated() || marker.is_none() {
+            break;
+        }
+    }
+    Ok(answer)
 }
 
 #[cfg(test)]

@@ -38,9 +38,19 @@ pub struct AuditArgs {
     #[command(flatten)]
     pub input: InputArgs,
     /// The account's roles, users, groups and policies: the output of `aws iam
-    /// get-account-authorization-details`.
+    /// get-account-authorization-details`. Without it they are read from IAM
+    /// (iam:GetAccountAuthorizationDetails) with the credentials of --profile.
     #[arg(long, value_name = "FILE")]
-    pub auth_details: PathBuf,
+    pub auth_details: Option<PathBuf>,
+    /// Also ask IAM for each principal's last-accessed data (GenerateServiceLastAccessedDetails
+    /// with ACTION_LEVEL, then GetServiceLastAccessedDetails) and show it beside the logs'
+    /// answer. The default when the policies are read from IAM; with --auth-details, only when
+    /// asked.
+    #[arg(long, conflicts_with = "no_last_accessed")]
+    pub last_accessed: bool,
+    /// Do not ask IAM for last-accessed data, although the policies are read from IAM.
+    #[arg(long)]
+    pub no_last_accessed: bool,
     /// Only principals whose name or ARN matches (repeatable; `*` and `?`).
     #[arg(long = "include", value_name = "PATTERN")]
     pub include: Vec<String>,
@@ -102,11 +112,8 @@ pub(super) fn run_audit(args: &AuditArgs) -> Result<ExitCode, CliError> {
         return Err(CliError::BadSource("audit reads every principal: choose them with --include and --exclude, not --role, --user, --principal or --permission-set".into()));
     }
     let rules = fail_rules(&args.fail_on)?;
-    let text = std::fs::read_to_string(&args.auth_details)
-        .map_err(|e| CliError::BadSource(format!("--auth-details {}: {e}", args.auth_details.display())))?;
-    let details = crate::policy::authorization::AuthorizationDetails::parse(&text)
-        .map_err(|e| CliError::BadSource(format!("--auth-details {}: {e}", args.auth_details.display())))?;
     check_outputs(&[], Some(&args.out))?;
+    let (details, policies_from) = account_policies(args)?;
     let (collected, range) = collect_every_principal(&args.input)?;
     let window = if range.is_bounded() { range.to_string() } else { "all events in the logs".to_string() };
     let opts = crate::app::audit::AuditOptions {
@@ -115,12 +122,19 @@ pub(super) fn run_audit(args: &AuditArgs) -> Result<ExitCode, CliError> {
         service_linked: args.include_service_linked,
         generate: crate::app::GenerateOptions::default(),
         window,
+        window_from: range.from,
+        policies_from: policies_from.clone(),
     };
-    let audit = crate::app::audit::audit(&collected.usage, &details, ActionCatalog::embedded(), &opts)
-        .map_err(|e| CliError::BadSource(format!("--auth-details {}: {e}", args.auth_details.display())))?;
+    let last_accessed = if args.last_accessed || (args.auth_details.is_none() && !args.no_last_accessed) {
+        last_accessed_answers(args, &details, &opts)?
+    } else {
+        Default::default()
+    };
+    let audit = crate::app::audit::audit(&collected.usage, &details, ActionCatalog::embedded(), &opts, &last_accessed)
+        .map_err(|e| CliError::BadSource(format!("{policies_from}: {e}")))?;
     let all = [AuditFormat::Html, AuditFormat::Json, AuditFormat::Sarif, AuditFormat::Md, AuditFormat::Csv];
     let formats: Vec<AuditFormat> = if args.format.is_empty() { all.to_vec() } else { args.format.clone() };
-    let artifact = args.auth_details.display().to_string();
+    let artifact = policies_from.clone();
     for f in formats {
         let text = match f {
             AuditFormat::Html => crate::output::audit_html::render(&audit),
@@ -156,6 +170,14 @@ pub(super) fn run_audit(args: &AuditArgs) -> Result<ExitCode, CliError> {
             messages::line!("  {} {}: {n} finding{}", k.rule_id(), k.name(), if n == 1 { "" } else { "s" });
         }
     }
+    let errors: Vec<&str> =
+        audit.principals.iter().filter_map(|p| p.last_accessed.as_ref()?.error.as_deref()).collect();
+    if let Some(first) = errors.first() {
+        messages::warning!(
+            "IAM's last-accessed data is missing for {} principal(s), shown as such in the report; the first: {first}",
+            errors.len()
+        );
+    }
     if !audit.unknown_principals.is_empty() {
         messages::note!(
             "{} principals made calls but are not in the authorization details (listed in the report)",
@@ -171,6 +193,78 @@ pub(super) fn run_audit(args: &AuditArgs) -> Result<ExitCode, CliError> {
         return Ok(ExitCode::Incomplete);
     }
     Ok(if failed { ExitCode::DiffFound } else { ExitCode::Success })
+}
+
+/// The account's policies: `--auth-details FILE`, else IAM's GetAccountAuthorizationDetails;
+/// with where they came from, as the report names it.
+fn account_policies(
+    args: &AuditArgs,
+) -> Result<(crate::policy::authorization::AuthorizationDetails, String), CliError> {
+    match &args.auth_details {
+        Some(path) => {
+            let name = path.display().to_string();
+            let text = std::fs::read_to_string(path)
+                .map_err(|e| CliError::BadSource(format!("--auth-details {name}: {e}")))?;
+            let details = crate::policy::authorization::AuthorizationDetails::parse(&text)
+                .map_err(|e| CliError::BadSource(format!("--auth-details {name}: {e}")))?;
+            Ok((details, name))
+        }
+        None => account_policies_from_iam(&args.input),
+    }
+}
+
+#[cfg(feature = "aws")]
+fn account_policies_from_iam(
+    input: &InputArgs,
+) -> Result<(crate::policy::authorization::AuthorizationDetails, String), CliError> {
+    let details = crate::app::remote::account_authorization_details(&input.remote_options(), &progress_sink())?;
+    let p = details.principals();
+    messages::note!(
+        "the current policies of {} roles and {} users were read from IAM (iam:GetAccountAuthorizationDetails)",
+        p.iter().filter(|p| p.kind == "role").count(),
+        p.iter().filter(|p| p.kind == "user").count()
+    );
+    Ok((details, "iam:GetAccountAuthorizationDetails".to_string()))
+}
+
+#[cfg(not(feature = "aws"))]
+fn account_policies_from_iam(
+    _input: &InputArgs,
+) -> Result<(crate::policy::authorization::AuthorizationDetails, String), CliError> {
+    Err(CliError::NotBuiltIn("cannot read IAM (built without the `aws` feature): pass --auth-details FILE"))
+}
+
+/// IAM's last-accessed data of every principal the audit covers.
+#[cfg(feature = "aws")]
+fn last_accessed_answers(
+    args: &AuditArgs,
+    details: &crate::policy::authorization::AuthorizationDetails,
+    opts: &crate::app::audit::AuditOptions,
+) -> Result<crate::app::audit::LastAccessedAnswers, CliError> {
+    let principals = crate::app::audit::audited_principals(details, opts);
+    let mut answers = crate::app::audit::LastAccessedAnswers::new();
+    let mut by_partition: std::collections::BTreeMap<&str, Vec<String>> = Default::default();
+    for p in &principals {
+        by_partition.entry(p.partition.as_str()).or_default().push(p.arn.clone());
+    }
+    for (partition, arns) in by_partition {
+        answers.extend(crate::app::remote::last_accessed(
+            &args.input.remote_options(),
+            partition,
+            &arns,
+            &progress_sink(),
+        )?);
+    }
+    Ok(answers)
+}
+
+#[cfg(not(feature = "aws"))]
+fn last_accessed_answers(
+    _args: &AuditArgs,
+    _details: &crate::policy::authorization::AuthorizationDetails,
+    _opts: &crate::app::audit::AuditOptions,
+) -> Result<crate::app::audit::LastAccessedAnswers, CliError> {
+    Err(CliError::NotBuiltIn("cannot ask IAM for last-accessed data (built without the `aws` feature)"))
 }
 
 /// Reads the activity of every principal once, kept apart per principal (printing the source's

@@ -38,17 +38,20 @@ pub enum FindingKind {
     UsedNotGranted,
     /// Most of what is granted is not used.
     MostlyUnused,
+    /// IAM's last-accessed data shows use inside the window that the logs do not hold.
+    UnloggedUse,
 }
 
 impl FindingKind {
     /// Every kind, in rule order.
-    pub const ALL: [FindingKind; 6] = [
+    pub const ALL: [FindingKind; 7] = [
         FindingKind::RiskyUnused,
         FindingKind::FullAdmin,
         FindingKind::UnusedService,
         FindingKind::NoActivity,
         FindingKind::UsedNotGranted,
         FindingKind::MostlyUnused,
+        FindingKind::UnloggedUse,
     ];
 
     /// The SARIF `ruleId`: stable across versions.
@@ -60,6 +63,7 @@ impl FindingKind {
             FindingKind::NoActivity => "IAMTRIM004",
             FindingKind::UsedNotGranted => "IAMTRIM005",
             FindingKind::MostlyUnused => "IAMTRIM006",
+            FindingKind::UnloggedUse => "IAMTRIM007",
         }
     }
 
@@ -72,6 +76,7 @@ impl FindingKind {
             FindingKind::NoActivity => "no-activity",
             FindingKind::UsedNotGranted => "used-not-granted",
             FindingKind::MostlyUnused => "mostly-unused",
+            FindingKind::UnloggedUse => "unlogged-use",
         }
     }
 
@@ -84,6 +89,7 @@ impl FindingKind {
             FindingKind::NoActivity => "The principal made no call in the window: a candidate for deletion, not for trimming.",
             FindingKind::UsedNotGranted => "The principal called (or tried) an action its current policies do not grant.",
             FindingKind::MostlyUnused => "More than half of the actions granted were not used in the window.",
+            FindingKind::UnloggedUse => "IAM's last-accessed data shows use inside the window that the logs do not hold (data events not logged, a trail of other regions): the permissions concerned are not unused on the logs' word, and a policy generated from the logs would not cover that use.",
         }
     }
 
@@ -94,6 +100,7 @@ impl FindingKind {
             FindingKind::RiskyUnused => "8.0",
             FindingKind::UsedNotGranted => "5.0",
             FindingKind::MostlyUnused => "4.0",
+            FindingKind::UnloggedUse => "6.0",
             FindingKind::UnusedService => "3.0",
             FindingKind::NoActivity => "3.0",
         }
@@ -103,7 +110,7 @@ impl FindingKind {
     pub fn level(self) -> &'static str {
         match self {
             FindingKind::FullAdmin | FindingKind::RiskyUnused => "error",
-            FindingKind::UsedNotGranted | FindingKind::MostlyUnused => "warning",
+            FindingKind::UsedNotGranted | FindingKind::MostlyUnused | FindingKind::UnloggedUse => "warning",
             FindingKind::UnusedService | FindingKind::NoActivity => "note",
         }
     }
@@ -194,6 +201,138 @@ pub struct PrincipalAudit {
     pub generated_policy: Option<PolicyDocument>,
     /// Its findings.
     pub findings: Vec<Finding>,
+    /// IAM's last-accessed data beside the logs' answer (when it was asked for).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub last_accessed: Option<LastAccessedView>,
+    /// Its earlier audits kept in the store and this one, oldest first (with `--store`).
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub trend: Vec<TrendPoint>,
+    /// What changed since the last audit kept in the store (with `--store`, from the second
+    /// audit on).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub changes: Option<Changes>,
+}
+
+/// How IAM's last-accessed data and the logs agree about one service.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Serialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum Agreement {
+    /// Both saw use.
+    BothUsed,
+    /// Neither: IAM saw no use in its tracking period (up to 400 days), which reaches further
+    /// back than the logs.
+    NeitherUsed,
+    /// IAM saw use inside the window and the logs hold none: the logs do not see everything.
+    OnlyIamInWindow,
+    /// IAM's last use is older than the window: unused in the window, used before it.
+    IamBeforeWindow,
+    /// The logs saw use and IAM did not (IAM reports within about four hours; or the calls
+    /// failed before authentication).
+    OnlyLogs,
+}
+
+impl Agreement {
+    /// For people.
+    pub fn describe(self) -> &'static str {
+        match self {
+            Agreement::BothUsed => "both saw use",
+            Agreement::NeitherUsed => "neither saw use (IAM tracks up to 400 days)",
+            Agreement::OnlyIamInWindow => "IAM saw use in the window, the logs did not",
+            Agreement::IamBeforeWindow => "used before the window, not in it",
+            Agreement::OnlyLogs => "the logs saw use, IAM not yet",
+        }
+    }
+}
+
+/// One granted service: the logs' answer and IAM's, side by side.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct ServiceEvidence {
+    /// The service prefix (`s3`).
+    pub service: String,
+    /// Its name, as IAM gives it.
+    pub name: String,
+    /// The logs: the last call of any of its actions in the window.
+    pub logs_last_used: Option<String>,
+    /// IAM: the last time the principal authenticated to it.
+    pub iam_last_authenticated: Option<String>,
+    /// IAM: where.
+    pub iam_region: Option<String>,
+    /// Actions IAM tracks one by one in it (0: IAM reports the service as a whole).
+    pub iam_tracked_actions: usize,
+    /// How the two answers relate.
+    pub agreement: Agreement,
+}
+
+/// Use IAM saw inside the window that the logs do not hold.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct UnloggedUse {
+    /// The action (`s3:GetObject`), or `SERVICE:*` when IAM reports the service as a whole.
+    pub subject: String,
+    /// IAM's last use.
+    pub iam_last_used: String,
+    /// Where.
+    pub iam_region: Option<String>,
+    /// Granted actions the logs call unused that this use may be (the action itself, or each
+    /// unused action of the service).
+    pub unused_per_logs: usize,
+}
+
+/// IAM's last-accessed data of one principal beside the logs' answer, never mixed with it:
+/// `unused_actions` stays the logs' answer, and what IAM contradicts is listed here.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct LastAccessedView {
+    /// Where it comes from.
+    pub source: &'static str,
+    /// When IAM's job finished.
+    pub as_of: Option<String>,
+    /// Why there is none for this principal (a permission missing, a job that failed).
+    pub error: Option<String>,
+    /// Each service IAM reported, with both answers.
+    pub services: Vec<ServiceEvidence>,
+    /// Use inside the window the logs do not hold.
+    pub unlogged_use: Vec<UnloggedUse>,
+}
+
+/// One audit of one principal, as the store keeps it.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct TrendPoint {
+    /// When the audit ran (RFC 3339).
+    pub audited_at: String,
+    /// Its window.
+    pub window: String,
+    /// Actions granted.
+    pub granted: usize,
+    /// Of those, unused.
+    pub unused: usize,
+    /// Risky unused permissions.
+    pub risky_unused: usize,
+    /// Records of its calls.
+    pub records: u64,
+    /// Whether that read was complete.
+    pub complete: bool,
+}
+
+/// What changed for one principal since the last audit kept in the store.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct Changes {
+    /// When that audit ran.
+    pub since: String,
+    /// Granted actions now minus then.
+    pub granted_delta: i64,
+    /// Unused actions now minus then.
+    pub unused_delta: i64,
+    /// Risky unused permissions now minus then.
+    pub risky_unused_delta: i64,
+    /// Findings now that were not then (`rule subject`).
+    pub new_findings: Vec<String>,
+    /// Findings then that are gone now.
+    pub resolved_findings: Vec<String>,
+    /// Actions used now that were not then.
+    pub newly_used: Vec<String>,
+    /// Actions granted now that were not then.
+    pub newly_granted: Vec<String>,
+    /// Actions granted then that are not now.
+    pub no_longer_granted: Vec<String>,
 }
 
 /// Principals that made calls but are not in the authorization details (another account's,
@@ -248,6 +387,11 @@ pub struct Audit {
     pub principals: Vec<PrincipalAudit>,
     /// Activity of principals the authorization details do not hold.
     pub unknown_principals: Vec<UnknownPrincipal>,
+    /// Where the current policies came from: the file, or `iam:GetAccountAuthorizationDetails`.
+    pub policies_from: String,
+    /// When the last audit kept in the store ran (with `--store`).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub previous_audit: Option<String>,
 }
 
 /// Access levels in the order reports list them.

@@ -294,6 +294,9 @@ fn principal_section(s: &mut String, p: &PrincipalAudit) {
     if !p.unused_services.is_empty() {
         let _ = write!(s, "<p><strong>Unused services:</strong> {}</p>", escape(&p.unused_services.join(", ")));
     }
+    if let Some(la) = &p.last_accessed {
+        last_accessed_section(s, la);
+    }
     if !p.narrowed_resources.is_empty() {
         s.push_str("<details><summary>Resources to narrow</summary><table><tr><th>action</th><th>granted on</th><th>used on</th></tr>");
         for n in &p.narrowed_resources {
@@ -331,6 +334,53 @@ fn principal_section(s: &mut String, p: &PrincipalAudit) {
         s.push_str("</table></details>");
     }
     s.push_str("</section>");
+}
+
+/// IAM's last-accessed answer beside the logs' one, service by service.
+fn last_accessed_section(s: &mut String, la: &crate::output::audit::LastAccessedView) {
+    use crate::output::audit::Agreement;
+    let _ = write!(
+        s,
+        r#"<h4>IAM last accessed, beside the logs</h4><p class="meta">{}{}</p>"#,
+        escape(la.source),
+        la.as_of.as_deref().map(|t| format!(" · as of {}", escape(t))).unwrap_or_default()
+    );
+    if let Some(e) = &la.error {
+        let _ = write!(s, r#"<div class="finding warning">No last-accessed data: {}</div>"#, escape(e));
+        return;
+    }
+    s.push_str(r#"<table class="last-accessed"><tr><th>service</th><th>logs: last call</th><th>IAM: last authenticated</th><th class="num">actions IAM tracks</th><th>the two answers</th></tr>"#);
+    for e in &la.services {
+        let class = match e.agreement {
+            Agreement::OnlyIamInWindow => " class=\"finding warning\"",
+            _ => "",
+        };
+        let _ = write!(
+            s,
+            r#"<tr{class}><td>{} <span class="meta">{}</span></td><td>{}</td><td>{}{}</td><td class="num">{}</td><td>{}</td></tr>"#,
+            escape(&e.service),
+            escape(&e.name),
+            escape(e.logs_last_used.as_deref().unwrap_or("none")),
+            escape(e.iam_last_authenticated.as_deref().unwrap_or("none")),
+            e.iam_region.as_deref().map(|r| format!(" ({})", escape(r))).unwrap_or_default(),
+            e.iam_tracked_actions,
+            escape(e.agreement.describe())
+        );
+    }
+    s.push_str("</table>");
+    if !la.unlogged_use.is_empty() {
+        s.push_str("<p><strong>Use IAM saw in the window that the logs do not hold</strong> (not unused, whatever the logs say):</p><ul>");
+        for u in &la.unlogged_use {
+            let _ = write!(
+                s,
+                "<li>{} on {} ({} permission(s) the logs call unused)</li>",
+                escape(&u.subject),
+                escape(&u.iam_last_used),
+                u.unused_per_logs
+            );
+        }
+        s.push_str("</ul>");
+    }
 }
 
 #[cfg(test)]

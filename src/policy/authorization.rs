@@ -110,6 +110,11 @@ impl AuthorizationDetails {
     pub fn parse(text: &str) -> Result<AuthorizationDetails, AuthDetailsError> {
         let doc: Value =
             serde_json::from_str(text).map_err(|e| AuthDetailsError::Malformed(format!("not JSON ({e})")))?;
+        Self::from_value(doc)
+    }
+
+    /// The document as JSON (the file's, or the one read from IAM).
+    pub fn from_value(doc: Value) -> Result<AuthorizationDetails, AuthDetailsError> {
         let lists = ["UserDetailList", "GroupDetailList", "RoleDetailList", "Policies"];
         if !doc.is_object() || !lists.iter().any(|k| doc[k].is_array()) {
             return Err(AuthDetailsError::Malformed(

@@ -6,6 +6,7 @@
 
 pub mod completeness;
 mod ingest;
+pub mod last_accessed;
 mod merge;
 #[cfg(feature = "store")]
 pub mod store;

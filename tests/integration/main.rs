@@ -4,6 +4,7 @@
 #![allow(clippy::print_stdout, clippy::print_stderr)] // tests print what they measured (pacing, lint findings)
 
 mod audit;
+mod audit_online;
 mod authorized;
 mod bad_input;
 mod completeness;
@@ -11,6 +12,7 @@ mod corpus;
 mod diff;
 mod evaluator;
 mod fake_cloudtrail;
+mod fake_iam;
 mod files;
 mod formats;
 mod generate;
