@@ -143,7 +143,7 @@ pub fn audit(
         summary.findings.insert(k.name().to_string(), n);
     }
     let unsplit_matched = usage.counts.records_matched + groups.values().map(|g| g.counts.records_matched).sum::<u64>();
-    let records_read = usage.counts.records_read + groups.values().map(|g| g.counts.records_read).sum::<u64>();
+    let records_read = usage.records_read_with_groups();
     Ok(Audit {
         schema: AUDIT_SCHEMA,
         iamtrim_version: env!("CARGO_PKG_VERSION"),
@@ -477,6 +477,7 @@ fn audit_principal(
         unused_percent: percent(unused.len(), granted),
         by_access_level: levels,
         risky_unused: risky.len(),
+        risky_unused_actions: risky.iter().map(|(_, a)| a.to_string()).collect(),
         unused_services,
         unused_actions: unused.iter().map(|a| a.action.clone()).collect(),
         used_actions,

@@ -264,6 +264,9 @@ pub fn store_key(
     key
 }
 
+/// The key the usage store files the days of a read kept apart per principal under.
+pub const EVERY_PRINCIPAL: &str = "(every principal)";
+
 /// `--store`: reads `spec` for `selection` day by day through the usage store at `path`
 /// (default: the user's data dir): each whole past day from the store when it holds it, else
 /// from the source, and stored when everything of it was read.
@@ -291,7 +294,12 @@ pub(crate) fn collect_with_store(
         ));
     };
     let store = UsageStore::open(&path)?;
-    let role = selection.principal.as_ref().map(|r| r.as_str().to_string()).unwrap_or_default();
+    // A read kept apart per principal (the audit's) is filed under one key of its own.
+    let role = match (&selection.principal, selection.split_by) {
+        (Some(r), _) => r.as_str().to_string(),
+        (None, Some(crate::select::SplitBy::Principal)) => EVERY_PRINCIPAL.to_string(),
+        (None, _) => String::new(),
+    };
     let key = store_key(spec, remote, &selection.counted_errors);
     let mut stats = Vec::new();
     let mut notices = Vec::new();

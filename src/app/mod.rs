@@ -8,9 +8,12 @@
 //! - [`diff()`]: a role's current policies against its usage.
 //! - [`replay::replay`]: later calls against a policy learned earlier.
 //! - [`split::split`]: one policy per workload of a shared role (`--split-by`).
-//! - [`audit::audit`]: every principal of an account, read once, against its current policies.
+//! - [`audit::audit`]: every principal of an account, read once, against its current policies;
+//!   with the store, each audit kept and its trend ([`audit_history`]).
 
 pub mod audit;
+#[cfg(feature = "store")]
+pub mod audit_history;
 pub mod boundary;
 pub mod collect;
 pub mod diff;

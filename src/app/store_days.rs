@@ -40,7 +40,7 @@ pub fn collect<E>(
     for d in crate::usage::store::window_days(from, to, now) {
         if d.storable {
             if let Some(u) = store.get(role, source_key, d.day)? {
-                days.records_from_store += u.counts.records_read;
+                days.records_from_store += u.records_read_with_groups();
                 total = total.merge(u);
                 days.days_from_store.push(d.day);
                 continue;
@@ -48,7 +48,7 @@ pub fn collect<E>(
         }
         let u = read_day(&TimeRange { from: Some(d.from), to: Some(d.to) }).map_err(StoreDaysError::Source)?;
         days.files_read_from_source += u.counts.files_read;
-        days.records_read_from_source += u.counts.records_read;
+        days.records_read_from_source += u.records_read_with_groups();
         if d.storable && u.is_complete() {
             store.put(role, source_key, d.day, &u)?;
             days.days_stored += 1;

@@ -132,6 +132,10 @@ pub(super) fn run_audit(args: &AuditArgs) -> Result<ExitCode, CliError> {
     };
     let audit = crate::app::audit::audit(&collected.usage, &details, ActionCatalog::embedded(), &opts, &last_accessed)
         .map_err(|e| CliError::BadSource(format!("{policies_from}: {e}")))?;
+    let mut audit = audit;
+    if let Some(store) = &args.input.store {
+        keep_in_history(store.as_deref(), &args.input, &mut audit)?;
+    }
     let all = [AuditFormat::Html, AuditFormat::Json, AuditFormat::Sarif, AuditFormat::Md, AuditFormat::Csv];
     let formats: Vec<AuditFormat> = if args.format.is_empty() { all.to_vec() } else { args.format.clone() };
     let artifact = policies_from.clone();
@@ -267,17 +271,56 @@ fn last_accessed_answers(
     Err(CliError::NotBuiltIn("cannot ask IAM for last-accessed data (built without the `aws` feature)"))
 }
 
+/// `--store`: gives the audit each principal's trend and what changed since the last audit of
+/// the same source, and keeps it in the store.
+#[cfg(feature = "store")]
+fn keep_in_history(
+    store: Option<&std::path::Path>,
+    input: &InputArgs,
+    audit: &mut crate::output::audit::Audit,
+) -> Result<(), CliError> {
+    let path = match store {
+        Some(p) => p.to_path_buf(),
+        None => crate::usage::store::UsageStore::default_path().ok_or_else(|| {
+            CliError::BadSource("--store: no data directory (set XDG_DATA_HOME or HOME, or give a path)".into())
+        })?,
+    };
+    let history =
+        crate::app::audit_history::AuditHistory::open(&path).map_err(crate::app::collect::CollectError::from)?;
+    let source = crate::app::collect::store_key(
+        &input.spec(),
+        &input.remote_options(),
+        &crate::mapping::evidence::CountedErrors::new(&input.count_errors),
+    );
+    let now = chrono::Utc::now().to_rfc3339_opts(chrono::SecondsFormat::Secs, true);
+    history.apply_and_keep(audit, &source, &now).map_err(crate::app::collect::CollectError::from)?;
+    match &audit.previous_audit {
+        Some(at) => {
+            messages::note!("audit kept in {}; compared with the last audit of this source ({at})", path.display())
+        }
+        None => messages::note!(
+            "audit kept in {}: the first of this source, the next one shows what changed",
+            path.display()
+        ),
+    }
+    Ok(())
+}
+
+#[cfg(not(feature = "store"))]
+fn keep_in_history(
+    _store: Option<&std::path::Path>,
+    _input: &InputArgs,
+    _audit: &mut crate::output::audit::Audit,
+) -> Result<(), CliError> {
+    Err(CliError::NotBuiltIn("--store: this build has no usage store (built without the `store` feature)"))
+}
+
 /// Reads the activity of every principal once, kept apart per principal (printing the source's
 /// counters and notes). `--store` is refused: it keeps one principal's days.
 pub(super) fn collect_every_principal(
     input: &InputArgs,
 ) -> Result<(crate::app::collect::Collected, TimeRange), CliError> {
     let range = window(input)?;
-    if input.store.is_some() {
-        return Err(CliError::BadSource(
-            "reading every principal with --store is not built yet: leave out --store".into(),
-        ));
-    }
     let selection = Selection {
         principal: None,
         range,
@@ -289,7 +332,16 @@ pub(super) fn collect_every_principal(
         split_by: Some(crate::select::SplitBy::Principal),
     };
     let progress = progress_sink();
-    let collected = crate::app::collect::collect(&input.spec(), &selection, &input.remote_options(), &progress)?;
+    let collected = match &input.store {
+        Some(store) => crate::app::collect::collect_with_store(
+            store.as_deref(),
+            &input.spec(),
+            &selection,
+            &input.remote_options(),
+            &progress,
+        )?,
+        None => crate::app::collect::collect(&input.spec(), &selection, &input.remote_options(), &progress)?,
+    };
     for stats in &collected.stats {
         messages::line!("{stats}");
     }

@@ -189,6 +189,9 @@ pub struct PrincipalAudit {
     /// Risky permissions (permissions management, escalation paths) granted and not used; the
     /// findings list the first ones.
     pub risky_unused: usize,
+    /// Every risky permission granted and not used, escalation paths first (the findings list
+    /// the first ones).
+    pub risky_unused_actions: Vec<String>,
     /// Services granted and never used.
     pub unused_services: Vec<String>,
     /// Granted actions never used, Permissions management and Write first.
@@ -502,6 +505,29 @@ impl Audit {
                 p.unused_percent,
                 risky
             );
+        }
+        if let Some(prev) = &self.previous_audit {
+            let _ = writeln!(
+                s,
+                "\n## Since the last audit ({})\n\n| principal | granted | unused | risky unused | new findings | resolved findings |\n|---|---:|---:|---:|---|---|",
+                md_cell(prev)
+            );
+            for p in &self.principals {
+                let Some(c) = &p.changes else {
+                    let _ = writeln!(s, "| {} | new | | | | |", md_code(&p.arn));
+                    continue;
+                };
+                let _ = writeln!(
+                    s,
+                    "| {} | {:+} | {:+} | {:+} | {} | {} |",
+                    md_code(&p.arn),
+                    c.granted_delta,
+                    c.unused_delta,
+                    c.risky_unused_delta,
+                    md_cell(&c.new_findings.join(", ")),
+                    md_cell(&c.resolved_findings.join(", "))
+                );
+            }
         }
         for p in self.principals.iter().filter(|p| !p.findings.is_empty()) {
             let _ = writeln!(s, "\n<details><summary>{} · {} findings</summary>\n", md_code(&p.arn), p.findings.len());

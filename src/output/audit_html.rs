@@ -76,6 +76,7 @@ pre { background: #0f1720; color: #e6edf3; padding: 12px; border-radius: 6px; ov
 button.copy { float: right; margin: 4px; }
 .legend span { margin-right: 14px; } .sw { display:inline-block; width:10px; height:10px; margin-right:4px; }
 details summary { cursor: pointer; color: var(--accent); }
+.changes { background: #eef4fb; border: 1px solid #bcd3ee; border-radius: 6px; padding: 8px 12px; margin: 8px 0; }
 "#;
 
 const SCRIPT: &str = r#"
@@ -147,6 +148,96 @@ fn level_chart(p: &PrincipalAudit) -> String {
     s
 }
 
+/// A line chart of the principal's audits kept in the store: granted, unused and risky unused
+/// actions, one point per audit.
+fn trend_chart(p: &PrincipalAudit) -> String {
+    let (w, h, left, top, bottom) = (520.0, 150.0, 48.0, 10.0, 34.0);
+    let max = p.trend.iter().map(|t| t.granted.max(t.unused)).max().unwrap_or(0).max(1) as f64;
+    let n = p.trend.len();
+    let x = |i: usize| {
+        if n <= 1 {
+            left + (w - left - 20.0) / 2.0
+        } else {
+            left + i as f64 * (w - left - 20.0) / (n - 1) as f64
+        }
+    };
+    let y = |v: usize| top + (h - top - bottom) * (1.0 - v as f64 / max);
+    let mut s = format!(
+        r##"<svg class="chart trend-chart" role="img" aria-label="granted, unused and risky unused actions per audit" width="{w}" height="{h}" viewBox="0 0 {w} {h}"><line x1="{left}" y1="{b}" x2="{r}" y2="{b}" stroke="#d9dee5"/><text x="0" y="{ty}" font-size="11" fill="#5b6573">{max}</text><text x="0" y="{b}" font-size="11" fill="#5b6573">0</text>"##,
+        b = h - bottom,
+        r = w - 10.0,
+        ty = top + 8.0,
+        max = max as usize,
+    );
+    type Value = fn(&crate::output::audit::TrendPoint) -> usize;
+    let series: [(&str, &str, Value); 3] = [
+        ("granted", "#8a96a8", |t| t.granted),
+        ("unused", "#c2412d", |t| t.unused),
+        ("risky unused", "#7a1e10", |t| t.risky_unused),
+    ];
+    for (name, color, value) in series {
+        let points: Vec<String> =
+            p.trend.iter().enumerate().map(|(i, t)| format!("{:.1},{:.1}", x(i), y(value(t)))).collect();
+        let _ = write!(
+            s,
+            r#"<polyline class="trend-{}" fill="none" stroke="{color}" stroke-width="2" points="{}"/>"#,
+            name.replace(' ', "-"),
+            points.join(" ")
+        );
+        for (i, t) in p.trend.iter().enumerate() {
+            let _ = write!(
+                s,
+                r#"<circle cx="{:.1}" cy="{:.1}" r="3" fill="{color}"><title>{} · {name}: {}</title></circle>"#,
+                x(i),
+                y(value(t)),
+                escape(&t.audited_at),
+                value(t)
+            );
+        }
+    }
+    if let (Some(first), Some(last)) = (p.trend.first(), p.trend.last()) {
+        let _ = write!(
+            s,
+            r##"<text x="{left}" y="{ly}" font-size="11" fill="#5b6573">{}</text><text x="{rx}" y="{ly}" font-size="11" fill="#5b6573" text-anchor="end">{}</text><text x="{left}" y="{ky}" font-size="11" fill="#5b6573">grey: granted · red: unused · dark red: risky unused ({n} audits)</text>"##,
+            escape(&first.audited_at[..first.audited_at.len().min(10)]),
+            escape(&last.audited_at[..last.audited_at.len().min(10)]),
+            ly = h - bottom + 14.0,
+            rx = w - 10.0,
+            ky = h - 4.0,
+        );
+    }
+    s.push_str("</svg>");
+    s
+}
+
+/// What changed since the last audit kept.
+fn changes_box(s: &mut String, c: &crate::output::audit::Changes) {
+    let list = |v: &[String]| {
+        let shown: Vec<String> = v.iter().take(12).map(|x| escape(x)).collect();
+        let more = v.len().saturating_sub(shown.len());
+        if v.is_empty() {
+            "none".to_string()
+        } else if more > 0 {
+            format!("{} and {more} more", shown.join(", "))
+        } else {
+            shown.join(", ")
+        }
+    };
+    let _ = write!(
+        s,
+        r#"<div class="changes"><strong>Since the last audit ({})</strong>: granted {:+}, unused {:+}, risky unused {:+}<br>new findings: {}<br>resolved findings: {}<br>newly granted: {}<br>no longer granted: {}<br>newly used: {}</div>"#,
+        escape(&c.since),
+        c.granted_delta,
+        c.unused_delta,
+        c.risky_unused_delta,
+        list(&c.new_findings),
+        list(&c.resolved_findings),
+        list(&c.newly_granted),
+        list(&c.no_longer_granted),
+        list(&c.newly_used)
+    );
+}
+
 /// The overview chart: each principal's unused share as a bar, most unused first.
 fn overview_chart(a: &Audit) -> String {
     let mut ps: Vec<&PrincipalAudit> = a.principals.iter().collect();
@@ -214,6 +305,33 @@ pub fn render(a: &Audit) -> String {
         risky,
         a.gaps.len()
     );
+    if let Some(prev) = &a.previous_audit {
+        let changed: Vec<&PrincipalAudit> = a
+            .principals
+            .iter()
+            .filter(|p| {
+                p.changes.as_ref().is_some_and(|c| {
+                    !c.new_findings.is_empty() || !c.resolved_findings.is_empty() || c.granted_delta != 0
+                })
+            })
+            .collect();
+        let new: usize = a.principals.iter().filter_map(|p| p.changes.as_ref()).map(|c| c.new_findings.len()).sum();
+        let resolved: usize =
+            a.principals.iter().filter_map(|p| p.changes.as_ref()).map(|c| c.resolved_findings.len()).sum();
+        let _ = write!(
+            s,
+            r#"<div class="changes" id="since-last-audit"><strong>Since the last audit ({})</strong>: {} new findings, {} resolved; {} principal(s) changed{}</div>"#,
+            escape(prev),
+            new,
+            resolved,
+            changed.len(),
+            if changed.is_empty() {
+                String::new()
+            } else {
+                format!(": {}", changed.iter().map(|p| escape(&p.name)).collect::<Vec<_>>().join(", "))
+            }
+        );
+    }
     s.push_str("<h3>Unused share per principal</h3>");
     s.push_str(&overview_chart(a));
     s.push_str(r#"<h2>Principals</h2><input type="search" id="filter" placeholder="Filter principals, findings…" aria-label="filter"><table id="principals"><thead><tr><th>principal</th><th>kind</th><th class="num">records</th><th>last seen</th><th class="num">granted</th><th class="num">used</th><th class="num">unused %</th><th class="num">risky</th><th>findings</th></tr></thead><tbody>"#);
@@ -279,6 +397,13 @@ fn principal_section(s: &mut String, p: &PrincipalAudit) {
     );
     let _ = write!(s, "<p class=\"meta\">policies: {}</p>", escape(&p.policies.join(", ")));
     s.push_str(&level_chart(p));
+    if !p.trend.is_empty() {
+        s.push_str("<h4>Trend over the audits kept</h4>");
+        s.push_str(&trend_chart(p));
+    }
+    if let Some(c) = &p.changes {
+        changes_box(s, c);
+    }
     if !p.findings.is_empty() {
         s.push_str("<h4>Findings</h4>");
         for f in &p.findings {

@@ -5,7 +5,7 @@
 //! each tracked action. IAM sees what the logs may not (data events that are not logged, a
 //! trail that covers other regions, up to 400 days back), but only per service or tracked
 //! action, and not which resource. The audit shows it beside the logs' answer and never mixes
-//! the two ([`crate::app::audit`]).
+//! the two (the audit use case).
 
 use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};

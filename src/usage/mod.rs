@@ -366,6 +366,11 @@ impl Usage {
         groups.into_values().fold(self, |all, g| all.merge(g))
     }
 
+    /// Records read, those counted in the groups of a `--split-by` run included.
+    pub fn records_read_with_groups(&self) -> u64 {
+        self.counts.records_read + self.groups.values().map(|g| g.counts.records_read).sum::<u64>()
+    }
+
     /// The groups of a `--split-by` run, each with the gaps of the whole read (a gap in the
     /// read makes every group's usage incomplete).
     pub fn split_groups(&self) -> Vec<(String, Usage)> {

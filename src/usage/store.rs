@@ -99,6 +99,42 @@ pub struct StoreEntry {
     pub incomplete_days: Vec<String>,
 }
 
+/// A day's usage as a row holds it: the aggregate, and for a read kept apart per principal
+/// (the audit's), each principal's usage and how many are kept apart.
+#[derive(serde::Serialize)]
+struct StoredDayRef<'a> {
+    #[serde(flatten)]
+    usage: &'a Usage,
+    #[serde(skip_serializing_if = "std::collections::BTreeMap::is_empty")]
+    split_groups: &'a std::collections::BTreeMap<String, Usage>,
+    #[serde(skip_serializing_if = "is_zero")]
+    split_group_limit: usize,
+}
+
+fn is_zero(n: &usize) -> bool {
+    *n == 0
+}
+
+/// What [`StoredDayRef`] wrote, read back.
+#[derive(serde::Deserialize)]
+struct StoredDay {
+    #[serde(flatten)]
+    usage: Usage,
+    #[serde(default)]
+    split_groups: std::collections::BTreeMap<String, Usage>,
+    #[serde(default)]
+    split_group_limit: usize,
+}
+
+impl StoredDay {
+    fn into_usage(self) -> Usage {
+        let mut u = self.usage;
+        u.groups = self.split_groups;
+        u.group_limit = self.split_group_limit;
+        u
+    }
+}
+
 /// An open store.
 #[derive(Debug)]
 pub struct UsageStore {
@@ -185,7 +221,9 @@ impl UsageStore {
         match text {
             None => Ok(None),
             // A row that no longer parses, or holds a gap, is read again from the source, not trusted.
-            Some(t) => Ok(serde_json::from_str::<Usage>(&t).ok().filter(Usage::is_complete)),
+            Some(t) => {
+                Ok(serde_json::from_str::<StoredDay>(&t).ok().map(StoredDay::into_usage).filter(Usage::is_complete))
+            }
         }
     }
 
@@ -197,7 +235,8 @@ impl UsageStore {
                 usage.gaps.len()
             )));
         }
-        let json = serde_json::to_string(usage).map_err(|e| self.fail(e))?;
+        let stored = StoredDayRef { usage, split_groups: &usage.groups, split_group_limit: usage.group_limit };
+        let json = serde_json::to_string(&stored).map_err(|e| self.fail(e))?;
         self.conn
             .execute(
                 "INSERT OR REPLACE INTO day_usage (role, source, day, iamtrim_version, stored_at, records_matched, usage, complete) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, 1)",
@@ -351,5 +390,25 @@ mod tests {
         assert!(store.get("other", "logs:x", day).unwrap().is_none());
         let info = store.info().unwrap();
         assert_eq!((info[0].days, info[0].records_matched, info[0].first_day.as_str()), (1, 3, "2026-10-02"));
+    }
+
+    #[test]
+    fn a_day_kept_apart_per_principal_keeps_every_principal_and_how_many_are_kept_apart() {
+        let dir = tempfile::tempdir().unwrap();
+        let store = UsageStore::open(&dir.path().join("usage.sqlite")).unwrap();
+        let mut u = Usage { group_limit: 10_000, ..Usage::default() };
+        for i in 0..150 {
+            let mut g = Usage::default();
+            g.actions.entry(format!("s3:GetObject{i}")).or_default().calls = 1;
+            u.groups.insert(format!("arn:aws:iam::1:role/r{i:03}"), g);
+        }
+        let day = NaiveDate::from_ymd_opt(2026, 10, 2).unwrap();
+        store.put("(every principal)", "logs:x", day, &u).unwrap();
+        let back = store.get("(every principal)", "logs:x", day).unwrap().unwrap();
+        assert_eq!((back.groups.len(), back.group_limit), (150, 10_000));
+        // Merged with another day, no principal is folded into "(other groups)".
+        let merged = Usage::default().merge(back.clone()).merge(back);
+        assert_eq!(merged.groups.len(), 150);
+        assert_eq!(merged.groups["arn:aws:iam::1:role/r149"].actions["s3:GetObject149"].calls, 2);
     }
 }

@@ -287,3 +287,77 @@ fn a_team_boundary_covers_every_call_of_its_principals_at_the_container_level() 
     let bad = iamtrim(&["boundary", "--logs", s(&ex), "--principals", "x", "--name", "a b"]);
     assert_eq!(bad.code, 2, "{}", bad.stderr);
 }
+
+#[test]
+fn audits_kept_in_the_store_show_each_principals_trend_and_what_changed_since_the_last() {
+    let dir = tempfile::tempdir().unwrap();
+    let db = dir.path().join("usage.sqlite");
+    let ex = examples();
+    let run = |auth: &std::path::Path, out: &str| {
+        let out = dir.path().join(out);
+        let r = iamtrim(&[
+            "audit",
+            "--logs",
+            s(&ex),
+            "--auth-details",
+            s(auth),
+            "--store",
+            s(&db),
+            "--from",
+            "2026-10-01",
+            "--to",
+            "2026-10-07",
+            "--out",
+            s(&out),
+        ]);
+        assert_eq!(r.code, 0, "{}", r.stderr);
+        (r, out)
+    };
+    let (r, first) = run(&auth_details(), "first");
+    assert!(r.stderr.contains("7 days read from the source (98 files, 965 records"), "{}", r.stderr);
+    assert!(r.stderr.contains("the first of this source"), "{}", r.stderr);
+    let a1 = read_json(&first.join("audit.json"));
+    assert!(a1.get("previous_audit").is_none());
+    let dev1 = principal(&a1, "dev-app-role");
+    assert_eq!(dev1["trend"].as_array().unwrap().len(), 1);
+    assert!(dev1.get("changes").is_none());
+
+    // A week later the dev-era managed policies of dev-app-role are gone.
+    let mut details = read_json(&auth_details());
+    for role in details["RoleDetailList"].as_array_mut().unwrap() {
+        if role["RoleName"] == "dev-app-role" {
+            role["AttachedManagedPolicies"] = serde_json::json!([]);
+        }
+    }
+    let trimmed = dir.path().join("trimmed-auth-details.json");
+    std::fs::write(&trimmed, details.to_string()).unwrap();
+    let (r, second) = run(&trimmed, "second");
+    // Every day came from the store: the logs were not read again, and nothing was lost.
+    assert!(r.stderr.contains("7 days from the store (965 records), 0 days read from the source"), "{}", r.stderr);
+    let a2 = read_json(&second.join("audit.json"));
+    assert_eq!(a2["records_read"], 965);
+    assert_eq!(principal(&a2, "dev-app-role")["records"], 608);
+    assert!(a2["previous_audit"].as_str().unwrap().starts_with("20"), "{a2}");
+    let dev = principal(&a2, "dev-app-role");
+    let granted: Vec<u64> = dev["trend"].as_array().unwrap().iter().map(|t| t["granted"].as_u64().unwrap()).collect();
+    assert!(granted.len() == 2 && granted[1] < granted[0], "{granted:?}");
+    let c = &dev["changes"];
+    assert!(c["granted_delta"].as_i64().unwrap() < 0, "{c}");
+    let gone: Vec<&str> = c["no_longer_granted"].as_array().unwrap().iter().map(|v| v.as_str().unwrap()).collect();
+    assert!(gone.contains(&"s3:DeleteBucket") && gone.contains(&"dynamodb:DeleteTable"), "{gone:?}");
+    assert!(c["newly_granted"].as_array().unwrap().is_empty(), "{c}");
+    let ci = &principal(&a2, "ci-deploy-role")["changes"];
+    assert_eq!((ci["granted_delta"].as_i64(), ci["new_findings"].as_array().unwrap().len()), (Some(0), 0), "{ci}");
+
+    // Shown where people look, and still valid against the schema.
+    let html = std::fs::read_to_string(second.join("report.html")).unwrap();
+    assert!(html.contains("trend-chart") && html.contains("id=\"since-last-audit\""), "html");
+    let md = std::fs::read_to_string(second.join("audit.md")).unwrap();
+    assert!(md.contains("## Since the last audit"), "{md}");
+    let o = Command::new(python())
+        .arg(root().join("scripts/validate-json.py"))
+        .args(["--schema", s(&root().join("docs/audit.schema.json")), s(&second.join("audit.json"))])
+        .output()
+        .unwrap();
+    assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stdout));
+}
