@@ -212,9 +212,15 @@ pub fn collect(
             let no_files = found.files.is_empty() && found.skipped_by_date == 0;
             let task = progress.task("reading", Some(found.files.len() as u64), "files");
             let done = std::sync::atomic::AtomicU64::new(0);
-            let usage = usage::collect_local(found, selection, &mapper, &|n| {
-                let before = done.swap(n, std::sync::atomic::Ordering::Relaxed);
-                task.advance(n.saturating_sub(before));
+            let per_principal = selection.split_by == Some(crate::select::SplitBy::Principal);
+            let usage = usage::collect_local(found, selection, &mapper, &|p| {
+                let before = done.fetch_max(p.files, std::sync::atomic::Ordering::Relaxed);
+                task.advance(p.files.saturating_sub(before));
+                task.message(if per_principal {
+                    format!("{} records · {} principals seen", p.records, p.groups)
+                } else {
+                    format!("{} records", p.records)
+                });
             });
             task.finish();
             Ok(Collected { usage, stats: Vec::new(), no_files, notices: Vec::new() })
@@ -336,6 +342,40 @@ pub(crate) fn collect_with_store(
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn reading_every_principal_reports_files_records_and_principals_seen_as_it_goes() {
+        let dir = tempfile::tempdir().unwrap();
+        let session = |role: &str| {
+            format!(
+                r#"{{"eventVersion":"1.10","eventTime":"2026-10-02T10:00:00Z","eventSource":"sqs.amazonaws.com","eventName":"SendMessage","awsRegion":"us-east-1","eventType":"AwsApiCall","recipientAccountId":"111122223333","userIdentity":{{"type":"AssumedRole","arn":"arn:aws:sts::111122223333:assumed-role/{role}/s","accountId":"111122223333","sessionContext":{{"sessionIssuer":{{"type":"Role","arn":"arn:aws:iam::111122223333:role/{role}","accountId":"111122223333","userName":"{role}"}}}}}},"requestParameters":{{"queueUrl":"https://sqs.us-east-1.amazonaws.com/111122223333/q"}}}}"#
+            )
+        };
+        for (i, roles) in [["a", "b"], ["b", "c"], ["c", "c"]].iter().enumerate() {
+            let records: Vec<String> = roles.iter().map(|r| session(r)).collect();
+            std::fs::write(dir.path().join(format!("{i}.json")), format!(r#"{{"Records":[{}]}}"#, records.join(",")))
+                .unwrap();
+        }
+        let selection = Selection {
+            principal: None,
+            range: crate::TimeRange::default(),
+            counted_errors: crate::mapping::evidence::CountedErrors::new(&Vec::<String>::new()),
+            limits: crate::ingest::source::ReadLimits::default(),
+            split_by: Some(crate::select::SplitBy::Principal),
+        };
+        let seen = std::sync::Mutex::new(Vec::new());
+        let mapper = EventMapper::new(ActionCatalog::embedded());
+        let found = source::discover(&[dir.path().to_path_buf()], &selection.range);
+        let usage = usage::collect_local(found, &selection, &mapper, &|p| seen.lock().unwrap().push(p));
+        let seen = seen.into_inner().unwrap();
+        assert_eq!(seen.len(), 3, "once per file");
+        let last = seen.iter().max_by_key(|p| p.files).unwrap();
+        assert_eq!(
+            (last.files, seen.iter().map(|p| p.records).max(), seen.iter().map(|p| p.groups).max()),
+            (3, Some(6), Some(3))
+        );
+        assert_eq!(usage.records_read_with_groups(), 6);
+    }
 
     #[test]
     fn every_kind_of_source_reads_back_as_it_is_written() {

@@ -448,29 +448,57 @@ pub(crate) fn describe_record_error(e: &serde_json::Error) -> source::RejectReas
     )
 }
 
+/// How far a read of local files is: files done, records read, and (for a read kept apart by
+/// workload, the audit's per principal) how many groups were seen.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct ReadProgress {
+    /// Files read.
+    pub files: u64,
+    /// Records read in them.
+    pub records: u64,
+    /// Distinct groups (principals, for the audit) seen so far.
+    pub groups: u64,
+}
+
 /// Reads the files found by [`source::discover`] (in parallel, one file per task) and
-/// aggregates what the selection keeps. `progress` is called after each file with the number
-/// of files done.
+/// aggregates what the selection keeps. `progress` is called after each file.
 pub(crate) fn collect_local(
     found: Discovery,
     selection: &Selection,
     mapper: &EventMapper<'_>,
-    progress: &(dyn Fn(u64) + Sync),
+    progress: &(dyn Fn(ReadProgress) + Sync),
 ) -> Usage {
-    let done = std::sync::atomic::AtomicU64::new(0);
+    use std::sync::atomic::{AtomicU64, Ordering};
+    let (done, records) = (AtomicU64::new(0), AtomicU64::new(0));
+    let groups_seen = std::sync::Mutex::new(std::collections::HashSet::<String>::new());
     // One aggregate per rayon split (not per file), merged at the end: few partial copies of
-    // the role's resource sets are alive at once.
-    let mut usage = found
+    // the role's resource sets are alive at once. Each split remembers how many records and
+    // groups it had already reported, so the shared counters add only what is new.
+    let (mut usage, _, _) = found
         .files
         .par_iter()
-        .fold(Usage::default, |mut u, path| {
-            u.counts.files_read += 1;
-            let name = path.display().to_string();
-            source::read_file_with(path, &selection.limits, &mut |item| u.ingest(&name, item, selection, mapper));
-            progress(done.fetch_add(1, std::sync::atomic::Ordering::Relaxed) + 1);
-            u
-        })
-        .reduce(Usage::default, Usage::merge);
+        .fold(
+            || (Usage::default(), 0u64, 0usize),
+            |(mut u, reported_records, reported_groups), path| {
+                u.counts.files_read += 1;
+                let name = path.display().to_string();
+                source::read_file_with(path, &selection.limits, &mut |item| u.ingest(&name, item, selection, mapper));
+                let read = u.records_read_with_groups();
+                let all = records.fetch_add(read - reported_records, Ordering::Relaxed) + read - reported_records;
+                let groups = if u.groups.len() != reported_groups {
+                    let mut seen = groups_seen.lock().unwrap_or_else(|e| e.into_inner());
+                    seen.extend(u.groups.keys().cloned());
+                    seen.len()
+                } else {
+                    groups_seen.lock().map(|s| s.len()).unwrap_or(0)
+                };
+                let files = done.fetch_add(1, Ordering::Relaxed) + 1;
+                progress(ReadProgress { files, records: all, groups: groups as u64 });
+                let g = u.groups.len();
+                (u, read, g)
+            },
+        )
+        .reduce(|| (Usage::default(), 0, 0), |a, b| (a.0.merge(b.0), 0, 0));
     usage.counts.files_skipped_by_date += found.skipped_by_date as u64;
     usage.counts.files_ignored += found.ignored as u64;
     usage.counts.files_not_regular += found.not_regular as u64;
