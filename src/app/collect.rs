@@ -359,7 +359,7 @@ mod tests {
         let selection = Selection {
             principal: None,
             range: crate::TimeRange::default(),
-            counted_errors: crate::mapping::evidence::CountedErrors::new(&Vec::<String>::new()),
+            counted_errors: crate::mapping::evidence::CountedErrors::new(Vec::<String>::new()),
             limits: crate::ingest::source::ReadLimits::default(),
             split_by: Some(crate::select::SplitBy::Principal),
         };
