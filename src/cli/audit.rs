@@ -67,7 +67,7 @@ pub struct AuditArgs {
     #[arg(long, value_enum, value_delimiter = ',', value_name = "html,json,sarif,md,csv")]
     pub format: Vec<AuditFormat>,
     /// Exit 3 when a finding of these kinds is found: risky-unused, full-admin, used-not-granted,
-    /// no-activity, unused-service, mostly-unused, or `unused-above=N` (a principal with more
+    /// no-activity, unused-service, mostly-unused, unlogged-use, or `unused-above=N` (a principal with more
     /// than N% of its granted actions unused). Repeatable or comma-separated.
     #[arg(long, value_delimiter = ',', value_name = "KIND")]
     pub fail_on: Vec<String>,
@@ -98,7 +98,7 @@ fn fail_rules(specs: &[String]) -> Result<Vec<FailRule>, CliError> {
                 .iter()
                 .find(|k| k.name() == name)
                 .map(|k| FailRule::Kind(*k))
-                .ok_or_else(|| CliError::BadSource(format!("--fail-on `{s}`: expected risky-unused, full-admin, used-not-granted, no-activity, unused-service, mostly-unused or unused-above=N")))
+                .ok_or_else(|| CliError::BadSource(format!("--fail-on `{s}`: expected risky-unused, full-admin, used-not-granted, no-activity, unused-service, mostly-unused, unlogged-use or unused-above=N")))
         })
         .collect()
 }
