@@ -99,28 +99,37 @@ pub fn audit(
     let window_from =
         opts.window_from.or_else(|| groups.values().filter_map(|g| g.first_seen).chain(usage.first_seen).min());
     let mut seen = BTreeSet::new();
-    let mut principals = Vec::new();
+    let empty = {
+        let mut u = Usage::default();
+        for g in usage.gaps.values() {
+            u.add_gap(g.clone());
+        }
+        u
+    };
+    let mut work = Vec::new();
     for p in audited_principals(details, opts) {
         let key = p.audit_key().to_ascii_lowercase();
         seen.insert(key.clone());
-        let empty = {
-            let mut u = Usage::default();
-            for g in usage.gaps.values() {
-                u.add_gap(g.clone());
-            }
-            u
-        };
-        let u = groups.get(&key).unwrap_or(&empty);
         let set = match p.kind {
             "role" => details.role_policies(&p.name, Some(&p.account))?,
             _ => details.user_policies(&p.name, Some(&p.account))?,
         };
-        let mut audited = audit_principal(&p, u, &set, catalog, &opts.generate);
-        if let Some(answer) = last_accessed.get(&p.arn) {
-            beside_last_accessed(&mut audited, u, answer, window_from);
-        }
-        principals.push(audited);
+        work.push((p, key, set));
     }
+    // Each principal is audited on its own: side by side on every core, in the principals'
+    // order.
+    use rayon::prelude::*;
+    let principals: Vec<PrincipalAudit> = work
+        .par_iter()
+        .map(|(p, key, set)| {
+            let u = groups.get(key).unwrap_or(&empty);
+            let mut audited = audit_principal(p, u, set, catalog, &opts.generate);
+            if let Some(answer) = last_accessed.get(&p.arn) {
+                beside_last_accessed(&mut audited, u, answer, window_from);
+            }
+            audited
+        })
+        .collect();
     let unknown_principals = groups
         .iter()
         .filter(|(k, _)| !seen.contains(*k) && k.as_str() != crate::select::split::NO_PRINCIPAL)
@@ -334,9 +343,17 @@ fn audit_principal(
     catalog: &ActionCatalog,
     opts: &GenerateOptions,
 ) -> PrincipalAudit {
-    let generated = crate::app::diff::reference_policy(usage, catalog);
-    let diff = crate::app::diff::diff(&p.arn, usage, set, &generated, catalog);
     let records = usage.counts.records_matched;
+    // One policy generated, reported and checked against every call by the diff.
+    let generated = (records > 0 && !usage.actions.is_empty()).then(|| generate(usage, catalog, opts));
+    let diff = match &generated {
+        Some(g) => crate::app::diff::diff_generated(&p.arn, usage, set, g, catalog),
+        None => {
+            let reference = crate::app::diff::reference_policy(usage, catalog);
+            crate::app::diff::diff(&p.arn, usage, set, &reference, catalog)
+        }
+    };
+    let generated_policy = generated.map(|g| g.policy);
     let granted_used: BTreeSet<&str> = diff.used_granted.iter().map(|a| a.action.as_str()).collect();
     let unused: Vec<&crate::output::diff::UnusedAction> = diff.unused_granted.iter().collect();
     let granted = granted_used.len() + unused.len();
@@ -461,7 +478,6 @@ fn audit_principal(
             granted: granted_used.contains(name.as_str()),
         })
         .collect();
-    let generated_policy = (records > 0 && !usage.actions.is_empty()).then(|| generate(usage, catalog, opts).policy);
     PrincipalAudit {
         arn: p.arn.clone(),
         kind: p.kind.to_string(),

@@ -64,3 +64,15 @@ pub fn diff(
 ) -> PolicyDiff {
     PolicyDiff::compute(role, usage, current, generated, catalog)
 }
+
+/// [`diff()`] against the policy [`crate::app::generate()`] made, with its self-check: the calls
+/// are not replayed a second time.
+pub fn diff_generated(
+    role: &str,
+    usage: &Usage,
+    current: &PolicySet,
+    generated: &crate::app::Generated,
+    catalog: &ActionCatalog,
+) -> PolicyDiff {
+    PolicyDiff::compute_checked(role, usage, current, &generated.policy, Some(&generated.self_check), catalog)
+}

@@ -137,6 +137,19 @@ impl PolicyDiff {
         generated: &PolicyDocument,
         catalog: &ActionCatalog,
     ) -> PolicyDiff {
+        Self::compute_checked(role, usage, current, generated, None, catalog)
+    }
+
+    /// [`PolicyDiff::compute`], with the self-check of `generated` against `usage` when it was
+    /// already made (by [`crate::app::generate()`]), so every call is not replayed twice.
+    pub(crate) fn compute_checked(
+        role: &str,
+        usage: &Usage,
+        current: &PolicySet,
+        generated: &PolicyDocument,
+        checked: Option<&crate::synth::SelfCheck>,
+        catalog: &ActionCatalog,
+    ) -> PolicyDiff {
         let mut used_granted = Vec::new();
         let mut used_not_granted = Vec::new();
         let mut narrowed = Vec::new();
@@ -145,8 +158,9 @@ impl PolicyDiff {
             let mut refused = Vec::new();
             let mut conditional = Vec::new();
             let mut granted_on = BTreeSet::new();
+            let current = current.for_one_action(action);
             for r in &u.resources {
-                let e = current.evaluate(action, &crate::mapping::arn::concrete(r));
+                let e = current.evaluate(&crate::mapping::arn::concrete(r));
                 match e.decision {
                     Decision::Allow => {}
                     d if d.may_allow() => conditional.push(r.clone()),
@@ -244,7 +258,9 @@ impl PolicyDiff {
             used_not_granted,
             denied,
             narrowed_resources: narrowed,
-            generated_policy_denies: crate::synth::self_check(generated, usage)
+            generated_policy_denies: checked
+                .cloned()
+                .unwrap_or_else(|| crate::synth::self_check(generated, usage))
                 .refused
                 .into_iter()
                 .map(|(action, r)| ActionResources { action, resources: vec![r], note: String::new() })

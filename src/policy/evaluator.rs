@@ -142,16 +142,32 @@ pub(crate) fn condition_holds(c: &Condition, ctx: &RequestContext) -> Option<boo
 
 /// `*` and `?` matching; `*` matches any run of characters, `?` exactly one.
 pub(crate) fn glob(pattern: &str, text: &str, ignore_case: bool) -> bool {
-    let p: Vec<char> = pattern.chars().collect();
-    let t: Vec<char> = text.chars().collect();
-    let eq = |a: char, b: char| if ignore_case { a.eq_ignore_ascii_case(&b) } else { a == b };
+    // ASCII (nearly every ARN and action) is matched byte by byte without allocating; `?`
+    // matches one character, so other text is matched as characters.
+    if pattern.is_ascii() && text.is_ascii() {
+        glob_units(
+            pattern.as_bytes(),
+            text.as_bytes(),
+            |a, b| if ignore_case { a.eq_ignore_ascii_case(b) } else { a == b },
+            b'*',
+            b'?',
+        )
+    } else {
+        let p: Vec<char> = pattern.chars().collect();
+        let t: Vec<char> = text.chars().collect();
+        glob_units(&p, &t, |a, b| if ignore_case { a.eq_ignore_ascii_case(b) } else { a == b }, '*', '?')
+    }
+}
+
+/// `*` and `?` matching over bytes or characters.
+fn glob_units<T: Copy + PartialEq>(p: &[T], t: &[T], eq: impl Fn(&T, &T) -> bool, any: T, one: T) -> bool {
     let (mut pi, mut ti) = (0, 0);
     let mut star: Option<(usize, usize)> = None;
     while ti < t.len() {
-        if pi < p.len() && (p[pi] == '?' || (p[pi] != '*' && eq(p[pi], t[ti]))) {
+        if pi < p.len() && (p[pi] == one || (p[pi] != any && eq(&p[pi], &t[ti]))) {
             pi += 1;
             ti += 1;
-        } else if pi < p.len() && p[pi] == '*' {
+        } else if pi < p.len() && p[pi] == any {
             star = Some((pi, ti));
             pi += 1;
         } else if let Some((sp, st)) = star {
@@ -162,7 +178,7 @@ pub(crate) fn glob(pattern: &str, text: &str, ignore_case: bool) -> bool {
             return false;
         }
     }
-    while pi < p.len() && p[pi] == '*' {
+    while pi < p.len() && p[pi] == any {
         pi += 1;
     }
     pi == p.len()
@@ -226,7 +242,12 @@ fn glob_literal_escapes(pattern: &str, text: &str) -> bool {
 /// slashes; a pattern with fewer segments matches the rest of the ARN with its last one.
 /// Returns (matches, conditional), conditional when a policy variable had to be assumed.
 pub(crate) fn resource_matches(pattern: &str, arn: &str) -> (bool, bool) {
-    let (pattern, variable) = substitute_variables(pattern);
+    let (pattern, variable) = if pattern.contains("${") {
+        let (p, v) = substitute_variables(pattern);
+        (std::borrow::Cow::Owned(p), v)
+    } else {
+        (std::borrow::Cow::Borrowed(pattern), false)
+    };
     if pattern == "*" {
         return (true, variable);
     }
@@ -234,15 +255,22 @@ pub(crate) fn resource_matches(pattern: &str, arn: &str) -> (bool, bool) {
         // A request on "*" (an action with no resource) matches only a `*` resource.
         return (false, false);
     }
-    let p: Vec<&str> = pattern.splitn(6, ':').collect();
-    let a: Vec<&str> = arn.splitn(6, ':').collect();
-    if a.len() < 6 {
+    if arn.splitn(6, ':').count() < 6 {
         // Not an ARN: match it whole.
         return (glob_literal_escapes(&pattern, arn), variable);
     }
-    for (i, seg) in p.iter().enumerate() {
-        let text = if i + 1 == p.len() { a[i..].join(":") } else { a[i].to_string() };
-        if !glob_literal_escapes(seg, &text) {
+    // Segment by segment; the pattern's last segment meets the rest of the ARN.
+    let segments = pattern.splitn(6, ':').count();
+    let mut rest = arn;
+    for (i, seg) in pattern.splitn(6, ':').enumerate() {
+        let text = if i + 1 == segments {
+            rest
+        } else {
+            let (head, tail) = rest.split_once(':').unwrap_or((rest, ""));
+            rest = tail;
+            head
+        };
+        if !glob_literal_escapes(seg, text) {
             return (false, false);
         }
     }
@@ -258,16 +286,26 @@ fn statement_applies(st: &Statement, action: &str, resource: &str, ctx: Option<&
     if !action_hit {
         return None;
     }
+    statement_applies_to_resource(st, resource, ctx, None)
+}
+
+/// Whether a statement whose action already matched applies to `resource`: `None` when not,
+/// else whether only conditionally. `index` (of `Resource`'s patterns) narrows the patterns
+/// tried to those that can match.
+fn statement_applies_to_resource(
+    st: &Statement,
+    resource: &str,
+    ctx: Option<&RequestContext>,
+    index: Option<&PrefixIndex>,
+) -> Option<bool> {
+    let any_of = |matches: &mut dyn Iterator<Item = (bool, bool)>| {
+        matches.fold((false, false), |acc, (m, v)| if m && (!acc.0 || (acc.1 && !v)) { (true, v) } else { acc })
+    };
     let (resource_hit, variable) = match &st.resources {
-        Resources::Only(pats) => {
-            pats.iter().map(|p| resource_matches(p, resource)).fold((false, false), |acc, (m, v)| {
-                if m && (!acc.0 || (acc.1 && !v)) {
-                    (true, v)
-                } else {
-                    acc
-                }
-            })
-        }
+        Resources::Only(pats) => match index {
+            Some(ix) => any_of(&mut ix.candidates(resource).map(|i| resource_matches(&pats[i], resource))),
+            None => any_of(&mut pats.iter().map(|p| resource_matches(p, resource))),
+        },
         Resources::AllBut(pats) => {
             let results: Vec<(bool, bool)> = pats.iter().map(|p| resource_matches(p, resource)).collect();
             if results.iter().any(|(m, v)| *m && !*v) {
@@ -297,35 +335,120 @@ fn statement_applies(st: &Statement, action: &str, resource: &str, ctx: Option<&
     Some(variable || conditional)
 }
 
-fn evaluate_policies<'p>(
-    policies: impl Iterator<Item = &'p Policy>,
-    action: &str,
-    resource: &str,
-    ctx: Option<&RequestContext>,
-    matched: &mut Vec<Matched>,
-) -> Decision {
-    let (mut deny, mut cond_deny, mut allow, mut cond_allow) = (false, false, false, false);
-    for p in policies {
-        for st in &p.statements {
-            if let Some(conditional) = statement_applies(st, action, resource, ctx) {
-                let resources = match &st.resources {
-                    Resources::Only(r) => r.clone(),
-                    Resources::AllBut(r) => r.iter().map(|x| format!("not {x}")).collect(),
-                };
-                matched.push(Matched {
-                    policy: p.name.clone(),
-                    sid: st.sid.clone(),
-                    effect: st.effect,
-                    conditional,
-                    resources,
-                });
-                match (st.effect, conditional) {
-                    (Effect::Deny, false) => deny = true,
-                    (Effect::Deny, true) => cond_deny = true,
-                    (Effect::Allow, false) => allow = true,
-                    (Effect::Allow, true) => cond_allow = true,
+/// A statement's `Resource` patterns by the literal text each starts with (up to its first
+/// wildcard): a resource can only match the patterns whose literal start it starts with, so a
+/// statement of hundreds of ARNs is not globbed whole for each resource. Patterns that start
+/// with a wildcard or hold a policy variable are always tried.
+#[derive(Debug, Clone, Default)]
+struct PrefixIndex {
+    lengths: Vec<usize>,
+    by_prefix: std::collections::HashMap<String, Vec<usize>>,
+    always: Vec<usize>,
+}
+
+impl PrefixIndex {
+    fn new(patterns: &[String]) -> PrefixIndex {
+        let mut ix = PrefixIndex::default();
+        for (i, p) in patterns.iter().enumerate() {
+            let literal = p.find(['*', '?']).unwrap_or(p.len());
+            if p.contains("${") || literal == 0 {
+                ix.always.push(i);
+            } else {
+                ix.by_prefix.entry(p[..literal].to_string()).or_default().push(i);
+            }
+        }
+        let lengths: BTreeSet<usize> = ix.by_prefix.keys().map(String::len).collect();
+        ix.lengths = lengths.into_iter().collect();
+        ix
+    }
+
+    fn candidates<'a>(&'a self, resource: &'a str) -> impl Iterator<Item = usize> + 'a {
+        self.always.iter().copied().chain(
+            self.lengths
+                .iter()
+                .filter(move |&&n| n <= resource.len() && resource.is_char_boundary(n))
+                .filter_map(move |&n| self.by_prefix.get(&resource[..n]))
+                .flatten()
+                .copied(),
+        )
+    }
+}
+
+/// The statements of a [`PolicySet`] that cover one action, ready to decide it on many
+/// resources ([`PolicySet::for_one_action`]): what [`PolicySet::decide`] decides, faster.
+#[derive(Debug, Clone)]
+pub struct ActionPolicies {
+    identity: Vec<IndexedStatement>,
+    boundary: Option<Vec<IndexedStatement>>,
+}
+
+/// A statement of [`ActionPolicies`]: its policy's name, and its resources indexed.
+#[derive(Debug, Clone)]
+struct IndexedStatement {
+    policy: String,
+    st: Statement,
+    index: Option<PrefixIndex>,
+}
+
+/// Patterns a statement must have before its `Resource` is indexed.
+const INDEX_FROM: usize = 8;
+
+impl ActionPolicies {
+    /// The decision for the action on `resource`, with `ctx`'s condition keys when given.
+    pub fn decide(&self, resource: &str, ctx: Option<&RequestContext>) -> Decision {
+        let one = |statements: &[IndexedStatement]| {
+            tally(statements.iter().filter_map(|s| {
+                statement_applies_to_resource(&s.st, resource, ctx, s.index.as_ref()).map(|c| (s.st.effect, c))
+            }))
+        };
+        let identity = one(&self.identity);
+        match &self.boundary {
+            None => identity,
+            Some(b) => identity.min(one(b)),
+        }
+    }
+
+    /// What [`PolicySet::evaluate`] says of the action on `resource`: the decision and the
+    /// statements that made it.
+    pub fn evaluate(&self, resource: &str) -> Evaluation {
+        let mut matched = Vec::new();
+        let mut one = |statements: &[IndexedStatement]| {
+            let mut applied = Vec::new();
+            for s in statements {
+                if let Some(conditional) = statement_applies_to_resource(&s.st, resource, None, s.index.as_ref()) {
+                    matched.push(Matched {
+                        policy: s.policy.clone(),
+                        sid: s.st.sid.clone(),
+                        effect: s.st.effect,
+                        conditional,
+                        resources: match &s.st.resources {
+                            Resources::Only(r) => r.clone(),
+                            Resources::AllBut(r) => r.iter().map(|x| format!("not {x}")).collect(),
+                        },
+                    });
+                    applied.push((s.st.effect, conditional));
                 }
             }
+            tally(applied.into_iter())
+        };
+        let identity = one(&self.identity);
+        let decision = match &self.boundary {
+            None => identity,
+            Some(b) => identity.min(one(b)),
+        };
+        Evaluation { decision, matched }
+    }
+}
+
+/// The decision from the statements that apply (effect, only conditionally).
+fn tally(applied: impl Iterator<Item = (Effect, bool)>) -> Decision {
+    let (mut deny, mut cond_deny, mut allow, mut cond_allow) = (false, false, false, false);
+    for (effect, conditional) in applied {
+        match (effect, conditional) {
+            (Effect::Deny, false) => deny = true,
+            (Effect::Deny, true) => cond_deny = true,
+            (Effect::Allow, false) => allow = true,
+            (Effect::Allow, true) => cond_allow = true,
         }
     }
     if deny {
@@ -341,10 +464,83 @@ fn evaluate_policies<'p>(
     }
 }
 
+fn evaluate_policies<'p>(
+    policies: impl Iterator<Item = &'p Policy>,
+    action: &str,
+    resource: &str,
+    ctx: Option<&RequestContext>,
+    mut matched: Option<&mut Vec<Matched>>,
+) -> Decision {
+    let mut applied = Vec::new();
+    for p in policies {
+        for st in &p.statements {
+            if let Some(conditional) = statement_applies(st, action, resource, ctx) {
+                if let Some(matched) = matched.as_deref_mut() {
+                    let resources = match &st.resources {
+                        Resources::Only(r) => r.clone(),
+                        Resources::AllBut(r) => r.iter().map(|x| format!("not {x}")).collect(),
+                    };
+                    matched.push(Matched {
+                        policy: p.name.clone(),
+                        sid: st.sid.clone(),
+                        effect: st.effect,
+                        conditional,
+                        resources,
+                    });
+                }
+                applied.push((st.effect, conditional));
+            }
+        }
+    }
+    tally(applied.into_iter())
+}
+
 impl PolicySet {
     /// A set of identity policies without a boundary.
     pub fn new(identity: Vec<Policy>) -> PolicySet {
         PolicySet { identity, boundary: None }
+    }
+
+    /// The same set with only the statements whose `Action`/`NotAction` covers `action`: it
+    /// decides `action` on every resource exactly as this set does, without matching the
+    /// other statements' action patterns again for each resource (what a diff or a self-check of
+    /// thousands of resources of one action would do).
+    pub fn for_action(&self, action: &str) -> PolicySet {
+        let keep = |p: &Policy| Policy {
+            name: p.name.clone(),
+            version: p.version.clone(),
+            statements: p
+                .statements
+                .iter()
+                .filter(|st| match &st.actions {
+                    Actions::Only(pats) => pats.iter().any(|p| action_matches(p, action)),
+                    Actions::AllBut(pats) => !pats.iter().any(|p| action_matches(p, action)),
+                })
+                .cloned()
+                .collect(),
+        };
+        PolicySet { identity: self.identity.iter().map(keep).collect(), boundary: self.boundary.as_ref().map(keep) }
+    }
+
+    /// The statements covering `action`, indexed to decide it on many resources.
+    pub fn for_one_action(&self, action: &str) -> ActionPolicies {
+        let reduced = self.for_action(action);
+        let index = |p: &Policy| -> Vec<IndexedStatement> {
+            p.statements
+                .iter()
+                .map(|st| {
+                    let index = match &st.resources {
+                        Resources::Only(pats) if pats.len() >= INDEX_FROM => Some(PrefixIndex::new(pats)),
+                        _ => None,
+                    };
+                    IndexedStatement { policy: p.name.clone(), st: st.clone(), index }
+                })
+                .collect()
+        };
+        ActionPolicies {
+            identity: reduced.identity.iter().flat_map(index).collect(),
+            boundary: reduced.boundary.as_ref().map(index),
+        }
     }
 
     /// Decides `action` on `resource` (`*` for actions without resource-level permissions),
@@ -360,16 +556,32 @@ impl PolicySet {
 
     fn evaluate_with(&self, action: &str, resource: &str, ctx: Option<&RequestContext>) -> Evaluation {
         let mut matched = Vec::new();
-        let identity = evaluate_policies(self.identity.iter(), action, resource, ctx, &mut matched);
-        let decision = match &self.boundary {
+        let decision = self.decide_into(action, resource, ctx, Some(&mut matched));
+        Evaluation { decision, matched }
+    }
+
+    /// The decision alone (what [`PolicySet::evaluate`] and [`PolicySet::evaluate_in`] decide),
+    /// without collecting the statements that made it: for checks that replay thousands of calls.
+    pub fn decide(&self, action: &str, resource: &str, ctx: Option<&RequestContext>) -> Decision {
+        self.decide_into(action, resource, ctx, None)
+    }
+
+    fn decide_into(
+        &self,
+        action: &str,
+        resource: &str,
+        ctx: Option<&RequestContext>,
+        mut matched: Option<&mut Vec<Matched>>,
+    ) -> Decision {
+        let identity = evaluate_policies(self.identity.iter(), action, resource, ctx, matched.as_deref_mut());
+        match &self.boundary {
             None => identity,
             Some(b) => {
-                let bound = evaluate_policies(std::iter::once(b), action, resource, ctx, &mut matched);
+                let bound = evaluate_policies(std::iter::once(b), action, resource, ctx, matched);
                 // Both must allow; the weaker outcome wins (Decision is ordered weakest first).
                 identity.min(bound)
             }
-        };
-        Evaluation { decision, matched }
+        }
     }
 
     /// The catalog actions the policies may allow on some resource: the union of the Allow
@@ -405,15 +617,70 @@ impl PolicySet {
 
 /// Every catalog action an `Action`/`NotAction` element covers.
 pub(crate) fn expand_actions(actions: &Actions, catalog: &ActionCatalog) -> BTreeSet<String> {
+    // The same managed policies reach many principals of an audit: each statement's actions are
+    // expanded once.
+    type Key = (bool, Vec<String>);
+    static EXPANDED: std::sync::OnceLock<
+        std::sync::Mutex<std::collections::HashMap<Key, std::sync::Arc<BTreeSet<String>>>>,
+    > = std::sync::OnceLock::new();
+    let key: Key = match actions {
+        Actions::Only(p) => (true, p.clone()),
+        Actions::AllBut(p) => (false, p.clone()),
+    };
+    // Only for the embedded catalog, which lives as long as the process (a catalog built and
+    // dropped by a caller could leave its address to another).
+    if !std::ptr::eq(catalog, ActionCatalog::embedded()) {
+        return expand_actions_uncached(actions, catalog);
+    }
+    let cache = EXPANDED.get_or_init(Default::default);
+    if let Some(hit) = cache.lock().ok().and_then(|c| c.get(&key).cloned()) {
+        return (*hit).clone();
+    }
+    let expanded = expand_actions_uncached(actions, catalog);
+    if let Ok(mut c) = cache.lock() {
+        // Bounded: a pathological input does not grow it without end.
+        if c.len() < 10_000 {
+            c.insert(key, std::sync::Arc::new(expanded.clone()));
+        }
+    }
+    expanded
+}
+
+fn expand_actions_uncached(actions: &Actions, catalog: &ActionCatalog) -> BTreeSet<String> {
     let matches_any = |pats: &[String], name: &str| pats.iter().any(|p| action_matches(p, name));
     let mut out = BTreeSet::new();
     match actions {
         Actions::Only(pats) => {
+            // Only the patterns of a service are tried on its actions (a policy such as
+            // ReadOnlyAccess has hundreds of patterns, a few per service): patterns whose
+            // service is written out are filed under it, the others are tried everywhere.
+            let mut by_service: std::collections::HashMap<String, Vec<String>> = Default::default();
+            let mut any_service: Vec<String> = Vec::new();
+            for p in pats {
+                match p.split_once(':') {
+                    Some((svc, _)) if !svc.contains(['*', '?']) => {
+                        by_service.entry(svc.to_ascii_lowercase()).or_default().push(p.clone())
+                    }
+                    Some(_) => any_service.push(p.clone()),
+                    None if p == "*" => any_service.push(p.clone()),
+                    None => {}
+                }
+            }
             for prefix in catalog.prefixes() {
-                if !pats.iter().any(|p| p == "*" || p.split_once(':').is_some_and(|(s, _)| glob(s, prefix, true))) {
+                let mut of_service: Vec<String> =
+                    by_service.get(&prefix.to_ascii_lowercase()).cloned().unwrap_or_default();
+                of_service.extend(
+                    any_service
+                        .iter()
+                        .filter(|p| *p == "*" || p.split_once(':').is_some_and(|(s, _)| glob(s, prefix, true)))
+                        .cloned(),
+                );
+                if of_service.is_empty() {
                     continue;
                 }
-                out.extend(catalog.actions_of(prefix).filter(|a| matches_any(pats, &a.name)).map(|a| a.name.clone()));
+                out.extend(
+                    catalog.actions_of(prefix).filter(|a| matches_any(&of_service, &a.name)).map(|a| a.name.clone()),
+                );
             }
         }
         Actions::AllBut(pats) => {

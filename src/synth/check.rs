@@ -35,12 +35,13 @@ pub fn replay(set: &PolicySet, usage: &crate::usage::Usage) -> SelfCheck {
         let contexts: Vec<RequestContext> =
             if conditional { u.contexts.keys().map(|c| request_context(action, c)).collect() } else { Vec::new() };
         // The request is the concrete resource: a name written `a${*}` was the key `a*`.
+        let set = set.for_one_action(action);
         let allowed = |r: &str| {
             let r = &*crate::mapping::arn::concrete(r);
             if contexts.is_empty() {
-                set.evaluate(action, r).decision.is_allow()
+                set.decide(r, None).is_allow()
             } else {
-                contexts.iter().all(|ctx| set.evaluate_in(action, r, ctx).decision.is_allow())
+                contexts.iter().all(|ctx| set.decide(r, Some(ctx)).is_allow())
             }
         };
         let mut all = true;
