@@ -697,6 +697,58 @@ mod tests {
     use super::*;
 
     #[test]
+    fn one_action_decided_over_many_resources_decides_as_the_whole_set() {
+        // Enough patterns to be indexed, with wildcards first, in the middle, variables, escapes
+        // and a Deny; every resource decided both ways.
+        let mut resources: Vec<String> = (0..12).map(|i| format!("\"arn:aws:s3:::bucket-{i}/data/*\"")).collect();
+        resources.extend(
+            [
+                "\"arn:aws:s3:::*-logs/*\"",
+                "\"*\"",
+                "\"arn:aws:s3:::home/${aws:username}/*\"",
+                "\"arn:aws:s3:::lit${*}/k\"",
+                "\"arn:aws:s3:::b?/x\"",
+            ]
+            .map(String::from),
+        );
+        let doc = format!(
+            r#"{{"Version":"2012-10-17","Statement":[
+              {{"Effect":"Allow","Action":["s3:GetObject","s3:Put*"],"Resource":[{}]}},
+              {{"Effect":"Allow","Action":"s3:GetObject","Resource":"arn:aws:s3:::only/this","Condition":{{"Bool":{{"aws:SecureTransport":"true"}}}}}},
+              {{"Effect":"Deny","Action":"s3:*","Resource":"arn:aws:s3:::bucket-3/data/secret/*"}}]}}"#,
+            resources.join(",")
+        );
+        let set = PolicySet::new(vec![Policy::parse("p", &doc).unwrap()]);
+        for action in ["s3:GetObject", "s3:PutObject", "s3:DeleteObject"] {
+            let fast = set.for_one_action(action);
+            for r in [
+                "arn:aws:s3:::bucket-3/data/x",
+                "arn:aws:s3:::bucket-3/data/secret/x",
+                "arn:aws:s3:::bucket-11/data/y",
+                "arn:aws:s3:::bucket-1/other",
+                "arn:aws:s3:::app-logs/2026/x",
+                "arn:aws:s3:::home/alice/f",
+                "arn:aws:s3:::lit*/k",
+                "arn:aws:s3:::litx/k",
+                "arn:aws:s3:::bx/x",
+                "arn:aws:s3:::only/this",
+                "*",
+                "not-an-arn",
+            ] {
+                assert_eq!(fast.decide(r, None), set.decide(action, r, None), "{action} on {r}");
+                assert_eq!(fast.evaluate(r).decision, set.evaluate(action, r).decision, "{action} on {r}");
+            }
+        }
+    }
+
+    #[test]
+    fn glob_matches_non_ascii_text_by_characters() {
+        assert!(glob("caf?", "café", false));
+        assert!(glob("*é*", "xéy", false));
+        assert!(!glob("caf?", "cafés", false));
+    }
+
+    #[test]
     fn glob_handles_stars_and_question_marks() {
         assert!(glob("Get*", "GetObject", false));
         assert!(glob("*Object", "GetObject", false));

@@ -6,5 +6,6 @@ pub mod document;
 pub mod evaluator;
 pub mod managed;
 pub mod model;
+pub mod template;
 
 pub use document::*;
