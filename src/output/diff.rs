@@ -141,7 +141,7 @@ impl PolicyDiff {
     }
 
     /// [`PolicyDiff::compute`], with the self-check of `generated` against `usage` when it was
-    /// already made (by [`crate::app::generate()`]), so every call is not replayed twice.
+    /// already made (by the generate use case), so every call is not replayed twice.
     pub(crate) fn compute_checked(
         role: &str,
         usage: &Usage,
