@@ -31,10 +31,23 @@ pub struct DiffArgs {
     /// Activity to read.
     #[command(flatten)]
     pub input: InputArgs,
-    /// Compare with these policies instead of the role's in IAM: policy files (JSON), or AWS
-    /// managed policies by ARN or name (resolved from the bundled copies).
+    /// Compare with these policies instead of the role's in IAM: policy files (JSON), AWS
+    /// managed policies by ARN or name (resolved from the bundled copies), or infrastructure
+    /// templates (CloudFormation or SAM YAML/JSON, CDK's cdk.out/*.template.json, `terraform
+    /// show -json PLAN`), of which the role's policies are taken.
     #[arg(long, num_args = 1.., value_name = "FILE|ARN|NAME")]
     pub current: Vec<String>,
+    /// With a template in --current: its role to compare (logical ID or Terraform address),
+    /// when its name is not the role's.
+    #[arg(long, value_name = "ID", requires = "current")]
+    pub template_role: Option<String>,
+    /// With a template: the stack's name (AWS::StackName).
+    #[arg(long, value_name = "NAME", requires = "current")]
+    pub stack_name: Option<String>,
+    /// With a template: a parameter's value (repeatable); a parameter not given is unknown,
+    /// even with a Default.
+    #[arg(long = "parameter", value_name = "NAME=VALUE", requires = "current")]
+    pub parameters: Vec<String>,
     /// Read the current policies from this file instead of IAM: the output of `aws iam
     /// get-account-authorization-details` (roles, users with their groups, boundaries, and the
     /// customer managed policies they attach).
@@ -76,8 +89,24 @@ pub(super) fn run_diff(args: &DiffArgs) -> Result<ExitCode, CliError> {
     } else if args.current.is_empty() {
         current_from_iam(args, &collected)?
     } else {
-        let identity = args.current.iter().map(|c| load_policy(c)).collect::<Result<Vec<_>, _>>()?;
-        let boundary = args.boundary.as_deref().map(load_policy).transpose()?;
+        let ctx = deploy_context(args, &collected)?;
+        let crate::app::diff::CurrentPolicies { identity, boundary: from_template, notes } =
+            crate::app::diff::load_current(
+                &args.current,
+                collected.role.as_str(),
+                args.template_role.as_deref(),
+                &ctx,
+            )?;
+        for n in notes {
+            match n.strip_prefix("UNREADABLE ") {
+                Some(u) => messages::warning!("{u}"),
+                None => messages::note!("{n}"),
+            }
+        }
+        let boundary = match args.boundary.as_deref() {
+            Some(b) => Some(load_policy(b)?),
+            None => from_template,
+        };
         crate::policy::evaluator::PolicySet { identity, boundary }
     };
     let diff = crate::app::diff::diff(collected.role.as_str(), &collected.usage, &current, &generated, catalog);
@@ -113,6 +142,49 @@ pub(super) fn run_diff(args: &DiffArgs) -> Result<ExitCode, CliError> {
         "the diff calls nothing unused, only \"not seen in what could be read\"",
     );
     Ok(if fail { ExitCode::DiffFound } else { ending })
+}
+
+/// What a template leaves to deploy time, as far as the run knows it: `--account` and
+/// `--region` when given, else the account and partition of the principal's ARN (when the
+/// activity names one account).
+fn deploy_context(args: &DiffArgs, collected: &Collected) -> Result<crate::policy::template::DeployContext, CliError> {
+    let mut ctx = crate::policy::template::DeployContext {
+        account: args.input.accounts.first().cloned(),
+        region: args.input.regions.first().cloned(),
+        stack_name: args.stack_name.clone(),
+        ..Default::default()
+    };
+    for p in &args.parameters {
+        let (k, v) =
+            p.split_once('=').ok_or_else(|| CliError::BadSource(format!("--parameter `{p}`: expected NAME=VALUE")))?;
+        ctx.parameters.insert(k.to_string(), v.to_string());
+    }
+    let arns: Vec<crate::mapping::arn::Arn<'_>> =
+        collected.usage.matched_roles.keys().filter_map(|a| crate::mapping::arn::Arn::parse(a)).collect();
+    if ctx.account.is_none() {
+        let accounts: std::collections::BTreeSet<&str> = arns.iter().map(|a| a.account).collect();
+        if accounts.len() == 1 {
+            ctx.account = accounts.into_iter().next().map(str::to_string);
+        }
+    }
+    if let Some(p) = arns.first().and_then(|a| crate::mapping::arn::Partition::named(a.partition)) {
+        ctx.partition = Some(p.name.to_string());
+    }
+    if ctx.region.is_none() {
+        // The one region the used resources' ARNs name, when they name one.
+        let regions: std::collections::BTreeSet<String> = collected
+            .usage
+            .actions
+            .values()
+            .flat_map(|u| u.resources.iter())
+            .filter_map(|r| crate::mapping::arn::Arn::parse(r).map(|a| a.region.to_string()))
+            .filter(|r| !r.is_empty() && r != "*")
+            .collect();
+        if regions.len() == 1 {
+            ctx.region = regions.into_iter().next();
+        }
+    }
+    Ok(ctx)
 }
 
 /// The IAM role names of a permission set's roles that matched (one per account).

@@ -146,7 +146,8 @@ impl CliError {
             | CliError::BadSource(_)
             | CliError::Ambiguous(_)
             | CliError::Collect(CollectError::StoreUse(_) | CollectError::NoAwsSources(_))
-            | CliError::NotBuiltIn(_) => ExitCode::Usage,
+            | CliError::NotBuiltIn(_)
+            | CliError::Policy(crate::app::diff::PolicyLoadError::NoTemplateRole { .. }) => ExitCode::Usage,
             #[cfg(feature = "aws")]
             CliError::Aws(crate::aws::AwsError::BadSource(_))
             | CliError::Collect(CollectError::Aws(crate::aws::AwsError::BadSource(_))) => ExitCode::Usage,

@@ -24,5 +24,6 @@ mod principals;
 mod replay;
 mod s3;
 mod store;
+mod templates;
 mod util;
 mod warehouse;

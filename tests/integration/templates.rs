@@ -1,0 +1,124 @@
+//! The current policies read where they are written: `diff --current` takes a CloudFormation or
+//! SAM template or a Terraform plan (the kind read from the content) and compares the role's
+//! policies there with what the role did.
+
+use serde_json::{json, Value};
+
+use crate::util::{examples, iamtrim, read_json, s};
+
+fn actions(v: &Value, key: &str) -> Vec<String> {
+    v[key].as_array().unwrap().iter().map(|a| a["action"].as_str().unwrap().to_string()).collect()
+}
+
+#[test]
+fn a_sam_template_is_read_as_the_roles_current_policies() {
+    let ex = examples();
+    let template = ex.join("template.yaml");
+    let dir = tempfile::tempdir().unwrap();
+    let (from_template, from_iam) = (dir.path().join("t.json"), dir.path().join("a.json"));
+    let r = iamtrim(&[
+        "diff",
+        "--logs",
+        s(&ex),
+        "--role",
+        "dev-app-role",
+        "--current",
+        s(&template),
+        "--format",
+        "json",
+        "--output",
+        s(&from_template),
+    ]);
+    assert_eq!(r.code, 0, "{}", r.stderr);
+    assert!(r.stderr.contains("the policies of SAM role DevAppRole (line 40)"), "{}", r.stderr);
+    assert!(r.stderr.contains("${unknown:Stage} is unknown"), "the parameter not given is said: {}", r.stderr);
+    let auth = ex.join("auth-details.json");
+    let r = iamtrim(&[
+        "diff",
+        "--logs",
+        s(&ex),
+        "--role",
+        "dev-app-role",
+        "--auth-details",
+        s(&auth),
+        "--format",
+        "json",
+        "--output",
+        s(&from_iam),
+    ]);
+    assert_eq!(r.code, 0, "{}", r.stderr);
+    let (t, a) = (read_json(&from_template), read_json(&from_iam));
+    // The template grants what the account grants the role, narrowed where it names its queue.
+    assert_eq!(actions(&t, "used_not_granted"), actions(&a, "used_not_granted"));
+    assert_eq!(actions(&t, "unused_granted").len(), actions(&a, "unused_granted").len());
+    assert_eq!(actions(&t, "used_granted"), actions(&a, "used_granted"));
+}
+
+#[test]
+fn a_template_role_of_another_name_is_chosen_with_template_role_and_what_it_lacks_would_break() {
+    let ex = examples();
+    let template = ex.join("template.yaml");
+    let r = iamtrim(&["diff", "--logs", s(&ex), "--role", "shared-lambda-role", "--current", s(&template)]);
+    assert_eq!(r.code, 2, "{}", r.stderr);
+    assert!(
+        r.stderr.contains("its roles: DevAppRole, InvoiceMailerRole") && r.stderr.contains("--template-role"),
+        "{}",
+        r.stderr
+    );
+    let r = iamtrim(&[
+        "diff",
+        "--logs",
+        s(&ex),
+        "--role",
+        "shared-lambda-role",
+        "--current",
+        s(&template),
+        "--template-role",
+        "InvoiceMailerRole",
+        "--format",
+        "json",
+    ]);
+    assert_eq!(r.code, 0, "{}", r.stderr);
+    let d: Value = serde_json::from_str(&r.stdout).unwrap();
+    // The SAM function's policies (SQSPollerPolicy, S3CrudPolicy, an inline statement) do not
+    // cover the orders-api function that shares the role.
+    let missing = actions(&d, "used_not_granted");
+    for a in ["dynamodb:GetItem", "sqs:SendMessage"] {
+        assert!(missing.contains(&a.to_string()), "{a}: {missing:?}");
+    }
+    let granted = actions(&d, "used_granted");
+    for a in ["sqs:ReceiveMessage", "s3:PutObject", "ses:SendEmail"] {
+        assert!(granted.contains(&a.to_string()), "{a}: {granted:?}");
+    }
+}
+
+#[test]
+fn a_terraform_plan_is_read_and_a_policy_known_only_after_apply_is_named() {
+    let dir = tempfile::tempdir().unwrap();
+    let inline = json!({"Version": "2012-10-17", "Statement": [
+        {"Effect": "Allow", "Action": ["dynamodb:GetItem", "dynamodb:PutItem", "dynamodb:Query", "dynamodb:DescribeTable"], "Resource": ["arn:aws:dynamodb:us-east-1:123456789012:table/dev-orders", "arn:aws:dynamodb:us-east-1:123456789012:table/dev-orders/index/*"]}]});
+    let plan = json!({
+        "format_version": "1.2",
+        "planned_values": {"root_module": {"resources": [
+            {"address": "aws_iam_role.app", "mode": "managed", "type": "aws_iam_role", "name": "app",
+             "values": {"name": "dev-app-role", "managed_policy_arns": ["arn:aws:iam::aws:policy/AmazonS3ReadOnlyAccess"],
+                "inline_policy": [{"name": "tables", "policy": inline.to_string()}]}},
+            {"address": "aws_iam_role_policy.later", "mode": "managed", "type": "aws_iam_role_policy", "name": "later", "values": {"name": "later", "role": "dev-app-role"}}
+        ]}},
+        "resource_changes": []
+    });
+    let file = dir.path().join("plan.json");
+    std::fs::write(&file, serde_json::to_string_pretty(&plan).unwrap()).unwrap();
+    let ex = examples();
+    let r = iamtrim(&["diff", "--logs", s(&ex), "--role", "dev-app-role", "--current", s(&file), "--format", "json"]);
+    assert_eq!(r.code, 0, "{}", r.stderr);
+    assert!(r.stderr.contains("Terraform plan role aws_iam_role.app"), "{}", r.stderr);
+    assert!(r.stderr.contains("policy later (aws_iam_role_policy.later) is known only after apply"), "{}", r.stderr);
+    let d: Value = serde_json::from_str(&r.stdout).unwrap();
+    let granted = actions(&d, "used_granted");
+    assert!(
+        granted.contains(&"dynamodb:GetItem".to_string()) && granted.contains(&"s3:GetObject".to_string()),
+        "{granted:?}"
+    );
+    assert!(actions(&d, "used_not_granted").contains(&"s3:PutObject".to_string()));
+}
