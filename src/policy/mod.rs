@@ -2,6 +2,7 @@
 //! any policy ([`model`]), and an evaluator with IAM's rules ([`evaluator`]).
 
 pub mod authorization;
+pub mod containment;
 pub mod document;
 pub mod evaluator;
 pub mod managed;
