@@ -21,6 +21,7 @@ pub mod generate;
 #[cfg(feature = "aws")]
 pub mod remote;
 pub mod replay;
+pub mod review;
 pub mod split;
 #[cfg(feature = "store")]
 pub mod store_days;

@@ -14,6 +14,7 @@ mod input;
 mod messages;
 mod progress;
 mod replay;
+mod review;
 mod store;
 
 use std::io::{IsTerminal, Write};
@@ -40,6 +41,7 @@ use self::generate::*;
 use self::input::*;
 use self::progress::*;
 use self::replay::*;
+use self::review::*;
 use self::store::*;
 
 /// iamtrim: the least-privilege IAM policy a role needs, from what it did (CloudTrail).
@@ -79,6 +81,11 @@ pub enum Command {
     /// at the container level), checked against every call of theirs.
     #[command(after_help = EXIT_CODES)]
     Boundary(Box<BoundaryArgs>),
+    /// Review the roles of infrastructure templates (CloudFormation, SAM, CDK, Terraform plans)
+    /// against what they did: never used, would break, the trimmed policy as a patch, and the
+    /// proof that it grants nothing new.
+    #[command(after_help = EXIT_CODES)]
+    Review(Box<ReviewArgs>),
     /// The incremental usage store (`--store`).
     #[command(subcommand)]
     Store(StoreCommand),
@@ -105,6 +112,7 @@ where
         Command::Replay(a) => run_replay(&a),
         Command::Audit(a) => run_audit(&a),
         Command::Boundary(a) => run_boundary(&a),
+        Command::Review(a) => run_review(&a),
         Command::Store(StoreCommand::Info { store, json }) => store_info(store.as_deref(), json),
         Command::Store(StoreCommand::Forget { store, role, from, to }) => {
             store_forget(store.as_deref(), &role, from.as_deref(), to.as_deref())

@@ -9,6 +9,7 @@ pub mod diff;
 pub mod emit;
 pub mod replay;
 pub mod report;
+pub mod review;
 pub mod source_stats;
 pub mod split;
 pub mod sr_coverage;

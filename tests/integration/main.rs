@@ -22,6 +22,7 @@ mod lookup;
 mod mapping;
 mod principals;
 mod replay;
+mod review;
 mod s3;
 mod store;
 mod templates;
