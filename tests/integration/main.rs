@@ -7,6 +7,7 @@ mod audit;
 mod audit_online;
 mod authorized;
 mod bad_input;
+mod ci_action;
 mod completeness;
 mod corpus;
 mod diff;
