@@ -58,10 +58,11 @@ fn match_activity<'g>(
     }
 }
 
-/// The deploy context `opts` gives, completed from the activity of `key`.
-fn context_for(key: &str, usage: &Usage, opts: &ReviewOptions) -> DeployContext {
-    let mut ctx = opts.ctx.clone();
-    if let Some(arn) = crate::mapping::arn::Arn::parse(key) {
+/// The deploy context `given`, completed from the activity: the account and partition of the
+/// principal `key` (its ARN), and the one region its resources name, when they name one.
+pub fn deploy_context(key: Option<&str>, usage: &Usage, given: &DeployContext) -> DeployContext {
+    let mut ctx = given.clone();
+    if let Some(arn) = key.and_then(crate::mapping::arn::Arn::parse) {
         ctx.account.get_or_insert_with(|| arn.account.to_string());
         if let Some(p) = crate::mapping::arn::Partition::named(arn.partition) {
             ctx.partition.get_or_insert_with(|| p.name.to_string());
@@ -100,7 +101,7 @@ pub fn review(
             let matched = match_activity(r, &groups, opts);
             let (role, key, how) = match matched {
                 Some((key, how)) => {
-                    let ctx = context_for(key, &groups[key], opts);
+                    let ctx = deploy_context(Some(key), &groups[key], &opts.ctx);
                     let again = crate::policy::template::read(file, text, &ctx)?;
                     let role = again.roles.into_iter().find(|x| x.id == r.id).unwrap_or_else(|| r.clone());
                     (role, Some(key.to_string()), how)

@@ -159,31 +159,15 @@ fn deploy_context(args: &DiffArgs, collected: &Collected) -> Result<crate::polic
             p.split_once('=').ok_or_else(|| CliError::BadSource(format!("--parameter `{p}`: expected NAME=VALUE")))?;
         ctx.parameters.insert(k.to_string(), v.to_string());
     }
-    let arns: Vec<crate::mapping::arn::Arn<'_>> =
-        collected.usage.matched_roles.keys().filter_map(|a| crate::mapping::arn::Arn::parse(a)).collect();
-    if ctx.account.is_none() {
-        let accounts: std::collections::BTreeSet<&str> = arns.iter().map(|a| a.account).collect();
-        if accounts.len() == 1 {
-            ctx.account = accounts.into_iter().next().map(str::to_string);
-        }
-    }
-    if let Some(p) = arns.first().and_then(|a| crate::mapping::arn::Partition::named(a.partition)) {
-        ctx.partition = Some(p.name.to_string());
-    }
-    if ctx.region.is_none() {
-        // The one region the used resources' ARNs name, when they name one.
-        let regions: std::collections::BTreeSet<String> = collected
-            .usage
-            .actions
-            .values()
-            .flat_map(|u| u.resources.iter())
-            .filter_map(|r| crate::mapping::arn::Arn::parse(r).map(|a| a.region.to_string()))
-            .filter(|r| !r.is_empty() && r != "*")
-            .collect();
-        if regions.len() == 1 {
-            ctx.region = regions.into_iter().next();
-        }
-    }
+    // The principal's ARN says the account and partition when the activity names one account.
+    let accounts: std::collections::BTreeSet<&str> = collected
+        .usage
+        .matched_roles
+        .keys()
+        .filter_map(|a| crate::mapping::arn::Arn::parse(a).map(|a| a.account))
+        .collect();
+    let key = collected.usage.matched_roles.keys().next().filter(|_| accounts.len() == 1).map(String::as_str);
+    let ctx = crate::app::review::deploy_context(key, &collected.usage, &ctx);
     Ok(ctx)
 }
 
