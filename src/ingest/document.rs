@@ -38,6 +38,9 @@ pub(super) fn read_document(
         Ok(Found::AuthorizationDetails) => {
             emit(Item::NotALog("IAM authorization details (aws iam get-account-authorization-details)"))
         }
+        // The templates a review reads, kept beside the logs.
+        Ok(Found::TerraformPlan) => emit(Item::NotALog("a Terraform plan (terraform show -json)")),
+        Ok(Found::Template) => emit(Item::NotALog("a CloudFormation template")),
         Err(e) => {
             let what = if e.is_eof() {
                 match gzip_error {
@@ -63,6 +66,11 @@ enum Found {
     /// `UserDetailList`, `GroupDetailList` or `RoleDetailList` and no records: the output of
     /// `aws iam get-account-authorization-details`.
     AuthorizationDetails,
+    /// `planned_values` with `format_version` and no records: `terraform show -json PLAN`.
+    TerraformPlan,
+    /// `Resources` with `AWSTemplateFormatVersion`, `Transform`, `Parameters`, `Outputs` or
+    /// `Rules` and no records: a CloudFormation template (CDK's synthesized ones too).
+    Template,
 }
 
 struct DocVisitor<'v, 'f> {
@@ -80,6 +88,7 @@ impl<'de> Visitor<'de> for DocVisitor<'_, '_> {
     fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<Found, A::Error> {
         let mut found = false;
         let mut iam = false;
+        let (mut plan, mut plan_version, mut resources, mut cfn) = (false, false, false, false);
         while let Some(key) = map.next_key::<std::borrow::Cow<'de, str>>()? {
             match key.as_ref() {
                 "Records" | "Events" => {
@@ -95,14 +104,24 @@ impl<'de> Visitor<'de> for DocVisitor<'_, '_> {
                 }
                 k => {
                     iam |= matches!(k, "UserDetailList" | "GroupDetailList" | "RoleDetailList");
+                    plan |= k == "planned_values";
+                    plan_version |= k == "format_version";
+                    resources |= k == "Resources";
+                    cfn |= matches!(k, "AWSTemplateFormatVersion" | "Transform" | "Parameters" | "Outputs" | "Rules");
                     map.next_value::<IgnoredAny>()?;
                 }
             }
         }
-        Ok(match (found, iam) {
-            (true, _) => Found::Records,
-            (false, true) => Found::AuthorizationDetails,
-            (false, false) => Found::Nothing,
+        Ok(if found {
+            Found::Records
+        } else if iam {
+            Found::AuthorizationDetails
+        } else if plan && plan_version {
+            Found::TerraformPlan
+        } else if resources && cfn {
+            Found::Template
+        } else {
+            Found::Nothing
         })
     }
 }

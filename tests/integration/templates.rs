@@ -122,3 +122,24 @@ fn a_terraform_plan_is_read_and_a_policy_known_only_after_apply_is_named() {
     );
     assert!(actions(&d, "used_not_granted").contains(&"s3:PutObject".to_string()));
 }
+
+#[test]
+fn the_examples_terraform_plan_is_reviewed_and_not_read_as_a_log() {
+    let ex = examples();
+    let plan = ex.join("plan.json");
+    let r = iamtrim(&["review", "--template", s(&plan), "--logs", s(&ex), "--format", "json"]);
+    assert_eq!(r.code, 3, "{}", r.stderr);
+    let v: Value = serde_json::from_str(&r.stdout).unwrap();
+    assert_eq!(v["complete"], true, "the plan and the template beside the logs are no gap");
+    let role = &v["roles"][0];
+    assert_eq!((role["id"].as_str(), role["kind"].as_str()), (Some("aws_iam_role.dev_app"), Some("Terraform plan")));
+    let policies: Vec<&str> = role["policies"].as_array().unwrap().iter().map(|p| p.as_str().unwrap()).collect();
+    assert_eq!(policies, ["dev-app-inline (inline)", "AmazonS3FullAccess", "dev-app-tables (aws_iam_policy.tables)"]);
+    assert_eq!(role["no_new_access"]["proven"], true, "{}", role["no_new_access"]);
+    let patch = role["patch"].as_str().unwrap();
+    assert!(
+        patch.contains("resource \"aws_iam_role_policy\" \"dev_app_trimmed\"")
+            && patch.contains("role   = aws_iam_role.dev_app.id"),
+        "{patch}"
+    );
+}
