@@ -9,8 +9,8 @@
 use std::collections::BTreeSet;
 
 use crate::mapping::catalog::ActionCatalog;
-use crate::policy::evaluator::{action_matches, expand_actions, PolicySet};
-use crate::policy::model::{Actions, Effect, Resources, Statement};
+use crate::policy::evaluator::{covers_action, expand_actions, PolicySet};
+use crate::policy::model::{Effect, Resources, Statement};
 
 /// The answer of [`no_new_access`].
 #[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
@@ -101,13 +101,6 @@ fn inner_as_glob(p: &str) -> String {
     out
 }
 
-fn statement_action_matches(st: &Statement, action: &str) -> bool {
-    match &st.actions {
-        Actions::Only(p) => p.iter().any(|x| action_matches(x, action)),
-        Actions::AllBut(p) => !p.iter().any(|x| action_matches(x, action)),
-    }
-}
-
 /// Could `outer` and `inner` name a common resource? (Either contains the other, or both have
 /// wildcards: said yes, to be safe.)
 fn may_overlap(a: &str, b: &str) -> bool {
@@ -139,7 +132,7 @@ pub fn no_new_access(current: &PolicySet, proposed: &PolicySet, catalog: &Action
         };
         for action in expand_actions(&st.actions, catalog) {
             let relevant: Vec<&&Statement> =
-                current_statements.iter().filter(|c| statement_action_matches(c, &action)).collect();
+                current_statements.iter().filter(|c| covers_action(&c.actions, &action)).collect();
             for pattern in &patterns {
                 checked += 1;
                 if let Some(d) = relevant.iter().find(|c| {

@@ -195,11 +195,19 @@ pub(crate) fn action_matches(pattern: &str, action: &str) -> bool {
     }
 }
 
+/// True when an `Action` (or `NotAction`) element covers `action`.
+pub(crate) fn covers_action(actions: &Actions, action: &str) -> bool {
+    match actions {
+        Actions::Only(pats) => pats.iter().any(|p| action_matches(p, action)),
+        Actions::AllBut(pats) => !pats.iter().any(|p| action_matches(p, action)),
+    }
+}
+
 /// Resolves the escapes `${*}`, `${?}`, `${$}`; any other policy variable becomes `*` and
 /// makes the match conditional (its value is not known here).
-fn substitute_variables(pattern: &str) -> (String, bool) {
+fn substitute_variables(pattern: &str) -> (std::borrow::Cow<'_, str>, bool) {
     if !pattern.contains("${") {
-        return (pattern.to_string(), false);
+        return (std::borrow::Cow::Borrowed(pattern), false);
     }
     let mut out = String::with_capacity(pattern.len());
     let mut rest = pattern;
@@ -224,7 +232,7 @@ fn substitute_variables(pattern: &str) -> (String, bool) {
         rest = &rest[start + end + 1..];
     }
     out.push_str(rest);
-    (out, variable)
+    (std::borrow::Cow::Owned(out), variable)
 }
 
 fn glob_literal_escapes(pattern: &str, text: &str) -> bool {
@@ -242,12 +250,7 @@ fn glob_literal_escapes(pattern: &str, text: &str) -> bool {
 /// slashes; a pattern with fewer segments matches the rest of the ARN with its last one.
 /// Returns (matches, conditional), conditional when a policy variable had to be assumed.
 pub(crate) fn resource_matches(pattern: &str, arn: &str) -> (bool, bool) {
-    let (pattern, variable) = if pattern.contains("${") {
-        let (p, v) = substitute_variables(pattern);
-        (std::borrow::Cow::Owned(p), v)
-    } else {
-        (std::borrow::Cow::Borrowed(pattern), false)
-    };
+    let (pattern, variable) = substitute_variables(pattern);
     if pattern == "*" {
         return (true, variable);
     }
@@ -279,11 +282,7 @@ pub(crate) fn resource_matches(pattern: &str, arn: &str) -> (bool, bool) {
 
 /// `None` when the statement does not apply; otherwise whether it applies only conditionally.
 fn statement_applies(st: &Statement, action: &str, resource: &str, ctx: Option<&RequestContext>) -> Option<bool> {
-    let action_hit = match &st.actions {
-        Actions::Only(pats) => pats.iter().any(|p| action_matches(p, action)),
-        Actions::AllBut(pats) => !pats.iter().any(|p| action_matches(p, action)),
-    };
-    if !action_hit {
+    if !covers_action(&st.actions, action) {
         return None;
     }
     statement_applies_to_resource(st, resource, ctx, None)
@@ -375,7 +374,7 @@ impl PrefixIndex {
 }
 
 /// The statements of a [`PolicySet`] that cover one action, ready to decide it on many
-/// resources ([`PolicySet::for_one_action`]): what [`PolicySet::decide`] decides, faster.
+/// resources ([`PolicySet::for_one_action`]): what [`PolicySet::evaluate`] decides, faster.
 #[derive(Debug, Clone)]
 pub struct ActionPolicies {
     identity: Vec<IndexedStatement>,
@@ -396,10 +395,36 @@ const INDEX_FROM: usize = 8;
 impl ActionPolicies {
     /// The decision for the action on `resource`, with `ctx`'s condition keys when given.
     pub fn decide(&self, resource: &str, ctx: Option<&RequestContext>) -> Decision {
-        let one = |statements: &[IndexedStatement]| {
-            tally(statements.iter().filter_map(|s| {
-                statement_applies_to_resource(&s.st, resource, ctx, s.index.as_ref()).map(|c| (s.st.effect, c))
-            }))
+        self.decide_into(resource, ctx, None)
+    }
+
+    /// What [`PolicySet::evaluate`] says of the action on `resource`: the decision and the
+    /// statements that made it.
+    pub fn evaluate(&self, resource: &str) -> Evaluation {
+        let mut matched = Vec::new();
+        let decision = self.decide_into(resource, None, Some(&mut matched));
+        Evaluation { decision, matched }
+    }
+
+    /// The decision, the statements that made it pushed to `matched` when asked for (a replay
+    /// of thousands of calls needs the decision alone).
+    fn decide_into(
+        &self,
+        resource: &str,
+        ctx: Option<&RequestContext>,
+        mut matched: Option<&mut Vec<Matched>>,
+    ) -> Decision {
+        let mut one = |statements: &[IndexedStatement]| {
+            let mut applied = Vec::new();
+            for s in statements {
+                if let Some(conditional) = statement_applies_to_resource(&s.st, resource, ctx, s.index.as_ref()) {
+                    if let Some(m) = matched.as_deref_mut() {
+                        m.push(Matched::new(&s.policy, &s.st, conditional));
+                    }
+                    applied.push((s.st.effect, conditional));
+                }
+            }
+            tally(applied.into_iter())
         };
         let identity = one(&self.identity);
         match &self.boundary {
@@ -407,36 +432,21 @@ impl ActionPolicies {
             Some(b) => identity.min(one(b)),
         }
     }
+}
 
-    /// What [`PolicySet::evaluate`] says of the action on `resource`: the decision and the
-    /// statements that made it.
-    pub fn evaluate(&self, resource: &str) -> Evaluation {
-        let mut matched = Vec::new();
-        let mut one = |statements: &[IndexedStatement]| {
-            let mut applied = Vec::new();
-            for s in statements {
-                if let Some(conditional) = statement_applies_to_resource(&s.st, resource, None, s.index.as_ref()) {
-                    matched.push(Matched {
-                        policy: s.policy.clone(),
-                        sid: s.st.sid.clone(),
-                        effect: s.st.effect,
-                        conditional,
-                        resources: match &s.st.resources {
-                            Resources::Only(r) => r.clone(),
-                            Resources::AllBut(r) => r.iter().map(|x| format!("not {x}")).collect(),
-                        },
-                    });
-                    applied.push((s.st.effect, conditional));
-                }
-            }
-            tally(applied.into_iter())
-        };
-        let identity = one(&self.identity);
-        let decision = match &self.boundary {
-            None => identity,
-            Some(b) => identity.min(one(b)),
-        };
-        Evaluation { decision, matched }
+impl Matched {
+    /// Statement `st` of policy `policy` matched, only conditionally or not.
+    fn new(policy: &str, st: &Statement, conditional: bool) -> Matched {
+        Matched {
+            policy: policy.to_string(),
+            sid: st.sid.clone(),
+            effect: st.effect,
+            conditional,
+            resources: match &st.resources {
+                Resources::Only(r) => r.clone(),
+                Resources::AllBut(r) => r.iter().map(|x| format!("not {x}")).collect(),
+            },
+        }
     }
 }
 
@@ -469,25 +479,13 @@ fn evaluate_policies<'p>(
     action: &str,
     resource: &str,
     ctx: Option<&RequestContext>,
-    mut matched: Option<&mut Vec<Matched>>,
+    matched: &mut Vec<Matched>,
 ) -> Decision {
     let mut applied = Vec::new();
     for p in policies {
         for st in &p.statements {
             if let Some(conditional) = statement_applies(st, action, resource, ctx) {
-                if let Some(matched) = matched.as_deref_mut() {
-                    let resources = match &st.resources {
-                        Resources::Only(r) => r.clone(),
-                        Resources::AllBut(r) => r.iter().map(|x| format!("not {x}")).collect(),
-                    };
-                    matched.push(Matched {
-                        policy: p.name.clone(),
-                        sid: st.sid.clone(),
-                        effect: st.effect,
-                        conditional,
-                        resources,
-                    });
-                }
+                matched.push(Matched::new(&p.name, st, conditional));
                 applied.push((st.effect, conditional));
             }
         }
@@ -509,15 +507,7 @@ impl PolicySet {
         let keep = |p: &Policy| Policy {
             name: p.name.clone(),
             version: p.version.clone(),
-            statements: p
-                .statements
-                .iter()
-                .filter(|st| match &st.actions {
-                    Actions::Only(pats) => pats.iter().any(|p| action_matches(p, action)),
-                    Actions::AllBut(pats) => !pats.iter().any(|p| action_matches(p, action)),
-                })
-                .cloned()
-                .collect(),
+            statements: p.statements.iter().filter(|st| covers_action(&st.actions, action)).cloned().collect(),
         };
         PolicySet { identity: self.identity.iter().map(keep).collect(), boundary: self.boundary.as_ref().map(keep) }
     }
@@ -556,32 +546,16 @@ impl PolicySet {
 
     fn evaluate_with(&self, action: &str, resource: &str, ctx: Option<&RequestContext>) -> Evaluation {
         let mut matched = Vec::new();
-        let decision = self.decide_into(action, resource, ctx, Some(&mut matched));
-        Evaluation { decision, matched }
-    }
-
-    /// The decision alone (what [`PolicySet::evaluate`] and [`PolicySet::evaluate_in`] decide),
-    /// without collecting the statements that made it: for checks that replay thousands of calls.
-    pub fn decide(&self, action: &str, resource: &str, ctx: Option<&RequestContext>) -> Decision {
-        self.decide_into(action, resource, ctx, None)
-    }
-
-    fn decide_into(
-        &self,
-        action: &str,
-        resource: &str,
-        ctx: Option<&RequestContext>,
-        mut matched: Option<&mut Vec<Matched>>,
-    ) -> Decision {
-        let identity = evaluate_policies(self.identity.iter(), action, resource, ctx, matched.as_deref_mut());
-        match &self.boundary {
+        let identity = evaluate_policies(self.identity.iter(), action, resource, ctx, &mut matched);
+        let decision = match &self.boundary {
             None => identity,
             Some(b) => {
-                let bound = evaluate_policies(std::iter::once(b), action, resource, ctx, matched);
+                let bound = evaluate_policies(std::iter::once(b), action, resource, ctx, &mut matched);
                 // Both must allow; the weaker outcome wins (Decision is ordered weakest first).
                 identity.min(bound)
             }
-        }
+        };
+        Evaluation { decision, matched }
     }
 
     /// The catalog actions the policies may allow on some resource: the union of the Allow
@@ -735,7 +709,7 @@ mod tests {
                 "*",
                 "not-an-arn",
             ] {
-                assert_eq!(fast.decide(r, None), set.decide(action, r, None), "{action} on {r}");
+                assert_eq!(fast.decide(r, None), set.evaluate(action, r).decision, "{action} on {r}");
                 assert_eq!(fast.evaluate(r).decision, set.evaluate(action, r).decision, "{action} on {r}");
             }
         }
