@@ -10,6 +10,7 @@ use crate::output::audit::{
     level_name, Agreement, Audit, AuditSummary, Finding, FindingKind, LastAccessedView, LevelCount, PrincipalAudit,
     ServiceEvidence, UnknownPrincipal, UnloggedUse, UsedAction, AUDIT_SCHEMA, LEVELS,
 };
+use crate::output::report::time;
 use crate::policy::authorization::{AuthDetailsError, AuthorizationDetails, AuthorizedPrincipal};
 use crate::policy::evaluator::{glob, PolicySet};
 use crate::policy::model::{Actions, Effect, Resources};
@@ -169,14 +170,6 @@ pub fn audit(
     })
 }
 
-/// The newest of two times.
-fn later(
-    a: Option<chrono::DateTime<chrono::Utc>>,
-    b: Option<chrono::DateTime<chrono::Utc>>,
-) -> Option<chrono::DateTime<chrono::Utc>> {
-    crate::usage::max_time(a, b)
-}
-
 /// Puts IAM's last-accessed answer beside the logs' one: per service how they agree, the use IAM
 /// saw in the window that the logs do not hold (an `unlogged-use` finding each), and the risky
 /// findings of actions IAM saw used reworded so that none says "never used". The logs' unused
@@ -207,12 +200,9 @@ fn beside_last_accessed(
             .actions
             .iter()
             .filter(|(a, _)| a.split(':').next().is_some_and(|s| s.eq_ignore_ascii_case(prefix)))
-            .fold(None, |t, (_, u)| later(t, u.last_seen))
+            .fold(None, |t, (_, u)| crate::usage::max_time(t, u.last_seen))
     };
     let logs_used = |action: &str| usage.actions.keys().any(|a| a.eq_ignore_ascii_case(action));
-    let unused_in = |prefix: &str| {
-        p.unused_actions.iter().filter(|a| a.split(':').next().is_some_and(|s| s.eq_ignore_ascii_case(prefix))).count()
-    };
     let mut services = Vec::new();
     let mut unlogged = Vec::new();
     // Unused actions (per the logs) IAM saw used in the window, with when.
@@ -248,16 +238,18 @@ fn beside_last_accessed(
             }
             None if agreement == Agreement::OnlyIamInWindow => {
                 let t = s.last_authenticated.unwrap_or_default();
+                let mut unused = 0;
                 for u in &p.unused_actions {
                     if u.split(':').next().is_some_and(|x| x.eq_ignore_ascii_case(&s.namespace)) {
                         contradicted.insert(u.to_ascii_lowercase(), t);
+                        unused += 1;
                     }
                 }
                 unlogged.push(UnloggedUse {
                     subject: format!("{}:*", s.namespace),
                     iam_last_used: time(Some(t)).unwrap_or_default(),
                     iam_region: s.region.clone(),
-                    unused_per_logs: unused_in(&s.namespace),
+                    unused_per_logs: unused,
                 });
             }
             None => {}
@@ -316,10 +308,6 @@ fn percent(part: usize, whole: usize) -> f64 {
     } else {
         (part as f64 * 1000.0 / whole as f64).round() / 10.0
     }
-}
-
-fn time(t: Option<chrono::DateTime<chrono::Utc>>) -> Option<String> {
-    t.map(|t| t.to_rfc3339_opts(chrono::SecondsFormat::Secs, true))
 }
 
 /// True when a statement allows every action on every resource without condition.

@@ -27,6 +27,17 @@ struct Kept {
     used_actions: Vec<String>,
 }
 
+impl Kept {
+    /// What an audit keeps of `p`.
+    fn of(p: &PrincipalAudit) -> Kept {
+        Kept {
+            findings: finding_keys(p),
+            granted_actions: granted_actions(p),
+            used_actions: p.used_actions.iter().map(|u| u.action.clone()).collect(),
+        }
+    }
+}
+
 /// What a principal's findings are, as `RULE subject` (a finding without a subject is its rule).
 /// Risky unused permissions count all of them, not the ones listed as findings: a permission
 /// that moves into the listed few is not new.
@@ -145,7 +156,10 @@ impl AuditHistory {
     pub fn apply_and_keep(&self, audit: &mut Audit, source: &str, now: &str) -> Result<(), StoreError> {
         let last = self.last(source)?;
         audit.previous_audit = last.as_ref().map(|(_, at)| at.clone());
-        for p in &mut audit.principals {
+        // What this audit keeps of each principal, computed once: compared with the last audit's,
+        // then stored.
+        let kept: Vec<Kept> = audit.principals.iter().map(Kept::of).collect();
+        for (p, now_kept) in audit.principals.iter_mut().zip(&kept) {
             let mut trend = self.trend(source, &p.arn)?;
             trend.push(TrendPoint {
                 audited_at: now.to_string(),
@@ -158,28 +172,25 @@ impl AuditHistory {
             });
             p.trend = trend;
             if let Some((id, at)) = &last {
-                if let Some((granted, unused, risky, kept)) = self.principal(*id, &p.arn)? {
-                    let findings = finding_keys(p);
-                    let used: Vec<String> = p.used_actions.iter().map(|u| u.action.clone()).collect();
-                    let now_granted = granted_actions(p);
+                if let Some((granted, unused, risky, then)) = self.principal(*id, &p.arn)? {
                     p.changes = Some(Changes {
                         since: at.clone(),
                         granted_delta: p.granted as i64 - granted,
                         unused_delta: p.unused as i64 - unused,
                         risky_unused_delta: p.risky_unused as i64 - risky,
-                        new_findings: difference(&findings, &kept.findings),
-                        resolved_findings: difference(&kept.findings, &findings),
-                        newly_used: difference(&used, &kept.used_actions),
-                        newly_granted: difference(&now_granted, &kept.granted_actions),
-                        no_longer_granted: difference(&kept.granted_actions, &now_granted),
+                        new_findings: difference(&now_kept.findings, &then.findings),
+                        resolved_findings: difference(&then.findings, &now_kept.findings),
+                        newly_used: difference(&now_kept.used_actions, &then.used_actions),
+                        newly_granted: difference(&now_kept.granted_actions, &then.granted_actions),
+                        no_longer_granted: difference(&then.granted_actions, &now_kept.granted_actions),
                     });
                 }
             }
         }
-        self.keep(audit, source, now)
+        self.keep(audit, &kept, source, now)
     }
 
-    fn keep(&self, audit: &Audit, source: &str, now: &str) -> Result<(), StoreError> {
+    fn keep(&self, audit: &Audit, kept: &[Kept], source: &str, now: &str) -> Result<(), StoreError> {
         let tx = self.conn.unchecked_transaction().map_err(|e| self.fail(e))?;
         tx.execute(
             "INSERT INTO audits (source, audited_at, window, iamtrim_version, complete) VALUES (?1, ?2, ?3, ?4, ?5)",
@@ -187,12 +198,7 @@ impl AuditHistory {
         )
         .map_err(|e| self.fail(e))?;
         let id = tx.last_insert_rowid();
-        for p in &audit.principals {
-            let kept = Kept {
-                findings: finding_keys(p),
-                granted_actions: granted_actions(p),
-                used_actions: p.used_actions.iter().map(|u| u.action.clone()).collect(),
-            };
+        for (p, kept) in audit.principals.iter().zip(kept) {
             tx.execute(
                 "INSERT INTO audit_principals (audit, arn, granted, unused, risky_unused, records, complete, kept) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8)",
                 params![
@@ -203,7 +209,7 @@ impl AuditHistory {
                     p.risky_unused as i64,
                     p.records as i64,
                     p.complete as i64,
-                    serde_json::to_string(&kept).map_err(|e| self.fail(e))?
+                    serde_json::to_string(kept).map_err(|e| self.fail(e))?
                 ],
             )
             .map_err(|e| self.fail(e))?;

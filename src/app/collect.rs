@@ -273,6 +273,17 @@ pub fn store_key(
 /// The key the usage store files the days of a read kept apart per principal under.
 pub const EVERY_PRINCIPAL: &str = "(every principal)";
 
+/// The usage store's database: `path`, else the default in the user's data directory.
+#[cfg(feature = "store")]
+pub(crate) fn store_path(path: Option<&std::path::Path>) -> Result<std::path::PathBuf, CollectError> {
+    match path {
+        Some(p) => Ok(p.to_path_buf()),
+        None => crate::usage::store::UsageStore::default_path().ok_or_else(|| {
+            CollectError::StoreUse("--store: no data directory (set XDG_DATA_HOME or HOME, or give a path)".into())
+        }),
+    }
+}
+
 /// `--store`: reads `spec` for `selection` day by day through the usage store at `path`
 /// (default: the user's data dir): each whole past day from the store when it holds it, else
 /// from the source, and stored when everything of it was read.
@@ -286,12 +297,7 @@ pub(crate) fn collect_with_store(
 ) -> Result<Collected, CollectError> {
     use crate::app::store_days::StoreDaysError;
     use crate::usage::store::UsageStore;
-    let path = match path {
-        Some(p) => p.to_path_buf(),
-        None => UsageStore::default_path().ok_or_else(|| {
-            CollectError::StoreUse("--store: no data directory (set XDG_DATA_HOME or HOME, or give a path)".into())
-        })?,
-    };
+    let path = store_path(path)?;
     let (Some(from), Some(to)) =
         (selection.range.from, selection.range.to.or_else(|| selection.range.from.map(|_| chrono::Utc::now())))
     else {

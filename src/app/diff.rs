@@ -130,8 +130,11 @@ pub fn pick_template_role<'t>(
     if let Some(r) = template.roles.iter().find(|r| r.name.as_deref().is_some_and(|n| n.eq_ignore_ascii_case(name))) {
         return Ok(r);
     }
-    let generated: Vec<&crate::policy::template::TemplateRole> =
-        template.roles.iter().filter(|r| r.name.is_none() && name.contains(&format!("-{}-", r.id))).collect();
+    let generated: Vec<&crate::policy::template::TemplateRole> = template
+        .roles
+        .iter()
+        .filter(|r| r.name.is_none() && crate::policy::template::generated_name_fits(name, &r.id))
+        .collect();
     match generated.as_slice() {
         [one] => Ok(one),
         _ => Err(none(format!(

@@ -50,8 +50,10 @@ fn match_activity<'g>(
     if let Some(name) = &role.name {
         return by(name).map(|k| (k.as_str(), "its name"));
     }
-    let generated: Vec<&String> =
-        groups.keys().filter(|k| role_name(k).is_some_and(|n| n.contains(&format!("-{}-", role.id)))).collect();
+    let generated: Vec<&String> = groups
+        .keys()
+        .filter(|k| role_name(k).is_some_and(|n| crate::policy::template::generated_name_fits(n, &role.id)))
+        .collect();
     match generated.as_slice() {
         [one] => Some((one.as_str(), "its generated name")),
         _ => None,

@@ -366,6 +366,10 @@ pub async fn account_authorization_details(
     Ok(json!({"UserDetailList": users, "GroupDetailList": groups, "RoleDetailList": roles, "Policies": policies}))
 }
 
+/// Throttled GenerateServiceLastAccessedDetails calls retried (with the query loop's backoff)
+/// before the principal is reported without last-accessed data.
+const THROTTLED_RETRIES: u32 = 8;
+
 /// How long [`last_accessed`] waits for IAM's jobs before it reports them unfinished.
 const LAST_ACCESSED_WAIT: std::time::Duration = std::time::Duration::from_secs(300);
 
@@ -386,7 +390,7 @@ pub async fn last_accessed(
     let client = aws_sdk_iam::Client::new(&config);
     let mut jobs = Vec::with_capacity(arns.len());
     for arn in arns {
-        let mut delay = std::time::Duration::from_millis(200);
+        let mut attempt = 0;
         let job = loop {
             let sent = client
                 .generate_service_last_accessed_details()
@@ -395,9 +399,9 @@ pub async fn last_accessed(
                 .send()
                 .await;
             match sent {
-                Err(e) if super::is_throttled(&e) && delay < std::time::Duration::from_secs(20) => {
-                    tokio::time::sleep(delay).await;
-                    delay *= 2;
+                Err(e) if super::is_throttled(&e) && attempt < THROTTLED_RETRIES => {
+                    tokio::time::sleep(super::query::backoff(attempt)).await;
+                    attempt += 1;
                 }
                 other => {
                     break other.map_err(|e| {
@@ -440,13 +444,13 @@ async fn job_answer(
     use aws_sdk_iam::types::JobStatusType;
     let mut answer = LastAccessed { arn: arn.to_string(), ..LastAccessed::default() };
     let mut marker: Option<String> = None;
-    let mut delay = std::time::Duration::from_millis(200);
+    let mut attempt = 0;
     loop {
         let sent = client.get_service_last_accessed_details().job_id(job).set_marker(marker.clone()).send().await;
         let page = match sent {
             Err(e) if super::is_throttled(&e) && started.elapsed() < LAST_ACCESSED_WAIT => {
-                tokio::time::sleep(delay).await;
-                delay = (delay * 2).min(std::time::Duration::from_secs(5));
+                tokio::time::sleep(super::query::backoff(attempt)).await;
+                attempt += 1;
                 continue;
             }
             Err(e) => {
@@ -466,8 +470,8 @@ async fn job_answer(
                         LAST_ACCESSED_WAIT.as_secs()
                     )));
                 }
-                tokio::time::sleep(delay).await;
-                delay = (delay * 2).min(std::time::Duration::from_secs(5));
+                tokio::time::sleep(super::query::backoff(attempt)).await;
+                attempt += 1;
                 continue;
             }
             JobStatusType::Failed => {

@@ -78,7 +78,7 @@ pub(super) trait QueryService {
 }
 
 /// The pause before retry `attempt` (from 0) of a throttled call: 0.25 s doubling to 4 s.
-fn backoff(attempt: u32) -> Duration {
+pub(super) fn backoff(attempt: u32) -> Duration {
     Duration::from_millis(250 * 2u64.pow(attempt.min(4)))
 }
 

@@ -279,12 +279,7 @@ fn keep_in_history(
     input: &InputArgs,
     audit: &mut crate::output::audit::Audit,
 ) -> Result<(), CliError> {
-    let path = match store {
-        Some(p) => p.to_path_buf(),
-        None => crate::usage::store::UsageStore::default_path().ok_or_else(|| {
-            CliError::BadSource("--store: no data directory (set XDG_DATA_HOME or HOME, or give a path)".into())
-        })?,
-    };
+    let path = crate::app::collect::store_path(store)?;
     let history =
         crate::app::audit_history::AuditHistory::open(&path).map_err(crate::app::collect::CollectError::from)?;
     let source = crate::app::collect::store_key(
@@ -331,17 +326,7 @@ pub(super) fn collect_every_principal(
         },
         split_by: Some(crate::select::SplitBy::Principal),
     };
-    let progress = progress_sink();
-    let collected = match &input.store {
-        Some(store) => crate::app::collect::collect_with_store(
-            store.as_deref(),
-            &input.spec(),
-            &selection,
-            &input.remote_options(),
-            &progress,
-        )?,
-        None => crate::app::collect::collect(&input.spec(), &selection, &input.remote_options(), &progress)?,
-    };
+    let collected = input.read(&selection)?;
     for stats in &collected.stats {
         messages::line!("{stats}");
     }

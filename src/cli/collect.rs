@@ -35,15 +35,7 @@ pub(super) fn collect(input: &InputArgs, split_by: Option<crate::select::SplitBy
     if split_by.is_some() && input.store.is_some() {
         return Err(CliError::BadSource("--split-by needs what the usage store does not keep: each day's aggregate is stored without its sessions, user agents and addresses. Leave out --store".into()));
     }
-    let spec = input.spec();
-    let remote = input.remote_options();
-    let progress = progress_sink();
-    let collected = match &input.store {
-        Some(store) => {
-            crate::app::collect::collect_with_store(store.as_deref(), &spec, &selection, &remote, &progress)?
-        }
-        None => crate::app::collect::collect(&spec, &selection, &remote, &progress)?,
-    };
+    let collected = input.read(&selection)?;
     for stats in &collected.stats {
         messages::line!("{stats}");
     }

@@ -113,6 +113,17 @@ impl InputArgs {
         self.source.clone().unwrap_or_else(|| SourceSpec::Files(self.logs.clone()))
     }
 
+    /// Reads the source for `selection`: through the usage store with `--store`, else directly.
+    pub(super) fn read(&self, selection: &Selection) -> Result<crate::app::collect::Collected, CliError> {
+        let (spec, remote, progress) = (self.spec(), self.remote_options(), progress_sink());
+        Ok(match &self.store {
+            Some(store) => {
+                crate::app::collect::collect_with_store(store.as_deref(), &spec, selection, &remote, &progress)?
+            }
+            None => crate::app::collect::collect(&spec, selection, &remote, &progress)?,
+        })
+    }
+
     /// How to reach AWS and how hard to read it.
     pub(super) fn remote_options(&self) -> RemoteOptions {
         RemoteOptions {

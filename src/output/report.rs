@@ -227,7 +227,8 @@ fn pairs(map: &std::collections::BTreeMap<EventKey, crate::usage::ReasonedCount>
         .collect()
 }
 
-fn time(t: Option<chrono::DateTime<chrono::Utc>>) -> Option<String> {
+/// A time as reports write it (RFC 3339, seconds, `Z`).
+pub(crate) fn time(t: Option<chrono::DateTime<chrono::Utc>>) -> Option<String> {
     t.map(|t| t.to_rfc3339_opts(chrono::SecondsFormat::Secs, true))
 }
 

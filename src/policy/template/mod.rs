@@ -166,6 +166,12 @@ pub fn unknown(what: &str) -> String {
     format!("${{unknown:{clean}}}")
 }
 
+/// True when IAM role `role_name` may be the name CloudFormation generated for the role of
+/// logical ID `logical_id` (`STACK-LogicalId-SUFFIX`).
+pub fn generated_name_fits(role_name: &str, logical_id: &str) -> bool {
+    role_name.contains(&format!("-{logical_id}-"))
+}
+
 /// True when `s` holds a placeholder.
 pub fn has_unknown(s: &str) -> bool {
     s.contains("${unknown:")
