@@ -216,3 +216,34 @@ pub fn last_accessed(
     task.finish();
     Ok(arns.iter().cloned().zip(answers?.into_iter().map(|a| a.map_err(|e| e.to_string()))).collect())
 }
+
+/// IAM Access Analyzer's `CheckNoNewAccess` for every role of `review` with a trimmed policy:
+/// its answer is put beside the offline proof (`access_analyzer`); a role refused or throttled
+/// out gets the reason, naming the permission.
+pub fn check_no_new_access(
+    remote: &RemoteOptions,
+    review: &mut crate::output::review::Review,
+    progress: &ProgressSink,
+) -> Result<(), CollectError> {
+    let runtime = runtime()?;
+    let aws = aws_options(remote);
+    let asked: Vec<usize> = (0..review.roles.len()).filter(|&i| review.roles[i].check_documents.is_some()).collect();
+    let docs: Vec<&crate::policy::access_check::CheckDocuments> =
+        asked.iter().filter_map(|&i| review.roles[i].check_documents.as_ref()).collect();
+    let task = progress.task("IAM Access Analyzer CheckNoNewAccess", Some(docs.len() as u64), "roles");
+    let seen = std::sync::atomic::AtomicU64::new(0);
+    let answers = runtime.block_on(crate::aws::access_analyzer::check_no_new_access(
+        &aws,
+        remote.regions.first().map(String::as_str),
+        &docs,
+        &|n| {
+            let before = seen.swap(n as u64, std::sync::atomic::Ordering::Relaxed);
+            task.advance((n as u64).saturating_sub(before));
+        },
+    ));
+    task.finish();
+    for (i, answer) in asked.into_iter().zip(answers?) {
+        review.roles[i].access_analyzer = Some(answer);
+    }
+    Ok(())
+}

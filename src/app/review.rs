@@ -3,12 +3,14 @@
 //! principal): used and granted, granted and never used, used and not granted (it would break),
 //! the statements (file and line) that grant what was never used, the trimmed policy as a patch
 //! of the template, and the offline proof that the trimmed policy grants nothing the template's
-//! does not. Prints nothing.
+//! does not (and what IAM Access Analyzer's CheckNoNewAccess would be asked to say the same).
+//! Prints nothing.
 
 use std::collections::{BTreeMap, BTreeSet};
 
 use crate::mapping::catalog::ActionCatalog;
 use crate::output::review::{Review, ReviewedRole, UnusedGrant};
+use crate::policy::access_check::documents_for_check;
 use crate::policy::containment::no_new_access;
 use crate::policy::evaluator::{expand_actions, PolicySet};
 use crate::policy::model::Policy;
@@ -153,6 +155,8 @@ fn review_role(
         trimmed: None,
         patch: None,
         no_new_access: None,
+        access_analyzer: None,
+        check_documents: None,
     };
     let Some(usage) = usage.filter(|u| u.counts.records_matched > 0) else {
         return reviewed;
@@ -182,7 +186,9 @@ fn review_role(
         }
     }
     let trimmed = generated.policy.clone();
-    let trimmed_set = PolicySet::new(vec![Policy::from(&trimmed)]);
+    let trimmed_policy = Policy::from(&trimmed);
+    reviewed.check_documents = Some(documents_for_check(&current, &trimmed_policy));
+    let trimmed_set = PolicySet::new(vec![trimmed_policy]);
     reviewed.no_new_access = Some(no_new_access(&current, &trimmed_set, catalog));
     reviewed.patch = Some(patch(kind, role, &trimmed));
     reviewed.trimmed = Some(trimmed);

@@ -1,10 +1,11 @@
 //! Sources that read CloudTrail activity from AWS: the LookupEvents API ([`lookup`]), trail
 //! log files in S3 ([`s3`]), and queries that aggregate where the data lies: Athena over a
 //! trail table ([`athena`]) and CloudTrail Lake ([`lake`]), both run by the one start/poll/page loop in
-//! `query.rs`. Credentials and region come from the standard chain (environment,
+//! `query.rs`. IAM Access Analyzer's no-new-access check ([`access_analyzer`]). Credentials and region come from the standard chain (environment,
 //! shared config and credentials files, SSO, container and instance roles), narrowed by
 //! `--profile`, `--region` and `--endpoint-url`.
 
+pub mod access_analyzer;
 pub mod athena;
 pub mod cache;
 pub mod iam;

@@ -9,6 +9,7 @@ use serde::Serialize;
 
 use crate::output::diff::PolicyDiff;
 use crate::output::text::{md_cell, md_code};
+use crate::policy::access_check::{AccessAnalyzerCheck, CheckDocuments, CheckReason};
 use crate::policy::containment::NoNewAccess;
 use crate::policy::PolicyDocument;
 use crate::usage::completeness::Gap;
@@ -63,6 +64,12 @@ pub struct ReviewedRole {
     pub patch: Option<String>,
     /// The offline proof that the trimmed policy grants nothing the template's does not.
     pub no_new_access: Option<NoNewAccess>,
+    /// IAM Access Analyzer's `CheckNoNewAccess` answer (`--check-no-new-access`).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub access_analyzer: Option<AccessAnalyzerCheck>,
+    /// What Access Analyzer would be asked for this role.
+    #[serde(skip)]
+    pub check_documents: Option<CheckDocuments>,
 }
 
 impl ReviewedRole {
@@ -74,6 +81,24 @@ impl ReviewedRole {
     /// Granted and never used.
     pub fn unused(&self) -> usize {
         self.diff.as_ref().map_or(0, |d| d.unused_granted.len())
+    }
+
+    /// True when the role has a trimmed policy that neither the offline proof nor Access
+    /// Analyzer proved within the current policies.
+    pub fn new_access_not_disproven(&self) -> bool {
+        self.no_new_access.as_ref().is_some_and(|n| !n.proven)
+            && !self.access_analyzer.as_ref().is_some_and(|a| a.passed())
+    }
+
+    /// True when Access Analyzer was asked and did not answer PASS (FAIL, or the check did not run).
+    pub fn access_analyzer_failed(&self) -> bool {
+        self.access_analyzer.as_ref().is_some_and(|a| !a.passed())
+    }
+
+    /// Anything a reviewer must look at: it would break, it grants what was never used, the
+    /// trimmed policy is not proven within the current ones, or Access Analyzer did not pass it.
+    pub fn has_findings(&self) -> bool {
+        self.would_break() > 0 || self.unused() > 0 || self.new_access_not_disproven() || self.access_analyzer_failed()
     }
 
     fn verdict(&self) -> String {
@@ -110,7 +135,8 @@ impl Review {
     fn headline(&self) -> String {
         let breaks: usize = self.roles.iter().map(ReviewedRole::would_break).sum();
         let unused: usize = self.roles.iter().map(ReviewedRole::unused).sum();
-        let unproven = self.roles.iter().filter(|r| r.no_new_access.as_ref().is_some_and(|n| !n.proven)).count();
+        let unproven = self.roles.iter().filter(|r| r.new_access_not_disproven()).count();
+        let aa_failed = self.roles.iter().filter(|r| r.access_analyzer_failed()).count();
         let inactive = self.roles.iter().filter(|r| r.diff.is_none()).count();
         let mut parts = vec![format!("{} roles", self.roles.len())];
         if breaks > 0 {
@@ -123,6 +149,9 @@ impl Review {
         if unproven > 0 {
             parts.push(format!("{unproven} trimmed policies not proven within the current ones"));
         }
+        if aa_failed > 0 {
+            parts.push(format!("{aa_failed} not passed by IAM Access Analyzer CheckNoNewAccess"));
+        }
         if inactive > 0 {
             parts.push(format!("{inactive} roles without activity"));
         }
@@ -132,7 +161,7 @@ impl Review {
     /// `review --format markdown`: for a pull-request comment.
     pub fn to_markdown(&self) -> String {
         let mut s = String::new();
-        let icon = if self.roles.iter().any(|r| r.would_break() > 0) {
+        let icon = if self.roles.iter().any(|r| r.would_break() > 0 || r.access_analyzer_failed()) {
             "❌"
         } else if self.roles.iter().any(|r| r.unused() > 0) {
             "⚠️"
@@ -149,11 +178,14 @@ impl Review {
         }
         let _ = writeln!(s, "| role | template | activity | used | unused | would break | no new access |\n|---|---|---|---:|---:|---:|---|");
         for r in &self.roles {
-            let proof = match &r.no_new_access {
+            let mut proof = match &r.no_new_access {
                 Some(n) if n.proven => "✅ proven".to_string(),
                 Some(n) => format!("❌ {} counterexample(s)", n.counterexamples.len() + n.more),
                 None => "—".into(),
             };
+            if let Some(a) = &r.access_analyzer {
+                proof.push_str(&format!(" · Access Analyzer {} {}", if a.passed() { "✅" } else { "❌" }, a.result));
+            }
             let used = r.diff.as_ref().map_or(0, |d| d.used_granted.len());
             let _ = writeln!(
                 s,
@@ -205,6 +237,21 @@ impl Review {
                         let _ =
                             writeln!(s, "- {} on {}: {}", md_code(&c.action), md_code(&c.resource), md_cell(&c.why));
                     }
+                }
+            }
+            if let Some(a) = &r.access_analyzer {
+                let _ = writeln!(s, "\n**IAM Access Analyzer CheckNoNewAccess: {}**\n", a.result);
+                if !a.message.is_empty() {
+                    let _ = writeln!(s, "{}\n", md_cell(&a.message));
+                }
+                for reason in &a.reasons {
+                    let _ = writeln!(s, "- {}", md_cell(&reason_text(reason)));
+                }
+                if let Some(e) = &a.error {
+                    let _ = writeln!(s, "- ⚠️ not checked: {}", md_cell(e));
+                }
+                for l in &a.left_out {
+                    let _ = writeln!(s, "- sent narrower: {}", md_cell(l));
                 }
             }
             for u in r.unknowns.iter() {
@@ -260,6 +307,27 @@ impl Review {
                     }
                 );
             }
+            if let Some(a) = &r.access_analyzer {
+                let _ = writeln!(
+                    s,
+                    "  IAM Access Analyzer CheckNoNewAccess: {}{}",
+                    a.result,
+                    if a.message.is_empty() {
+                        String::new()
+                    } else {
+                        format!(": {}", crate::output::text::visible(&a.message))
+                    }
+                );
+                for reason in &a.reasons {
+                    let _ = writeln!(s, "    {}", crate::output::text::visible(&reason_text(reason)));
+                }
+                if let Some(e) = &a.error {
+                    let _ = writeln!(s, "    not checked: {}", crate::output::text::visible(e));
+                }
+                for l in &a.left_out {
+                    let _ = writeln!(s, "    sent narrower: {}", crate::output::text::visible(l));
+                }
+            }
         }
         s
     }
@@ -288,6 +356,13 @@ impl Review {
                 "The trimmed policy is not proven to grant nothing the template's policies do not.",
                 "warning",
                 "4.0",
+            ),
+            (
+                "IAMTRIM104",
+                "access-analyzer-not-passed",
+                "IAM Access Analyzer CheckNoNewAccess did not pass the trimmed policy against the template's policies (or could not be asked).",
+                "error",
+                "6.0",
             ),
         ];
         let result = |rule: usize, file: &str, line: usize, message: String, key: &str| {
@@ -332,7 +407,26 @@ impl Review {
                     &format!("{}|break", r.id),
                 ));
             }
-            if let Some(n) = r.no_new_access.as_ref().filter(|n| !n.proven) {
+            if let Some(a) = r.access_analyzer.as_ref().filter(|a| !a.passed()) {
+                let why = a.error.clone().unwrap_or_else(|| {
+                    std::iter::once(a.message.clone())
+                        .chain(a.reasons.iter().map(reason_text))
+                        .filter(|x| !x.is_empty())
+                        .collect::<Vec<_>>()
+                        .join("; ")
+                });
+                results.push(result(
+                    3,
+                    &r.file,
+                    r.line,
+                    format!(
+                        "IAM Access Analyzer CheckNoNewAccess for the trimmed policy of {}: {}: {why}",
+                        r.id, a.result
+                    ),
+                    &format!("{}|access-analyzer", r.id),
+                ));
+            }
+            if let Some(n) = r.no_new_access.as_ref().filter(|_| r.new_access_not_disproven()) {
                 results.push(result(
                     2,
                     &r.file,
@@ -358,5 +452,14 @@ impl Review {
             }],
         });
         serde_json::to_string_pretty(&sarif).unwrap_or_default() + "\n"
+    }
+}
+
+/// One Access Analyzer reason, with the statement of the trimmed policy it names.
+fn reason_text(r: &CheckReason) -> String {
+    match (&r.statement_id, r.statement_index) {
+        (Some(id), _) => format!("{} (statement {id})", r.description),
+        (None, Some(i)) => format!("{} (statement {i})", r.description),
+        _ => r.description.clone(),
     }
 }

@@ -1,6 +1,7 @@
 //! IAM policies: the document iamtrim writes ([`document`], re-exported here), the parsed form of
 //! any policy ([`model`]), and an evaluator with IAM's rules ([`evaluator`]).
 
+pub mod access_check;
 pub mod authorization;
 pub mod containment;
 pub mod document;

@@ -160,6 +160,42 @@ impl Policy {
     }
 }
 
+impl Statement {
+    /// The statement as IAM writes it (`Sid` left out when it had none; condition values as
+    /// strings, which IAM reads the same).
+    pub fn to_value(&self) -> Value {
+        let mut obj = serde_json::Map::new();
+        if !self.sid.starts_with('#') {
+            obj.insert("Sid".into(), Value::String(self.sid.clone()));
+        }
+        let effect = match self.effect {
+            Effect::Allow => "Allow",
+            Effect::Deny => "Deny",
+        };
+        obj.insert("Effect".into(), Value::String(effect.into()));
+        let list = |v: &[String]| Value::Array(v.iter().cloned().map(Value::String).collect());
+        match &self.actions {
+            Actions::Only(a) => obj.insert("Action".into(), list(a)),
+            Actions::AllBut(a) => obj.insert("NotAction".into(), list(a)),
+        };
+        match &self.resources {
+            Resources::Only(r) => obj.insert("Resource".into(), list(r)),
+            Resources::AllBut(r) => obj.insert("NotResource".into(), list(r)),
+        };
+        if !self.conditions.is_empty() {
+            let mut ops = serde_json::Map::new();
+            for c in &self.conditions {
+                let keys = ops.entry(c.operator.clone()).or_insert_with(|| Value::Object(Default::default()));
+                if let Value::Object(keys) = keys {
+                    keys.insert(c.key.clone(), list(&c.values));
+                }
+            }
+            obj.insert("Condition".into(), Value::Object(ops));
+        }
+        Value::Object(obj)
+    }
+}
+
 fn strings(v: &Value) -> Option<Vec<String>> {
     match v {
         Value::String(s) => Some(vec![s.clone()]),
@@ -277,6 +313,19 @@ mod tests {
         assert_eq!((c.base_operator(), c.set_operator(), c.if_exists()), ("StringLike", Some("ForAnyValue"), true));
         assert_eq!(s.conditions.iter().find(|c| c.key == "s3:max-keys").unwrap().values, ["10"]);
         assert_eq!(s.conditions.iter().find(|c| c.key == "aws:SecureTransport").unwrap().values, ["false"]);
+    }
+
+    #[test]
+    fn a_statement_written_back_parses_to_the_same_statement() {
+        let text = r#"{"Statement":[{"Sid":"A","Effect":"Deny","NotAction":["iam:*"],"NotResource":"arn:aws:s3:::x",
+            "Condition":{"StringLike":{"aws:TagKeys":["a*"]},"NumericLessThan":{"s3:max-keys":10}}},
+            {"Effect":"Allow","Action":"s3:GetObject","Resource":"*"}]}"#;
+        let p = Policy::parse("p", text).unwrap();
+        let back = serde_json::json!({"Version": "2012-10-17",
+            "Statement": p.statements.iter().map(Statement::to_value).collect::<Vec<_>>()});
+        let again = Policy::from_value("p", &back).unwrap();
+        assert_eq!(again.statements, p.statements);
+        assert!(back["Statement"][1].get("Sid").is_none(), "a statement without a Sid gets none");
     }
 
     #[test]

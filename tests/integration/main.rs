@@ -12,6 +12,7 @@ mod completeness;
 mod corpus;
 mod diff;
 mod evaluator;
+mod fake_access_analyzer;
 mod fake_cloudtrail;
 mod fake_iam;
 mod files;

@@ -6,7 +6,8 @@ use std::process::Command;
 
 use serde_json::Value;
 
-use crate::util::{examples, iamtrim, read_json, root, s};
+use crate::fake_access_analyzer::{Behaviour, FakeAccessAnalyzer};
+use crate::util::{examples, iamtrim, iamtrim_env, read_json, root, s, AWS_TEST_ENV};
 
 fn review(extra: &[&str]) -> crate::util::Run {
     let ex = examples();
@@ -94,4 +95,135 @@ fn review_json_carries_the_proof_and_a_role_without_activity_is_said() {
     assert!(mailer["principal"].is_null() && mailer["diff"].is_null(), "no activity matched without --map: {mailer}");
     let bad = review(&["--role", "dev-app-role"]);
     assert_eq!(bad.code, 2, "{}", bad.stderr);
+}
+
+fn review_with_access_analyzer(fake: &FakeAccessAnalyzer, extra: &[&str]) -> crate::util::Run {
+    let ex = examples();
+    let template = ex.join("template.yaml");
+    let mut args = vec![
+        "review",
+        "--template",
+        s(&template),
+        "--logs",
+        s(&ex),
+        "--map",
+        "InvoiceMailerRole=shared-lambda-role",
+        "--check-no-new-access",
+        "--endpoint-url",
+        &fake.url,
+    ];
+    args.extend_from_slice(extra);
+    iamtrim_env(&args, AWS_TEST_ENV)
+}
+
+#[test]
+fn access_analyzer_is_asked_per_role_with_the_current_policies_merged_and_its_answer_is_beside_the_proof() {
+    let fake = FakeAccessAnalyzer::start(Behaviour { throttle_first: 2, ..Behaviour::default() });
+    let r = review_with_access_analyzer(&fake, &["--format", "json"]);
+    assert_eq!(r.code, 3, "{}", r.stderr);
+    assert_eq!(fake.throttled(), 2, "throttled calls are retried");
+    let requests = fake.requests();
+    assert_eq!(requests.len(), 2, "one call per role with a trimmed policy");
+    let v: Value = serde_json::from_str(&r.stdout).unwrap();
+    // (role, a statement of its inline policy, one of an AWS managed policy attached to it)
+    let roles =
+        [("DevAppRole", "\"Sid\":\"Logs\"", "dax:*"), ("InvoiceMailerRole", "ses:SendEmail", "logs:CreateLogStream")];
+    for (req, (id, inline, managed)) in requests.iter().zip(roles) {
+        assert_eq!((req.method.as_str(), req.path.as_str()), ("POST", "/policy/check-no-new-access"));
+        assert_eq!(req.policy_type, "IDENTITY_POLICY");
+        assert!(req.content_type.starts_with("application/json"), "{}", req.content_type);
+        assert!(req.authorization.contains("/us-east-1/access-analyzer/aws4_request"), "{}", req.authorization);
+        let role = v["roles"].as_array().unwrap().iter().find(|x| x["id"] == id).unwrap();
+        // The new document is the trimmed policy, statement for statement.
+        assert_eq!(req.new["Statement"], role["trimmed"]["Statement"], "{id}");
+        let existing = req.existing.to_string();
+        assert!(!existing.contains("${unknown:"), "an unknown value is never sent: {existing}");
+        // One identity document of every policy of the role: inline statements and managed ones.
+        assert!(existing.contains(inline) && existing.contains(managed), "{id}: {existing}");
+        let aa = &role["access_analyzer"];
+        assert_eq!(aa["result"], req.answer.as_str(), "{id}: the answer as given: {aa}");
+        assert!(aa["message"].as_str().unwrap().contains("new access"), "{aa}");
+        if req.answer == "FAIL" {
+            assert!(
+                aa["reasons"][0]["description"].as_str().unwrap().starts_with("New access in the statement"),
+                "{aa}"
+            );
+            assert!(aa["reasons"][0]["statement_index"].is_number(), "{aa}");
+        }
+        assert!(
+            r.stderr.contains(&format!("{id}: IAM Access Analyzer CheckNoNewAccess: {}", req.answer)),
+            "{}",
+            r.stderr
+        );
+    }
+    // The PR comment shows it in the table and in the details.
+    let md = review_with_access_analyzer(&fake, &["--format", "markdown"]).stdout;
+    assert!(md.contains("· Access Analyzer "), "{md}");
+    assert!(md.contains("**IAM Access Analyzer CheckNoNewAccess: "), "{md}");
+}
+
+#[test]
+fn access_analyzer_refusing_the_check_names_the_permission_and_fails_the_review() {
+    let fake = FakeAccessAnalyzer::start(Behaviour { deny: true, ..Behaviour::default() });
+    let dir = tempfile::tempdir().unwrap();
+    let out = dir.path().join("review.sarif");
+    let r = review_with_access_analyzer(&fake, &["--format", "sarif", "--output", s(&out)]);
+    assert_eq!(r.code, 3, "{}", r.stderr);
+    assert!(r.stderr.contains("iamtrim needs access-analyzer:CheckNoNewAccess"), "{}", r.stderr);
+    assert!(r.stderr.contains("DevAppRole: IAM Access Analyzer did not check the trimmed policy"), "{}", r.stderr);
+    let o = Command::new(root().join(".venv/bin/python"))
+        .arg(root().join("scripts/validate-json.py"))
+        .args(["--sarif", s(&out)])
+        .output()
+        .unwrap();
+    assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stdout));
+    let sarif = read_json(&out);
+    let results = sarif["runs"][0]["results"].as_array().unwrap();
+    let aa: Vec<&Value> = results.iter().filter(|r| r["ruleId"] == "IAMTRIM104").collect();
+    assert_eq!(aa.len(), 2, "each role the check could not be made for is a result: {results:?}");
+    assert!(aa[0]["message"]["text"].as_str().unwrap().contains("ERROR"), "{:?}", aa[0]);
+    assert_eq!(aa[0]["locations"][0]["physicalLocation"]["region"]["startLine"], 40, "at the role's line");
+}
+
+#[test]
+fn a_pass_from_access_analyzer_is_shown_and_is_no_finding_of_its_own() {
+    let dir = tempfile::tempdir().unwrap();
+    let template = dir.path().join("admin.yaml");
+    std::fs::write(
+        &template,
+        "Resources:\n  DevAppRole:\n    Type: AWS::IAM::Role\n    Properties:\n      RoleName: dev-app-role\n      AssumeRolePolicyDocument: {}\n      Policies:\n        - PolicyName: everything\n          PolicyDocument:\n            Statement:\n              - Sid: Everything\n                Effect: Allow\n                Action: '*'\n                Resource: '*'\n",
+    )
+    .unwrap();
+    let fake = FakeAccessAnalyzer::start(Behaviour::default());
+    let ex = examples();
+    let args =
+        ["review", "--template", s(&template), "--logs", s(&ex), "--check-no-new-access", "--endpoint-url", &fake.url];
+    let r = iamtrim_env(&[&args[..], &["--format", "json"]].concat(), AWS_TEST_ENV);
+    assert_eq!(r.code, 3, "everything granted is mostly unused: {}", r.stderr);
+    let v: Value = serde_json::from_str(&r.stdout).unwrap();
+    let role = &v["roles"][0];
+    assert_eq!(role["access_analyzer"]["result"], "PASS", "{role}");
+    assert_eq!(role["no_new_access"]["proven"], true);
+    let sarif: Value =
+        serde_json::from_str(&iamtrim_env(&[&args[..], &["--format", "sarif"]].concat(), AWS_TEST_ENV).stdout).unwrap();
+    let results = sarif["runs"][0]["results"].as_array().unwrap();
+    assert!(results.iter().all(|r| r["ruleId"] != "IAMTRIM104" && r["ruleId"] != "IAMTRIM103"), "{results:?}");
+    let md = iamtrim_env(&[&args[..], &["--format", "markdown"]].concat(), AWS_TEST_ENV).stdout;
+    assert!(md.contains("✅ proven · Access Analyzer ✅ PASS"), "{md}");
+    assert_eq!(fake.requests().len(), 3);
+}
+
+#[test]
+fn the_readme_shows_the_examples_review_as_printed_with_and_without_map() {
+    let readme = std::fs::read_to_string(root().join("README.md")).unwrap();
+    for extra in [&["--map", "InvoiceMailerRole=shared-lambda-role"][..], &[]] {
+        // README runs it from the repository's root: the template's path as given there.
+        let out = review(&[&["--format", "markdown"][..], extra].concat())
+            .stdout
+            .replace(&format!("{}/", root().display()), "");
+        // The verdict line and the table, as README shows them.
+        let head: Vec<&str> = out.lines().take_while(|l| !l.starts_with("<details>")).collect();
+        let head = head.join("\n");
+        assert!(readme.contains(head.trim_end()), "README.md does not show the review as printed:\n{head}");
+    }
 }
