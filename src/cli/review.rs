@@ -23,7 +23,8 @@ pub struct ReviewArgs {
     #[command(flatten)]
     pub input: InputArgs,
     /// A template under review (repeatable): CloudFormation or SAM (YAML or JSON), CDK's
-    /// cdk.out/*.template.json, or `terraform show -json PLAN`; the kind is read from the content.
+    /// cdk.out/*.template.json (or the cdk.out directory: each of them), or `terraform show -json
+    /// PLAN`; the kind is read from the content.
     #[arg(long = "template", required = true, value_name = "FILE")]
     pub templates: Vec<PathBuf>,
     /// A template role's activity is this role's (logical ID or address = role name or ARN;
@@ -36,6 +37,11 @@ pub struct ReviewArgs {
     /// A template parameter's value (repeatable); a parameter not given is unknown.
     #[arg(long = "parameter", value_name = "NAME=VALUE")]
     pub parameters: Vec<String>,
+    /// Also ask IAM Access Analyzer (CheckNoNewAccess, one billed call per role; needs
+    /// access-analyzer:CheckNoNewAccess) whether each trimmed policy allows anything the
+    /// template's policies do not; its PASS/FAIL and reasons go beside the offline proof.
+    #[arg(long)]
+    pub check_no_new_access: bool,
     /// Output format.
     #[arg(long, value_enum, default_value = "terminal")]
     pub format: ReviewFormat,
@@ -55,6 +61,34 @@ fn pairs(values: &[String], flag: &str) -> Result<std::collections::BTreeMap<Str
         .collect()
 }
 
+/// The files of `--template`: a directory (CDK's `cdk.out/`) gives its `*.template.json`, in
+/// name order; one without any is an error.
+fn template_files(given: &[PathBuf]) -> Result<Vec<PathBuf>, CliError> {
+    let mut files = Vec::new();
+    for t in given {
+        if !t.is_dir() {
+            files.push(t.clone());
+            continue;
+        }
+        let entries =
+            std::fs::read_dir(t).map_err(|e| CliError::BadSource(format!("--template {}: {e}", t.display())))?;
+        let mut found: Vec<PathBuf> = entries
+            .filter_map(Result::ok)
+            .map(|e| e.path())
+            .filter(|p| p.file_name().and_then(|n| n.to_str()).is_some_and(|n| n.ends_with(".template.json")))
+            .collect();
+        if found.is_empty() {
+            return Err(CliError::BadSource(format!(
+                "--template {}: a directory without *.template.json (give a template file, or CDK's cdk.out/)",
+                t.display()
+            )));
+        }
+        found.sort();
+        files.extend(found);
+    }
+    Ok(files)
+}
+
 pub(super) fn run_review(args: &ReviewArgs) -> Result<ExitCode, CliError> {
     if args.input.role.is_some()
         || args.input.user.is_some()
@@ -67,9 +101,9 @@ pub(super) fn run_review(args: &ReviewArgs) -> Result<ExitCode, CliError> {
     }
     check_outputs(&[args.output.as_deref()], None)?;
     let mut templates = Vec::new();
-    for t in &args.templates {
+    for t in template_files(&args.templates)? {
         let text =
-            std::fs::read_to_string(t).map_err(|e| CliError::BadSource(format!("--template {}: {e}", t.display())))?;
+            std::fs::read_to_string(&t).map_err(|e| CliError::BadSource(format!("--template {}: {e}", t.display())))?;
         templates.push((t.display().to_string(), text));
     }
     let opts = crate::app::review::ReviewOptions {
@@ -84,8 +118,11 @@ pub(super) fn run_review(args: &ReviewArgs) -> Result<ExitCode, CliError> {
         generate: crate::app::GenerateOptions::default(),
     };
     let (collected, _) = collect_every_principal(&args.input)?;
-    let review = crate::app::review::review(&templates, &collected.usage, ActionCatalog::embedded(), &opts)
+    let mut review = crate::app::review::review(&templates, &collected.usage, ActionCatalog::embedded(), &opts)
         .map_err(|e| CliError::BadSource(e.to_string()))?;
+    if args.check_no_new_access {
+        check_no_new_access(&args.input, &mut review)?;
+    }
     let text = match args.format {
         ReviewFormat::Markdown => review.to_markdown(),
         ReviewFormat::Sarif => review.to_sarif(),
@@ -101,9 +138,29 @@ pub(super) fn run_review(args: &ReviewArgs) -> Result<ExitCode, CliError> {
     if !review.complete && !args.input.allow_incomplete {
         return Ok(ExitCode::Incomplete);
     }
-    let findings = review
-        .roles
-        .iter()
-        .any(|r| r.would_break() > 0 || r.unused() > 0 || r.no_new_access.as_ref().is_some_and(|n| !n.proven));
+    let findings = review.roles.iter().any(crate::output::review::ReviewedRole::has_findings);
     Ok(if findings { ExitCode::DiffFound } else { ExitCode::Success })
+}
+
+/// `--check-no-new-access`: IAM Access Analyzer's answer for every trimmed policy; a role it
+/// could not check is warned about (and is a finding).
+#[cfg(feature = "aws")]
+fn check_no_new_access(input: &InputArgs, review: &mut crate::output::review::Review) -> Result<(), CliError> {
+    crate::app::remote::check_no_new_access(&input.remote_options(), review, &progress_sink())?;
+    for r in &review.roles {
+        if let Some(a) = &r.access_analyzer {
+            match &a.error {
+                Some(e) => messages::warning!("{}: IAM Access Analyzer did not check the trimmed policy: {e}", r.id),
+                None => messages::note!("{}: IAM Access Analyzer CheckNoNewAccess: {}", r.id, a.result),
+            }
+        }
+    }
+    Ok(())
+}
+
+#[cfg(not(feature = "aws"))]
+fn check_no_new_access(_input: &InputArgs, _review: &mut crate::output::review::Review) -> Result<(), CliError> {
+    Err(CliError::NotBuiltIn(
+        "cannot ask IAM Access Analyzer (built without the `aws` feature): leave out --check-no-new-access",
+    ))
 }

@@ -23,7 +23,8 @@ pub struct ActionResources {
     pub action: String,
     /// Resources (sorted).
     pub resources: Vec<String>,
-    /// Why, where it applies (`refused in CloudTrail`, `not granted`, `granted only under conditions`).
+    /// Why, where it applies (`refused in CloudTrail`, `not granted`, `granted only under conditions`,
+    /// `granted only if what the template leaves unknown until deploy matches`).
     #[serde(skip_serializing_if = "String::is_empty")]
     pub note: String,
 }
@@ -172,8 +173,16 @@ impl PolicyDiff {
             }
             let resources: Vec<String> = u.resources.iter().cloned().collect();
             if refused.is_empty() {
+                let unknown: Vec<&str> =
+                    granted_on.iter().filter(|g| crate::policy::template::has_unknown(g)).map(String::as_str).collect();
                 let note = if conditional.is_empty() {
                     String::new()
+                } else if !unknown.is_empty() {
+                    format!(
+                        "granted only if what the template leaves unknown until deploy matches ({}) on {}",
+                        unknown.join(", "),
+                        conditional.join(", ")
+                    )
                 } else {
                     format!("granted only under conditions on {}", conditional.join(", "))
                 };

@@ -143,3 +143,59 @@ fn the_examples_terraform_plan_is_reviewed_and_not_read_as_a_log() {
         "{patch}"
     );
 }
+
+#[test]
+fn a_cdk_synthesized_template_is_read_with_its_default_policy_and_an_unnamed_bucket_stays_unknown() {
+    // cdk.out/AppStack.template.json as `cdk synth` writes it: CDK metadata on every resource,
+    // the role's grants in its DefaultPolicy (AWS::IAM::Policy attached by Ref), the managed
+    // policy ARN built with Fn::Join and AWS::Partition, GetAtt of a named queue and of a bucket
+    // CloudFormation will name, the bootstrap parameter and rule.
+    let template = crate::util::root().join("tests/data/cdk.out/AppStack.template.json");
+    let ex = examples();
+    let r = iamtrim(&["review", "--template", s(&template), "--logs", s(&ex), "--format", "json"]);
+    assert_eq!(r.code, 3, "{}", r.stderr);
+    let v: Value = serde_json::from_str(&r.stdout).unwrap();
+    let roles = v["roles"].as_array().unwrap();
+    assert_eq!(roles.len(), 1, "{roles:?}");
+    let role = &roles[0];
+    assert_eq!(role["kind"], "CDK");
+    assert_eq!(role["id"], "AppRole2A1B9C3D");
+    assert_eq!(role["principal"], "arn:aws:iam::123456789012:role/dev-app-role", "matched by its RoleName");
+    assert_eq!(
+        role["policies"],
+        json!(["AWSLambdaBasicExecutionRole", "AppRoleDefaultPolicy8C7D6E5F (AppRoleDefaultPolicy8C7D6E5F)"]),
+        "the managed policy through Fn::Join of the partition, and the DefaultPolicy attached by Ref"
+    );
+    assert_eq!(role["unknowns"], json!(["${unknown:DataBucketE3889A50.BucketName}"]));
+    let diff = &role["diff"];
+    // The queue's ARN is known (QueueName, the activity's account and region): a plain grant.
+    let granted = |a: &str| diff["used_granted"].as_array().unwrap().iter().find(|x| x["action"] == a).cloned();
+    let receive = granted("sqs:ReceiveMessage").unwrap();
+    assert!(receive.get("note").is_none_or(|n| n == ""), "{receive}");
+    // The bucket CloudFormation names is never `*`: a call on a bucket is at most conditional.
+    let get = granted("s3:GetObject").expect("conditional, not plain");
+    let note = get["note"].as_str().unwrap();
+    assert!(note.starts_with("granted only if what the template leaves unknown until deploy matches ("), "{get}");
+    assert!(note.contains("arn:aws:s3:::${unknown:DataBucketE3889A50.BucketName}/*"), "{get}");
+    let proof = &role["no_new_access"];
+    assert_eq!(proof["proven"], false);
+    let on_bucket =
+        proof["counterexamples"].as_array().unwrap().iter().find(|c| c["action"] == "s3:GetObject").unwrap();
+    assert!(on_bucket["why"].as_str().unwrap().contains("${unknown:DataBucketE3889A50.BucketName}"), "{on_bucket}");
+    assert!(role["patch"].as_str().unwrap().starts_with("// Replace the policies of AppRole2A1B9C3D with"), "{role}");
+    // The cdk.out directory is read as its templates.
+    let dir = template.parent().unwrap();
+    let whole = iamtrim(&["review", "--template", s(dir), "--logs", s(&ex), "--format", "json"]);
+    assert_eq!(whole.code, 3, "{}", whole.stderr);
+    let w: Value = serde_json::from_str(&whole.stdout).unwrap();
+    assert_eq!(w["roles"][0]["id"], "AppRole2A1B9C3D");
+    let empty = tempfile::tempdir().unwrap();
+    let none = iamtrim(&["review", "--template", s(empty.path()), "--logs", s(&ex)]);
+    assert_eq!(none.code, 2, "{}", none.stderr);
+    assert!(none.stderr.contains("a directory without *.template.json"), "{}", none.stderr);
+    // diff --current reads it too.
+    let d =
+        iamtrim(&["diff", "--logs", s(&ex), "--role", "dev-app-role", "--current", s(&template), "--format", "json"]);
+    assert_eq!(d.code, 0, "{}", d.stderr);
+    assert!(d.stderr.contains("the policies of CDK role AppRole2A1B9C3D"), "{}", d.stderr);
+}
