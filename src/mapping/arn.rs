@@ -19,6 +19,27 @@ pub struct ArnTemplate {
     text: String,
     pieces: Vec<Piece>,
     literal_len: usize,
+    /// What any ARN it matches must have, checked before the pieces: its service field (when
+    /// the template states it) and the literal start of its resource part (`table/`).
+    prefilter: Option<(Option<String>, String)>,
+}
+
+/// The fields of `text` up to its sixth: `arn`, partition, service, region, account, resource.
+pub(crate) fn arn_fields(text: &str) -> Option<[&str; 6]> {
+    let mut it = text.splitn(6, ':');
+    Some([it.next()?, it.next()?, it.next()?, it.next()?, it.next()?, it.next()?])
+}
+
+/// [`ArnTemplate::prefilter`] of a template: header variables never hold `:`, so the fields of
+/// any ARN it matches line up with its own.
+fn prefilter_of(text: &str, pieces: &[Piece]) -> Option<(Option<String>, String)> {
+    if pieces.iter().any(|p| matches!(p, Piece::Variable { name, .. } if name.contains(':'))) {
+        return None;
+    }
+    let f = arn_fields(text)?;
+    let service = (!f[2].contains("${") && !f[2].contains('}')).then(|| f[2].to_string());
+    let resource = f[5].split("${").next().unwrap_or("").to_string();
+    Some((service, resource))
 }
 
 /// The variables every template may use that come from the event rather than its parameters.
@@ -56,7 +77,8 @@ impl ArnTemplate {
                 }
             }
         }
-        ArnTemplate { text: text.to_string(), pieces, literal_len }
+        let prefilter = prefilter_of(text, &pieces);
+        ArnTemplate { text: text.to_string(), pieces, literal_len, prefilter }
     }
 
     /// The template text as the catalog states it.
@@ -86,6 +108,18 @@ impl ArnTemplate {
     /// characters without `:` (possibly empty); resource variables match one or more characters.
     /// Literals are compared case-sensitively, as IAM compares ARNs.
     pub fn matches(&self, arn: &str) -> bool {
+        self.matches_fields(arn, arn_fields(arn).as_ref())
+    }
+
+    /// [`matches`](Self::matches) with `arn`'s fields split once by the caller ([`arn_fields`]),
+    /// for one ARN tried against many templates.
+    pub(crate) fn matches_fields(&self, arn: &str, fields: Option<&[&str; 6]>) -> bool {
+        if let Some((service, resource)) = &self.prefilter {
+            let Some(f) = fields else { return false };
+            if service.as_deref().is_some_and(|s| s != f[2]) || !f[5].starts_with(resource.as_str()) {
+                return false;
+            }
+        }
         match_pieces(&self.pieces, arn)
     }
 
@@ -116,10 +150,51 @@ fn match_pieces(pieces: &[Piece], s: &str) -> bool {
         Some((Piece::Variable { header, .. }, rest)) => {
             let limit = if *header { s.find(':').unwrap_or(s.len()) } else { s.len() };
             let min = usize::from(!*header);
-            // Try every split point; templates are short, so this is cheap.
-            (min..=limit).filter(|&i| s.is_char_boundary(i)).any(|i| match_pieces(rest, &s[i..]))
+            match rest.first() {
+                // The last piece takes the rest: it must be long enough (and, for a header
+                // variable, hold no `:`).
+                None => limit == s.len() && s.len() >= min,
+                // The variable ends where the next literal starts: only those split points are
+                // tried (every ARN of a log is matched against each template of its service).
+                Some(Piece::Literal(l)) if !l.is_empty() => {
+                    // The first split point a resource variable allows: after its first character.
+                    let mut from = if min == 0 { 0 } else { s.chars().next().map_or(1, char::len_utf8) };
+                    while from <= limit {
+                        let Some(at) = s.get(from..).and_then(|t| find_literal(t.as_bytes(), l.as_bytes())) else {
+                            return false;
+                        };
+                        let i = from + at;
+                        if i > limit {
+                            return false;
+                        }
+                        if match_pieces(&rest[1..], &s[i + l.len()..]) {
+                            return true;
+                        }
+                        from = i + s[i..].chars().next().map_or(1, char::len_utf8);
+                    }
+                    false
+                }
+                // Two variables side by side: every split point.
+                Some(_) => (min..=limit).filter(|&i| s.is_char_boundary(i)).any(|i| match_pieces(rest, &s[i..])),
+            }
         }
     }
+}
+
+/// Where `needle` (not empty) first occurs in `hay`: a scan for its first byte, then a compare
+/// (template literals are a few bytes: cheaper than setting up a substring searcher). A match
+/// starts at a character boundary, `needle` starting with one.
+fn find_literal(hay: &[u8], needle: &[u8]) -> Option<usize> {
+    let first = *needle.first()?;
+    let mut from = 0;
+    while let Some(p) = hay.get(from..)?.iter().position(|&b| b == first) {
+        let at = from + p;
+        if hay[at..].starts_with(needle) {
+            return Some(at);
+        }
+        from = at + 1;
+    }
+    None
 }
 
 /// The partitions iamtrim knows, each with its regions (the ones `--all-regions` reads) and the
@@ -325,6 +400,69 @@ mod tests {
         }
         assert!(has_wildcard("arn:aws:s3:::b/${*}/*"));
         assert!(has_wildcard("arn:aws:secretsmanager:r:1:secret:s-??????"));
+    }
+
+    /// Every split point tried: what `match_pieces` must agree with.
+    fn match_pieces_everywhere(pieces: &[Piece], s: &str) -> bool {
+        match pieces.split_first() {
+            None => s.is_empty(),
+            Some((Piece::Literal(l), rest)) => {
+                s.strip_prefix(l.as_str()).is_some_and(|t| match_pieces_everywhere(rest, t))
+            }
+            Some((Piece::Variable { header, .. }, rest)) => {
+                let limit = if *header { s.find(':').unwrap_or(s.len()) } else { s.len() };
+                let min = usize::from(!*header);
+                (min..=limit).filter(|&i| s.is_char_boundary(i)).any(|i| match_pieces_everywhere(rest, &s[i..]))
+            }
+        }
+    }
+
+    #[test]
+    fn matching_tries_only_where_the_next_literal_starts_and_agrees_with_trying_everywhere() {
+        let templates = [
+            "arn:${Partition}:s3:::${BucketName}/${ObjectName}",
+            "arn:${Partition}:s3:::${BucketName}",
+            "arn:${Partition}:logs:${Region}:${Account}:log-group:${LogGroupName}:log-stream:${LogStreamName}",
+            "arn:${Partition}:dynamodb:${Region}:${Account}:table/${TableName}/index/${IndexName}",
+            "arn:${Partition}:sqs:${Region}:${Account}:${QueueName}",
+            "arn:${Partition}:iam::${Account}:role/${RoleNameWithPath}",
+            "arn:${Partition}:a:${Region}:${Account}:${X}${Y}/z",
+            "arn:${Partition}:a:${Region}:${Account}:x/${X}xx${Y}",
+        ];
+        let arns = [
+            "arn:aws:s3:::b/k",
+            "arn:aws:s3:::b",
+            "arn:aws:s3:::b/",
+            "arn:aws:s3:::/k",
+            "arn:aws:s3:::b/k/l/m",
+            "arn:aws:s3:::é/ü",
+            "arn:aws-cn:s3:::bücket",
+            "arn:aws:logs:us-east-1:1:log-group:/a/b:log-stream:s",
+            "arn:aws:logs:us-east-1:1:log-group::log-stream:s",
+            "arn:aws:logs:us-east-1:1:log-group:a:log-stream:b:log-stream:c",
+            "arn:aws:dynamodb:us-east-1:1:table/t/index/i",
+            "arn:aws:dynamodb:us-east-1:1:table/t/index/",
+            "arn:aws:dynamodb:us-east-1:1:table/t/index/i/index/j",
+            "arn:aws:sqs:us-east-1:1:q",
+            "arn:aws:sqs:us-east-1::q",
+            "arn:aws:iam::1:role/path/r",
+            "arn:aws:a:r:1:ab/z",
+            "arn:aws:a:r:1:/z",
+            "arn:aws:a:r:1:x/axxxb",
+            "arn:aws:a:r:1:x/xxxx",
+            "arn:aws:a:r:1:x/ééxxé",
+            "arn::s3:::b/k",
+            "",
+            "arn:",
+        ];
+        for t in
+            templates.iter().chain(&["arn:${Partition}:${Service}:${Region}:${Account}:x/${X}", "arn:aws:s3", "plain"])
+        {
+            let t = ArnTemplate::parse(t);
+            for arn in arns.iter().chain(&["arn:aws:a:r:1:x/y", "arn:aws:s3", "plain"]) {
+                assert_eq!(t.matches(arn), match_pieces_everywhere(&t.pieces, arn), "{} against {arn}", t.as_str());
+            }
+        }
     }
 
     #[test]

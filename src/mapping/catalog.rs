@@ -330,9 +330,10 @@ impl ActionCatalog {
     pub(crate) fn classify_arn(&self, prefix: &str, arn: &str) -> Option<&str> {
         let svc = self.services.get(prefix)?;
         let mut best: Option<(&str, usize)> = None;
+        let fields = crate::mapping::arn::arn_fields(arn);
         for (rtype, templates) in &svc.resources {
             for t in templates {
-                if t.matches(arn) && best.is_none_or(|(_, s)| t.specificity() > s) {
+                if t.matches_fields(arn, fields.as_ref()) && best.is_none_or(|(_, s)| t.specificity() > s) {
                     best = Some((rtype.as_str(), t.specificity()));
                 }
             }
@@ -391,19 +392,34 @@ impl ActionCatalog {
 
     /// The reviewed override entry for `prefix:event_name`, if any.
     pub(crate) fn override_for(&self, prefix: &str, event_name: &str) -> Option<&Override> {
-        self.overrides.get(&format!("{prefix}:{event_name}"))
+        with_joined_key(prefix, event_name, |key| self.overrides.get(key))
     }
 
     /// The request-parameter paths holding the role a call passes (`action-maps/passrole.json`),
     /// for `prefix:Operation`.
     pub(crate) fn passed_role_parameters(&self, prefix: &str, operation: &str) -> Option<&[String]> {
-        self.passrole.get(&format!("{prefix}:{operation}")).map(Vec::as_slice)
+        with_joined_key(prefix, operation, |key| self.passrole.get(key)).map(Vec::as_slice)
     }
 
     /// All override entries, keyed `prefix:EventName`.
     pub fn overrides(&self) -> &HashMap<String, Override> {
         &self.overrides
     }
+}
+
+/// Calls `f` with `prefix:name`, built on the stack when short (every record is looked up
+/// twice or more: no allocation for it).
+fn with_joined_key<T>(prefix: &str, name: &str, f: impl FnOnce(&str) -> T) -> T {
+    let mut buf = [0u8; 160];
+    let len = prefix.len() + 1 + name.len();
+    if len > buf.len() {
+        return f(&format!("{prefix}:{name}"));
+    }
+    buf[..prefix.len()].copy_from_slice(prefix.as_bytes());
+    buf[prefix.len()] = b':';
+    buf[prefix.len() + 1..len].copy_from_slice(name.as_bytes());
+    // Two UTF-8 strings joined by an ASCII byte are UTF-8.
+    f(std::str::from_utf8(&buf[..len]).unwrap_or_default())
 }
 
 #[cfg(test)]

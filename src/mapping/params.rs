@@ -60,6 +60,19 @@ pub(super) fn lower_camel(s: &str) -> String {
     }
 }
 
+/// [`lower_camel`] written into `buf` when it fits.
+fn lower_camel_in<'b>(s: &str, buf: &'b mut [u8; 96]) -> std::borrow::Cow<'b, str> {
+    if s.len() > buf.len() || !s.is_ascii() {
+        return std::borrow::Cow::Owned(lower_camel(s));
+    }
+    let b = &mut buf[..s.len()];
+    b.copy_from_slice(s.as_bytes());
+    if let Some(f) = b.first_mut() {
+        f.make_ascii_lowercase();
+    }
+    std::str::from_utf8(b).map_or_else(|_| std::borrow::Cow::Owned(lower_camel(s)), std::borrow::Cow::Borrowed)
+}
+
 /// Values at a dotted path of the request parameters; `name[]` steps into every element of an
 /// array (`instancesSet.items[].instanceId`).
 pub(super) fn path_values(params: &Map<String, Value>, path: &str) -> Vec<String> {
@@ -94,10 +107,14 @@ pub(super) fn string_values(v: Option<&Value>) -> Vec<String> {
 /// Values for template variable `var` from the request parameters, transformed to the form
 /// the template needs. ARN values are left to [`arn_parameters`].
 pub(super) fn parameter_values(var: &str, params: &Map<String, Value>) -> Vec<String> {
-    let named = VARIABLE_PARAMETERS.iter().find(|(v, _)| *v == var).map(|(_, p)| p.to_vec()).unwrap_or_default();
-    let generic = [lower_camel(var), lower_camel(var.strip_suffix("Name").unwrap_or(var))];
+    let named: &[&str] = VARIABLE_PARAMETERS.iter().find(|(v, _)| *v == var).map_or(&[], |(_, p)| p);
+    // Called for each variable of each template of each record: the lower-camel names are
+    // built on the stack.
+    let (mut first, mut second) = ([0u8; 96], [0u8; 96]);
+    let generic =
+        [lower_camel_in(var, &mut first), lower_camel_in(var.strip_suffix("Name").unwrap_or(var), &mut second)];
     let mut out = Vec::new();
-    for key in named.iter().copied().chain(generic.iter().map(String::as_str)) {
+    for key in named.iter().copied().chain(generic.iter().map(|g| &**g)) {
         let values = if key.contains('.') { path_values(params, key) } else { string_values(params.get(key)) };
         for value in values {
             if let Some(v) = transform_value(var, &value, params) {

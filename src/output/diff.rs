@@ -160,15 +160,30 @@ impl PolicyDiff {
             let mut conditional = Vec::new();
             let mut granted_on = BTreeSet::new();
             let current = current.for_one_action(action);
-            for r in &u.resources {
-                let e = current.evaluate(&crate::mapping::arn::concrete(r));
+            // Statements on `*` decide every resource alike: evaluated once.
+            let once = if current.resource_independent() {
+                u.resources.iter().next().map(|r| current.evaluate(&crate::mapping::arn::concrete(r)))
+            } else {
+                None
+            };
+            for (i, r) in u.resources.iter().enumerate() {
+                let each;
+                let e = match &once {
+                    Some(e) => e,
+                    None => {
+                        each = current.evaluate(&crate::mapping::arn::concrete(r));
+                        &each
+                    }
+                };
                 match e.decision {
                     Decision::Allow => {}
                     d if d.may_allow() => conditional.push(r.clone()),
                     _ => refused.push(r.clone()),
                 }
-                for m in e.matched.iter().filter(|m| m.effect == crate::policy::model::Effect::Allow) {
-                    granted_on.extend(m.resources.iter().cloned());
+                if once.is_none() || i == 0 {
+                    for m in e.matched.iter().filter(|m| m.effect == crate::policy::model::Effect::Allow) {
+                        granted_on.extend(m.resources.iter().cloned());
+                    }
                 }
             }
             let resources: Vec<String> = u.resources.iter().cloned().collect();

@@ -393,6 +393,15 @@ struct IndexedStatement {
 const INDEX_FROM: usize = 8;
 
 impl ActionPolicies {
+    /// True when every statement applies to every resource (its `Resource` holds `*`): the
+    /// evaluation of one resource is then the evaluation of all (without condition keys, a
+    /// condition is decided the same whatever the resource).
+    pub fn resource_independent(&self) -> bool {
+        let everywhere =
+            |s: &IndexedStatement| matches!(&s.st.resources, Resources::Only(r) if r.iter().any(|p| p == "*"));
+        self.identity.iter().all(everywhere) && self.boundary.as_ref().is_none_or(|b| b.iter().all(everywhere))
+    }
+
     /// The decision for the action on `resource`, with `ctx`'s condition keys when given.
     pub fn decide(&self, resource: &str, ctx: Option<&RequestContext>) -> Decision {
         self.decide_into(resource, ctx, None)
@@ -669,6 +678,25 @@ fn expand_actions_uncached(actions: &Actions, catalog: &ActionCatalog) -> BTreeS
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn statements_on_every_resource_decide_every_resource_alike() {
+        let set = |doc: &str| PolicySet::new(vec![Policy::parse("p", doc).unwrap()]);
+        let everywhere = set(r#"{"Statement":[{"Effect":"Allow","Action":"s3:*","Resource":["arn:aws:s3:::a/*","*"]},
+            {"Effect":"Deny","Action":"s3:GetObject","Resource":"*","Condition":{"Bool":{"aws:SecureTransport":"false"}}}]}"#);
+        let one = everywhere.for_one_action("s3:GetObject");
+        assert!(one.resource_independent());
+        let first = one.evaluate("arn:aws:s3:::a/k");
+        for r in ["arn:aws:s3:::b/k", "arn:aws:s3:::a", "*", "arn:aws:s3:::${x}/é"] {
+            assert_eq!(one.evaluate(r), first, "{r}");
+        }
+        for doc in [
+            r#"{"Statement":[{"Effect":"Allow","Action":"s3:*","Resource":"arn:aws:s3:::a/*"}]}"#,
+            r#"{"Statement":[{"Effect":"Allow","Action":"s3:*","Resource":"*"},{"Effect":"Deny","Action":"s3:*","NotResource":"arn:aws:s3:::a/*"}]}"#,
+        ] {
+            assert!(!set(doc).for_one_action("s3:GetObject").resource_independent(), "{doc}");
+        }
+    }
 
     #[test]
     fn one_action_decided_over_many_resources_decides_as_the_whole_set() {

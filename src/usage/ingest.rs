@@ -119,7 +119,8 @@ impl Usage {
                 None => add_bounded(&mut self.matched_roles, arn.into_owned(), weight, || "(more roles)".to_string()),
             }
         }
-        let key = EventKey { source: event.event_source.to_string(), name: event.event_name.to_string() };
+        let (source, name) = (event.event_source.as_ref(), event.event_name.as_ref());
+        let key = || EventKey { source: source.to_string(), name: name.to_string() };
 
         match crate::mapping::evidence::outcome(
             event.error_code.as_deref(),
@@ -133,11 +134,11 @@ impl Usage {
                     Ok(actions) => actions.iter().map(|a| a.name.as_str()).collect::<Vec<_>>().join(", "),
                     Err(_) => String::new(),
                 };
-                return add_reasoned(&mut self.denied, key, weight, &needed);
+                return add_reasoned(&mut self.denied, key(), weight, &needed);
             }
             Outcome::NotEvidence(code) => {
                 self.counts.records_not_evidence += weight;
-                let k = ErrorKey { code: code.to_string(), source: key.source, name: key.name };
+                let k = ErrorKey { code: code.to_string(), source: source.to_string(), name: name.to_string() };
                 add_bounded(&mut self.not_evidence, k, weight, || ErrorKey {
                     code: "(more codes)".into(),
                     source: overflow_event().source,
@@ -158,12 +159,12 @@ impl Usage {
                 for mut u in uses {
                     if u.resolution == Resolution::Unresolved {
                         let why = format!("{}: {}", u.action, u.implied_by.as_deref().unwrap_or(""));
-                        add_reasoned(&mut self.needed_unresolved, key.clone(), weight, &why);
+                        add_reasoned(&mut self.needed_unresolved, key(), weight, &why);
                         if u.action == "iam:PassRole" && self.instance_profiles.len() < crate::usage::MAX_DISTINCT {
                             for profile in &u.resources {
                                 let p = self.instance_profiles.entry(profile.clone()).or_default();
                                 p.calls += weight;
-                                *p.events.entry(key.clone()).or_default() += weight;
+                                *p.events.entry(key()).or_default() += weight;
                                 p.first_seen = min_time(p.first_seen, time);
                                 p.last_seen = max_time(p.last_seen, time);
                                 p.implied_by.extend(u.implied_by.clone());
@@ -178,7 +179,13 @@ impl Usage {
                     a.calls += weight;
                     a.unresolved += weight * u64::from(u.resolution == Resolution::Wildcard);
                     a.resources.extend(u.resources);
-                    *a.events.entry(key.clone()).or_default() += weight;
+                    // Few distinct events per action: found by a scan, a key built only for a new one.
+                    match a.events.iter_mut().find(|(k, _)| k.source == source && k.name == name) {
+                        Some((_, n)) => *n += weight,
+                        None => {
+                            a.events.insert(key(), weight);
+                        }
+                    }
                     a.first_seen = min_time(a.first_seen, time);
                     a.last_seen = max_time(a.last_seen, time);
                     a.implied_by.extend(u.implied_by);
@@ -200,11 +207,11 @@ impl Usage {
             }
             Mapping::NoPermission(reason) => {
                 self.counts.records_no_permission += weight;
-                add_reasoned(&mut self.no_permission, key, weight, &reason);
+                add_reasoned(&mut self.no_permission, key(), weight, &reason);
             }
             Mapping::Unmapped(why) => {
                 self.counts.records_unmapped += weight;
-                add_reasoned(&mut self.unmapped, key, weight, &why.reason());
+                add_reasoned(&mut self.unmapped, key(), weight, &why.reason());
             }
         }
     }
