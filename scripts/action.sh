@@ -55,12 +55,13 @@ review() {
   # shellcheck disable=SC2206
   local extra=(${INPUT_ARGS:-})
   local code=0
-  "$iamtrim" review "${args[@]}" "${extra[@]}" --format sarif --output "$sarif" || code=$?
+  # One run writes both: the activity is read once (and Access Analyzer, with
+  # --check-no-new-access, is called once per role).
+  "$iamtrim" review "${args[@]}" "${extra[@]}" --format markdown --output "$markdown" --sarif "$sarif" || code=$?
   if [ "$code" -ne 0 ] && [ "$code" -ne 3 ]; then
     echo "iamtrim review failed (exit $code)" >&2
     exit 1
   fi
-  "$iamtrim" --quiet review "${args[@]}" "${extra[@]}" --format markdown --output "$markdown" || true
   if [ -n "${GITHUB_STEP_SUMMARY:-}" ]; then cat "$markdown" >> "$GITHUB_STEP_SUMMARY"; fi
   if [ -n "${GITHUB_OUTPUT:-}" ]; then
     {

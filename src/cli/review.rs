@@ -48,6 +48,10 @@ pub struct ReviewArgs {
     /// Write the review here instead of stdout.
     #[arg(long, short, value_name = "FILE")]
     pub output: Option<PathBuf>,
+    /// Also write the review as SARIF here: the PR comment and code scanning from one run (one
+    /// read of the activity, one Access Analyzer call per role).
+    #[arg(long, value_name = "FILE")]
+    pub sarif: Option<PathBuf>,
 }
 
 fn pairs(values: &[String], flag: &str) -> Result<std::collections::BTreeMap<String, String>, CliError> {
@@ -99,7 +103,7 @@ pub(super) fn run_review(args: &ReviewArgs) -> Result<ExitCode, CliError> {
             "review reads every role of the templates: match them with --map ID=ROLE, not --role".into(),
         ));
     }
-    check_outputs(&[args.output.as_deref()], None)?;
+    check_outputs(&[args.output.as_deref(), args.sarif.as_deref()], None)?;
     let mut templates = Vec::new();
     for t in template_files(&args.templates)? {
         let text =
@@ -130,6 +134,10 @@ pub(super) fn run_review(args: &ReviewArgs) -> Result<ExitCode, CliError> {
         ReviewFormat::Terminal => review.to_terminal(),
     };
     write_out(args.output.as_deref(), &text)?;
+    if let Some(path) = &args.sarif {
+        std::fs::write(path, review.to_sarif())
+            .map_err(|source| CliError::Write { path: path.display().to_string(), source })?;
+    }
     for r in &review.roles {
         for u in &r.unreadable {
             messages::warning!("{u}");

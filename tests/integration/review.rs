@@ -227,3 +227,19 @@ fn the_readme_shows_the_examples_review_as_printed_with_and_without_map() {
         assert!(readme.contains(head.trim_end()), "README.md does not show the review as printed:\n{head}");
     }
 }
+
+#[test]
+fn one_run_writes_the_pull_request_comment_and_the_sarif() {
+    let dir = tempfile::tempdir().unwrap();
+    let sarif = dir.path().join("review.sarif");
+    let both = review(&["--format", "markdown", "--sarif", s(&sarif)]);
+    assert_eq!(both.code, 3, "{}", both.stderr);
+    assert!(both.stdout.starts_with("### ❌ iamtrim review:"), "{}", both.stdout);
+    let alone = review(&["--format", "sarif"]);
+    assert_eq!(std::fs::read_to_string(&sarif).unwrap(), alone.stdout, "the same SARIF as --format sarif");
+    // With Access Analyzer, each role is asked once for both.
+    let fake = FakeAccessAnalyzer::start(Behaviour::default());
+    let r = review_with_access_analyzer(&fake, &["--format", "markdown", "--sarif", s(&sarif)]);
+    assert_eq!(r.code, 3, "{}", r.stderr);
+    assert_eq!(fake.requests().len(), 2);
+}
