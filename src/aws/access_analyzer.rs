@@ -1,13 +1,9 @@
 //! IAM Access Analyzer's `CheckNoNewAccess` (REST-JSON `POST /policy/check-no-new-access`): does
 //! the trimmed policy allow anything the current one does not? One call per role, each billed
-//! by AWS (see docs/permissions.md). Throttling is retried with backoff.
+//! by AWS (see docs/permissions.md). Throttling is retried with backoff ([`super::retry_throttled`]).
 
 use super::{explain, load_config, AwsError, AwsOptions};
 use crate::policy::access_check::{AccessAnalyzerCheck, CheckDocuments, CheckReason};
-
-/// Throttled calls retried (with the query loop's backoff) before the role's check is reported
-/// as not run.
-const THROTTLED_RETRIES: u32 = 8;
 
 /// Asks Access Analyzer, in `region` (or the chain's), about each of `checks` in turn; each gets
 /// its own answer, an error naming the permission when the call was refused. `done` is called
@@ -28,50 +24,39 @@ pub async fn check_no_new_access(
             done(i + 1);
             continue;
         }
-        let mut attempt = 0;
-        let answer = loop {
-            let sent = client
+        let sent = super::retry_throttled(|| {
+            client
                 .check_no_new_access()
                 .existing_policy_document(&docs.existing)
                 .new_policy_document(&docs.new)
                 .policy_type(AccessCheckPolicyType::IdentityPolicy)
                 .send()
-                .await;
-            match sent {
-                Err(e) if super::is_throttled(&e) && attempt < THROTTLED_RETRIES => {
-                    tokio::time::sleep(super::query::backoff(attempt)).await;
-                    attempt += 1;
-                }
-                Err(e) => {
-                    break AccessAnalyzerCheck::not_run(
-                        explain(&e, "access-analyzer:CheckNoNewAccess", "asking IAM Access Analyzer CheckNoNewAccess"),
-                        docs.left_out.clone(),
-                    )
-                }
-                Ok(o) if o.result().is_none() => {
-                    break AccessAnalyzerCheck::not_run(
-                        "IAM Access Analyzer CheckNoNewAccess answered without a result".into(),
-                        docs.left_out.clone(),
-                    )
-                }
-                Ok(o) => {
-                    break AccessAnalyzerCheck {
-                        result: o.result().map(|r| r.as_str().to_string()).unwrap_or_default(),
-                        message: o.message().unwrap_or_default().to_string(),
-                        reasons: o
-                            .reasons()
-                            .iter()
-                            .map(|r| CheckReason {
-                                description: r.description().unwrap_or_default().to_string(),
-                                statement_id: r.statement_id().map(str::to_string),
-                                statement_index: r.statement_index(),
-                            })
-                            .collect(),
-                        left_out: docs.left_out.clone(),
-                        error: None,
-                    }
-                }
-            }
+        })
+        .await;
+        let answer = match sent {
+            Err(e) => AccessAnalyzerCheck::not_run(
+                explain(&e, "access-analyzer:CheckNoNewAccess", "asking IAM Access Analyzer CheckNoNewAccess"),
+                docs.left_out.clone(),
+            ),
+            Ok(o) if o.result().is_none() => AccessAnalyzerCheck::not_run(
+                "IAM Access Analyzer CheckNoNewAccess answered without a result".into(),
+                docs.left_out.clone(),
+            ),
+            Ok(o) => AccessAnalyzerCheck {
+                result: o.result().map(|r| r.as_str().to_string()).unwrap_or_default(),
+                message: o.message().unwrap_or_default().to_string(),
+                reasons: o
+                    .reasons()
+                    .iter()
+                    .map(|r| CheckReason {
+                        description: r.description().unwrap_or_default().to_string(),
+                        statement_id: r.statement_id().map(str::to_string),
+                        statement_index: r.statement_index(),
+                    })
+                    .collect(),
+                left_out: docs.left_out.clone(),
+                error: None,
+            },
         };
         out.push(answer);
         done(i + 1);

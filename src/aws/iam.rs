@@ -366,10 +366,6 @@ pub async fn account_authorization_details(
     Ok(json!({"UserDetailList": users, "GroupDetailList": groups, "RoleDetailList": roles, "Policies": policies}))
 }
 
-/// Throttled GenerateServiceLastAccessedDetails calls retried (with the query loop's backoff)
-/// before the principal is reported without last-accessed data.
-const THROTTLED_RETRIES: u32 = 8;
-
 /// How long [`last_accessed`] waits for IAM's jobs before it reports them unfinished.
 const LAST_ACCESSED_WAIT: std::time::Duration = std::time::Duration::from_secs(300);
 
@@ -390,30 +386,21 @@ pub async fn last_accessed(
     let client = aws_sdk_iam::Client::new(&config);
     let mut jobs = Vec::with_capacity(arns.len());
     for arn in arns {
-        let mut attempt = 0;
-        let job = loop {
-            let sent = client
+        let job = super::retry_throttled(|| {
+            client
                 .generate_service_last_accessed_details()
                 .arn(arn)
                 .granularity(AccessAdvisorUsageGranularityType::ActionLevel)
                 .send()
-                .await;
-            match sent {
-                Err(e) if super::is_throttled(&e) && attempt < THROTTLED_RETRIES => {
-                    tokio::time::sleep(super::query::backoff(attempt)).await;
-                    attempt += 1;
-                }
-                other => {
-                    break other.map_err(|e| {
-                        AwsError::Call(explain(
-                            &e,
-                            &format!("iam:GenerateServiceLastAccessedDetails on {arn}"),
-                            &format!("asking IAM for the last-accessed data of {arn}"),
-                        ))
-                    })
-                }
-            }
-        };
+        })
+        .await
+        .map_err(|e| {
+            AwsError::Call(explain(
+                &e,
+                &format!("iam:GenerateServiceLastAccessedDetails on {arn}"),
+                &format!("asking IAM for the last-accessed data of {arn}"),
+            ))
+        });
         jobs.push(job.map(|j| j.job_id().unwrap_or_default().to_string()));
     }
     let started = std::time::Instant::now();

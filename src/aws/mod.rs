@@ -115,6 +115,29 @@ pub(crate) fn is_access_denied(code: &str) -> bool {
     )
 }
 
+/// Throttled answers [`retry_throttled`] waits out before it gives the throttling error back.
+pub(crate) const THROTTLED_RETRIES: u32 = 8;
+
+/// Makes `call` until it answers with anything but throttling, waiting with the query loop's
+/// backoff between tries, at most [`THROTTLED_RETRIES`] times (beyond the SDK's own retries).
+pub(crate) async fn retry_throttled<T, E, R, F, Fut>(mut call: F) -> Result<T, aws_sdk_s3::error::SdkError<E, R>>
+where
+    E: ProvideErrorMetadata,
+    F: FnMut() -> Fut,
+    Fut: std::future::Future<Output = Result<T, aws_sdk_s3::error::SdkError<E, R>>>,
+{
+    let mut attempt = 0;
+    loop {
+        match call().await {
+            Err(e) if is_throttled(&e) && attempt < THROTTLED_RETRIES => {
+                tokio::time::sleep(query::backoff(attempt)).await;
+                attempt += 1;
+            }
+            other => return other,
+        }
+    }
+}
+
 /// True when an SDK call failed with a throttling error (any service: the SDKs share the error type).
 pub(crate) fn is_throttled<E: ProvideErrorMetadata, R>(e: &aws_sdk_s3::error::SdkError<E, R>) -> bool {
     e.as_service_error().and_then(|s| s.code()).is_some_and(is_throttling)

@@ -36,10 +36,6 @@ fn kinds(p: &Value) -> Vec<String> {
     p["findings"].as_array().unwrap().iter().map(|f| f["kind"].as_str().unwrap().to_string()).collect()
 }
 
-fn python() -> std::path::PathBuf {
-    root().join(".venv/bin/python")
-}
-
 #[test]
 fn the_examples_account_is_audited_in_one_pass_with_the_findings_a_reviewer_needs() {
     let (dir, r) = audit(&[]);
@@ -121,10 +117,7 @@ fn audit_json_and_sarif_validate_against_their_schemas() {
     let out = dir.path().join("report");
     assert!(!out.join("report.html").exists(), "only the formats asked for");
     let schema = root().join("docs/audit.schema.json");
-    let validate = |args: &[&str]| {
-        let o = Command::new(python()).arg(root().join("scripts/validate-json.py")).args(args).output().unwrap();
-        (o.status.success(), String::from_utf8_lossy(&o.stdout).into_owned() + &String::from_utf8_lossy(&o.stderr))
-    };
+    let validate = crate::util::validate_json;
     let (ok, said) = validate(&["--schema", s(&schema), s(&out.join("audit.json"))]);
     assert!(ok, "{said}");
     let (ok, said) = validate(&["--sarif", s(&out.join("audit.sarif"))]);
@@ -354,10 +347,10 @@ fn audits_kept_in_the_store_show_each_principals_trend_and_what_changed_since_th
     assert!(html.contains("trend-chart") && html.contains("id=\"since-last-audit\""), "html");
     let md = std::fs::read_to_string(second.join("audit.md")).unwrap();
     assert!(md.contains("## Since the last audit"), "{md}");
-    let o = Command::new(python())
-        .arg(root().join("scripts/validate-json.py"))
-        .args(["--schema", s(&root().join("docs/audit.schema.json")), s(&second.join("audit.json"))])
-        .output()
-        .unwrap();
-    assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stdout));
+    let (ok, said) = crate::util::validate_json(&[
+        "--schema",
+        s(&root().join("docs/audit.schema.json")),
+        s(&second.join("audit.json")),
+    ]);
+    assert!(ok, "{said}");
 }

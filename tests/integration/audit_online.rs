@@ -256,12 +256,8 @@ fn an_online_audit_reads_the_policies_from_iam_and_shows_last_accessed_data_besi
 
     // The outputs still validate, and show both answers.
     let validate = |args: &[&str]| {
-        let o = std::process::Command::new(root().join(".venv/bin/python"))
-            .arg(root().join("scripts/validate-json.py"))
-            .args(args)
-            .output()
-            .unwrap();
-        assert!(o.status.success(), "{}{}", String::from_utf8_lossy(&o.stdout), String::from_utf8_lossy(&o.stderr));
+        let (ok, said) = crate::util::validate_json(args);
+        assert!(ok, "{said}");
     };
     validate(&["--schema", s(&root().join("docs/audit.schema.json")), s(&out.join("audit.json"))]);
     validate(&["--sarif", s(&out.join("audit.sarif"))]);

@@ -38,12 +38,7 @@ fn the_actions_review_step_writes_sarif_a_summary_and_its_outputs() {
     let shown = std::fs::read_to_string(&summary).unwrap();
     assert!(shown.starts_with("### ❌ iamtrim review: `2 roles"), "{shown}");
     assert_eq!(read_json(&sarif)["version"], "2.1.0");
-    let o = Command::new(root().join(".venv/bin/python"))
-        .arg(root().join("scripts/validate-json.py"))
-        .args(["--sarif", s(&sarif)])
-        .output()
-        .unwrap();
-    assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stdout));
+    crate::util::assert_valid_sarif(&sarif);
     let mut failing = env.to_vec();
     failing.push(("INPUT_FAIL_ON_FINDINGS", "true"));
     let (code, _) = action(&failing);

@@ -10,7 +10,7 @@
 //! `NextToken`, and can hang once it has served `hang_after_pages` pages (to interrupt a run).
 
 use std::collections::BTreeMap;
-use std::io::{BufRead, BufReader, Read, Write};
+use std::io::{BufReader, Write};
 use std::net::{TcpListener, TcpStream};
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
@@ -178,31 +178,7 @@ impl FakeCloudTrail {
 fn serve(conn: TcpStream, state: Arc<Mutex<State>>, started: Instant) {
     let mut reader = BufReader::new(conn.try_clone().expect("clone stream"));
     let mut writer = conn;
-    loop {
-        // Request line and headers.
-        let mut line = String::new();
-        if reader.read_line(&mut line).unwrap_or(0) == 0 {
-            return;
-        }
-        let mut headers = BTreeMap::new();
-        loop {
-            let mut h = String::new();
-            if reader.read_line(&mut h).unwrap_or(0) == 0 {
-                return;
-            }
-            let h = h.trim_end();
-            if h.is_empty() {
-                break;
-            }
-            if let Some((k, v)) = h.split_once(':') {
-                headers.insert(k.trim().to_ascii_lowercase(), v.trim().to_string());
-            }
-        }
-        let len: usize = headers.get("content-length").and_then(|v| v.parse().ok()).unwrap_or(0);
-        let mut body = vec![0; len];
-        if reader.read_exact(&mut body).is_err() {
-            return;
-        }
+    while let Some(crate::util::HttpRequest { headers, body, .. }) = crate::util::read_http_request(&mut reader) {
         let (status, content_type, extra, payload) = respond(&headers, &body, &state, started);
         let response = format!(
             "HTTP/1.1 {status}\r\nContent-Type: {content_type}\r\nContent-Length: {}\r\nx-amzn-RequestId: fake-{}\r\n{extra}\r\n",

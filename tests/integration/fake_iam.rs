@@ -12,7 +12,7 @@
 //! job that ends `FAILED`.
 
 use std::collections::BTreeMap;
-use std::io::{BufRead, BufReader, Read, Write};
+use std::io::{BufReader, Read, Write};
 use std::net::{TcpListener, TcpStream};
 use std::sync::{Arc, Mutex};
 
@@ -147,32 +147,9 @@ fn xml_escape(s: &str) -> String {
 fn serve(conn: TcpStream, state: Arc<Mutex<State>>, upstream: &str) {
     let mut reader = BufReader::new(conn.try_clone().expect("clone stream"));
     let mut writer = conn;
-    loop {
-        let mut line = String::new();
-        if reader.read_line(&mut line).unwrap_or(0) == 0 {
-            return;
-        }
-        let mut raw_headers = Vec::new();
-        let mut headers = BTreeMap::new();
-        loop {
-            let mut h = String::new();
-            if reader.read_line(&mut h).unwrap_or(0) == 0 {
-                return;
-            }
-            let trimmed = h.trim_end().to_string();
-            if trimmed.is_empty() {
-                break;
-            }
-            if let Some((k, v)) = trimmed.split_once(':') {
-                headers.insert(k.trim().to_ascii_lowercase(), v.trim().to_string());
-            }
-            raw_headers.push(trimmed);
-        }
-        let len: usize = headers.get("content-length").and_then(|v| v.parse().ok()).unwrap_or(0);
-        let mut body = vec![0; len];
-        if reader.read_exact(&mut body).is_err() {
-            return;
-        }
+    while let Some(crate::util::HttpRequest { line, raw_headers, body, .. }) =
+        crate::util::read_http_request(&mut reader)
+    {
         let params = form(&body);
         let action = params.get("Action").cloned().unwrap_or_default();
         let (status, content_type, payload) =

@@ -2,8 +2,6 @@
 //! pull-request comment, SARIF pointing at the template's lines, and JSON, with the proof that
 //! the trimmed policy grants nothing new.
 
-use std::process::Command;
-
 use serde_json::Value;
 
 use crate::fake_access_analyzer::{Behaviour, FakeAccessAnalyzer};
@@ -49,12 +47,7 @@ fn review_sarif_validates_and_points_at_the_statements_that_grant_what_was_never
     let out = dir.path().join("review.sarif");
     let r = review(&["--format", "sarif", "--output", s(&out)]);
     assert_eq!(r.code, 3, "{}", r.stderr);
-    let o = Command::new(root().join(".venv/bin/python"))
-        .arg(root().join("scripts/validate-json.py"))
-        .args(["--sarif", s(&out)])
-        .output()
-        .unwrap();
-    assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stdout));
+    crate::util::assert_valid_sarif(&out);
     let sarif = read_json(&out);
     let results = sarif["runs"][0]["results"].as_array().unwrap();
     let template = std::fs::read_to_string(examples().join("template.yaml")).unwrap();
@@ -171,12 +164,7 @@ fn access_analyzer_refusing_the_check_names_the_permission_and_fails_the_review(
     assert_eq!(r.code, 3, "{}", r.stderr);
     assert!(r.stderr.contains("iamtrim needs access-analyzer:CheckNoNewAccess"), "{}", r.stderr);
     assert!(r.stderr.contains("DevAppRole: IAM Access Analyzer did not check the trimmed policy"), "{}", r.stderr);
-    let o = Command::new(root().join(".venv/bin/python"))
-        .arg(root().join("scripts/validate-json.py"))
-        .args(["--sarif", s(&out)])
-        .output()
-        .unwrap();
-    assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stdout));
+    crate::util::assert_valid_sarif(&out);
     let sarif = read_json(&out);
     let results = sarif["runs"][0]["results"].as_array().unwrap();
     let aa: Vec<&Value> = results.iter().filter(|r| r["ruleId"] == "IAMTRIM104").collect();

@@ -13,6 +13,62 @@ pub fn examples() -> PathBuf {
     root().join("examples")
 }
 
+/// One HTTP/1.1 request as a loopback fake reads it off its connection.
+pub struct HttpRequest {
+    /// The request line (`POST / HTTP/1.1`), its line ending kept.
+    pub line: String,
+    /// Headers by lower-case name.
+    pub headers: std::collections::BTreeMap<String, String>,
+    /// Header lines as sent (for a fake that forwards the request).
+    pub raw_headers: Vec<String>,
+    /// The body (`Content-Length` bytes).
+    pub body: Vec<u8>,
+}
+
+/// Reads the next request of a keep-alive connection; `None` when it closed (or broke).
+pub fn read_http_request(reader: &mut impl std::io::BufRead) -> Option<HttpRequest> {
+    let mut line = String::new();
+    if reader.read_line(&mut line).unwrap_or(0) == 0 {
+        return None;
+    }
+    let (mut headers, mut raw_headers) = (std::collections::BTreeMap::new(), Vec::new());
+    loop {
+        let mut h = String::new();
+        if reader.read_line(&mut h).unwrap_or(0) == 0 {
+            return None;
+        }
+        let trimmed = h.trim_end();
+        if trimmed.is_empty() {
+            break;
+        }
+        if let Some((k, v)) = trimmed.split_once(':') {
+            headers.insert(k.trim().to_ascii_lowercase(), v.trim().to_string());
+        }
+        raw_headers.push(trimmed.to_string());
+    }
+    let len: usize = headers.get("content-length").and_then(|v| v.parse().ok()).unwrap_or(0);
+    let mut body = vec![0; len];
+    reader.read_exact(&mut body).ok()?;
+    Some(HttpRequest { line, headers, raw_headers, body })
+}
+
+/// Runs scripts/validate-json.py (the project venv's jsonschema) with `args`
+/// (`--sarif FILE`, or `--schema SCHEMA FILE`): whether it passed, and what it said.
+pub fn validate_json(args: &[&str]) -> (bool, String) {
+    let o = Command::new(root().join(".venv/bin/python"))
+        .arg(root().join("scripts/validate-json.py"))
+        .args(args)
+        .output()
+        .expect("run scripts/validate-json.py");
+    (o.status.success(), String::from_utf8_lossy(&o.stdout).into_owned() + &String::from_utf8_lossy(&o.stderr))
+}
+
+/// Fails unless `file` is valid SARIF 2.1.0 (the vendored schema).
+pub fn assert_valid_sarif(file: &Path) {
+    let (ok, said) = validate_json(&["--sarif", s(file)]);
+    assert!(ok, "{} is not valid SARIF: {said}", file.display());
+}
+
 /// The panther corpus copied into tests/data.
 pub fn panther() -> PathBuf {
     root().join("tests/data/panther-analysis-tests.json")
