@@ -10,7 +10,7 @@
 //! Allow statement of the existing one without conditions, and no existing Deny names the
 //! action. Misbehaviour on purpose: the first `throttle_first` requests get HTTP 429
 //! `ThrottlingException`; with `deny`, every request gets 403 `AccessDeniedException`; a
-//! document with two equal Sids gets 400 `ValidationException`, as IAM refuses one.
+//! document with two equal Sids gets 400 `InvalidParameterException`, as IAM refuses one.
 
 use std::collections::BTreeMap;
 use std::io::{BufReader, Write};
@@ -137,7 +137,7 @@ fn answer(
     }
     let input: Value = match serde_json::from_slice(body) {
         Ok(v) => v,
-        Err(e) => return error("400 Bad Request", "ValidationException", &format!("body is not JSON: {e}")),
+        Err(e) => return error("400 Bad Request", "InvalidParameterException", &format!("body is not JSON: {e}")),
     };
     let doc = |field: &str| -> Result<Value, String> {
         let text = input[field].as_str().ok_or(format!("{field} is required"))?;
@@ -155,13 +155,13 @@ fn answer(
     };
     let (existing, new) = match (doc("existingPolicyDocument"), doc("newPolicyDocument")) {
         (Ok(e), Ok(n)) => (e, n),
-        (Err(e), _) | (_, Err(e)) => return error("400 Bad Request", "ValidationException", &e),
+        (Err(e), _) | (_, Err(e)) => return error("400 Bad Request", "InvalidParameterException", &e),
     };
     let policy_type = input["policyType"].as_str().unwrap_or("").to_string();
     if !matches!(policy_type.as_str(), "IDENTITY_POLICY" | "RESOURCE_POLICY") {
         return error(
             "400 Bad Request",
-            "ValidationException",
+            "InvalidParameterException",
             "policyType must be IDENTITY_POLICY or RESOURCE_POLICY",
         );
     }
