@@ -115,6 +115,7 @@ pub fn review(
             roles.push(review_role(
                 file,
                 first.kind,
+                text.trim_start().trim_start_matches('\u{feff}').starts_with('{'),
                 &role,
                 key.as_deref(),
                 how,
@@ -131,6 +132,7 @@ pub fn review(
 fn review_role(
     file: &str,
     kind: TemplateKind,
+    json: bool,
     role: &TemplateRole,
     key: Option<&str>,
     how: &str,
@@ -154,6 +156,7 @@ fn review_role(
         unused_grants: Vec::new(),
         trimmed: None,
         patch: None,
+        patch_language: None,
         no_new_access: None,
         access_analyzer: None,
         check_documents: None,
@@ -190,16 +193,29 @@ fn review_role(
     reviewed.check_documents = Some(documents_for_check(&current, &trimmed_policy));
     let trimmed_set = PolicySet::new(vec![trimmed_policy]);
     reviewed.no_new_access = Some(no_new_access(&current, &trimmed_set, catalog));
-    reviewed.patch = Some(patch(kind, role, &trimmed));
+    let (text, language) = patch(kind, json, role, &trimmed);
+    reviewed.patch = Some(text);
+    reviewed.patch_language = Some(language);
     reviewed.trimmed = Some(trimmed);
     reviewed.diff = Some(diff);
     reviewed
 }
 
-/// The trimmed policy as a patch of the template, in its own language.
-fn patch(kind: TemplateKind, role: &TemplateRole, policy: &crate::policy::PolicyDocument) -> String {
+/// The trimmed policy as a patch of the template, in its own language (`written_as_json`: the
+/// template is JSON, so a YAML snippet could not be pasted), and that language.
+fn patch(
+    kind: TemplateKind,
+    written_as_json: bool,
+    role: &TemplateRole,
+    policy: &crate::policy::PolicyDocument,
+) -> (String, &'static str) {
     let json = serde_json::to_string_pretty(policy).unwrap_or_default();
-    match kind {
+    let language = match kind {
+        TemplateKind::TerraformPlan => "hcl",
+        _ if written_as_json || kind == TemplateKind::Cdk => "json",
+        _ => "yaml",
+    };
+    let text = match kind {
         TemplateKind::TerraformPlan => {
             let name: String = role
                 .id
@@ -220,6 +236,15 @@ fn patch(kind: TemplateKind, role: &TemplateRole, policy: &crate::policy::Policy
             "// Replace the policies of {} with (the statements of iam.PolicyDocument.fromJson):\n{json}\n",
             role.id
         ),
+        // A JSON template: the role's `Policies` as JSON, to paste in place of its `Policies`
+        // and `ManagedPolicyArns`.
+        _ if written_as_json => {
+            let doc = json.lines().map(|l| format!("      {l}")).collect::<Vec<_>>().join("\n");
+            format!(
+                "\"Policies\": [\n  {{\n    \"PolicyName\": \"iamtrim-trimmed\",\n    \"PolicyDocument\":\n{}\n  }}\n]\n",
+                doc
+            )
+        }
         _ => {
             // JSON is YAML: the document indents under PolicyDocument as it is.
             let doc = json.lines().map(|l| format!("            {l}")).collect::<Vec<_>>().join("\n");
@@ -228,5 +253,6 @@ fn patch(kind: TemplateKind, role: &TemplateRole, policy: &crate::policy::Policy
                 role.id
             )
         }
-    }
+    };
+    (text, language)
 }

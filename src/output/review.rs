@@ -62,6 +62,8 @@ pub struct ReviewedRole {
     pub trimmed: Option<PolicyDocument>,
     /// The trimmed policy as a patch of the template.
     pub patch: Option<String>,
+    /// The patch's language: `yaml`, `json` (a JSON template, CDK's) or `hcl` (Terraform).
+    pub patch_language: Option<&'static str>,
     /// The offline proof that the trimmed policy grants nothing the template's does not.
     pub no_new_access: Option<NoNewAccess>,
     /// IAM Access Analyzer's `CheckNoNewAccess` answer (`--check-no-new-access`).
@@ -261,10 +263,15 @@ impl Review {
                 let _ = writeln!(s, "- ⚠️ {}", md_cell(u));
             }
             if let Some(p) = &r.patch {
-                let lang = if r.kind == "Terraform plan" { "hcl" } else { "yaml" };
+                let lang = r.patch_language.unwrap_or("yaml");
+                let how = if lang == "json" && r.kind != "CDK" {
+                    format!(" (in place of the `Policies` and `ManagedPolicyArns` of {})", md_code(&r.id))
+                } else {
+                    String::new()
+                };
                 let _ = writeln!(
                     s,
-                    "\n**Trimmed policy, as a patch of the template:**\n\n```{lang}\n{}```",
+                    "\n**Trimmed policy, as a patch of the template{how}:**\n\n```{lang}\n{}```",
                     p.replace("```", "'''")
                 );
             }

@@ -231,3 +231,36 @@ fn one_run_writes_the_pull_request_comment_and_the_sarif() {
     assert_eq!(r.code, 3, "{}", r.stderr);
     assert_eq!(fake.requests().len(), 2);
 }
+
+#[test]
+fn a_json_template_gets_its_trimmed_policy_as_json_that_pastes_in_place() {
+    let dir = tempfile::tempdir().unwrap();
+    let template = dir.path().join("template.json");
+    let doc = serde_json::json!({"Resources": {"DevAppRole": {"Type": "AWS::IAM::Role", "Properties": {
+        "RoleName": "dev-app-role", "AssumeRolePolicyDocument": {},
+        "ManagedPolicyArns": ["arn:aws:iam::aws:policy/ReadOnlyAccess"],
+        "Policies": [{"PolicyName": "all", "PolicyDocument": {"Version": "2012-10-17",
+            "Statement": [{"Effect": "Allow", "Action": "*", "Resource": "*"}]}}]}}}});
+    std::fs::write(&template, serde_json::to_string_pretty(&doc).unwrap()).unwrap();
+    let ex = examples();
+    let r = iamtrim(&["review", "--template", s(&template), "--logs", s(&ex), "--format", "json"]);
+    assert_eq!(r.code, 3, "{}", r.stderr);
+    let v: Value = serde_json::from_str(&r.stdout).unwrap();
+    let role = &v["roles"][0];
+    assert_eq!(role["patch_language"], "json");
+    let patch = role["patch"].as_str().unwrap();
+    // In place of the role's Policies: an object member, valid JSON once inside braces.
+    let pasted: Value = serde_json::from_str(&format!("{{{patch}}}")).unwrap_or_else(|e| panic!("{e}: {patch}"));
+    assert_eq!(pasted["Policies"][0]["PolicyName"], "iamtrim-trimmed");
+    assert_eq!(pasted["Policies"][0]["PolicyDocument"], role["trimmed"]);
+    let md = iamtrim(&["review", "--template", s(&template), "--logs", s(&ex), "--format", "markdown"]).stdout;
+    assert!(
+        md.contains(
+            "(in place of the `Policies` and `ManagedPolicyArns` of `DevAppRole`):**\n\n```json\n\"Policies\": ["
+        ),
+        "{md}"
+    );
+    // The YAML template keeps its YAML patch.
+    let y: Value = serde_json::from_str(&review(&["--format", "json"]).stdout).unwrap();
+    assert_eq!(y["roles"][0]["patch_language"], "yaml");
+}
