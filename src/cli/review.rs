@@ -79,7 +79,7 @@ fn template_files(given: &[PathBuf]) -> Result<Vec<PathBuf>, CliError> {
         let mut found: Vec<PathBuf> = entries
             .filter_map(Result::ok)
             .map(|e| e.path())
-            .filter(|p| p.file_name().and_then(|n| n.to_str()).is_some_and(|n| n.ends_with(".template.json")))
+            .filter(|p| p.file_name().is_some_and(|n| n.to_string_lossy().ends_with(".template.json")))
             .collect();
         if found.is_empty() {
             return Err(CliError::BadSource(format!(
