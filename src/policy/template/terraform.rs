@@ -166,16 +166,7 @@ pub(super) fn read(file: &str, root: &Node) -> Result<Template, TemplateError> {
     };
     for r in resources.iter().filter(|r| r.kind == "aws_iam_role_policy") {
         let Some(ix) = role_of(r, &roles) else { continue };
-        let name = r.values.get("name").and_then(Node::as_str).unwrap_or(&r.address).to_string();
-        let doc = policy_node(r, &refs, &resolve_ref);
-        push_document(
-            file,
-            &mut roles[ix],
-            &format!("{name} ({})", r.address),
-            PolicyOrigin::Attached(r.address.clone()),
-            doc,
-            r.line,
-        );
+        attach(file, &mut roles[ix], r, &refs, &resolve_ref);
     }
     for r in resources.iter().filter(|r| r.kind == "aws_iam_role_policy_attachment") {
         let Some(ix) = role_of(r, &roles) else { continue };
@@ -183,18 +174,7 @@ pub(super) fn read(file: &str, root: &Node) -> Result<Template, TemplateError> {
             .get(&(r.address.clone(), "policy_arn".to_string()))
             .and_then(|list| list.iter().find_map(|x| resolve_ref(x).filter(|t| t.kind == "aws_iam_policy")));
         match target {
-            Some(policy) => {
-                let name = policy.values.get("name").and_then(Node::as_str).unwrap_or(&policy.address).to_string();
-                let doc = policy_node(policy, &refs, &resolve_ref);
-                push_document(
-                    file,
-                    &mut roles[ix],
-                    &format!("{name} ({})", policy.address),
-                    PolicyOrigin::Attached(policy.address.clone()),
-                    doc,
-                    policy.line,
-                );
-            }
+            Some(policy) => attach(file, &mut roles[ix], policy, &refs, &resolve_ref),
             None => match r.values.get("policy_arn") {
                 Some(arn) => push_managed(file, &mut roles[ix], arn, &resources),
                 None => roles[ix].unreadable.push(format!(
@@ -222,6 +202,26 @@ fn policy_node<'a>(
         .find_map(|x| resolve_ref(x).filter(|t| t.kind == "data.aws_iam_policy_document"))
         .and_then(|d| d.values.get("json"))
         .filter(|j| j.as_str().is_some_and(|s| !s.is_empty()))
+}
+
+/// A policy resource of the plan (`aws_iam_role_policy`, or an `aws_iam_policy` attached) as one
+/// of `role`'s policies: named by its `name` and address, written where it is declared.
+fn attach<'a>(
+    file: &str,
+    role: &mut TemplateRole,
+    policy: &'a PlanResource<'a>,
+    refs: &BTreeMap<(String, String), Vec<String>>,
+    resolve_ref: &dyn Fn(&str) -> Option<&'a PlanResource<'a>>,
+) {
+    let name = policy.values.get("name").and_then(Node::as_str).unwrap_or(&policy.address);
+    push_document(
+        file,
+        role,
+        &format!("{name} ({})", policy.address),
+        PolicyOrigin::Attached(policy.address.clone()),
+        policy_node(policy, refs, resolve_ref),
+        policy.line,
+    );
 }
 
 fn push_document(
