@@ -148,17 +148,7 @@ pub(super) fn run_diff(args: &DiffArgs) -> Result<ExitCode, CliError> {
 /// `--region` when given, else the account and partition of the principal's ARN (when the
 /// activity names one account).
 fn deploy_context(args: &DiffArgs, collected: &Collected) -> Result<crate::policy::template::DeployContext, CliError> {
-    let mut ctx = crate::policy::template::DeployContext {
-        account: args.input.accounts.first().cloned(),
-        region: args.input.regions.first().cloned(),
-        stack_name: args.stack_name.clone(),
-        ..Default::default()
-    };
-    for p in &args.parameters {
-        let (k, v) =
-            p.split_once('=').ok_or_else(|| CliError::BadSource(format!("--parameter `{p}`: expected NAME=VALUE")))?;
-        ctx.parameters.insert(k.to_string(), v.to_string());
-    }
+    let ctx = args.input.given_deploy_context(args.stack_name.as_deref(), &args.parameters)?;
     // The principal's ARN says the account and partition when the activity names one account.
     let accounts: std::collections::BTreeSet<&str> = collected
         .usage

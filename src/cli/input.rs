@@ -107,7 +107,38 @@ pub struct InputArgs {
     pub max_record_mb: u16,
 }
 
+/// `NAME=VALUE` flags (`--map`, `--parameter`) as a map; one without `=` is an error naming `flag`.
+pub(super) fn name_value_pairs(
+    values: &[String],
+    flag: &str,
+) -> Result<std::collections::BTreeMap<String, String>, CliError> {
+    values
+        .iter()
+        .map(|v| {
+            v.split_once('=')
+                .map(|(k, v)| (k.to_string(), v.to_string()))
+                .ok_or_else(|| CliError::BadSource(format!("{flag} `{v}`: expected NAME=VALUE")))
+        })
+        .collect()
+}
+
 impl InputArgs {
+    /// What a template leaves to deploy time as the flags give it: `--account` and `--region`
+    /// (the first of each), `--stack-name`, `--parameter NAME=VALUE`.
+    pub(super) fn given_deploy_context(
+        &self,
+        stack_name: Option<&str>,
+        parameters: &[String],
+    ) -> Result<crate::policy::template::DeployContext, CliError> {
+        Ok(crate::policy::template::DeployContext {
+            account: self.accounts.first().cloned(),
+            region: self.regions.first().cloned(),
+            stack_name: stack_name.map(str::to_string),
+            parameters: name_value_pairs(parameters, "--parameter")?,
+            ..Default::default()
+        })
+    }
+
     /// Where the activity comes from: `--source`, else the `--logs` files.
     pub(super) fn spec(&self) -> SourceSpec {
         self.source.clone().unwrap_or_else(|| SourceSpec::Files(self.logs.clone()))

@@ -54,17 +54,6 @@ pub struct ReviewArgs {
     pub sarif: Option<PathBuf>,
 }
 
-fn pairs(values: &[String], flag: &str) -> Result<std::collections::BTreeMap<String, String>, CliError> {
-    values
-        .iter()
-        .map(|v| {
-            v.split_once('=')
-                .map(|(k, v)| (k.to_string(), v.to_string()))
-                .ok_or_else(|| CliError::BadSource(format!("{flag} `{v}`: expected NAME=VALUE")))
-        })
-        .collect()
-}
-
 /// The files of `--template`: a directory (CDK's `cdk.out/`) gives its `*.template.json`, in
 /// name order; one without any is an error.
 fn template_files(given: &[PathBuf]) -> Result<Vec<PathBuf>, CliError> {
@@ -111,14 +100,8 @@ pub(super) fn run_review(args: &ReviewArgs) -> Result<ExitCode, CliError> {
         templates.push((t.display().to_string(), text));
     }
     let opts = crate::app::review::ReviewOptions {
-        map: pairs(&args.map, "--map")?,
-        ctx: crate::policy::template::DeployContext {
-            account: args.input.accounts.first().cloned(),
-            region: args.input.regions.first().cloned(),
-            stack_name: args.stack_name.clone(),
-            parameters: pairs(&args.parameters, "--parameter")?,
-            ..Default::default()
-        },
+        map: name_value_pairs(&args.map, "--map")?,
+        ctx: args.input.given_deploy_context(args.stack_name.as_deref(), &args.parameters)?,
         generate: crate::app::GenerateOptions::default(),
     };
     let (collected, _) = collect_every_principal(&args.input)?;
