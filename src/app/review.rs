@@ -101,13 +101,29 @@ pub fn review(
     let mut roles = Vec::new();
     for (file, text) in templates {
         let first: Template = crate::policy::template::read(file, text, &opts.ctx)?;
+        let json = text.trim_start().trim_start_matches('\u{feff}').starts_with('{');
+        // The template read again for each deploy context an activity completes (once per
+        // context: roles of one account and region share it).
+        let mut reads: Vec<(DeployContext, Template)> = Vec::new();
         for r in &first.roles {
             let matched = match_activity(r, &groups, opts);
             let (role, key, how) = match matched {
                 Some((key, how)) => {
                     let ctx = deploy_context(Some(key), &groups[key], &opts.ctx);
-                    let again = crate::policy::template::read(file, text, &ctx)?;
-                    let role = again.roles.into_iter().find(|x| x.id == r.id).unwrap_or_else(|| r.clone());
+                    let read = if ctx == opts.ctx {
+                        &first
+                    } else {
+                        let at = match reads.iter().position(|(c, _)| *c == ctx) {
+                            Some(at) => at,
+                            None => {
+                                let again = crate::policy::template::read(file, text, &ctx)?;
+                                reads.push((ctx, again));
+                                reads.len() - 1
+                            }
+                        };
+                        &reads[at].1
+                    };
+                    let role = read.roles.iter().find(|x| x.id == r.id).unwrap_or(r).clone();
                     (role, Some(key.to_string()), how)
                 }
                 None => (r.clone(), None, ""),
@@ -115,7 +131,7 @@ pub fn review(
             roles.push(review_role(
                 file,
                 first.kind,
-                text.trim_start().trim_start_matches('\u{feff}').starts_with('{'),
+                json,
                 &role,
                 key.as_deref(),
                 how,
