@@ -126,7 +126,7 @@ pub fn audit(
             let u = groups.get(key).unwrap_or(&empty);
             let mut audited = audit_principal(p, u, set, catalog, &opts.generate);
             if let Some(answer) = last_accessed.get(&p.arn) {
-                beside_last_accessed(&mut audited, u, answer, window_from);
+                beside_last_accessed(&mut audited, u, set, answer, window_from);
             }
             audited
         })
@@ -177,6 +177,7 @@ pub fn audit(
 fn beside_last_accessed(
     p: &mut PrincipalAudit,
     usage: &Usage,
+    set: &PolicySet,
     answer: &Result<LastAccessed, String>,
     window_from: Option<chrono::DateTime<chrono::Utc>>,
 ) {
@@ -286,11 +287,11 @@ fn beside_last_accessed(
     }
     for f in p.findings.iter_mut().filter(|f| f.kind == FindingKind::RiskyUnused) {
         if let Some(t) = contradicted.get(&f.subject.to_ascii_lowercase()) {
-            let head = f.message.split(" and was ").next().unwrap_or(&f.message).to_string();
-            f.message = format!(
-                "{head}; the logs hold no use of it, but IAM's last-accessed data shows use on {} (see unlogged-use): not unused",
+            let why = format!(
+                "; the logs hold no use of it, but IAM's last-accessed data shows use on {} (see unlogged-use): not unused",
                 time(Some(*t)).unwrap_or_default()
             );
+            f.message = risky_unused_message(&f.subject, set, &p.name, &why);
         }
     }
     p.last_accessed = Some(LastAccessedView {
@@ -300,6 +301,13 @@ fn beside_last_accessed(
         services,
         unlogged_use: unlogged,
     });
+}
+
+/// The message of a risky-unused finding: `action`, granted to `name` (on `*` when `set` allows
+/// it there), then `why` it is reported (unused in the window, or what IAM's data says).
+fn risky_unused_message(action: &str, set: &PolicySet, name: &str, why: &str) -> String {
+    let scope = if set.evaluate(action, "*").decision.is_allow() { " on *" } else { "" };
+    format!("{action} is granted{scope} to {name}{why}")
 }
 
 fn percent(part: usize, whole: usize) -> f64 {
@@ -403,12 +411,10 @@ fn audit_principal(
         .collect();
     risky.sort();
     for (_, action) in risky.iter().take(MAX_RISKY_LISTED) {
-        let on_all = set.evaluate(action, "*").decision.is_allow();
-        let scope = if on_all { " on *" } else { "" };
         findings.push(finding(
             FindingKind::RiskyUnused,
             action,
-            format!("{action} is granted{scope} to {} and was {unused_word}", p.name),
+            risky_unused_message(action, set, &p.name, &format!(" and was {unused_word}")),
         ));
     }
     if risky.len() > MAX_RISKY_LISTED {
