@@ -114,6 +114,11 @@ pub struct Resource<'a> {
     pub kind: Option<Cow<'a, str>>,
 }
 
+/// The `resources[]` of a record, from the raw field (see [`Event::resources`]).
+pub(crate) fn resources_of<'a>(raw: Option<&'a RawValue>) -> Vec<Resource<'a>> {
+    raw.and_then(|raw| serde_json::from_str::<Vec<Resource<'a>>>(raw.get()).ok()).unwrap_or_default()
+}
+
 impl<'a> Event<'a> {
     /// Parses one record.
     pub fn from_json(json: &'a str) -> Result<Event<'a>, serde_json::Error> {
@@ -123,7 +128,7 @@ impl<'a> Event<'a> {
     /// `resources[]`. The field is only a hint for resource ARNs, so one that is not an array of
     /// objects (seen in hand-written fixtures) yields no resources rather than losing the record.
     pub fn resources(&self) -> Vec<Resource<'a>> {
-        self.raw_resources.and_then(|raw| serde_json::from_str::<Vec<Resource<'a>>>(raw.get()).ok()).unwrap_or_default()
+        resources_of(self.raw_resources)
     }
 
     /// `eventTime` as a UTC timestamp, `None` when absent. CloudTrail writes RFC 3339

@@ -10,10 +10,9 @@ use serde::Deserialize;
 use serde_json::{Map, Value};
 
 use super::implied::{ROLE_PARAMETERS, TAG_PARAMETERS};
-use super::mapper::{ActionUse, EventMapper, Resolution};
+use super::mapper::{ActionUse, Call, EventMapper, Resolution};
 use super::params::{is_empty_value, path_values, string_values};
 use super::resources::Context;
-use crate::ingest::event::Event;
 
 /// One action of `action-maps/authorized-actions.json`: an action AWS's Service Reference lists
 /// for an operation whose name is not an action, and when iamtrim grants it.
@@ -71,7 +70,7 @@ impl EventMapper<'_> {
     pub(super) fn map_authorized(
         &self,
         entries: &[AuthorizedAction],
-        event: &Event<'_>,
+        call: &Call<'_>,
         params: &Map<String, Value>,
         ctx: &Context,
     ) -> Vec<ActionUse> {
@@ -81,18 +80,18 @@ impl EventMapper<'_> {
             let Some(action) = self.catalog.action_by_name(&entry.action) else { continue };
             match &entry.when {
                 Trigger::Never => {}
-                Trigger::Always => uses.push(self.resolve_authorized(action, None, event, params, ctx)),
+                Trigger::Always => uses.push(self.resolve_authorized(action, None, call, params, ctx)),
                 Trigger::Field(path) => {
                     if !path_values(params, path).is_empty()
                         || params.get(path.as_str()).is_some_and(|v| !is_empty_value(v))
                         || path_present(params, path)
                     {
-                        uses.push(self.resolve_authorized(action, Some(path), event, params, ctx));
+                        uses.push(self.resolve_authorized(action, Some(path), call, params, ctx));
                     }
                 }
                 Trigger::Tags => {
                     if TAG_PARAMETERS.iter().any(|k| params.get(*k).is_some_and(|v| !is_empty_value(v))) {
-                        uses.push(self.resolve_authorized(action, None, event, params, ctx));
+                        uses.push(self.resolve_authorized(action, None, call, params, ctx));
                     }
                 }
                 Trigger::Role => {
@@ -108,7 +107,7 @@ impl EventMapper<'_> {
                             resolution: Resolution::Parameters,
                             implied_by: Some(format!(
                                 "{} passes the role; CloudTrail never logs iam:PassRole",
-                                event.event_name
+                                call.event_name
                             )),
                         });
                     }
@@ -142,7 +141,7 @@ impl EventMapper<'_> {
         &self,
         action: &crate::mapping::catalog::Action,
         field: Option<&str>,
-        event: &Event<'_>,
+        call: &Call<'_>,
         params: &Map<String, Value>,
         ctx: &Context,
     ) -> ActionUse {
@@ -168,7 +167,7 @@ impl EventMapper<'_> {
             return self.wildcard(action, ctx);
         }
         if action.prefix() == "apigateway" {
-            if let Some(found) = self.api_gateway_path(action, &event.event_name, params, ctx) {
+            if let Some(found) = self.api_gateway_path(action, call.event_name, params, ctx) {
                 return found;
             }
         }
@@ -198,7 +197,7 @@ impl EventMapper<'_> {
                 return self.dynamodb_tables(action, &tables, ctx);
             }
         }
-        self.resolve(action, None, event, params, ctx)
+        self.resolve(action, None, call, params, ctx)
     }
 
     /// `action` on the DynamoDB tables named in the request.

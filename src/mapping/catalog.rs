@@ -143,6 +143,15 @@ pub struct ActionCatalog {
     passrole: HashMap<String, Vec<String>>,
     authorized: HashMap<String, Vec<AuthorizedAction>>,
     override_operations: HashMap<String, Vec<String>>,
+    /// Which catalog this is among those the process built (never reused, renewed when its
+    /// content changes): what the mapping memo is keyed by.
+    instance: u64,
+}
+
+/// A number no catalog of this process had before.
+fn new_instance() -> u64 {
+    static NEXT: std::sync::atomic::AtomicU64 = std::sync::atomic::AtomicU64::new(1);
+    NEXT.fetch_add(1, std::sync::atomic::Ordering::Relaxed)
 }
 
 pub use super::authorized::{AuthorizedAction, Trigger};
@@ -267,7 +276,13 @@ impl ActionCatalog {
             passrole,
             authorized: HashMap::new(),
             override_operations: HashMap::new(),
+            instance: new_instance(),
         })
+    }
+
+    /// This catalog's number among those the process built (see [`super::memo`]).
+    pub(crate) fn instance(&self) -> u64 {
+        self.instance
     }
 
     /// The service with IAM prefix `prefix`.
@@ -352,6 +367,7 @@ impl ActionCatalog {
         self.authorized = raw.operations.into_iter().map(|(k, v)| (k.to_ascii_lowercase(), v)).collect();
         self.override_operations =
             raw.override_operations.into_iter().map(|(k, v)| (k.to_ascii_lowercase(), v)).collect();
+        self.instance = new_instance();
         Ok(self)
     }
 

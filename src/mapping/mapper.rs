@@ -4,9 +4,10 @@
 
 use std::collections::BTreeSet;
 
+use serde_json::value::RawValue;
 use serde_json::{Map, Value};
 
-use crate::ingest::event::Event;
+use crate::ingest::event::{Event, Resource};
 use crate::mapping::arn::literal;
 use crate::mapping::catalog::{Action, ActionCatalog, OverrideAction, ResourceSource};
 
@@ -88,6 +89,49 @@ pub enum Mapping {
     Unmapped(Unmapped),
 }
 
+/// What the mapper reads of a record, and all it reads: the event source and name, where the
+/// call was made (partition, region and account, as [`Context`] derives them), and the record's
+/// `resources` and `requestParameters` as raw JSON. The mapper is given a `Call`, never the
+/// record, so two records with equal calls map alike: the key of the mapping memo
+/// ([`super::memo`]).
+#[derive(Debug)]
+pub struct Call<'a> {
+    pub(super) event_source: &'a str,
+    pub(super) event_name: &'a str,
+    pub(super) ctx: Context,
+    pub(super) resources: Option<&'a RawValue>,
+    pub(super) request_parameters: Option<&'a RawValue>,
+}
+
+impl<'a> Call<'a> {
+    /// The call `event` records.
+    pub fn of(event: &'a Event<'_>) -> Call<'a> {
+        Call {
+            event_source: &event.event_source,
+            event_name: &event.event_name,
+            ctx: Context::new(event),
+            resources: event.raw_resources,
+            request_parameters: event.request_parameters,
+        }
+    }
+
+    /// The call's `requestParameters` as a JSON object (empty when absent, `null` or not an
+    /// object); an error when they cannot be read (nested deeper than the parser's limit): the
+    /// caller must then not map the call, since its resources would be lost.
+    pub(crate) fn request_parameters(&self) -> Result<Map<String, Value>, serde_json::Error> {
+        let Some(raw) = self.request_parameters else { return Ok(Map::new()) };
+        Ok(match serde_json::from_str::<Value>(raw.get())? {
+            Value::Object(m) => m,
+            _ => Map::new(),
+        })
+    }
+
+    /// The record's `resources[]` (see [`Event::resources`]).
+    fn resources(&self) -> Vec<Resource<'a>> {
+        crate::ingest::event::resources_of(self.resources)
+    }
+}
+
 /// Maps CloudTrail events to IAM actions and resources.
 #[derive(Debug, Clone, Copy)]
 pub struct EventMapper<'c> {
@@ -140,34 +184,23 @@ impl<'c> EventMapper<'c> {
         }
     }
 
-    /// The event's `requestParameters` as a JSON object (empty when absent, `null` or not an
-    /// object); an error when they cannot be read (nested deeper than the parser's limit): the
-    /// caller must then not map the event, since its resources would be lost.
-    pub(crate) fn request_parameters(event: &Event<'_>) -> Result<Map<String, Value>, serde_json::Error> {
-        let Some(raw) = event.request_parameters else { return Ok(Map::new()) };
-        Ok(match serde_json::from_str::<Value>(raw.get())? {
-            Value::Object(m) => m,
-            _ => Map::new(),
-        })
-    }
-
     /// Maps one event: actions from the override table or the catalog, resources from the event.
     /// Parameters that cannot be read count as none; see [`EventMapper::map_with`].
     pub fn map(&self, event: &Event<'_>) -> Mapping {
-        self.map_with(event, &Self::request_parameters(event).unwrap_or_default())
+        let call = Call::of(event);
+        self.map_with(&call, &call.request_parameters().unwrap_or_default())
     }
 
-    /// [`EventMapper::map`] with the event's parameters already read.
-    pub fn map_with(&self, event: &Event<'_>, params: &Map<String, Value>) -> Mapping {
-        let Some(prefix) = self.catalog.prefix_for_event_source(&event.event_source) else {
+    /// Maps one call whose parameters are already read ([`Call::request_parameters`]).
+    pub(crate) fn map_with(&self, call: &Call<'_>, params: &Map<String, Value>) -> Mapping {
+        let Some(prefix) = self.catalog.prefix_for_event_source(call.event_source) else {
             return Mapping::Unmapped(Unmapped::UnknownEventSource);
         };
-        let params = &*unwrap_request(&event.event_name, params);
-        let name = normalize_event_name(prefix, &event.event_name);
-        let ctx = Context::new(event);
+        let params = &*unwrap_request(call.event_name, params);
+        let name = normalize_event_name(prefix, call.event_name);
+        let ctx = &call.ctx;
 
-        let ov =
-            self.catalog.override_for(prefix, &event.event_name).or_else(|| self.catalog.override_for(prefix, name));
+        let ov = self.catalog.override_for(prefix, call.event_name).or_else(|| self.catalog.override_for(prefix, name));
         if let Some(ov) = ov {
             if ov.actions.is_empty() {
                 return Mapping::NoPermission(ov.reason.clone());
@@ -177,7 +210,7 @@ impl<'c> EventMapper<'c> {
                 .iter()
                 .filter_map(|oa| {
                     let action = self.catalog.action_by_name(&oa.action)?;
-                    Some(self.resolve(action, Some(oa), event, params, &ctx))
+                    Some(self.resolve(action, Some(oa), call, params, ctx))
                 })
                 .collect::<Vec<_>>();
             let extras = if prefix == "s3" { self.s3_header_extras(&uses, params) } else { Vec::new() };
@@ -185,15 +218,15 @@ impl<'c> EventMapper<'c> {
         }
         match self.catalog.action(prefix, name) {
             Some(action) => {
-                let main = self.resolve(action, None, event, params, &ctx);
-                let tagging = self.tags_on_create(action, &main, params, &ctx);
+                let main = self.resolve(action, None, call, params, ctx);
+                let tagging = self.tags_on_create(action, &main, params, ctx);
                 let mut uses = vec![main];
                 uses.extend(tagging);
                 uses.extend(self.passed_role(
                     prefix,
                     action.name.split_once(':').map_or(name, |(_, n)| n),
                     params,
-                    &ctx,
+                    ctx,
                 ));
                 if prefix == "s3" {
                     let extras = self.s3_header_extras(&uses, params);
@@ -203,7 +236,7 @@ impl<'c> EventMapper<'c> {
             }
             None => match self.catalog.authorized_for(prefix, name) {
                 Some(entries) => {
-                    let uses = self.map_authorized(entries, event, params, &ctx);
+                    let uses = self.map_authorized(entries, call, params, ctx);
                     if uses.is_empty() {
                         Mapping::Unmapped(Unmapped::TriggerNotShown { prefix: prefix.to_string() })
                     } else {
@@ -221,7 +254,7 @@ impl<'c> EventMapper<'c> {
         &self,
         action: &Action,
         ov: Option<&OverrideAction>,
-        event: &Event<'_>,
+        call: &Call<'_>,
         params: &Map<String, Value>,
         ctx: &Context,
     ) -> ActionUse {
@@ -263,7 +296,7 @@ impl<'c> EventMapper<'c> {
             }
         }
 
-        let listed = event.resources();
+        let listed = call.resources();
         let mut from_event: BTreeSet<String> = listed
             .iter()
             .filter_map(|r| r.arn.as_deref().map(|a| literal(a).into_owned()))

@@ -8,5 +8,6 @@ pub mod catalog;
 pub mod evidence;
 pub mod implied;
 pub mod mapper;
+pub mod memo;
 pub mod params;
 pub mod resources;

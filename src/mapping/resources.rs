@@ -11,7 +11,7 @@ use crate::ingest::event::Event;
 use crate::mapping::arn::{literal, partition_of_region, Arn, ArnTemplate, Partition};
 
 /// Partition, region and account of the call.
-#[derive(Debug)]
+#[derive(Debug, Clone, PartialEq, Eq, Hash)]
 pub(super) struct Context {
     pub(super) partition: String,
     pub(super) region: Option<String>,

@@ -4,7 +4,7 @@
 use crate::ingest::event::Event;
 use crate::ingest::source::{Item, Location, RejectReason, Rejection};
 use crate::mapping::evidence::Outcome;
-use crate::mapping::mapper::{EventMapper, Mapping, Resolution};
+use crate::mapping::mapper::{Call, EventMapper, Mapping, Resolution};
 use crate::select::warehouse::{call_shape, CallShape, Row};
 use crate::select::Admission;
 use crate::usage::completeness::Gap;
@@ -99,8 +99,9 @@ impl Usage {
         let reject = |reason: RejectReason| Rejection { file: file.to_string(), location, reason };
         // Parameters that cannot be read (nested deeper than the parser's limit) would map to a
         // resource template with `*`: the record is rejected instead, never widened.
-        let params = match EventMapper::request_parameters(event) {
-            Ok(p) => p,
+        let mapped = mapper.map_memoized(&Call::of(event));
+        let mapping = match &mapped.answer {
+            Ok(m) => m,
             Err(e) => {
                 return self.reject_n(
                     reject(RejectReason::Unusable(format!(
@@ -153,10 +154,13 @@ impl Usage {
             format!("{} called by {svc} on the role's behalf, with the role's permissions", event.event_name)
         });
         let (region, vpce) = (event.aws_region.as_deref(), event.vpc_endpoint_id.as_deref().filter(|v| !v.is_empty()));
-        match mapper.map_with(event, &params) {
+        match mapping {
             Mapping::Actions(uses) => {
                 self.counts.records_mapped += weight;
-                for mut u in uses {
+                // What an earlier record of the same call added (its resources, why it was
+                // needed) this one would add again: only its counts are taken.
+                let first_of_call = self.calls_absorbed.insert(mapped.id);
+                for u in uses {
                     if u.resolution == Resolution::Unresolved {
                         let why = format!("{}: {}", u.action, u.implied_by.as_deref().unwrap_or(""));
                         add_reasoned(&mut self.needed_unresolved, key(), weight, &why);
@@ -172,13 +176,15 @@ impl Usage {
                         }
                         continue;
                     }
-                    if u.implied_by.is_none() {
-                        u.implied_by = on_behalf.clone();
-                    }
-                    let a = self.actions.entry(u.action).or_default();
+                    let a = match self.actions.get_mut(u.action.as_str()) {
+                        Some(a) => a,
+                        None => self.actions.entry(u.action.clone()).or_default(),
+                    };
                     a.calls += weight;
                     a.unresolved += weight * u64::from(u.resolution == Resolution::Wildcard);
-                    a.resources.extend(u.resources);
+                    if first_of_call {
+                        a.resources.extend(u.resources.iter().cloned());
+                    }
                     // Few distinct events per action: found by a scan, a key built only for a new one.
                     match a.events.iter_mut().find(|(k, _)| k.source == source && k.name == name) {
                         Some((_, n)) => *n += weight,
@@ -188,7 +194,13 @@ impl Usage {
                     }
                     a.first_seen = min_time(a.first_seen, time);
                     a.last_seen = max_time(a.last_seen, time);
-                    a.implied_by.extend(u.implied_by);
+                    // Why the call needed it: the mapping's reason (the same for every record of
+                    // the call), else the service that made the call on the role's behalf.
+                    match (&u.implied_by, &on_behalf) {
+                        (Some(why), _) if first_of_call => insert_new(&mut a.implied_by, why),
+                        (None, Some(why)) => insert_new(&mut a.implied_by, why),
+                        _ => {}
+                    }
                     // Few distinct contexts per action: a scan beats building an owned key per call.
                     let full = a.contexts.len() >= MAX_CONTEXTS;
                     match a.contexts.iter_mut().find(|(c, _)| c.is(region, vpce, invoked_by)) {
@@ -207,7 +219,7 @@ impl Usage {
             }
             Mapping::NoPermission(reason) => {
                 self.counts.records_no_permission += weight;
-                add_reasoned(&mut self.no_permission, key(), weight, &reason);
+                add_reasoned(&mut self.no_permission, key(), weight, reason);
             }
             Mapping::Unmapped(why) => {
                 self.counts.records_unmapped += weight;
@@ -275,5 +287,12 @@ impl Usage {
     pub(super) fn reject_n(&mut self, r: Rejection, weight: u64) {
         self.counts.records_read -= weight - 1;
         self.reject(r);
+    }
+}
+
+/// Adds `s` to `set` unless it is there (cloned only then).
+fn insert_new(set: &mut std::collections::BTreeSet<String>, s: &str) {
+    if !set.contains(s) {
+        set.insert(s.to_string());
     }
 }

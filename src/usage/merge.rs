@@ -109,6 +109,7 @@ impl Usage {
             add_bounded(&mut self.matched_roles, r, n, || "(more roles)".to_string());
         }
         self.group_limit = self.group_limit.max(other.group_limit);
+        self.calls_absorbed.extend(other.calls_absorbed);
         for (k, g) in other.groups {
             let mine = self.groups.remove(&k).unwrap_or_default();
             self.groups.insert(k, mine.merge(g));

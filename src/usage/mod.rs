@@ -301,6 +301,10 @@ pub struct Usage {
     /// How many groups are kept apart ([`crate::select::SplitBy::max_groups`]; 0 before any).
     #[serde(skip)]
     pub(crate) group_limit: usize,
+    /// The mapped calls ([`crate::mapping::memo::MappedCall::id`]) whose resources this usage
+    /// holds: a record of one of them adds only its counts.
+    #[serde(skip)]
+    pub(crate) calls_absorbed: std::collections::HashSet<u64, foldhash::fast::FixedState>,
     /// First matched event.
     pub first_seen: Option<DateTime<Utc>>,
     /// Last matched event.

@@ -5,7 +5,7 @@
 use iamtrim::catalog::ActionCatalog;
 use iamtrim::coverage;
 use iamtrim::event::Event;
-use iamtrim::mapper::{EventMapper, Mapping};
+use iamtrim::mapper::{Call, EventMapper, Mapping};
 use iamtrim::source::{read_file, Item};
 
 use crate::util::{iamtrim, panther, s};
@@ -26,6 +26,28 @@ fn all_uses() -> Vec<(String, String, Vec<String>)> {
         }
     });
     out
+}
+
+#[test]
+fn the_mapping_memo_gives_every_record_of_the_corpus_the_mappers_own_answer_first_time_and_again() {
+    let mapper = EventMapper::new(ActionCatalog::embedded());
+    let mut records = Vec::new();
+    read_file(&panther(), &mut |item| {
+        if let Item::Record { json, .. } = item {
+            records.push(json.to_string());
+        }
+    });
+    let events: Vec<Event<'_>> = records.iter().filter_map(|json| Event::from_json(json).ok()).collect();
+    assert!(events.len() > 400, "only {} records", events.len());
+    let mut ids = std::collections::HashMap::new();
+    for round in 0..2 {
+        for (i, e) in events.iter().enumerate() {
+            let memo = mapper.map_memoized(&Call::of(e));
+            assert_eq!(memo.answer.as_ref().ok(), Some(&mapper.map(e)), "record {i}, round {round}");
+            let first = *ids.entry(i).or_insert(memo.id);
+            assert_eq!(memo.id, first, "record {i}: mapped again in round {round}");
+        }
+    }
 }
 
 #[test]
