@@ -112,7 +112,7 @@ impl<R: BufRead> Lines<R> {
             return None;
         }
         loop {
-            let mut bytes = Vec::new();
+            let mut bytes = spare_line();
             self.number += 1;
             // At most `limit` bytes, so the buffer never doubles past the limit; a line that
             // fills it without ending, with more to come, is over the limit.
@@ -131,7 +131,10 @@ impl<R: BufRead> Lines<R> {
                     )));
                     return None;
                 }
-                Ok(_) if bytes.iter().all(u8::is_ascii_whitespace) => continue,
+                Ok(_) if bytes.iter().all(u8::is_ascii_whitespace) => {
+                    keep_spare_line(bytes);
+                    continue;
+                }
                 Ok(_) => return Some(Line { number: self.number, bytes, cut: false }),
                 Err(e) => {
                     self.error = Some(describe_read_error(&e));
@@ -143,6 +146,35 @@ impl<R: BufRead> Lines<R> {
                 }
             }
         }
+    }
+}
+
+/// The largest line buffer a thread keeps for its next line.
+const MAX_SPARE_LINE: usize = 16 << 20;
+
+thread_local! {
+    /// The buffer of the last line read, kept for the next: a trail object is one line of about
+    /// 1 MB, and a fresh buffer per file would be grown (and its pages faulted in) every time.
+    static SPARE_LINE: std::cell::RefCell<Vec<u8>> = std::cell::RefCell::default();
+}
+
+/// An empty buffer, the thread's spare one when it has one.
+fn spare_line() -> Vec<u8> {
+    let mut v = SPARE_LINE.with(|s| std::mem::take(&mut *s.borrow_mut()));
+    v.clear();
+    v
+}
+
+/// Keeps `v` as the thread's spare line buffer, when it is larger than the one kept (and not
+/// over [`MAX_SPARE_LINE`]).
+fn keep_spare_line(v: Vec<u8>) {
+    if v.capacity() <= MAX_SPARE_LINE {
+        SPARE_LINE.with(|s| {
+            let mut s = s.borrow_mut();
+            if s.capacity() < v.capacity() {
+                *s = v;
+            }
+        });
     }
 }
 
@@ -167,8 +199,9 @@ pub(crate) fn read_stream_with<R: BufRead>(reader: R, name: &str, limits: &ReadL
         let reason = lines.error.take().unwrap_or(RejectReason::Empty);
         return emit(rejection(Location::File, reason));
     };
-    let (first_text, first_invalid) = to_utf8(first.bytes);
-    let first_text = first_text.trim_start_matches('\u{feff}').to_string();
+    let (mut first_text, first_invalid) = to_utf8(first.bytes);
+    let bom = first_text.len() - first_text.trim_start_matches('\u{feff}').len();
+    first_text.drain(..bom);
     let head = first_text.trim();
     // A compact log document on one line is read as such without parsing it twice.
     let line_mode = starts_with_key(head, "Records")
@@ -199,7 +232,8 @@ pub(crate) fn read_stream_with<R: BufRead>(reader: R, name: &str, limits: &ReadL
         let record = &mut |loc: Location, json: &str, emit: &mut dyn FnMut(Item<'_>)| {
             emit(checked_record(invalid, loc, json, name, max_record))
         };
-        return read_document(&body, record, &|loc, reason| rejection(loc, reason), gzip_error.as_ref(), emit);
+        read_document(&body, record, &|loc, reason| rejection(loc, reason), gzip_error.as_ref(), emit);
+        return keep_spare_line(body.into_bytes());
     }
 
     // JSON Lines, with one line of look-ahead so a file of a single line (a compact log
@@ -215,11 +249,13 @@ pub(crate) fn read_stream_with<R: BufRead>(reader: R, name: &str, limits: &ReadL
         match next {
             Some(l) => {
                 let (text, invalid) = to_utf8(l.bytes);
-                current = DecodedLine { number: l.number, text, cut: l.cut, invalid };
+                let done = std::mem::replace(&mut current, DecodedLine { number: l.number, text, cut: l.cut, invalid });
+                keep_spare_line(done.text.into_bytes());
             }
             None => break,
         }
     }
+    keep_spare_line(current.text.into_bytes());
     // A break between lines is reported here; one inside a line was reported with that line.
     if let (Some(e), false) = (lines.error, last_cut) {
         emit(rejection(Location::File, e.and_then_lost("records after the break are lost")));
