@@ -1,8 +1,11 @@
 //! The AWS managed policies bundled with iamtrim (`action-maps/aws-managed-policies.json`), by
 //! ARN or name, for diffs that run offline.
 
+use std::borrow::Cow;
 use std::collections::BTreeMap;
 
+use serde::Deserialize;
+use serde_json::value::RawValue;
 use serde_json::Value;
 
 use crate::policy::model::{Policy, PolicyError};
@@ -12,7 +15,21 @@ const MANAGED_JSON: &str = include_str!("../../action-maps/aws-managed-policies.
 /// The AWS managed policies bundled with iamtrim, for offline diffs.
 #[derive(Debug)]
 pub struct ManagedPolicies {
-    by_arn: BTreeMap<String, Value>,
+    /// Each policy's document, raw: read when asked for (an audit asks for a few of 1,645).
+    by_arn: BTreeMap<Cow<'static, str>, &'static RawValue>,
+}
+
+/// `aws-managed-policies.json`, borrowed from the bundled text.
+#[derive(Deserialize)]
+struct RawSet {
+    #[serde(borrow)]
+    policies: BTreeMap<Cow<'static, str>, RawEntry>,
+}
+
+#[derive(Deserialize)]
+struct RawEntry {
+    #[serde(borrow)]
+    document: &'static RawValue,
 }
 
 impl ManagedPolicies {
@@ -20,10 +37,9 @@ impl ManagedPolicies {
     pub fn embedded() -> &'static ManagedPolicies {
         static SET: std::sync::OnceLock<ManagedPolicies> = std::sync::OnceLock::new();
         SET.get_or_init(|| {
-            let v: Value = serde_json::from_str(MANAGED_JSON).unwrap_or_default();
-            let by_arn = v["policies"]
-                .as_object()
-                .map(|m| m.iter().map(|(k, v)| (k.clone(), v["document"].clone())).collect())
+            // The bundled file is checked by the build's tests; one that does not parse is empty.
+            let by_arn = serde_json::from_str::<RawSet>(MANAGED_JSON)
+                .map(|set| set.policies.into_iter().map(|(k, e)| (k, e.document)).collect())
                 .unwrap_or_default();
             ManagedPolicies { by_arn }
         })
@@ -53,19 +69,21 @@ impl ManagedPolicies {
             None if arn_or_name.starts_with("arn:") => return None,
             None => {
                 let suffix = format!("/{arn_or_name}");
-                (self.by_arn.keys().find(|k| k.ends_with(&suffix))?.clone(), None)
+                (self.by_arn.keys().find(|k| k.ends_with(&suffix))?.to_string(), None)
             }
         };
-        let doc = self.by_arn.get(&arn)?;
+        let doc = self.by_arn.get(arn.as_str())?.get();
         let name = arn.rsplit('/').next().unwrap_or(&arn).to_string();
-        match partition {
-            None => Some(Policy::from_value(&name, doc)),
+        let moved;
+        let text = match partition {
+            None => doc,
             Some(p) => {
-                let moved = doc.to_string().replace("\"arn:aws:", &format!("\"arn:{p}:"));
-                let doc: Value = serde_json::from_str(&moved).unwrap_or_default();
-                Some(Policy::from_value(&name, &doc))
+                moved = doc.replace("\"arn:aws:", &format!("\"arn:{p}:"));
+                &moved
             }
-        }
+        };
+        let doc: Value = serde_json::from_str(text).unwrap_or_default();
+        Some(Policy::from_value(&name, &doc))
     }
 }
 
@@ -83,7 +101,7 @@ mod tests {
         assert!(set.get("arn:aws-evil:iam::aws:policy/AmazonS3ReadOnlyAccess").is_none());
         assert!(set.get("arn:aws:iam::aws:policy/NoSuchPolicy").is_none());
         // A policy whose document names ARNs names them in the partition asked for.
-        let (arn, _) = set.by_arn.iter().find(|(_, d)| d.to_string().contains("\"arn:aws:")).unwrap();
+        let (arn, _) = set.by_arn.iter().find(|(_, d)| d.get().contains("\"arn:aws:")).unwrap();
         let gov_arn = arn.replacen("arn:aws:", "arn:aws-us-gov:", 1);
         let text = format!("{:?}", set.get(&gov_arn).unwrap().unwrap());
         assert!(!text.contains("arn:aws:") && text.contains("arn:aws-us-gov:"), "{text}");
