@@ -5,6 +5,9 @@
 //! The memo is exact: its key is the whole [`Call`], which is all the mapper is given, and the
 //! catalog that mapped it ([`ActionCatalog::instance`](super::catalog::ActionCatalog)). Nothing
 //! is hashed in place of being compared. One memo per thread, bounded in entries and bytes.
+//! A call is kept the second time it is seen (its hash is remembered the first time): many
+//! calls are seen once only (an S3 object read, an item put), and keeping them would cost more
+//! than mapping them.
 
 use std::cell::RefCell;
 use std::collections::HashMap;
@@ -21,6 +24,8 @@ const MAX_ENTRIES: usize = 1 << 16;
 const MAX_BYTES: usize = 16 << 20;
 /// Calls larger than this (raw resources and parameters) are mapped each time, not kept.
 const MAX_CALL_BYTES: usize = 16 << 10;
+/// Hashes of calls seen once remembered per thread; forgotten all at once when full.
+const MAX_SEEN: usize = 1 << 20;
 
 /// The answer for one call.
 #[derive(Debug)]
@@ -87,6 +92,8 @@ struct Memo {
     catalog: u64,
     /// Entries by the hash of their call; a hash is only where to look, the call is compared.
     entries: HashMap<u64, Vec<(CallKey, Rc<MappedCall>)>, foldhash::fast::FixedState>,
+    /// Hashes of the calls seen (kept or not).
+    seen: std::collections::HashSet<u64, foldhash::fast::FixedState>,
     count: usize,
     bytes: usize,
 }
@@ -127,6 +134,12 @@ impl EventMapper<'_> {
             if let Some((_, found)) = memo.entries.get(&hash).and_then(|b| b.iter().find(|(k, _)| k.is(call))) {
                 return Rc::clone(found);
             }
+            if memo.seen.len() >= MAX_SEEN {
+                memo.seen.clear();
+            }
+            if memo.seen.insert(hash) {
+                return compute();
+            }
             let mapped = compute();
             memo.entries.entry(hash).or_default().push((CallKey::of(call), Rc::clone(&mapped)));
             memo.count += 1;
@@ -159,7 +172,10 @@ mod tests {
     fn an_equal_call_gets_the_same_answer_and_a_call_differing_in_any_part_its_own() {
         let mapper = EventMapper::new(ActionCatalog::embedded());
         let base = record("us-east-1", "123456789012", "jobs", "");
+        // Kept the second time it is seen, found from the third.
+        let once = mapped(&mapper, &base);
         let first = mapped(&mapper, &base);
+        assert_eq!(once.answer, first.answer);
         assert_eq!(mapped(&mapper, &base).id, first.id);
         // The session name differs: not part of the call.
         assert_eq!(mapped(&mapper, &base.replace("s-jobs", "s-other")).id, first.id);
@@ -184,6 +200,7 @@ mod tests {
     fn a_call_mapped_with_another_catalog_is_mapped_again() {
         let embedded = EventMapper::new(ActionCatalog::embedded());
         let json = record("us-east-1", "123456789012", "jobs", "");
+        let _ = mapped(&embedded, &json);
         let first = mapped(&embedded, &json);
         let other = ActionCatalog::from_json(
             include_str!("../../action-maps/catalog.json"),
@@ -192,6 +209,7 @@ mod tests {
             r#"{"overrides":{"sqs:SendMessage":{"actions":[],"reason":"made up for the test"}}}"#,
         )
         .unwrap();
+        let _ = mapped(&EventMapper::new(&other), &json);
         let m = mapped(&EventMapper::new(&other), &json);
         assert_ne!(m.id, first.id);
         assert_eq!(m.answer, Ok(Mapping::NoPermission("made up for the test".to_string())));
