@@ -125,12 +125,12 @@ impl ArnTemplate {
 
     /// Fills the template. `value` returns the value of a variable, or `None` when unknown;
     /// the result is `None` if any variable is unknown.
-    pub(crate) fn fill(&self, mut value: impl FnMut(&str) -> Option<String>) -> Option<String> {
+    pub(crate) fn fill<S: AsRef<str>>(&self, mut value: impl FnMut(&str) -> Option<S>) -> Option<String> {
         let mut out = String::with_capacity(self.text.len() + 32);
         for p in &self.pieces {
             match p {
                 Piece::Literal(l) => out.push_str(l),
-                Piece::Variable { name, .. } => out.push_str(&value(name)?),
+                Piece::Variable { name, .. } => out.push_str(value(name)?.as_ref()),
             }
         }
         Some(out)
@@ -515,7 +515,7 @@ mod tests {
             )
         });
         assert_eq!(arn.as_deref(), Some("arn:aws:dynamodb:eu-west-1:111122223333:table/orders/index/by-date"));
-        assert_eq!(t.fill(|_| None), None);
+        assert_eq!(t.fill(|_| None::<&str>), None);
     }
 
     #[test]

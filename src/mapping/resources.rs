@@ -71,11 +71,11 @@ impl Context {
         arn
     }
 
-    pub(super) fn context_value(&self, var: &str) -> Option<String> {
+    pub(super) fn context_value(&self, var: &str) -> Option<&str> {
         match var {
-            "Partition" => Some(self.partition.clone()),
-            "Region" => self.region.clone(),
-            "Account" => self.account.clone(),
+            "Partition" => Some(&self.partition),
+            "Region" => self.region.as_deref(),
+            "Account" => self.account.as_deref(),
             _ => None,
         }
     }
@@ -86,7 +86,7 @@ pub(super) fn scoped_wildcards<'t>(
     templates: &'t [ArnTemplate],
     ctx: &'t Context,
 ) -> impl Iterator<Item = String> + 't {
-    templates.iter().filter_map(move |t| t.fill(|v| Some(ctx.context_value(v).unwrap_or_else(|| "*".to_string()))))
+    templates.iter().filter_map(move |t| t.fill(|v| Some(ctx.context_value(v).unwrap_or("*"))))
 }
 
 /// ARNs that a parameter names in another form: an SQS queue URL.
@@ -144,10 +144,10 @@ pub(super) fn fill_all(
         .filter_map(|combo| {
             template.fill(|var| {
                 ctx.context_value(var)
-                    .or_else(|| vars.iter().position(|v| *v == var).map(|i| combo[i].to_string()))
+                    .or_else(|| vars.iter().position(|v| *v == var).map(|i| combo[i]))
                     // A record without a region or account still names its resource: `*` for
                     // the part it does not say keeps the name instead of widening to `table/*`.
-                    .or_else(|| matches!(var, "Region" | "Account").then(|| "*".to_string()))
+                    .or_else(|| matches!(var, "Region" | "Account").then_some("*"))
             })
         })
         .filter(|arn| template.matches(arn))
