@@ -87,7 +87,7 @@ impl SplitBy {
                 Some(by) if !by.is_empty() => Cow::Borrowed(by),
                 _ => Cow::Borrowed("(direct)"),
             },
-            SplitBy::Principal => audited_principal(event).map_or(Cow::Borrowed(NO_PRINCIPAL), Cow::Owned),
+            SplitBy::Principal => audited_principal(event).unwrap_or(Cow::Borrowed(NO_PRINCIPAL)),
         }
     }
 }
@@ -108,22 +108,26 @@ impl std::str::FromStr for SplitBy {
 /// The role or user a call is audited under: `arn:PARTITION:iam::ACCOUNT:role/NAME` (the role
 /// of a session, without its path, which session ARNs omit) or `...:user/NAME` (an IAM user, or
 /// the user that federated a federated user).
-pub fn audited_principal(event: &Event<'_>) -> Option<String> {
+pub fn audited_principal<'e>(event: &'e Event<'_>) -> Option<Cow<'e, str>> {
     use crate::mapping::arn::Arn;
     let id = &event.user_identity;
-    let (arn, kind) = match id.kind.as_deref() {
-        Some("IAMUser") => (id.arn.clone()?, "user/"),
+    let (arn, kind): (Cow<'e, str>, &str) = match id.kind.as_deref() {
+        Some("IAMUser") => (Cow::Borrowed(id.arn.as_deref()?), "user/"),
         Some("FederatedUser") => {
             let issuer = id.session_context.as_ref()?.session_issuer.as_ref()?;
-            (issuer.arn.clone().filter(|_| issuer.kind.as_deref() == Some("IAMUser"))?, "user/")
+            (Cow::Borrowed(issuer.arn.as_deref().filter(|_| issuer.kind.as_deref() == Some("IAMUser"))?), "user/")
         }
-        Some("AssumedRole") | None => (event.issuer_role_arn()?.into_owned().into(), "role/"),
+        Some("AssumedRole") | None => (event.issuer_role_arn()?, "role/"),
         _ => return None,
     };
     let parsed = Arn::parse(&arn)?;
     let path = parsed.resource.strip_prefix(kind)?;
     let name = path.rsplit('/').next().filter(|n| !n.is_empty())?;
-    Some(format!("arn:{}:iam::{}:{kind}{name}", parsed.partition, parsed.account))
+    // An IAM ARN without a path is the key as it is (most principals): kept, not rebuilt.
+    if parsed.service == "iam" && parsed.region.is_empty() && path == name {
+        return Some(arn);
+    }
+    Some(Cow::Owned(format!("arn:{}:iam::{}:{kind}{name}", parsed.partition, parsed.account)))
 }
 
 /// The group of calls made without a session (an IAM user's own keys).

@@ -69,11 +69,14 @@ impl Usage {
         };
         if let Some(by) = selection.split_by {
             // The matched record is counted in its group (read there, not here).
-            let key = by.group_of(&event).into_owned();
+            let key = by.group_of(&event);
             self.group_limit = by.max_groups();
             self.counts.records_read -= weight;
-            let new = !self.groups.contains_key(&key);
-            let group = self.groups.entry(key).or_default();
+            let new = !self.groups.contains_key(key.as_ref());
+            let group = match self.groups.get_mut(key.as_ref()) {
+                Some(g) => g,
+                None => self.groups.entry(key.into_owned()).or_default(),
+            };
             group.counts.records_read += weight;
             group.ingest_admitted(file, location, &event, time, weight, selection, mapper);
             if new {
