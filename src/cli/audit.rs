@@ -139,14 +139,19 @@ pub(super) fn run_audit(args: &AuditArgs) -> Result<ExitCode, CliError> {
     let all = [AuditFormat::Html, AuditFormat::Json, AuditFormat::Sarif, AuditFormat::Md, AuditFormat::Csv];
     let formats: Vec<AuditFormat> = if args.format.is_empty() { all.to_vec() } else { args.format.clone() };
     let artifact = policies_from.clone();
-    for f in formats {
-        let text = match f {
+    // The formats are written side by side, then saved in the order given.
+    use rayon::prelude::*;
+    let texts: Vec<String> = formats
+        .par_iter()
+        .map(|f| match f {
             AuditFormat::Html => crate::output::audit_html::render(&audit),
             AuditFormat::Json => audit.to_json(),
             AuditFormat::Sarif => audit.to_sarif(&artifact),
             AuditFormat::Md => audit.to_markdown(),
             AuditFormat::Csv => audit.to_csv(),
-        };
+        })
+        .collect();
+    for (f, text) in formats.iter().zip(texts) {
         let path = args.out.join(f.file());
         write_out(Some(&path), &text)?;
         messages::line!("  wrote {}", path.display());

@@ -397,6 +397,25 @@ pub struct Audit {
     pub previous_audit: Option<String>,
 }
 
+/// [`Audit`] as `audit.json` writes it, with each principal already written
+/// ([`Audit::to_json`]); its fields are the audit's, in the same order.
+#[derive(Serialize)]
+struct AuditJson<'a> {
+    schema: &'static str,
+    iamtrim_version: &'static str,
+    window: &'a str,
+    complete: bool,
+    gaps: &'a [Gap],
+    records_read: u64,
+    records_matched: u64,
+    summary: &'a AuditSummary,
+    principals: Vec<Box<serde_json::value::RawValue>>,
+    unknown_principals: &'a [UnknownPrincipal],
+    policies_from: &'a str,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    previous_audit: Option<&'a str>,
+}
+
 /// Access levels in the order reports list them.
 pub const LEVELS: [AccessLevel; 5] = [
     AccessLevel::PermissionsManagement,
@@ -425,7 +444,38 @@ impl Audit {
 
     /// `audit.json`.
     pub fn to_json(&self) -> String {
-        serde_json::to_string_pretty(self).unwrap_or_default() + "\n"
+        use rayon::prelude::*;
+        // Each principal is written on its own, side by side on every core, as pretty JSON
+        // indented for its place (two levels down, in the top object's `principals`): the text
+        // is what one `to_string_pretty` of the whole writes (tested), in a fraction of the time.
+        let principals: Vec<Box<serde_json::value::RawValue>> = self
+            .principals
+            .par_iter()
+            .map(|p| {
+                let text = serde_json::to_string_pretty(p).ok()?;
+                // A JSON text holds no raw newline inside its strings: every one is between tokens.
+                serde_json::value::RawValue::from_string(text.replace('\n', "\n    ")).ok()
+            })
+            .collect::<Option<_>>()
+            .unwrap_or_default();
+        if principals.len() != self.principals.len() {
+            return serde_json::to_string_pretty(self).unwrap_or_default() + "\n";
+        }
+        let view = AuditJson {
+            schema: self.schema,
+            iamtrim_version: self.iamtrim_version,
+            window: &self.window,
+            complete: self.complete,
+            gaps: &self.gaps,
+            records_read: self.records_read,
+            records_matched: self.records_matched,
+            summary: &self.summary,
+            principals,
+            unknown_principals: &self.unknown_principals,
+            policies_from: &self.policies_from,
+            previous_audit: self.previous_audit.as_deref(),
+        };
+        serde_json::to_string_pretty(&view).unwrap_or_default() + "\n"
     }
 
     /// `audit.csv`: one row per principal and finding (a principal without findings has one
@@ -653,6 +703,119 @@ mod tests {
         );
         assert_ne!(fingerprint(&["a", "bc"]), fingerprint(&["ab", "c"]));
         assert_eq!(fingerprint(&["x"]).len(), 16);
+    }
+
+    fn principal(name: &str, full: bool) -> PrincipalAudit {
+        let some = |s: &str| full.then(|| s.to_string());
+        let list = |items: &[&str]| if full { items.iter().map(|s| s.to_string()).collect() } else { Vec::new() };
+        PrincipalAudit {
+            arn: format!("arn:aws:iam::123456789012:role/{name}"),
+            kind: "role".into(),
+            name: name.into(),
+            records: 3,
+            first_seen: some("2026-10-01T00:00:00Z"),
+            last_seen: some("2026-10-02T00:00:00Z"),
+            complete: full,
+            policies: list(&["inline \"quoted\"", "line\nbreak", "ünïcode ✓"]),
+            granted: 10,
+            used: 2,
+            unused: 8,
+            unused_percent: 80.0,
+            by_access_level: vec![LevelCount { access_level: "Read".into(), granted: 3, used: 1, unused: 2 }],
+            risky_unused: 1,
+            risky_unused_actions: list(&["iam:PassRole"]),
+            unused_services: list(&["sqs"]),
+            unused_actions: list(&["sqs:DeleteQueue", "iam:PassRole"]),
+            used_actions: vec![UsedAction {
+                action: "s3:GetObject".into(),
+                calls: 2,
+                first_used: some("2026-10-01T00:00:00Z"),
+                last_used: None,
+                granted: true,
+            }],
+            narrowed_resources: vec![Narrowing {
+                action: "s3:GetObject".into(),
+                granted: list(&["*"]),
+                used: list(&["arn:aws:s3:::b/k"]),
+            }],
+            generated_policy: full
+                .then(|| {
+                    serde_json::from_str(
+                        r#"{"Version":"2012-10-17","Statement":[{"Sid":"S3","Effect":"Allow","Action":["s3:GetObject"],"Resource":["arn:aws:s3:::b/*"]}]}"#,
+                    )
+                    .unwrap()
+                }),
+            findings: vec![Finding {
+                kind: FindingKind::RiskyUnused,
+                principal: name.into(),
+                subject: "iam:PassRole".into(),
+                message: "granted on `*`\tand never used".into(),
+            }],
+            last_accessed: full.then(|| LastAccessedView {
+                source: "IAM",
+                as_of: None,
+                error: Some("x".into()),
+                services: vec![ServiceEvidence {
+                    service: "s3".into(),
+                    name: "Amazon S3".into(),
+                    logs_last_used: None,
+                    iam_last_authenticated: some("2026-10-01T00:00:00Z"),
+                    iam_region: None,
+                    iam_tracked_actions: 4,
+                    agreement: Agreement::BothUsed,
+                }],
+                unlogged_use: Vec::new(),
+            }),
+            trend: if full {
+                vec![TrendPoint {
+                    audited_at: "2026-10-03T00:00:00Z".into(),
+                    window: "w".into(),
+                    granted: 10,
+                    unused: 8,
+                    risky_unused: 1,
+                    records: 3,
+                    complete: true,
+                }]
+            } else {
+                Vec::new()
+            },
+            changes: full.then(|| Changes {
+                since: "2026-10-02T00:00:00Z".into(),
+                granted_delta: -1,
+                unused_delta: 0,
+                risky_unused_delta: 2,
+                new_findings: list(&["a"]),
+                resolved_findings: Vec::new(),
+                newly_used: Vec::new(),
+                newly_granted: list(&["b"]),
+                no_longer_granted: Vec::new(),
+            }),
+        }
+    }
+
+    #[test]
+    fn audit_json_written_a_principal_at_a_time_is_the_pretty_json_of_the_whole() {
+        for (principals, previous) in [
+            (vec![principal("a", true), principal("b", false), principal("c", true)], Some("2026-10-02".to_string())),
+            (vec![principal("only", false)], None),
+            (Vec::new(), None),
+        ] {
+            let audit = Audit {
+                schema: AUDIT_SCHEMA,
+                iamtrim_version: "0",
+                window: "all events in the logs".into(),
+                complete: true,
+                gaps: Vec::new(),
+                records_read: 5,
+                records_matched: 3,
+                summary: AuditSummary { findings: BTreeMap::from([("x".to_string(), 1)]), ..AuditSummary::default() },
+                principals,
+                unknown_principals: vec![UnknownPrincipal { arn: "arn:aws:iam::1:role/z".into(), records: 1 }],
+                policies_from: "auth.json".into(),
+                previous_audit: previous,
+            };
+            assert_eq!(audit.to_json(), serde_json::to_string_pretty(&audit).unwrap() + "\n");
+        }
     }
 
     #[test]
