@@ -404,7 +404,11 @@ fn audit_principal(
     let mut risky: Vec<(bool, &str)> = unused
         .iter()
         .filter_map(|a| {
-            let escalation = ESCALATION.iter().any(|pat| glob(pat, &a.action, true));
+            // Only a pattern of the action's own service can match it (each names its service).
+            let service = a.action.split(':').next().unwrap_or("");
+            let escalation = ESCALATION.iter().any(|pat| {
+                pat.split(':').next().is_some_and(|p| p.eq_ignore_ascii_case(service)) && glob(pat, &a.action, true)
+            });
             let manages = a.access_level == crate::mapping::catalog::AccessLevel::PermissionsManagement;
             (escalation || manages).then_some((!escalation, a.action.as_str()))
         })
