@@ -129,6 +129,67 @@ impl Serialize for PolicyDiff {
     }
 }
 
+/// What a policy set grants, once per distinct set: every principal with the same statements
+/// (an audit's roles made from one template, the same managed policies) gets the same answer.
+struct GrantedActions {
+    /// The actions granted.
+    names: BTreeSet<String>,
+    /// The same, in the order reports list them: access level, service, action.
+    in_report_order: Vec<UnusedAction>,
+    /// Actions granted per service prefix.
+    per_service: BTreeMap<String, usize>,
+}
+
+impl GrantedActions {
+    fn compute(set: &PolicySet, catalog: &ActionCatalog) -> GrantedActions {
+        let names = set.granted_actions(catalog);
+        let mut in_report_order: Vec<UnusedAction> = names
+            .iter()
+            .map(|a| UnusedAction {
+                action: a.clone(),
+                service: a.split(':').next().unwrap_or("").to_string(),
+                access_level: catalog.action_by_name(a).map_or(AccessLevel::Write, |x| x.level),
+            })
+            .collect();
+        in_report_order
+            .sort_by(|a, b| (a.access_level, &a.service, &a.action).cmp(&(b.access_level, &b.service, &b.action)));
+        let mut per_service = BTreeMap::new();
+        for a in &in_report_order {
+            *per_service.entry(a.service.clone()).or_default() += 1;
+        }
+        GrantedActions { names, in_report_order, per_service }
+    }
+
+    /// The grants of `set`, from the sets already seen when its statements equal one's (for the
+    /// embedded catalog, which lives as long as the process).
+    fn of(set: &PolicySet, catalog: &ActionCatalog) -> std::sync::Arc<GrantedActions> {
+        use std::sync::{Arc, Mutex, OnceLock};
+        const KEPT: usize = 64;
+        type Seen = Vec<(PolicySet, Arc<GrantedActions>)>;
+        static SEEN: OnceLock<Mutex<Seen>> = OnceLock::new();
+        if !std::ptr::eq(catalog, ActionCatalog::embedded()) {
+            return Arc::new(Self::compute(set, catalog));
+        }
+        let same = |a: &PolicySet, b: &PolicySet| {
+            a.identity.len() == b.identity.len()
+                && a.identity.iter().zip(&b.identity).all(|(x, y)| x.statements == y.statements)
+                && a.boundary.as_ref().map(|p| &p.statements) == b.boundary.as_ref().map(|p| &p.statements)
+        };
+        let seen = SEEN.get_or_init(Default::default);
+        let found =
+            seen.lock().unwrap_or_else(|e| e.into_inner()).iter().find(|(s, _)| same(s, set)).map(|(_, g)| g.clone());
+        if let Some(g) = found {
+            return g;
+        }
+        let computed = Arc::new(Self::compute(set, catalog));
+        let mut seen = seen.lock().unwrap_or_else(|e| e.into_inner());
+        if seen.len() < KEPT {
+            seen.push((set.clone(), computed.clone()));
+        }
+        computed
+    }
+}
+
 impl PolicyDiff {
     /// Compares `current` with what `usage` shows; `generated` is checked against every call.
     pub(crate) fn compute(
@@ -248,24 +309,16 @@ impl PolicyDiff {
         denied.sort();
         used_not_granted.sort();
 
-        let granted = current.granted_actions(catalog);
+        let granted = GrantedActions::of(current, catalog);
         let used_names: BTreeSet<&str> = usage.actions.keys().map(String::as_str).collect();
-        let mut unused: Vec<UnusedAction> = granted
-            .iter()
-            .filter(|a| !used_names.contains(a.as_str()))
-            .map(|a| UnusedAction {
-                action: a.clone(),
-                service: a.split(':').next().unwrap_or("").to_string(),
-                access_level: catalog.action_by_name(a).map_or(AccessLevel::Write, |x| x.level),
-            })
-            .collect();
-        unused.sort_by(|a, b| (a.access_level, &a.service, &a.action).cmp(&(b.access_level, &b.service, &b.action)));
-
-        let mut per_service: BTreeMap<String, (usize, usize)> = BTreeMap::new();
-        for a in &granted {
-            let e = per_service.entry(a.split(':').next().unwrap_or("").to_string()).or_default();
-            e.0 += 1;
-            e.1 += usize::from(used_names.contains(a.as_str()));
+        let unused: Vec<UnusedAction> =
+            granted.in_report_order.iter().filter(|a| !used_names.contains(a.action.as_str())).cloned().collect();
+        let mut per_service: BTreeMap<String, (usize, usize)> =
+            granted.per_service.iter().map(|(s, n)| (s.clone(), (*n, 0))).collect();
+        for a in used_names.iter().filter(|a| granted.names.contains(**a)) {
+            if let Some(e) = per_service.get_mut(a.split(':').next().unwrap_or("")) {
+                e.1 += 1;
+            }
         }
         PolicyDiff {
             role: role.to_string(),
