@@ -36,10 +36,10 @@ impl Varying {
 /// The byte offset of the first segment of `path` (segments end at `/` and `:`) that varies with
 /// time or per request, and why; `None` when every segment is stable.
 pub fn first_varying(path: &str) -> Option<(usize, Varying)> {
-    let segments: Vec<(usize, &str)> = segments(path).collect();
-    for (i, &(start, seg)) in segments.iter().enumerate() {
+    let mut segments = segments(path).peekable();
+    while let Some((start, seg)) = segments.next() {
         // A year segment followed by a month segment: `2026/10/07/...`.
-        if is_year(seg) && segments.get(i + 1).is_some_and(|(_, next)| is_month(next)) {
+        if is_year(seg) && segments.peek().is_some_and(|(_, next)| is_month(next)) {
             return Some((start, Varying::Date));
         }
         if let Some(kind) = segment_varies(seg) {
@@ -63,8 +63,13 @@ fn is_year(s: &str) -> bool {
     s.len() == 4 && s.bytes().all(|b| b.is_ascii_digit()) && (1970..=2100).contains(&s.parse::<u32>().unwrap_or(0))
 }
 
+/// The digits `s` starts with.
+fn leading_digits(s: &str) -> &str {
+    &s[..s.bytes().take_while(u8::is_ascii_digit).count()]
+}
+
 fn is_month(s: &str) -> bool {
-    let digits: String = s.chars().take_while(char::is_ascii_digit).collect();
+    let digits = leading_digits(s);
     digits.len() == 2 && (1..=12).contains(&digits.parse::<u32>().unwrap_or(0))
 }
 
@@ -79,11 +84,9 @@ fn segment_varies(seg: &str) -> Option<Varying> {
     }
     // `key=value` partitions of dates and times.
     if let Some((key, value)) = seg.split_once('=') {
-        let key = key.to_ascii_lowercase();
-        let date_key = matches!(
-            key.as_str(),
-            "dt" | "date" | "day" | "ds" | "year" | "month" | "hour" | "minute" | "yyyy" | "mm" | "dd" | "hh" | "time"
-        );
+        let date_key = ["dt", "date", "day", "ds", "year", "month", "hour", "minute", "yyyy", "mm", "dd", "hh", "time"]
+            .iter()
+            .any(|k| k.eq_ignore_ascii_case(key));
         if date_key && value.bytes().next().is_some_and(|b| b.is_ascii_digit()) {
             return Some(Varying::Date);
         }
@@ -92,10 +95,11 @@ fn segment_varies(seg: &str) -> Option<Varying> {
         return Some(Varying::Uuid);
     }
     // Words: runs of letters and digits.
-    let words: Vec<&str> = seg.split(|c: char| !c.is_ascii_alphanumeric()).filter(|w| !w.is_empty()).collect();
-    for (i, w) in words.iter().enumerate() {
+    let mut words = seg.split(|c: char| !c.is_ascii_alphanumeric()).filter(|w| !w.is_empty());
+    while let Some(w) = words.next() {
         // 2026-10-07, 2026_10_07, 2026.10.07 (and a time after it).
-        if is_year(w) && words.get(i + 1).is_some_and(|m| is_month(m)) && words.get(i + 2).is_some_and(|d| is_day(d)) {
+        let mut ahead = words.clone();
+        if is_year(w) && ahead.next().is_some_and(is_month) && ahead.next().is_some_and(is_day) {
             return Some(Varying::Date);
         }
         if all_digits(w) {
@@ -120,7 +124,7 @@ fn segment_varies(seg: &str) -> Option<Varying> {
 }
 
 fn is_day(s: &str) -> bool {
-    let digits: String = s.chars().take_while(char::is_ascii_digit).collect();
+    let digits = leading_digits(s);
     digits.len() == 2 && (1..=31).contains(&digits.parse::<u32>().unwrap_or(0))
 }
 
