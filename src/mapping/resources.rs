@@ -124,6 +124,22 @@ pub(super) fn fill_all(
     values: &[Vec<String>],
 ) -> BTreeSet<String> {
     const MAX_COMBINATIONS: usize = 1000;
+    let fill = |combo: &[&str]| {
+        template
+            .fill(|var| {
+                ctx.context_value(var)
+                    .or_else(|| vars.iter().position(|v| *v == var).map(|i| combo[i]))
+                    // A record without a region or account still names its resource: `*` for
+                    // the part it does not say keeps the name instead of widening to `table/*`.
+                    .or_else(|| matches!(var, "Region" | "Account").then_some("*"))
+            })
+            .filter(|arn| template.matches(arn))
+    };
+    // Most calls name one value for each variable: one ARN, no combinations built.
+    if values.iter().all(|v| v.len() == 1) {
+        let one: Vec<&str> = values.iter().map(|v| v[0].as_str()).collect();
+        return fill(&one).into_iter().collect();
+    }
     let mut combos: Vec<Vec<&str>> = vec![Vec::new()];
     for vals in values {
         let mut next = Vec::new();
@@ -139,19 +155,7 @@ pub(super) fn fill_all(
         }
         combos = next;
     }
-    combos
-        .into_iter()
-        .filter_map(|combo| {
-            template.fill(|var| {
-                ctx.context_value(var)
-                    .or_else(|| vars.iter().position(|v| *v == var).map(|i| combo[i]))
-                    // A record without a region or account still names its resource: `*` for
-                    // the part it does not say keeps the name instead of widening to `table/*`.
-                    .or_else(|| matches!(var, "Region" | "Account").then_some("*"))
-            })
-        })
-        .filter(|arn| template.matches(arn))
-        .collect()
+    combos.iter().filter_map(|combo| fill(combo)).collect()
 }
 
 /// Drops an ARN when a longer one in the set extends it (`table/t` when `table/t/index/i` is
