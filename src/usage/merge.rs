@@ -7,8 +7,14 @@ use super::*;
 
 impl ActionUsage {
     /// Adds `other`'s calls, resources, events and times to these (contexts kept within bounds).
-    pub fn absorb(&mut self, other: ActionUsage) {
-        self.resources.extend(other.resources);
+    pub fn absorb(&mut self, mut other: ActionUsage) {
+        // Sets of like size (an audit's partial aggregates, thousands of object ARNs each) are
+        // merged in one pass; a few ARNs into many (a day into a year) are inserted one by one.
+        if other.resources.len() * 8 < self.resources.len() {
+            self.resources.extend(other.resources);
+        } else {
+            self.resources.append(&mut other.resources);
+        }
         self.calls += other.calls;
         self.unresolved += other.unresolved;
         for (k, n) in other.events {
@@ -109,7 +115,11 @@ impl Usage {
             add_bounded(&mut self.matched_roles, r, n, || "(more roles)".to_string());
         }
         self.group_limit = self.group_limit.max(other.group_limit);
-        self.calls_absorbed.extend(other.calls_absorbed);
+        let mut absorbed = other.calls_absorbed;
+        if absorbed.len() > self.calls_absorbed.len() {
+            std::mem::swap(&mut absorbed, &mut self.calls_absorbed);
+        }
+        self.calls_absorbed.extend(absorbed);
         for (k, g) in other.groups {
             let mine = self.groups.remove(&k).unwrap_or_default();
             self.groups.insert(k, mine.merge(g));
