@@ -107,19 +107,24 @@ pub fn audit(
         }
         u
     };
-    let mut work = Vec::new();
-    for p in audited_principals(details, opts) {
-        let key = p.audit_key().to_ascii_lowercase();
-        seen.insert(key.clone());
-        let set = match p.kind {
-            "role" => details.role_policies(&p.name, Some(&p.account))?,
-            _ => details.user_policies(&p.name, Some(&p.account))?,
-        };
-        work.push((p, key, set));
-    }
-    // Each principal is audited on its own: side by side on every core, in the principals'
-    // order.
+    // Each principal's policies are read, and each principal is audited on its own: side by
+    // side on every core, in the principals' order.
     use rayon::prelude::*;
+    let work: Vec<_> = audited_principals(details, opts)
+        .into_par_iter()
+        .map(|p| {
+            let key = p.audit_key().to_ascii_lowercase();
+            let set = match p.kind {
+                "role" => details.role_policies(&p.name, Some(&p.account))?,
+                _ => details.user_policies(&p.name, Some(&p.account))?,
+            };
+            Ok((p, key, set))
+        })
+        .collect::<Vec<_>>()
+        .into_iter()
+        // The first principal's error in order, whichever thread met it first.
+        .collect::<Result<_, _>>()?;
+    seen.extend(work.iter().map(|(_, key, _)| key.clone()));
     let principals: Vec<PrincipalAudit> = work
         .par_iter()
         .map(|(p, key, set)| {
