@@ -139,21 +139,26 @@ pub(super) fn run_audit(args: &AuditArgs) -> Result<ExitCode, CliError> {
     let all = [AuditFormat::Html, AuditFormat::Json, AuditFormat::Sarif, AuditFormat::Md, AuditFormat::Csv];
     let formats: Vec<AuditFormat> = if args.format.is_empty() { all.to_vec() } else { args.format.clone() };
     let artifact = policies_from.clone();
-    // The formats are written side by side, then saved in the order given.
+    // The formats are made and written side by side (audit.json streamed to its file), then
+    // reported in the order given; the first that could not be written is the error.
     use rayon::prelude::*;
-    let texts: Vec<String> = formats
+    let written: Vec<Result<(), CliError>> = formats
         .par_iter()
-        .map(|f| match f {
-            AuditFormat::Html => crate::output::audit_html::render(&audit),
-            AuditFormat::Json => audit.to_json(),
-            AuditFormat::Sarif => audit.to_sarif(&artifact),
-            AuditFormat::Md => audit.to_markdown(),
-            AuditFormat::Csv => audit.to_csv(),
+        .map(|f| {
+            let path = args.out.join(f.file());
+            let text = match f {
+                AuditFormat::Json => return super::write_streamed(&path, |out| audit.write_json(out)),
+                AuditFormat::Html => crate::output::audit_html::render(&audit),
+                AuditFormat::Sarif => audit.to_sarif(&artifact),
+                AuditFormat::Md => audit.to_markdown(),
+                AuditFormat::Csv => audit.to_csv(),
+            };
+            write_out(Some(&path), &text)
         })
         .collect();
-    for (f, text) in formats.iter().zip(texts) {
+    for (f, result) in formats.iter().zip(written) {
+        result?;
         let path = args.out.join(f.file());
-        write_out(Some(&path), &text)?;
         messages::line!("  wrote {}", path.display());
     }
     let sm = &audit.summary;

@@ -127,6 +127,16 @@ where
     }
 }
 
+/// Writes what `write` makes to the file `path` as it is made, through a buffer.
+fn write_streamed(
+    path: &Path,
+    write: impl FnOnce(&mut dyn std::io::Write) -> std::io::Result<()>,
+) -> Result<(), CliError> {
+    let error = |source| CliError::Write { path: path.display().to_string(), source };
+    let mut out = std::io::BufWriter::with_capacity(1 << 20, std::fs::File::create(path).map_err(error)?);
+    write(&mut out).and_then(|_| out.flush()).map_err(error)
+}
+
 fn write_out(path: Option<&Path>, text: &str) -> Result<(), CliError> {
     match path {
         Some(p) => std::fs::write(p, text).map_err(|source| CliError::Write { path: p.display().to_string(), source }),

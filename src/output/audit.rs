@@ -397,6 +397,30 @@ pub struct Audit {
     pub previous_audit: Option<String>,
 }
 
+/// Bytes with `indent` after every newline: JSON written pretty at the top, placed deeper (a
+/// JSON text holds no raw newline inside its strings, so every one is between tokens).
+struct IndentedLines {
+    out: Vec<u8>,
+    indent: &'static [u8],
+}
+
+impl std::io::Write for IndentedLines {
+    fn write(&mut self, buf: &[u8]) -> std::io::Result<usize> {
+        let mut rest = buf;
+        while let Some(i) = rest.iter().position(|&b| b == b'\n') {
+            self.out.extend_from_slice(&rest[..=i]);
+            self.out.extend_from_slice(self.indent);
+            rest = &rest[i + 1..];
+        }
+        self.out.extend_from_slice(rest);
+        Ok(buf.len())
+    }
+
+    fn flush(&mut self) -> std::io::Result<()> {
+        Ok(())
+    }
+}
+
 /// [`Audit`] as `audit.json` writes it, with each principal already written
 /// ([`Audit::to_json`]); its fields are the audit's, in the same order.
 #[derive(Serialize)]
@@ -444,6 +468,15 @@ impl Audit {
 
     /// `audit.json`.
     pub fn to_json(&self) -> String {
+        let mut out = Vec::new();
+        // Writing to memory cannot fail, and the text is UTF-8 JSON.
+        let _ = self.write_json(&mut out);
+        String::from_utf8(out).unwrap_or_default()
+    }
+
+    /// [`Audit::to_json`] written to `out` as it is made (`audit.json` is tens of megabytes
+    /// for a large account: it is never held whole in memory).
+    pub fn write_json(&self, out: &mut dyn std::io::Write) -> std::io::Result<()> {
         use rayon::prelude::*;
         // Each principal is written on its own, side by side on every core, as pretty JSON
         // indented for its place (two levels down, in the top object's `principals`): the text
@@ -452,14 +485,15 @@ impl Audit {
             .principals
             .par_iter()
             .map(|p| {
-                let text = serde_json::to_string_pretty(p).ok()?;
-                // A JSON text holds no raw newline inside its strings: every one is between tokens.
-                serde_json::value::RawValue::from_string(text.replace('\n', "\n    ")).ok()
+                let mut text = IndentedLines { out: Vec::new(), indent: b"    " };
+                serde_json::to_writer_pretty(&mut text, p).ok()?;
+                serde_json::value::RawValue::from_string(String::from_utf8(text.out).ok()?).ok()
             })
             .collect::<Option<_>>()
             .unwrap_or_default();
         if principals.len() != self.principals.len() {
-            return serde_json::to_string_pretty(self).unwrap_or_default() + "\n";
+            serde_json::to_writer_pretty(&mut *out, self)?;
+            return out.write_all(b"\n");
         }
         let view = AuditJson {
             schema: self.schema,
@@ -475,7 +509,8 @@ impl Audit {
             policies_from: &self.policies_from,
             previous_audit: self.previous_audit.as_deref(),
         };
-        serde_json::to_string_pretty(&view).unwrap_or_default() + "\n"
+        serde_json::to_writer_pretty(&mut *out, &view)?;
+        out.write_all(b"\n")
     }
 
     /// `audit.csv`: one row per principal and finding (a principal without findings has one
