@@ -21,11 +21,11 @@ use super::resources::Context;
 /// Entries kept per thread; the memo starts over when full.
 const MAX_ENTRIES: usize = 1 << 16;
 /// Bytes of keys kept per thread; the memo starts over past it.
-const MAX_BYTES: usize = 16 << 20;
+const MAX_BYTES: usize = 8 << 20;
 /// Calls larger than this (raw resources and parameters) are mapped each time, not kept.
 const MAX_CALL_BYTES: usize = 16 << 10;
 /// Hashes of calls seen once remembered per thread; forgotten all at once when full.
-const MAX_SEEN: usize = 1 << 20;
+const MAX_SEEN: usize = 1 << 18;
 
 /// The answer for one call.
 #[derive(Debug)]
