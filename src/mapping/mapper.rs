@@ -98,7 +98,7 @@ pub enum Mapping {
 pub struct Call<'a> {
     pub(super) event_source: &'a str,
     pub(super) event_name: &'a str,
-    pub(super) ctx: Context,
+    pub(super) ctx: Context<'a>,
     pub(super) resources: Option<&'a RawValue>,
     pub(super) request_parameters: Option<&'a RawValue>,
 }

@@ -43,7 +43,7 @@ pub struct MappedCall {
 struct CallKey {
     event_source: Box<str>,
     event_name: Box<str>,
-    ctx: Context,
+    ctx: Context<'static>,
     resources: Option<Box<str>>,
     request_parameters: Option<Box<str>>,
 }
@@ -53,7 +53,7 @@ impl CallKey {
         CallKey {
             event_source: call.event_source.into(),
             event_name: call.event_name.into(),
-            ctx: call.ctx.clone(),
+            ctx: call.ctx.clone().into_owned(),
             resources: call.resources.map(|r| r.get().into()),
             request_parameters: call.request_parameters.map(|r| r.get().into()),
         }

@@ -2,6 +2,7 @@
 //! templates filled with the event's values, the forms a resource comes in besides an ARN (a
 //! queue URL, an S3 copy source), and ARNs covered by a longer one.
 
+use std::borrow::Cow;
 use std::collections::BTreeSet;
 
 use serde_json::{Map, Value};
@@ -10,17 +11,17 @@ use super::params::{percent_decode, queue_url_to_arn, string_values};
 use crate::ingest::event::Event;
 use crate::mapping::arn::{literal, partition_of_region, Arn, ArnTemplate, Partition};
 
-/// Partition, region and account of the call.
+/// Partition, region and account of the call, borrowed from the record where they can be.
 #[derive(Debug, Clone, PartialEq, Eq, Hash)]
-pub(super) struct Context {
-    pub(super) partition: String,
-    pub(super) region: Option<String>,
-    pub(super) account: Option<String>,
+pub(super) struct Context<'a> {
+    pub(super) partition: &'static str,
+    pub(super) region: Option<Cow<'a, str>>,
+    pub(super) account: Option<Cow<'a, str>>,
 }
 
-impl Context {
-    pub(super) fn new(event: &Event<'_>) -> Context {
-        let region = event.aws_region.as_deref().filter(|r| !r.is_empty()).map(|r| literal(r).into_owned());
+impl<'a> Context<'a> {
+    pub(super) fn new(event: &'a Event<'_>) -> Context<'a> {
+        let region = event.aws_region.as_deref().filter(|r| !r.is_empty()).map(literal);
         // The region says the partition; where it cannot (no region, or one of no known
         // partition's prefixes) the principal's ARN does, a known partition only: a log's string
         // never becomes an ARN's partition.
@@ -38,14 +39,22 @@ impl Context {
                 (Some("aws") | None, Some(p)) => p,
                 (Some(r), _) => r,
                 (None, None) => "aws",
-            }
-            .to_string(),
+            },
             region,
             // An account that is not 12 digits (hand-edited or redacted logs) is unknown, not an ARN part.
             account: event
                 .account()
                 .filter(|a| a.len() == 12 && a.bytes().all(|b| b.is_ascii_digit()))
-                .map(str::to_string),
+                .map(Cow::Borrowed),
+        }
+    }
+
+    /// The same context, owning its strings.
+    pub(super) fn into_owned(self) -> Context<'static> {
+        Context {
+            partition: self.partition,
+            region: self.region.map(|r| Cow::Owned(r.into_owned())),
+            account: self.account.map(|a| Cow::Owned(a.into_owned())),
         }
     }
 
@@ -73,7 +82,7 @@ impl Context {
 
     pub(super) fn context_value(&self, var: &str) -> Option<&str> {
         match var {
-            "Partition" => Some(&self.partition),
+            "Partition" => Some(self.partition),
             "Region" => self.region.as_deref(),
             "Account" => self.account.as_deref(),
             _ => None,
