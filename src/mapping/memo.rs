@@ -30,9 +30,11 @@ const MAX_SEEN: usize = 1 << 18;
 /// The answer for one call.
 #[derive(Debug)]
 pub struct MappedCall {
-    /// Unique in the process for every answer computed (never reused): two records with the
-    /// same id had equal calls, so what one added to an aggregate the other adds again.
-    pub id: u64,
+    /// Set when the memo keeps this answer, unique in the process (never reused): two records
+    /// with the same id had equal calls, so what one added to an aggregate the other adds again.
+    /// `None` for an answer given to this record only (a call seen the first time, or too large
+    /// to keep).
+    pub id: Option<u64>,
     /// The mapping, or why the call's `requestParameters` cannot be read (then the record must
     /// not be used: its resources would be lost).
     pub answer: Result<Mapping, String>,
@@ -111,9 +113,9 @@ impl EventMapper<'_> {
     /// The mapping of `call` (with its parameters read), from this thread's memo when an equal
     /// call was mapped with this catalog before.
     pub fn map_memoized(&self, call: &Call<'_>) -> Rc<MappedCall> {
-        let compute = || {
+        let compute = |kept: bool| {
             Rc::new(MappedCall {
-                id: next_id(),
+                id: kept.then(next_id),
                 answer: match call.request_parameters() {
                     Ok(params) => Ok(self.map_with(call, &params)),
                     Err(e) => Err(e.to_string()),
@@ -122,7 +124,7 @@ impl EventMapper<'_> {
         };
         let size = call_bytes(call);
         if size > MAX_CALL_BYTES {
-            return compute();
+            return compute(false);
         }
         let hash = call_hash(call);
         let instance = self.catalog.instance();
@@ -138,9 +140,9 @@ impl EventMapper<'_> {
                 memo.seen.clear();
             }
             if memo.seen.insert(hash) {
-                return compute();
+                return compute(false);
             }
-            let mapped = compute();
+            let mapped = compute(true);
             memo.entries.entry(hash).or_default().push((CallKey::of(call), Rc::clone(&mapped)));
             memo.count += 1;
             memo.bytes += size + std::mem::size_of::<CallKey>();
@@ -176,6 +178,7 @@ mod tests {
         let once = mapped(&mapper, &base);
         let first = mapped(&mapper, &base);
         assert_eq!(once.answer, first.answer);
+        assert!(once.id.is_none() && first.id.is_some());
         assert_eq!(mapped(&mapper, &base).id, first.id);
         // The session name differs: not part of the call.
         assert_eq!(mapped(&mapper, &base.replace("s-jobs", "s-other")).id, first.id);

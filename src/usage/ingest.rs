@@ -162,7 +162,7 @@ impl Usage {
                 self.counts.records_mapped += weight;
                 // What an earlier record of the same call added (its resources, why it was
                 // needed) this one would add again: only its counts are taken.
-                let first_of_call = self.calls_absorbed.insert(mapped.id);
+                let first_of_call = mapped.id.is_none_or(|id| self.absorb_call(id));
                 for u in uses {
                     if u.resolution == Resolution::Unresolved {
                         let why = format!("{}: {}", u.action, u.implied_by.as_deref().unwrap_or(""));
@@ -290,6 +290,15 @@ impl Usage {
     pub(super) fn reject_n(&mut self, r: Rejection, weight: u64) {
         self.counts.records_read -= weight - 1;
         self.reject(r);
+    }
+
+    /// Notes that this usage holds what mapped call `id` adds; true when it did not before (at
+    /// most [`MAX_ABSORBED_CALLS`] are noted).
+    fn absorb_call(&mut self, id: u64) -> bool {
+        if self.calls_absorbed.len() >= MAX_ABSORBED_CALLS {
+            self.calls_absorbed.clear();
+        }
+        self.calls_absorbed.insert(id)
     }
 }
 

@@ -120,6 +120,9 @@ impl Usage {
             std::mem::swap(&mut absorbed, &mut self.calls_absorbed);
         }
         self.calls_absorbed.extend(absorbed);
+        if self.calls_absorbed.len() > MAX_ABSORBED_CALLS {
+            self.calls_absorbed.clear();
+        }
         for (k, g) in other.groups {
             let mine = self.groups.remove(&k).unwrap_or_default();
             self.groups.insert(k, mine.merge(g));

@@ -53,6 +53,9 @@ pub const MAX_LISTED_REJECTIONS: usize = 1000;
 /// Distinct keys kept in each map of log-derived names (denied, unmapped, no-permission and
 /// not-evidence events, matched roles); more are counted under one overflow key.
 pub(crate) const MAX_DISTINCT: usize = 10_000;
+/// Mapped calls a usage notes it holds ([`Usage::calls_absorbed`]); past that the notes start
+/// over (what a call adds is then added again, which its sets keep once).
+pub(crate) const MAX_ABSORBED_CALLS: usize = 1 << 16;
 /// Distinct call contexts kept per action; more are counted as one context of unknown region,
 /// endpoint and caller, which no condition can be derived from.
 pub(crate) const MAX_CONTEXTS: usize = 1000;

@@ -46,7 +46,7 @@ fn the_mapping_memo_gives_every_record_of_the_corpus_the_mappers_own_answer_ever
             let memo = mapper.map_memoized(&Call::of(e));
             assert_eq!(memo.answer.as_ref().ok(), Some(&mapper.map(e)), "record {i}, round {round}");
             if round == 2 {
-                assert_eq!(memo.id, kept[&i], "record {i}: mapped again in round {round}");
+                assert!(memo.id.is_some() && memo.id == kept[&i], "record {i}: mapped again in round {round}");
             }
             kept.insert(i, memo.id);
         }
