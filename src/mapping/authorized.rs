@@ -72,26 +72,26 @@ impl EventMapper<'_> {
         entries: &[AuthorizedAction],
         call: &Call<'_>,
         params: &Map<String, Value>,
-        ctx: &Context,
     ) -> Vec<ActionUse> {
+        let ctx = &call.ctx;
         let statements = partiql_statements(params);
         let mut uses = Vec::new();
         for entry in entries {
             let Some(action) = self.catalog.action_by_name(&entry.action) else { continue };
             match &entry.when {
                 Trigger::Never => {}
-                Trigger::Always => uses.push(self.resolve_authorized(action, None, call, params, ctx)),
+                Trigger::Always => uses.push(self.resolve_authorized(action, None, call, params)),
                 Trigger::Field(path) => {
                     if !path_values(params, path).is_empty()
                         || params.get(path.as_str()).is_some_and(|v| !is_empty_value(v))
                         || path_present(params, path)
                     {
-                        uses.push(self.resolve_authorized(action, Some(path), call, params, ctx));
+                        uses.push(self.resolve_authorized(action, Some(path), call, params));
                     }
                 }
                 Trigger::Tags => {
                     if TAG_PARAMETERS.iter().any(|k| params.get(*k).is_some_and(|v| !is_empty_value(v))) {
-                        uses.push(self.resolve_authorized(action, None, call, params, ctx));
+                        uses.push(self.resolve_authorized(action, None, call, params));
                     }
                 }
                 Trigger::Role => {
@@ -143,8 +143,8 @@ impl EventMapper<'_> {
         field: Option<&str>,
         call: &Call<'_>,
         params: &Map<String, Value>,
-        ctx: &Context,
     ) -> ActionUse {
+        let ctx = &call.ctx;
         if action.name == "bedrock:ApplyGuardrail" {
             let (region, account) = (ctx.region_or_any(), ctx.account_or_any());
             let guardrails: BTreeSet<String> = path_values(params, "guardrailConfig.guardrailIdentifier")
@@ -197,7 +197,7 @@ impl EventMapper<'_> {
                 return self.dynamodb_tables(action, &tables, ctx);
             }
         }
-        self.resolve(action, None, call, params, ctx)
+        self.resolve(action, None, call, params)
     }
 
     /// `action` on the DynamoDB tables named in the request.

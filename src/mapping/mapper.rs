@@ -210,7 +210,7 @@ impl<'c> EventMapper<'c> {
                 .iter()
                 .filter_map(|oa| {
                     let action = self.catalog.action_by_name(&oa.action)?;
-                    Some(self.resolve(action, Some(oa), call, params, ctx))
+                    Some(self.resolve(action, Some(oa), call, params))
                 })
                 .collect::<Vec<_>>();
             let extras = if prefix == "s3" { self.s3_header_extras(&uses, params) } else { Vec::new() };
@@ -218,7 +218,7 @@ impl<'c> EventMapper<'c> {
         }
         match self.catalog.action(prefix, name) {
             Some(action) => {
-                let main = self.resolve(action, None, call, params, ctx);
+                let main = self.resolve(action, None, call, params);
                 let tagging = self.tags_on_create(action, &main, params, ctx);
                 let mut uses = vec![main];
                 uses.extend(tagging);
@@ -236,7 +236,7 @@ impl<'c> EventMapper<'c> {
             }
             None => match self.catalog.authorized_for(prefix, name) {
                 Some(entries) => {
-                    let uses = self.map_authorized(entries, call, params, ctx);
+                    let uses = self.map_authorized(entries, call, params);
                     if uses.is_empty() {
                         Mapping::Unmapped(Unmapped::TriggerNotShown { prefix: prefix.to_string() })
                     } else {
@@ -256,8 +256,8 @@ impl<'c> EventMapper<'c> {
         ov: Option<&OverrideAction>,
         call: &Call<'_>,
         params: &Map<String, Value>,
-        ctx: &Context,
     ) -> ActionUse {
+        let ctx = &call.ctx;
         let done = |resources: BTreeSet<String>, resolution| ActionUse {
             action: action.name.clone(),
             resources: prune_covered_prefixes(resources),
