@@ -2,16 +2,16 @@
 //! in the binary so iamtrim runs anywhere.
 
 use std::collections::{BTreeMap, HashMap, HashSet};
-
-/// The catalog's maps: looked up for every record and every granted action, with keys from the
-/// bundled tables (foldhash: several times faster than std's SipHash on short strings).
-pub type FastMap<K, V> = HashMap<K, V, foldhash::fast::RandomState>;
 use std::fmt;
 use std::sync::OnceLock;
 
 use serde::Deserialize;
 
 use crate::mapping::arn::ArnTemplate;
+
+/// The catalog's maps: looked up for every record and every granted action, with keys from the
+/// bundled tables (foldhash: several times faster than std's SipHash on short strings).
+pub type FastMap<K, V> = HashMap<K, V, foldhash::fast::RandomState>;
 
 const CATALOG_JSON: &str = include_str!("../../action-maps/catalog.json");
 const EVENT_SOURCES_JSON: &str = include_str!("../../action-maps/event-sources.json");
