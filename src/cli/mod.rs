@@ -139,7 +139,7 @@ fn write_streamed(
 
 fn write_out(path: Option<&Path>, text: &str) -> Result<(), CliError> {
     match path {
-        Some(p) => std::fs::write(p, text).map_err(|source| CliError::Write { path: p.display().to_string(), source }),
+        Some(p) => write_streamed(p, |out| out.write_all(text.as_bytes())),
         None => {
             let mut out = std::io::stdout().lock();
             out.write_all(text.as_bytes())
