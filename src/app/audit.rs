@@ -500,7 +500,7 @@ fn audit_principal(
         unused_services,
         unused_actions: unused.iter().map(|a| a.action.clone()).collect(),
         used_actions,
-        narrowed_resources: diff.narrowed_resources.clone(),
+        narrowed_resources: diff.narrowed_resources,
         generated_policy,
         findings,
         last_accessed: None,

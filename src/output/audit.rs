@@ -771,7 +771,7 @@ mod tests {
             narrowed_resources: vec![Narrowing {
                 action: "s3:GetObject".into(),
                 granted: list(&["*"]),
-                used: list(&["arn:aws:s3:::b/k"]),
+                used: list(&["arn:aws:s3:::b/k"]).into(),
             }],
             generated_policy: full
                 .then(|| {

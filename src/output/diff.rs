@@ -5,6 +5,7 @@
 
 use std::collections::{BTreeMap, BTreeSet};
 use std::fmt::Write as _;
+use std::sync::Arc;
 
 use serde::Serialize;
 
@@ -21,8 +22,8 @@ pub use crate::policy::managed::ManagedPolicies;
 pub struct ActionResources {
     /// `s3:GetObject`.
     pub action: String,
-    /// Resources (sorted).
-    pub resources: Vec<String>,
+    /// Resources (sorted); shared with the [`Narrowing`] of the same action, not copied.
+    pub resources: Arc<[String]>,
     /// Why, where it applies (`refused in CloudTrail`, `not granted`, `granted only under conditions`,
     /// `granted only if what the template leaves unknown until deploy matches`).
     #[serde(skip_serializing_if = "String::is_empty")]
@@ -47,8 +48,8 @@ pub struct Narrowing {
     pub action: String,
     /// What the current policies grant it on.
     pub granted: Vec<String>,
-    /// What was used.
-    pub used: Vec<String>,
+    /// What was used (the same list as the action's [`ActionResources`]).
+    pub used: Arc<[String]>,
 }
 
 /// A refused call.
@@ -247,8 +248,8 @@ impl PolicyDiff {
                     }
                 }
             }
-            let resources: Vec<String> = u.resources.iter().cloned().collect();
             if refused.is_empty() {
+                let resources: Arc<[String]> = u.resources.iter().cloned().collect();
                 let unknown: Vec<&str> =
                     granted_on.iter().filter(|g| crate::policy::template::has_unknown(g)).map(String::as_str).collect();
                 let note = if conditional.is_empty() {
@@ -262,7 +263,7 @@ impl PolicyDiff {
                 } else {
                     format!("granted only under conditions on {}", conditional.join(", "))
                 };
-                used_granted.push(ActionResources { action: action.clone(), resources: resources.clone(), note });
+                used_granted.push(ActionResources { action: action.clone(), resources: Arc::clone(&resources), note });
                 // Granted on wildcards broader than what was used?
                 let broader: Vec<String> =
                     granted_on.into_iter().filter(|g| g.contains('*') && !u.resources.contains(g)).collect();
@@ -273,7 +274,7 @@ impl PolicyDiff {
             } else {
                 used_not_granted.push(ActionResources {
                     action: action.clone(),
-                    resources: refused,
+                    resources: refused.into(),
                     note: "not granted by the current policies".into(),
                 });
             }
@@ -300,7 +301,7 @@ impl PolicyDiff {
                 if !used_not_granted.iter().any(|x| x.action == a) && !usage.actions.contains_key(a) {
                     used_not_granted.push(ActionResources {
                         action: a.to_string(),
-                        resources: Vec::new(),
+                        resources: Arc::from([]),
                         note: format!("refused in CloudTrail ({} {} ×{})", key.source, key.name, d.count),
                     });
                 }
@@ -340,7 +341,7 @@ impl PolicyDiff {
                 .unwrap_or_else(|| crate::synth::self_check(generated, usage))
                 .refused
                 .into_iter()
-                .map(|(action, r)| ActionResources { action, resources: vec![r], note: String::new() })
+                .map(|(action, r)| ActionResources { action, resources: Arc::from([r]), note: String::new() })
                 .collect(),
             services: per_service
                 .into_iter()
