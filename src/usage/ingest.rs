@@ -102,7 +102,17 @@ impl Usage {
         let reject = |reason: RejectReason| Rejection { file: file.to_string(), location, reason };
         // Parameters that cannot be read (nested deeper than the parser's limit) would map to a
         // resource template with `*`: the record is rejected instead, never widened.
-        let mapped = mapper.map_memoized(&Call::of(event));
+        let mut mapped = mapper.map_memoized(&Call::of(event));
+        // An answer no other record holds (a call the memo did not keep) gives up its resolved
+        // resources instead of having them copied.
+        let mut given = std::rc::Rc::get_mut(&mut mapped).and_then(|m| match &mut m.answer {
+            Ok(Mapping::Actions(uses)) => Some(
+                uses.iter_mut()
+                    .map(|u| if u.resolution == Resolution::Unresolved { None } else { Some(std::mem::take(&mut u.resources)) })
+                    .collect::<Vec<_>>(),
+            ),
+            _ => None,
+        });
         let mapping = match &mapped.answer {
             Ok(m) => m,
             Err(e) => {
@@ -163,7 +173,7 @@ impl Usage {
                 // What an earlier record of the same call added (its resources, why it was
                 // needed) this one would add again: only its counts are taken.
                 let first_of_call = mapped.id.is_none_or(|id| self.absorb_call(id));
-                for u in uses {
+                for (i, u) in uses.iter().enumerate() {
                     if u.resolution == Resolution::Unresolved {
                         let why = format!("{}: {}", u.action, u.implied_by.as_deref().unwrap_or(""));
                         add_reasoned(&mut self.needed_unresolved, key(), weight, &why);
@@ -186,7 +196,10 @@ impl Usage {
                     a.calls += weight;
                     a.unresolved += weight * u64::from(u.resolution == Resolution::Wildcard);
                     if first_of_call {
-                        a.resources.extend(u.resources.iter().cloned());
+                        match given.as_mut().and_then(|g| g[i].take()) {
+                            Some(resources) => a.resources.extend(resources),
+                            None => a.resources.extend(u.resources.iter().cloned()),
+                        }
                     }
                     // Few distinct events per action: found by a scan, a key built only for a new one.
                     match a.events.iter_mut().find(|(k, _)| k.source == source && k.name == name) {
