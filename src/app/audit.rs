@@ -95,7 +95,7 @@ pub fn audit(
     last_accessed: &LastAccessedAnswers,
 ) -> Result<Audit, AuthDetailsError> {
     let complete = usage.gaps.is_empty();
-    let groups: BTreeMap<String, Usage> =
+    let groups: BTreeMap<String, std::borrow::Cow<'_, Usage>> =
         usage.split_groups().into_iter().map(|(k, g)| (k.to_ascii_lowercase(), g)).collect();
     let window_from =
         opts.window_from.or_else(|| groups.values().filter_map(|g| g.first_seen).chain(usage.first_seen).min());
@@ -128,7 +128,7 @@ pub fn audit(
     let principals: Vec<PrincipalAudit> = work
         .par_iter()
         .map(|(p, key, set)| {
-            let u = groups.get(key).unwrap_or(&empty);
+            let u = groups.get(key).map_or(&empty, |g| &**g);
             let mut audited = audit_principal(p, u, set, catalog, &opts.generate);
             if let Some(answer) = last_accessed.get(&p.arn) {
                 beside_last_accessed(&mut audited, u, set, answer, window_from);

@@ -50,7 +50,7 @@ pub fn boundary(all: &Usage, patterns: &[String], catalog: &ActionCatalog) -> Op
         let name = key.rsplit('/').next().unwrap_or(&key);
         if patterns.iter().any(|p| glob(p, &key, true) || glob(p, name, true)) {
             principals.push((key, group.counts.records_matched));
-            picked = picked.merge(group);
+            picked = picked.merge(group.into_owned());
         }
     }
     if principals.is_empty() {

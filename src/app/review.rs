@@ -39,7 +39,7 @@ fn role_name(key: &str) -> Option<&str> {
 /// The activity key of `role`: by `--map`, by its name, else by CloudFormation's generated name.
 fn match_activity<'g>(
     role: &TemplateRole,
-    groups: &'g BTreeMap<String, Usage>,
+    groups: &'g BTreeMap<String, std::borrow::Cow<'_, Usage>>,
     opts: &ReviewOptions,
 ) -> Option<(&'g str, &'static str)> {
     let by = |want: &str| {
@@ -95,7 +95,7 @@ pub fn review(
     catalog: &ActionCatalog,
     opts: &ReviewOptions,
 ) -> Result<Review, crate::policy::template::TemplateError> {
-    let groups: BTreeMap<String, Usage> =
+    let groups: BTreeMap<String, std::borrow::Cow<'_, Usage>> =
         usage.split_groups().into_iter().map(|(k, g)| (k.to_ascii_lowercase(), g)).collect();
     let complete = usage.gaps.is_empty();
     let mut roles = Vec::new();
@@ -135,7 +135,7 @@ pub fn review(
                 &role,
                 key.as_deref(),
                 how,
-                key.as_deref().and_then(|k| groups.get(k)),
+                key.as_deref().and_then(|k| groups.get(k)).map(|g| &**g),
                 catalog,
                 opts,
             ));

@@ -47,8 +47,11 @@ pub struct PolicyDocument {
 impl PolicyDocument {
     /// The document as IAM counts its size: characters of its JSON, white space excluded.
     pub fn size(&self) -> usize {
-        let compact = ascii_json(serde_json::to_string(self).unwrap_or_default());
-        compact.chars().filter(|c| !c.is_whitespace()).count()
+        let mut counter = SizeCounter(0);
+        match serde_json::to_writer(&mut counter, self) {
+            Ok(()) => counter.0,
+            Err(_) => 0,
+        }
     }
 
     /// Pretty JSON with a trailing newline; byte-identical for equal documents.
@@ -93,6 +96,34 @@ impl From<&PolicyDocument> for super::model::Policy {
     }
 }
 
+/// Counts what [`PolicyDocument::size`] counts of compact JSON text as it is written, without
+/// keeping it: the characters of its [`ascii_json`] form, white space excluded.
+struct SizeCounter(usize);
+
+impl std::io::Write for SizeCounter {
+    fn write(&mut self, buf: &[u8]) -> std::io::Result<usize> {
+        for &b in buf {
+            self.0 += match b {
+                // White space.
+                b' ' | b'\n' => 0,
+                // Printable ASCII.
+                0x21..=0x7e => 1,
+                // UTF-8 continuation bytes: counted with their lead byte.
+                0x80..=0xbf => 0,
+                // A character past U+FFFF: a UTF-16 pair, two `\uXXXX`.
+                0xf0..=0xff => 12,
+                // Any other control character or DEL, or a character up to U+FFFF: one `\uXXXX`.
+                _ => 6,
+            };
+        }
+        Ok(buf.len())
+    }
+
+    fn flush(&mut self) -> std::io::Result<()> {
+        Ok(())
+    }
+}
+
 /// JSON text with every character outside printable ASCII written as a `\uXXXX` escape (UTF-16
 /// pairs past U+FFFF). IAM accepts policy documents of tab, newline, carriage return and
 /// U+0020 to U+00FF only, so a name with DEL, C1, a line separator, an emoji or CJK from a log
@@ -120,6 +151,21 @@ pub(crate) fn ascii_json(text: String) -> String {
 mod tests {
     use super::*;
     use crate::policy::model::Policy;
+
+    #[test]
+    fn the_size_is_the_count_of_non_space_characters_of_the_ascii_json_text() {
+        let by_text = |doc: &PolicyDocument| {
+            ascii_json(serde_json::to_string(doc).unwrap()).chars().filter(|c| !c.is_whitespace()).count()
+        };
+        for sid in ["Plain", "with space", "tab\tand\nnewline", "del\u{7f}", "é and ü", "CJK 漢字", "emoji 🦀", "\u{2028}", "\u{a0}nbsp"] {
+            let doc: PolicyDocument = serde_json::from_value(serde_json::json!({
+                "Version": "2012-10-17",
+                "Statement": [{"Sid": sid, "Effect": "Allow", "Action": ["s3:GetObject"], "Resource": [format!("arn:aws:s3:::b/{sid}")]}]
+            }))
+            .unwrap();
+            assert_eq!(doc.size(), by_text(&doc), "{sid:?}");
+        }
+    }
 
     #[test]
     fn a_written_document_reads_as_the_parser_reads_its_json() {

@@ -11,6 +11,7 @@ mod merge;
 #[cfg(feature = "store")]
 pub mod store;
 
+use std::borrow::Cow;
 use std::collections::{BTreeMap, BTreeSet};
 
 use chrono::{DateTime, Utc};
@@ -379,16 +380,20 @@ impl Usage {
     }
 
     /// The groups of a `--split-by` run, each with the gaps of the whole read (a gap in the
-    /// read makes every group's usage incomplete).
-    pub fn split_groups(&self) -> Vec<(String, Usage)> {
+    /// read makes every group's usage incomplete). A group is lent as it is when the read had
+    /// no gap, and copied with the read's gaps added when it had.
+    pub fn split_groups(&self) -> Vec<(String, Cow<'_, Usage>)> {
         self.groups
             .iter()
             .map(|(k, g)| {
+                if self.gaps.is_empty() {
+                    return (k.clone(), Cow::Borrowed(g));
+                }
                 let mut g = g.clone();
                 for gap in self.gaps.values() {
                     g.add_gap(gap.clone());
                 }
-                (k.clone(), g)
+                (k.clone(), Cow::Owned(g))
             })
             .collect()
     }
