@@ -44,27 +44,31 @@ pub fn generate(usage: &Usage, catalog: &ActionCatalog, opts: &GenerateOptions) 
     if synth_opts.resources == ResourceMode::Service {
         notices.push("--resources service grants every action on `*`: the policy is not resource-scoped".to_string());
     }
-    let (mut policy, mut widenings) = synth::synthesize_with(&usage.actions, catalog, &synth_opts);
+    // The ARNs are read into containers once, for every threshold the size loop tries.
+    let prepared = synth::PreparedResources::of(&usage.actions);
+    let (mut policy, mut widenings) = synth::synthesize_prepared(&usage.actions, &prepared, catalog, &synth_opts);
+    let mut size = policy.size();
     let mut fit_steps = Vec::new();
-    if policy.size() > limit && synth_opts.resources == ResourceMode::Prefix {
-        let before = policy.size();
+    if size > limit && synth_opts.resources == ResourceMode::Prefix {
+        let before = size;
         let mut threshold = synth_opts.max_arns_per_statement.max(1);
-        while policy.size() > limit && threshold > 1 {
+        while size > limit && threshold > 1 {
             threshold = (threshold / 2).max(1);
-            let (p, w) = synth::synthesize_with(
+            let (p, w) = synth::synthesize_prepared(
                 &usage.actions,
+                &prepared,
                 catalog,
                 &SynthOptions { max_arns_per_statement: threshold, ..synth_opts },
             );
             policy = p;
             widenings = w;
+            size = policy.size();
         }
         fit_steps.push(format!(
-            "prefix generalization tightened to --max-arns-per-statement {threshold}: {before} -> {} characters",
-            policy.size()
+            "prefix generalization tightened to --max-arns-per-statement {threshold}: {before} -> {size} characters"
         ));
     }
-    let parts = if policy.size() > limit { synth::split(&policy, limit) } else { vec![policy.clone()] };
+    let parts = if size > limit { synth::split(&policy, limit) } else { vec![policy.clone()] };
     if parts.len() > 1 {
         fit_steps.push(format!("split into {} managed policies of at most {limit} characters", parts.len()));
         if parts.len() > 10 {

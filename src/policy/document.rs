@@ -157,7 +157,17 @@ mod tests {
         let by_text = |doc: &PolicyDocument| {
             ascii_json(serde_json::to_string(doc).unwrap()).chars().filter(|c| !c.is_whitespace()).count()
         };
-        for sid in ["Plain", "with space", "tab\tand\nnewline", "del\u{7f}", "é and ü", "CJK 漢字", "emoji 🦀", "\u{2028}", "\u{a0}nbsp"] {
+        for sid in [
+            "Plain",
+            "with space",
+            "tab\tand\nnewline",
+            "del\u{7f}",
+            "é and ü",
+            "CJK 漢字",
+            "emoji 🦀",
+            "\u{2028}",
+            "\u{a0}nbsp",
+        ] {
             let doc: PolicyDocument = serde_json::from_value(serde_json::json!({
                 "Version": "2012-10-17",
                 "Statement": [{"Sid": sid, "Effect": "Allow", "Action": ["s3:GetObject"], "Resource": [format!("arn:aws:s3:::b/{sid}")]}]

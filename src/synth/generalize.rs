@@ -62,43 +62,68 @@ pub fn generalize(action: &str, resources: &BTreeSet<String>, opts: &SynthOption
                 reason: "--resources service".into(),
             }],
         ),
-        ResourceMode::Prefix => {
-            let mut by_container: BTreeMap<&str, Vec<&str>> = BTreeMap::new();
-            for r in resources {
-                let (c, p) = container_and_path(r);
-                by_container.entry(c).or_default().push(p);
-            }
-            let mut out = BTreeSet::new();
-            let mut widened = Vec::new();
-            for (container, paths) in by_container {
-                let (paths, stable) = time_stable(action, container, &paths);
-                widened.extend(stable);
-                if paths.len() <= opts.max_arns_per_statement || paths.iter().any(|p| p.is_empty()) {
-                    out.extend(paths.iter().map(|p| format!("{container}{p}")));
-                    continue;
-                }
-                let mut common = paths[0].as_str();
-                for p in &paths[1..] {
-                    let n = common.bytes().zip(p.bytes()).take_while(|(a, b)| a == b).count();
-                    common = &common[..n];
-                }
-                // Back to a path boundary, so `uploads/2026/10/0` reads `uploads/2026/10/`.
-                let keep = common.rfind(['/', ':']).map_or(0, |i| i + 1);
-                let pattern = format!("{container}{}*", &common[..keep]);
-                widened.push(Widening {
-                    action: action.to_string(),
-                    replaced: paths.len(),
-                    pattern: pattern.clone(),
-                    reason: format!(
-                        "{} ARNs under one container, more than --max-arns-per-statement {}",
-                        paths.len(),
-                        opts.max_arns_per_statement
-                    ),
-                });
-                out.insert(pattern);
-            }
-            (out.into_iter().collect(), widened)
+        ResourceMode::Prefix => Containers::of(action, resources).generalize(action, opts),
+    }
+}
+
+/// One action's ARNs as prefix generalization reads them before its threshold applies: by
+/// container, each container's paths with the names that vary with time or per request
+/// generalized, and those generalizations. Read once, generalized at several thresholds (the
+/// size loop of `generate` halves `--max-arns-per-statement` until the policy fits).
+#[derive(Debug, Clone)]
+pub struct Containers<'r> {
+    by_container: Vec<(&'r str, Vec<String>, Vec<Widening>)>,
+}
+
+impl<'r> Containers<'r> {
+    /// The containers of `resources` (ARNs, none of them `*`), used by `action`.
+    pub fn of(action: &str, resources: &'r BTreeSet<String>) -> Containers<'r> {
+        let mut by_container: BTreeMap<&str, Vec<&str>> = BTreeMap::new();
+        for r in resources {
+            let (c, p) = container_and_path(r);
+            by_container.entry(c).or_default().push(p);
         }
+        let by_container = by_container
+            .into_iter()
+            .map(|(container, paths)| {
+                let (paths, stable) = time_stable(action, container, &paths);
+                (container, paths, stable)
+            })
+            .collect();
+        Containers { by_container }
+    }
+
+    /// The resources and widenings of prefix generalization with `opts`' threshold.
+    pub fn generalize(&self, action: &str, opts: &SynthOptions) -> (Vec<String>, Vec<Widening>) {
+        let mut out = BTreeSet::new();
+        let mut widened = Vec::new();
+        for (container, paths, stable) in &self.by_container {
+            widened.extend(stable.iter().cloned());
+            if paths.len() <= opts.max_arns_per_statement || paths.iter().any(|p| p.is_empty()) {
+                out.extend(paths.iter().map(|p| format!("{container}{p}")));
+                continue;
+            }
+            let mut common = paths[0].as_str();
+            for p in &paths[1..] {
+                let n = common.bytes().zip(p.bytes()).take_while(|(a, b)| a == b).count();
+                common = &common[..n];
+            }
+            // Back to a path boundary, so `uploads/2026/10/0` reads `uploads/2026/10/`.
+            let keep = common.rfind(['/', ':']).map_or(0, |i| i + 1);
+            let pattern = format!("{container}{}*", &common[..keep]);
+            widened.push(Widening {
+                action: action.to_string(),
+                replaced: paths.len(),
+                pattern: pattern.clone(),
+                reason: format!(
+                    "{} ARNs under one container, more than --max-arns-per-statement {}",
+                    paths.len(),
+                    opts.max_arns_per_statement
+                ),
+            });
+            out.insert(pattern);
+        }
+        (out.into_iter().collect(), widened)
     }
 }
 

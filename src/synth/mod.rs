@@ -16,7 +16,7 @@ use crate::usage::ActionUsage;
 pub use check::{replay, self_check, SelfCheck};
 use conditions::{action_conditions, ActionConditions};
 pub use conditions::{condition_notes, request_context, ConditionNote, CALLED_VIA_SERVICES};
-pub use generalize::{container_and_path, generalize, Widening};
+pub use generalize::{container_and_path, generalize, Containers, Widening};
 pub use split::split;
 pub use stable::{first_varying, Varying};
 
@@ -61,6 +61,45 @@ pub fn synthesize_with(
     catalog: &ActionCatalog,
     opts: &SynthOptions,
 ) -> (PolicyDocument, Vec<Widening>) {
+    synthesize_from(actions, None, catalog, opts)
+}
+
+/// Every action's ARNs read once for prefix generalization ([`Containers`]), so that the policy
+/// can be synthesized at several thresholds ([`synthesize_prepared`]) without reading them again.
+#[derive(Debug, Clone)]
+pub struct PreparedResources<'u> {
+    containers: BTreeMap<&'u str, Containers<'u>>,
+}
+
+impl<'u> PreparedResources<'u> {
+    /// The containers of each action of `actions` used on ARNs (not on `*`).
+    pub fn of(actions: &'u BTreeMap<String, ActionUsage>) -> PreparedResources<'u> {
+        let containers = actions
+            .iter()
+            .filter(|(_, u)| !u.resources.is_empty() && !u.resources.contains("*"))
+            .map(|(name, u)| (name.as_str(), Containers::of(name, &u.resources)))
+            .collect();
+        PreparedResources { containers }
+    }
+}
+
+/// [`synthesize_with`] for `actions` whose resources were read once into `prepared`: the same
+/// policy and widenings.
+pub fn synthesize_prepared(
+    actions: &BTreeMap<String, ActionUsage>,
+    prepared: &PreparedResources<'_>,
+    catalog: &ActionCatalog,
+    opts: &SynthOptions,
+) -> (PolicyDocument, Vec<Widening>) {
+    synthesize_from(actions, Some(prepared), catalog, opts)
+}
+
+fn synthesize_from(
+    actions: &BTreeMap<String, ActionUsage>,
+    prepared: Option<&PreparedResources<'_>>,
+    catalog: &ActionCatalog,
+    opts: &SynthOptions,
+) -> (PolicyDocument, Vec<Widening>) {
     // An action used on `*` anywhere needs `*`; listing ARNs beside it would add nothing.
     // Statements group actions with the same resources (and, with conditions, the same
     // endpoint and calling-service conditions; their requested regions are unioned).
@@ -71,7 +110,10 @@ pub fn synthesize_with(
     let mut groups: BTreeMap<(Vec<String>, ActionConditions), Group> = BTreeMap::new();
     let mut widenings = Vec::new();
     for (name, usage) in actions {
-        let (resources, w) = generalize(name, &usage.resources, opts);
+        let (resources, w) = match prepared.and_then(|p| p.containers.get(name.as_str())) {
+            Some(containers) if opts.resources == ResourceMode::Prefix => containers.generalize(name, opts),
+            _ => generalize(name, &usage.resources, opts),
+        };
         widenings.extend(w);
         let (conds, regions) =
             if opts.conditions { action_conditions(name, usage, catalog) } else { (ActionConditions::default(), None) };
@@ -361,6 +403,37 @@ mod tests {
             generalize("s3:GetObject", &set(&keys), &SynthOptions { resources: ResourceMode::Service, ..opts }).0,
             ["*"]
         );
+    }
+
+    #[test]
+    fn resources_prepared_once_give_the_policy_of_every_threshold_as_read_afresh() {
+        let c = ActionCatalog::embedded();
+        let mut keys: Vec<String> =
+            (0..300).map(|i| format!("arn:aws:s3:::b{}/dir-{}/sub/key-{i:04}.csv", i % 3, i % 7)).collect();
+        keys.push("arn:aws:s3:::b0/archive/2026/10/07/r.csv".into());
+        keys.push("arn:aws:s3:::b0/".into());
+        let streams: Vec<String> = (0..5)
+            .map(|i| format!("arn:aws:logs:us-east-1:1:log-group:/aws/lambda/f:log-stream:2026/10/0{i}/[$LATEST]ab{i}"))
+            .collect();
+        let keys: Vec<&str> = keys.iter().map(String::as_str).collect();
+        let streams: Vec<&str> = streams.iter().map(String::as_str).collect();
+        let actions = BTreeMap::from([
+            ("s3:GetObject".to_string(), usage(&keys)),
+            ("s3:ListBucket".to_string(), usage(&["arn:aws:s3:::b0", "arn:aws:s3:::b1"])),
+            ("logs:PutLogEvents".to_string(), usage(&streams)),
+            ("sts:GetCallerIdentity".to_string(), usage(&["*"])),
+        ]);
+        let prepared = PreparedResources::of(&actions);
+        for resources in [ResourceMode::Prefix, ResourceMode::Exact, ResourceMode::Service] {
+            for max_arns_per_statement in [1, 2, 5, 20, 100, 1000] {
+                let opts = SynthOptions { resources, max_arns_per_statement, ..SynthOptions::default() };
+                assert_eq!(
+                    synthesize_prepared(&actions, &prepared, c, &opts),
+                    synthesize_with(&actions, c, &opts),
+                    "{resources:?} {max_arns_per_statement}"
+                );
+            }
+        }
     }
 
     #[test]

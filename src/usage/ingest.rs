@@ -108,7 +108,13 @@ impl Usage {
         let mut given = std::rc::Rc::get_mut(&mut mapped).and_then(|m| match &mut m.answer {
             Ok(Mapping::Actions(uses)) => Some(
                 uses.iter_mut()
-                    .map(|u| if u.resolution == Resolution::Unresolved { None } else { Some(std::mem::take(&mut u.resources)) })
+                    .map(|u| {
+                        if u.resolution == Resolution::Unresolved {
+                            None
+                        } else {
+                            Some(std::mem::take(&mut u.resources))
+                        }
+                    })
                     .collect::<Vec<_>>(),
             ),
             _ => None,
