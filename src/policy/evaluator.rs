@@ -186,20 +186,33 @@ fn glob_units<T: Copy + PartialEq>(p: &[T], t: &[T], eq: impl Fn(&T, &T) -> bool
 
 /// True when action pattern `pattern` (`s3:Get*`, `*`) matches `action` (`s3:GetObject`).
 pub(crate) fn action_matches(pattern: &str, action: &str) -> bool {
+    split_action_matches(pattern, split_at_colon(action))
+}
+
+/// [`action_matches`] with the action already split into service and name. A pattern's service
+/// without wildcards (nearly all: `s3:Get*`) is compared as it is, so a pattern of another
+/// service is passed over without matching its name.
+fn split_action_matches(pattern: &str, action: Option<(&str, &str)>) -> bool {
     if pattern == "*" {
         return true;
     }
-    match (pattern.split_once(':'), action.split_once(':')) {
-        (Some((ps, pn)), Some((s, n))) => glob(ps, s, true) && glob(pn, n, true),
-        _ => false,
-    }
+    let (Some((ps, pn)), Some((s, n))) = (split_at_colon(pattern), action) else { return false };
+    let service = if ps.contains(['*', '?']) { glob(ps, s, true) } else { ps.eq_ignore_ascii_case(s) };
+    service && glob(pn, n, true)
+}
+
+/// `s` split at its first colon (a byte scan: action names and patterns are short).
+fn split_at_colon(s: &str) -> Option<(&str, &str)> {
+    let at = s.bytes().position(|b| b == b':')?;
+    Some((&s[..at], &s[at + 1..]))
 }
 
 /// True when an `Action` (or `NotAction`) element covers `action`.
 pub(crate) fn covers_action(actions: &Actions, action: &str) -> bool {
+    let split = split_at_colon(action);
     match actions {
-        Actions::Only(pats) => pats.iter().any(|p| action_matches(p, action)),
-        Actions::AllBut(pats) => !pats.iter().any(|p| action_matches(p, action)),
+        Actions::Only(pats) => pats.iter().any(|p| split_action_matches(p, split)),
+        Actions::AllBut(pats) => !pats.iter().any(|p| split_action_matches(p, split)),
     }
 }
 
