@@ -409,13 +409,16 @@ fn audit_principal(
     let mut risky: Vec<(bool, &str)> = unused
         .iter()
         .filter_map(|a| {
-            // Only a pattern of the action's own service can match it (each names its service).
+            // Only a pattern of the action's own service can match it (each names its service):
+            // the pattern must start with the service and a colon.
             let service = a.action.split(':').next().unwrap_or("");
             let escalation = ESCALATION.iter().any(|pat| {
-                pat.split(':').next().is_some_and(|p| p.eq_ignore_ascii_case(service)) && glob(pat, &a.action, true)
+                pat.as_bytes().get(service.len()) == Some(&b':')
+                    && pat.as_bytes()[..service.len()].eq_ignore_ascii_case(service.as_bytes())
+                    && glob(pat, &a.action, true)
             });
             let manages = a.access_level == crate::mapping::catalog::AccessLevel::PermissionsManagement;
-            (escalation || manages).then_some((!escalation, a.action.as_str()))
+            (escalation || manages).then_some((!escalation, &*a.action))
         })
         .collect();
     risky.sort();

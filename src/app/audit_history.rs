@@ -63,7 +63,7 @@ fn granted_actions(p: &PrincipalAudit) -> Vec<String> {
     let set: BTreeSet<String> = p
         .unused_actions
         .iter()
-        .cloned()
+        .map(|a| a.to_string())
         .chain(p.used_actions.iter().filter(|u| u.granted).map(|u| u.action.clone()))
         .collect();
     set.into_iter().collect()
@@ -246,7 +246,7 @@ mod tests {
                 .map(|f| f.1.to_string())
                 .collect(),
             unused_services: Vec::new(),
-            unused_actions: granted.iter().filter(|g| !used.contains(g)).map(|g| g.to_string()).collect(),
+            unused_actions: granted.iter().filter(|g| !used.contains(g)).map(|g| g.as_str().into()).collect(),
             used_actions: used
                 .iter()
                 .map(|u| UsedAction {

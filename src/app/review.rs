@@ -183,7 +183,7 @@ fn review_role(
     reviewed.records = usage.counts.records_matched;
     let generated = generate(usage, catalog, &opts.generate);
     let diff = crate::app::diff::diff_generated(key.unwrap_or(&role.id), usage, &current, &generated, catalog);
-    let unused: BTreeSet<&str> = diff.unused_granted.iter().map(|a| a.action.as_str()).collect();
+    let unused: BTreeSet<&str> = diff.unused_granted.iter().map(|a| &*a.action).collect();
     for p in &role.policies {
         for (i, st) in p.policy.statements.iter().enumerate() {
             if st.effect != crate::policy::model::Effect::Allow {

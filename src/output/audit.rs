@@ -195,7 +195,7 @@ pub struct PrincipalAudit {
     /// Services granted and never used.
     pub unused_services: Vec<String>,
     /// Granted actions never used, Permissions management and Write first.
-    pub unused_actions: Vec<String>,
+    pub unused_actions: Vec<std::sync::Arc<str>>,
     /// Each action used, with its last use.
     pub used_actions: Vec<UsedAction>,
     /// Grants wider than what was used.
@@ -760,7 +760,7 @@ mod tests {
             risky_unused: 1,
             risky_unused_actions: list(&["iam:PassRole"]),
             unused_services: list(&["sqs"]),
-            unused_actions: list(&["sqs:DeleteQueue", "iam:PassRole"]),
+            unused_actions: list(&["sqs:DeleteQueue", "iam:PassRole"]).into_iter().map(Into::into).collect(),
             used_actions: vec![UsedAction {
                 action: "s3:GetObject".into(),
                 calls: 2,

@@ -33,10 +33,10 @@ pub struct ActionResources {
 /// A granted action that was never used.
 #[derive(Debug, Clone, Serialize, PartialEq, Eq, PartialOrd, Ord)]
 pub struct UnusedAction {
-    /// `s3:DeleteBucket`.
-    pub action: String,
+    /// `s3:DeleteBucket` (shared by the diffs of every principal granted it, not copied).
+    pub action: Arc<str>,
     /// Service prefix.
-    pub service: String,
+    pub service: Arc<str>,
     /// Access level (Write when the catalog does not know the action).
     pub access_level: AccessLevel,
 }
@@ -147,8 +147,8 @@ impl GrantedActions {
         let mut in_report_order: Vec<UnusedAction> = names
             .iter()
             .map(|a| UnusedAction {
-                action: a.clone(),
-                service: a.split(':').next().unwrap_or("").to_string(),
+                action: a.as_str().into(),
+                service: a.split(':').next().unwrap_or("").into(),
                 access_level: catalog.action_by_name(a).map_or(AccessLevel::Write, |x| x.level),
             })
             .collect();
@@ -156,7 +156,7 @@ impl GrantedActions {
             .sort_by(|a, b| (a.access_level, &a.service, &a.action).cmp(&(b.access_level, &b.service, &b.action)));
         let mut per_service = BTreeMap::new();
         for a in &in_report_order {
-            *per_service.entry(a.service.clone()).or_default() += 1;
+            *per_service.entry(a.service.to_string()).or_default() += 1;
         }
         GrantedActions { names, in_report_order, per_service }
     }
@@ -312,8 +312,8 @@ impl PolicyDiff {
 
         let granted = GrantedActions::of(current, catalog);
         let used_names: BTreeSet<&str> = usage.actions.keys().map(String::as_str).collect();
-        let unused: Vec<UnusedAction> =
-            granted.in_report_order.iter().filter(|a| !used_names.contains(a.action.as_str())).cloned().collect();
+        let mut unused: Vec<UnusedAction> = Vec::with_capacity(granted.in_report_order.len());
+        unused.extend(granted.in_report_order.iter().filter(|a| !used_names.contains(&*a.action)).cloned());
         let mut per_service: BTreeMap<String, (usize, usize)> =
             granted.per_service.iter().map(|(s, n)| (s.clone(), (*n, 0))).collect();
         for a in used_names.iter().filter(|a| granted.names.contains(**a)) {
@@ -419,7 +419,7 @@ impl PolicyDiff {
                 format!("Granted, not seen in what could be read ({} gaps)", self.gaps.len())
             };
             let _ = writeln!(s, "<details><summary><b>{title}</b> ({})</summary>\n", self.unused_granted.len());
-            let mut last: (Option<AccessLevel>, String) = (None, String::new());
+            let mut last: (Option<AccessLevel>, Arc<str>) = (None, Arc::from(""));
             for a in &self.unused_granted {
                 if (Some(a.access_level), a.service.clone()) != last {
                     last = (Some(a.access_level), a.service.clone());
@@ -504,7 +504,7 @@ impl PolicyDiff {
             paint("33", &self.unused_label().replacen("granted, ", "granted but ", 1)),
             self.unused_granted.len()
         );
-        let mut by_group: BTreeMap<(AccessLevel, String), Vec<&str>> = BTreeMap::new();
+        let mut by_group: BTreeMap<(AccessLevel, Arc<str>), Vec<&str>> = BTreeMap::new();
         for a in &self.unused_granted {
             by_group
                 .entry((a.access_level, a.service.clone()))
