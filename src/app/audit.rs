@@ -296,7 +296,8 @@ fn beside_last_accessed(
                 "; the logs hold no use of it, but IAM's last-accessed data shows use on {} (see unlogged-use): not unused",
                 time(Some(*t)).unwrap_or_default()
             );
-            f.message = risky_unused_message(&f.subject, set, &p.name, &why);
+            let on_star = set.for_one_action(&f.subject).decide("*", None).is_allow();
+            f.message = risky_unused_message(&f.subject, on_star, &p.name, &why);
         }
     }
     p.last_accessed = Some(LastAccessedView {
@@ -308,10 +309,11 @@ fn beside_last_accessed(
     });
 }
 
-/// The message of a risky-unused finding: `action`, granted to `name` (on `*` when `set` allows
-/// it there), then `why` it is reported (unused in the window, or what IAM's data says).
-fn risky_unused_message(action: &str, set: &PolicySet, name: &str, why: &str) -> String {
-    let scope = if set.evaluate(action, "*").decision.is_allow() { " on *" } else { "" };
+/// The message of a risky-unused finding: `action`, granted to `name` (on `*` when `on_star`:
+/// the policies allow it there), then `why` it is reported (unused in the window, or what IAM's
+/// data says).
+fn risky_unused_message(action: &str, on_star: bool, name: &str, why: &str) -> String {
+    let scope = if on_star { " on *" } else { "" };
     format!("{action} is granted{scope} to {name}{why}")
 }
 
@@ -422,11 +424,13 @@ fn audit_principal(
         })
         .collect();
     risky.sort();
-    for (_, action) in risky.iter().take(MAX_RISKY_LISTED) {
+    let listed: Vec<&str> = risky.iter().take(MAX_RISKY_LISTED).map(|(_, a)| *a).collect();
+    for (action, policies) in listed.iter().zip(set.for_actions(&listed)) {
+        let on_star = policies.decide("*", None).is_allow();
         findings.push(finding(
             FindingKind::RiskyUnused,
             action,
-            risky_unused_message(action, set, &p.name, &format!(" and was {unused_word}")),
+            risky_unused_message(action, on_star, &p.name, &format!(" and was {unused_word}")),
         ));
     }
     if risky.len() > MAX_RISKY_LISTED {

@@ -246,7 +246,7 @@ mod tests {
                 .map(|f| f.1.to_string())
                 .collect(),
             unused_services: Vec::new(),
-            unused_actions: granted.iter().filter(|g| !used.contains(g)).map(|g| g.as_str().into()).collect(),
+            unused_actions: granted.iter().filter(|g| !used.contains(g)).map(|g| (*g).into()).collect(),
             used_actions: used
                 .iter()
                 .map(|u| UsedAction {

@@ -217,11 +217,11 @@ impl PolicyDiff {
         let mut used_not_granted = Vec::new();
         let mut narrowed = Vec::new();
 
-        for (action, u) in &usage.actions {
+        let names: Vec<&str> = usage.actions.keys().map(String::as_str).collect();
+        for ((action, u), current) in usage.actions.iter().zip(current.for_actions(&names)) {
             let mut refused = Vec::new();
             let mut conditional = Vec::new();
             let mut granted_on = BTreeSet::new();
-            let current = current.for_one_action(action);
             // Statements on `*` decide every resource alike: evaluated once.
             let once = if current.resource_independent() {
                 u.resources.iter().next().map(|r| current.evaluate(&crate::mapping::arn::concrete(r)))

@@ -388,30 +388,31 @@ impl PrefixIndex {
 
 /// The statements of a [`PolicySet`] that cover one action, ready to decide it on many
 /// resources ([`PolicySet::for_one_action`]): what [`PolicySet::evaluate`] decides, faster.
-#[derive(Debug, Clone)]
-pub struct ActionPolicies {
-    identity: Vec<IndexedStatement>,
-    boundary: Option<Vec<IndexedStatement>>,
+#[derive(Debug, Clone, Default)]
+pub struct ActionPolicies<'p> {
+    identity: Vec<IndexedStatement<'p>>,
+    boundary: Option<Vec<IndexedStatement<'p>>>,
 }
 
-/// A statement of [`ActionPolicies`]: its policy's name, and its resources indexed.
+/// A statement of [`ActionPolicies`] (borrowed from its set): its policy's name, and its
+/// resources indexed.
 #[derive(Debug, Clone)]
-struct IndexedStatement {
-    policy: String,
-    st: Statement,
-    index: Option<PrefixIndex>,
+struct IndexedStatement<'p> {
+    policy: &'p str,
+    st: &'p Statement,
+    index: Option<std::sync::Arc<PrefixIndex>>,
 }
 
 /// Patterns a statement must have before its `Resource` is indexed.
 const INDEX_FROM: usize = 8;
 
-impl ActionPolicies {
+impl ActionPolicies<'_> {
     /// True when every statement applies to every resource (its `Resource` holds `*`): the
     /// evaluation of one resource is then the evaluation of all (without condition keys, a
     /// condition is decided the same whatever the resource).
     pub fn resource_independent(&self) -> bool {
         let everywhere =
-            |s: &IndexedStatement| matches!(&s.st.resources, Resources::Only(r) if r.iter().any(|p| p == "*"));
+            |s: &IndexedStatement<'_>| matches!(&s.st.resources, Resources::Only(r) if r.iter().any(|p| p == "*"));
         self.identity.iter().all(everywhere) && self.boundary.as_ref().is_none_or(|b| b.iter().all(everywhere))
     }
 
@@ -436,12 +437,12 @@ impl ActionPolicies {
         ctx: Option<&RequestContext>,
         mut matched: Option<&mut Vec<Matched>>,
     ) -> Decision {
-        let mut one = |statements: &[IndexedStatement]| {
+        let mut one = |statements: &[IndexedStatement<'_>]| {
             let mut applied = Vec::new();
             for s in statements {
-                if let Some(conditional) = statement_applies_to_resource(&s.st, resource, ctx, s.index.as_ref()) {
+                if let Some(conditional) = statement_applies_to_resource(s.st, resource, ctx, s.index.as_deref()) {
                     if let Some(m) = matched.as_deref_mut() {
-                        m.push(Matched::new(&s.policy, &s.st, conditional));
+                        m.push(Matched::new(s.policy, s.st, conditional));
                     }
                     applied.push((s.st.effect, conditional));
                 }
@@ -521,38 +522,94 @@ impl PolicySet {
         PolicySet { identity, boundary: None }
     }
 
-    /// The same set with only the statements whose `Action`/`NotAction` covers `action`: it
-    /// decides `action` on every resource exactly as this set does, without matching the
-    /// other statements' action patterns again for each resource (what a diff or a self-check of
+    /// The statements covering `action`, indexed to decide it on many resources: it decides
+    /// `action` on every resource exactly as this set does, without matching the other
+    /// statements' action patterns again for each resource (what a diff or a self-check of
     /// thousands of resources of one action would do).
-    pub fn for_action(&self, action: &str) -> PolicySet {
-        let keep = |p: &Policy| Policy {
-            name: p.name.clone(),
-            version: p.version.clone(),
-            statements: p.statements.iter().filter(|st| covers_action(&st.actions, action)).cloned().collect(),
-        };
-        PolicySet { identity: self.identity.iter().map(keep).collect(), boundary: self.boundary.as_ref().map(keep) }
+    pub fn for_one_action(&self, action: &str) -> ActionPolicies<'_> {
+        self.for_actions(&[action]).pop().unwrap_or_default()
     }
 
-    /// The statements covering `action`, indexed to decide it on many resources.
-    pub fn for_one_action(&self, action: &str) -> ActionPolicies {
-        let reduced = self.for_action(action);
-        let index = |p: &Policy| -> Vec<IndexedStatement> {
-            p.statements
-                .iter()
-                .map(|st| {
-                    let index = match &st.resources {
-                        Resources::Only(pats) if pats.len() >= INDEX_FROM => Some(PrefixIndex::new(pats)),
-                        _ => None,
-                    };
-                    IndexedStatement { policy: p.name.clone(), st: st.clone(), index }
-                })
-                .collect()
-        };
-        ActionPolicies {
-            identity: reduced.identity.iter().flat_map(index).collect(),
-            boundary: reduced.boundary.as_ref().map(index),
+    /// [`PolicySet::for_one_action`] of each of `actions`, in their order. Each statement's
+    /// patterns are read once for all of them: a pattern whose service is written out (nearly
+    /// all: `s3:Get*`) is matched only against the actions of that service, so a policy of
+    /// thousands of patterns is not scanned once per action.
+    pub fn for_actions(&self, actions: &[&str]) -> Vec<ActionPolicies<'_>> {
+        let split: Vec<Option<(&str, &str)>> = actions.iter().map(|a| split_at_colon(a)).collect();
+        // The actions of each service (services compared without case, as patterns match them).
+        let mut services: Vec<(&str, Vec<usize>)> = Vec::new();
+        for (i, (s, _)) in split.iter().enumerate().filter_map(|(i, x)| x.map(|x| (i, x))) {
+            match services.iter_mut().find(|(k, _)| k.eq_ignore_ascii_case(s)) {
+                Some((_, v)) => v.push(i),
+                None => services.push((s, vec![i])),
+            }
         }
+        let every: Vec<usize> = (0..actions.len()).collect();
+        // Which actions one `Action`/`NotAction` element covers, as `covers_action` decides it.
+        let covered = |element: &Actions| -> Vec<bool> {
+            let (pats, negated) = match element {
+                Actions::Only(p) => (p, false),
+                Actions::AllBut(p) => (p, true),
+            };
+            let mut hit = vec![false; actions.len()];
+            for p in pats {
+                if p == "*" {
+                    hit.iter_mut().for_each(|h| *h = true);
+                    break;
+                }
+                let Some((ps, pn)) = split_at_colon(p) else { continue };
+                let literal = !ps.contains(['*', '?']);
+                let candidates: &[usize] = if literal {
+                    services.iter().find(|(k, _)| k.eq_ignore_ascii_case(ps)).map_or(&[], |(_, v)| v.as_slice())
+                } else {
+                    &every
+                };
+                for &i in candidates {
+                    if hit[i] {
+                        continue;
+                    }
+                    if let Some((s, n)) = split[i] {
+                        hit[i] = (literal || glob(ps, s, true)) && glob(pn, n, true);
+                    }
+                }
+            }
+            if negated {
+                hit.iter_mut().for_each(|h| *h = !*h);
+            }
+            hit
+        };
+        fn index<'p>(p: &'p Policy, covered: &dyn Fn(&Actions) -> Vec<bool>, out: &mut [Vec<IndexedStatement<'p>>]) {
+            for st in &p.statements {
+                let hit = covered(&st.actions);
+                if !hit.contains(&true) {
+                    continue;
+                }
+                // One index of the statement's resources, shared by the actions it covers.
+                let index = match &st.resources {
+                    Resources::Only(pats) if pats.len() >= INDEX_FROM => {
+                        Some(std::sync::Arc::new(PrefixIndex::new(pats)))
+                    }
+                    _ => None,
+                };
+                for (i, _) in hit.iter().enumerate().filter(|(_, h)| **h) {
+                    out[i].push(IndexedStatement { policy: &p.name, st, index: index.clone() });
+                }
+            }
+        }
+        let mut identity: Vec<Vec<IndexedStatement<'_>>> = vec![Vec::new(); actions.len()];
+        for p in &self.identity {
+            index(p, &covered, &mut identity);
+        }
+        let boundary: Option<Vec<Vec<IndexedStatement<'_>>>> = self.boundary.as_ref().map(|b| {
+            let mut out = vec![Vec::new(); actions.len()];
+            index(b, &covered, &mut out);
+            out
+        });
+        let mut boundary = boundary.map(Vec::into_iter);
+        identity
+            .into_iter()
+            .map(|identity| ActionPolicies { identity, boundary: boundary.as_mut().and_then(Iterator::next) })
+            .collect()
     }
 
     /// Decides `action` on `resource` (`*` for actions without resource-level permissions),
@@ -752,6 +809,59 @@ mod tests {
             ] {
                 assert_eq!(fast.decide(r, None), set.evaluate(action, r).decision, "{action} on {r}");
                 assert_eq!(fast.evaluate(r).decision, set.evaluate(action, r).decision, "{action} on {r}");
+            }
+        }
+    }
+
+    #[test]
+    fn actions_decided_together_are_decided_as_each_alone() {
+        // Services written out, in other case, with wildcards and `?`; NotAction; `*`; a boundary.
+        let identity = Policy::parse(
+            "p",
+            r#"{"Statement":[
+              {"Effect":"Allow","Action":["S3:Get*","s3:ListBucket","sq?:Send*","*:Describe*","ec2:*"],"Resource":"*"},
+              {"Effect":"Allow","NotAction":["iam:*","s3:*"],"Resource":"arn:aws:sqs:*:*:q"},
+              {"Effect":"Deny","Action":"s3:GetObject","Resource":"arn:aws:s3:::secret/*"},
+              {"Effect":"Allow","Action":"*","Resource":"arn:aws:kms:*:*:key/k"}]}"#,
+        )
+        .unwrap();
+        let boundary = Policy::parse(
+            "b",
+            r#"{"Statement":[{"Effect":"Allow","Action":["s3:*","sqs:*","ec2:Describe*"],"Resource":"*"}]}"#,
+        )
+        .unwrap();
+        let actions = [
+            "s3:GetObject",
+            "S3:getobject",
+            "s3:PutObject",
+            "s3:ListBucket",
+            "sqs:SendMessage",
+            "sqs:DeleteQueue",
+            "ec2:DescribeInstances",
+            "rds:DescribeDBInstances",
+            "iam:PassRole",
+            "kms:Decrypt",
+            "no-colon",
+            "",
+        ];
+        let resources = [
+            "*",
+            "arn:aws:s3:::secret/x",
+            "arn:aws:s3:::open/x",
+            "arn:aws:sqs:us-east-1:1:q",
+            "arn:aws:kms:us-east-1:1:key/k",
+        ];
+        for set in [
+            PolicySet::new(vec![identity.clone()]),
+            PolicySet { identity: vec![identity.clone()], boundary: Some(boundary) },
+        ] {
+            let together = set.for_actions(&actions);
+            assert_eq!(together.len(), actions.len());
+            for (action, policies) in actions.iter().zip(&together) {
+                for r in resources {
+                    assert_eq!(policies.decide(r, None), set.evaluate(action, r).decision, "{action} on {r}");
+                    assert_eq!(policies.evaluate(r), set.for_one_action(action).evaluate(r), "{action} on {r}");
+                }
             }
         }
     }

@@ -30,12 +30,12 @@ pub fn replay(set: &PolicySet, usage: &crate::usage::Usage) -> SelfCheck {
     let conditional =
         set.identity.iter().chain(&set.boundary).any(|p| p.statements.iter().any(|s| !s.conditions.is_empty()));
     let mut check = SelfCheck { calls: 0, allowed_calls: 0, pairs: 0, refused: Vec::new() };
-    for (action, u) in &usage.actions {
+    let names: Vec<&str> = usage.actions.keys().map(String::as_str).collect();
+    for ((action, u), set) in usage.actions.iter().zip(set.for_actions(&names)) {
         check.calls += u.calls;
         let contexts: Vec<RequestContext> =
             if conditional { u.contexts.keys().map(|c| request_context(action, c)).collect() } else { Vec::new() };
         // The request is the concrete resource: a name written `a${*}` was the key `a*`.
-        let set = set.for_one_action(action);
         let allowed = |r: &str| {
             let r = &*crate::mapping::arn::concrete(r);
             if contexts.is_empty() {
