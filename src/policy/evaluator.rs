@@ -354,7 +354,7 @@ fn statement_applies_to_resource(
 #[derive(Debug, Clone, Default)]
 struct PrefixIndex {
     lengths: Vec<usize>,
-    by_prefix: std::collections::HashMap<String, Vec<usize>>,
+    by_prefix: crate::mapping::catalog::FastMap<String, Vec<usize>>,
     always: Vec<usize>,
 }
 
