@@ -334,6 +334,10 @@ impl<'a> Arn<'a> {
 /// becomes `${$}`, so a `${` in a name is no policy variable. (A `$` before anything else is
 /// literal to IAM already: Lambda's `[$LATEST]` log streams stay readable.)
 pub fn literal(name: &str) -> std::borrow::Cow<'_, str> {
+    // Nearly every name holds none of `*`, `?` and `$`: one byte scan says so.
+    if !name.bytes().any(|b| matches!(b, b'*' | b'?' | b'$')) {
+        return std::borrow::Cow::Borrowed(name);
+    }
     if !name.contains(['*', '?']) && !name.contains("${") {
         return std::borrow::Cow::Borrowed(name);
     }
@@ -353,7 +357,7 @@ pub fn literal(name: &str) -> std::borrow::Cow<'_, str> {
 /// The concrete name a pattern stands for, undoing [`literal`]: `${*}` -> `*`, `${?}` -> `?`,
 /// `${$}` -> `$`. iamtrim's own wildcards (a bare `*` or `?`) stay as they are.
 pub(crate) fn concrete(pattern: &str) -> std::borrow::Cow<'_, str> {
-    if !pattern.contains("${") {
+    if !pattern.as_bytes().contains(&b'$') || !pattern.contains("${") {
         return std::borrow::Cow::Borrowed(pattern);
     }
     let mut out = String::with_capacity(pattern.len());

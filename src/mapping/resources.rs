@@ -27,19 +27,19 @@ impl<'a> Context<'a> {
         // never becomes an ARN's partition.
         let id = &event.user_identity;
         let issuer = id.session_context.as_ref().and_then(|c| c.session_issuer.as_ref()).and_then(|i| i.arn.as_deref());
-        let from_principal = id
-            .arn
-            .as_deref()
-            .or(issuer)
-            .and_then(Arn::parse)
-            .and_then(|a| Partition::named(a.partition))
-            .map(|p| p.name);
+        let principal = id.arn.as_deref().or(issuer);
+        let from_principal =
+            || principal.and_then(Arn::parse).and_then(|a| Partition::named(a.partition)).map(|p| p.name);
+        let partition = match region.as_deref().map(partition_of_region) {
+            // A region of another partition says it; the principal is not read.
+            Some(r) if r != "aws" => r,
+            // An `arn:aws:` principal (nearly all) leaves `aws`, whether or not the rest parses:
+            // without parsing it.
+            _ if principal.is_some_and(|a| a.starts_with("arn:aws:")) => "aws",
+            _ => from_principal().unwrap_or("aws"),
+        };
         Context {
-            partition: match (region.as_deref().map(partition_of_region), from_principal) {
-                (Some("aws") | None, Some(p)) => p,
-                (Some(r), _) => r,
-                (None, None) => "aws",
-            },
+            partition,
             region,
             // An account that is not 12 digits (hand-edited or redacted logs) is unknown, not an ARN part.
             account: event
@@ -178,4 +178,44 @@ pub(super) fn prune_covered_prefixes(set: BTreeSet<String>) -> Vec<String> {
         })
         .cloned()
         .collect()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_partition_is_the_regions_else_a_known_one_of_the_principals_else_aws() {
+        for (region, arn, issuer, want) in [
+            // A region of a partition other than aws says it, whatever the principal says.
+            (Some("cn-north-1"), Some("arn:aws:sts::123456789012:assumed-role/r/s"), None, "aws-cn"),
+            (Some("us-gov-west-1"), None, None, "aws-us-gov"),
+            // A region of aws (or none) leaves the principal's partition, a known one only.
+            (Some("us-east-1"), Some("arn:aws-cn:sts::123456789012:assumed-role/r/s"), None, "aws-cn"),
+            (None, Some("arn:aws-us-gov:iam::123456789012:user/u"), None, "aws-us-gov"),
+            (Some(""), Some("arn:aws-us-gov:iam::123456789012:user/u"), None, "aws-us-gov"),
+            (None, Some("arn:made-up:iam::123456789012:user/u"), None, "aws"),
+            (Some("us-east-1"), Some("arn:aws:sts::123456789012:assumed-role/r/s"), None, "aws"),
+            (None, Some("arn:aws:not-a-whole-arn"), None, "aws"),
+            (None, Some("not an arn"), None, "aws"),
+            (None, None, None, "aws"),
+            // Without the principal's own ARN, its session issuer's.
+            (None, None, Some("arn:aws-cn:iam::123456789012:role/r"), "aws-cn"),
+            (Some("eu-west-1"), None, Some("arn:aws-iso:iam::123456789012:role/r"), "aws-iso"),
+        ] {
+            let mut identity = serde_json::json!({});
+            if let Some(a) = arn {
+                identity["arn"] = a.into();
+            }
+            if let Some(a) = issuer {
+                identity["sessionContext"] = serde_json::json!({"sessionIssuer": {"arn": a}});
+            }
+            let mut record = serde_json::json!({"eventSource": "s3.amazonaws.com", "eventName": "GetObject", "userIdentity": identity});
+            if let Some(r) = region {
+                record["awsRegion"] = r.into();
+            }
+            let json = record.to_string();
+            assert_eq!(Context::new(&Event::from_json(&json).unwrap()).partition, want, "{json}");
+        }
+    }
 }
