@@ -3,6 +3,8 @@
 
 use std::collections::BTreeSet;
 
+use rayon::prelude::*;
+
 use super::*;
 
 impl ActionUsage {
@@ -123,10 +125,18 @@ impl Usage {
         if self.calls_absorbed.len() > MAX_ABSORBED_CALLS {
             self.calls_absorbed.clear();
         }
-        for (k, g) in other.groups {
-            let mine = self.groups.remove(&k).unwrap_or_default();
-            self.groups.insert(k, mine.merge(g));
-        }
+        // The groups of both are merged side by side (the last merge of a read, on one thread
+        // otherwise, holds every principal's resources twice).
+        let pairs: Vec<(String, Usage, Usage)> = other
+            .groups
+            .into_iter()
+            .map(|(k, g)| {
+                let mine = self.groups.remove(&k).unwrap_or_default();
+                (k, mine, g)
+            })
+            .collect();
+        let merged: Vec<(String, Usage)> = pairs.into_par_iter().map(|(k, mine, g)| (k, mine.merge(g))).collect();
+        self.groups.extend(merged);
         self.trim_groups();
         self.first_seen = min_time(self.first_seen, other.first_seen);
         self.last_seen = max_time(self.last_seen, other.last_seen);
