@@ -24,8 +24,10 @@ const MAX_ENTRIES: usize = 1 << 16;
 const MAX_BYTES: usize = 8 << 20;
 /// Calls larger than this (raw resources and parameters) are mapped each time, not kept.
 const MAX_CALL_BYTES: usize = 16 << 10;
-/// Hashes of calls seen once remembered per thread; forgotten all at once when full.
-const MAX_SEEN: usize = 1 << 18;
+/// Slots of the hashes of calls seen per thread: a hash is remembered in the slot its low bits
+/// name, in place of the one there before (a call whose slot was taken meanwhile is kept a
+/// sighting later; whether a call is kept only saves work, an answer is always its own).
+const SEEN_SLOTS: usize = 1 << 18;
 
 /// The answer for one call.
 #[derive(Debug)]
@@ -94,8 +96,8 @@ struct Memo {
     catalog: u64,
     /// Entries by the hash of their call; a hash is only where to look, the call is compared.
     entries: HashMap<u64, Vec<(CallKey, Rc<MappedCall>)>, foldhash::fast::FixedState>,
-    /// Hashes of the calls seen (kept or not).
-    seen: std::collections::HashSet<u64, foldhash::fast::FixedState>,
+    /// Hashes of the calls seen (kept or not), [`SEEN_SLOTS`] of them once the first is.
+    seen: Vec<u64>,
     count: usize,
     bytes: usize,
 }
@@ -136,10 +138,12 @@ impl EventMapper<'_> {
             if let Some((_, found)) = memo.entries.get(&hash).and_then(|b| b.iter().find(|(k, _)| k.is(call))) {
                 return Rc::clone(found);
             }
-            if memo.seen.len() >= MAX_SEEN {
-                memo.seen.clear();
+            if memo.seen.is_empty() {
+                memo.seen = vec![0; SEEN_SLOTS];
             }
-            if memo.seen.insert(hash) {
+            let slot = &mut memo.seen[(hash as usize) & (SEEN_SLOTS - 1)];
+            if *slot != hash {
+                *slot = hash;
                 return compute(false);
             }
             let mapped = compute(true);
