@@ -17,7 +17,13 @@ const MANAGED_JSON: &str = include_str!("../../action-maps/aws-managed-policies.
 pub struct ManagedPolicies {
     /// Each policy's document, raw: read when asked for (an audit asks for a few of 1,645).
     by_arn: BTreeMap<Cow<'static, str>, &'static RawValue>,
+    /// The policies read so far, by ARN and partition: an audit asks for the same few for
+    /// every principal, and copying one is cheaper than reading its JSON again.
+    read: std::sync::Mutex<BTreeMap<(String, Option<&'static str>), Result<Policy, PolicyError>>>,
 }
+
+/// Policies kept read in [`ManagedPolicies`]; past that, each is read when asked for.
+const KEPT_READ: usize = 256;
 
 /// `aws-managed-policies.json`, borrowed from the bundled text.
 #[derive(Deserialize)]
@@ -41,7 +47,7 @@ impl ManagedPolicies {
             let by_arn = serde_json::from_str::<RawSet>(MANAGED_JSON)
                 .map(|set| set.policies.into_iter().map(|(k, e)| (k, e.document)).collect())
                 .unwrap_or_default();
-            ManagedPolicies { by_arn }
+            ManagedPolicies { by_arn, read: Default::default() }
         })
     }
 
@@ -73,7 +79,22 @@ impl ManagedPolicies {
             }
         };
         let doc = self.by_arn.get(arn.as_str())?.get();
-        let name = arn.rsplit('/').next().unwrap_or(&arn).to_string();
+        let key = (arn, partition.and_then(|p| crate::mapping::arn::Partition::named(p)).map(|p| p.name));
+        let kept = self.read.lock().unwrap_or_else(|e| e.into_inner()).get(&key).cloned();
+        if let Some(p) = kept {
+            return Some(p);
+        }
+        let policy = Self::read(&key.0, doc, partition);
+        let mut kept = self.read.lock().unwrap_or_else(|e| e.into_inner());
+        if kept.len() < KEPT_READ {
+            kept.insert(key, policy.clone());
+        }
+        Some(policy)
+    }
+
+    /// Reads the bundled document `doc` of `arn`, with its ARNs moved to `partition` when given.
+    fn read(arn: &str, doc: &str, partition: Option<&str>) -> Result<Policy, PolicyError> {
+        let name = arn.rsplit('/').next().unwrap_or(arn).to_string();
         let moved;
         let text = match partition {
             None => doc,
@@ -83,7 +104,7 @@ impl ManagedPolicies {
             }
         };
         let doc: Value = serde_json::from_str(text).unwrap_or_default();
-        Some(Policy::from_value(&name, &doc))
+        Policy::from_value(&name, &doc)
     }
 }
 
@@ -105,5 +126,10 @@ mod tests {
         let gov_arn = arn.replacen("arn:aws:", "arn:aws-us-gov:", 1);
         let text = format!("{:?}", set.get(&gov_arn).unwrap().unwrap());
         assert!(!text.contains("arn:aws:") && text.contains("arn:aws-us-gov:"), "{text}");
+        // Asked again (now from the policies kept read), each partition gets its own copy.
+        let commercial_text = format!("{:?}", set.get(arn).unwrap().unwrap());
+        assert!(commercial_text.contains("arn:aws:") && !commercial_text.contains("arn:aws-us-gov:"));
+        assert_eq!(format!("{:?}", set.get(&gov_arn).unwrap().unwrap()), text);
+        assert_eq!(set.get("AmazonS3ReadOnlyAccess").unwrap().unwrap(), commercial);
     }
 }
