@@ -23,10 +23,11 @@ pub struct Widening {
 /// region, account and the resource's first name: bucket, table, log group, function...) and
 /// the path below it that may be.
 pub fn container_and_path(arn: &str) -> (&str, &str) {
-    let Some(resource_start) = arn.match_indices(':').nth(4).map(|(i, _)| i + 1) else { return (arn, "") };
-    let resource = &arn[resource_start..];
+    let Some(fields) = crate::mapping::arn::arn_fields(arn) else { return (arn, "") };
+    let resource = fields[5];
+    let resource_start = arn.len() - resource.len();
     // S3 buckets and objects: `bucket/key`.
-    let cut = if arn.starts_with("arn:") && arn.split(':').nth(2) == Some("s3") && !resource.contains(':') {
+    let cut = if fields[0] == "arn" && fields[2] == "s3" && !resource.bytes().any(|b| b == b':') {
         resource.find('/').map(|i| i + 1)
     } else {
         // `type/name/rest` or `type:name:rest`: keep type and name.
