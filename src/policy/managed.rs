@@ -19,8 +19,11 @@ pub struct ManagedPolicies {
     by_arn: BTreeMap<Cow<'static, str>, &'static RawValue>,
     /// The policies read so far, by ARN and partition: an audit asks for the same few for
     /// every principal, and copying one is cheaper than reading its JSON again.
-    read: std::sync::Mutex<BTreeMap<(String, Option<&'static str>), Result<Policy, PolicyError>>>,
+    read: std::sync::Mutex<BTreeMap<ReadKey, Result<Policy, PolicyError>>>,
 }
+
+/// A policy read: its ARN in the `aws` partition, and the partition its ARNs were moved to.
+type ReadKey = (String, Option<&'static str>);
 
 /// Policies kept read in [`ManagedPolicies`]; past that, each is read when asked for.
 const KEPT_READ: usize = 256;
@@ -79,7 +82,7 @@ impl ManagedPolicies {
             }
         };
         let doc = self.by_arn.get(arn.as_str())?.get();
-        let key = (arn, partition.and_then(|p| crate::mapping::arn::Partition::named(p)).map(|p| p.name));
+        let key = (arn, partition.and_then(crate::mapping::arn::Partition::named).map(|p| p.name));
         let kept = self.read.lock().unwrap_or_else(|e| e.into_inner()).get(&key).cloned();
         if let Some(p) = kept {
             return Some(p);
