@@ -219,7 +219,7 @@ pub(crate) fn covers_action(actions: &Actions, action: &str) -> bool {
 /// Resolves the escapes `${*}`, `${?}`, `${$}`; any other policy variable becomes `*` and
 /// makes the match conditional (its value is not known here).
 fn substitute_variables(pattern: &str) -> (std::borrow::Cow<'_, str>, bool) {
-    if !pattern.contains("${") {
+    if !pattern.as_bytes().contains(&b'$') || !pattern.contains("${") {
         return (std::borrow::Cow::Borrowed(pattern), false);
     }
     let mut out = String::with_capacity(pattern.len());
@@ -249,7 +249,8 @@ fn substitute_variables(pattern: &str) -> (std::borrow::Cow<'_, str>, bool) {
 }
 
 fn glob_literal_escapes(pattern: &str, text: &str) -> bool {
-    if !pattern.contains(['\u{1}', '\u{2}']) {
+    // The placeholders are the bytes 1 and 2, which no other character's UTF-8 holds.
+    if !pattern.bytes().any(|b| b == 1 || b == 2) {
         return glob(pattern, text, false);
     }
     // Escaped `*`/`?` match only themselves: compare them as other characters.
@@ -271,20 +272,23 @@ pub(crate) fn resource_matches(pattern: &str, arn: &str) -> (bool, bool) {
         // A request on "*" (an action with no resource) matches only a `*` resource.
         return (false, false);
     }
-    if arn.splitn(6, ':').count() < 6 {
-        // Not an ARN: match it whole.
+    let colons = |s: &str| s.bytes().filter(|&b| b == b':').take(5).count();
+    if colons(arn) < 5 {
+        // Not an ARN (fewer than six fields): match it whole.
         return (glob_literal_escapes(&pattern, arn), variable);
     }
-    // Segment by segment; the pattern's last segment meets the rest of the ARN.
-    let segments = pattern.splitn(6, ':').count();
-    let mut rest = arn;
-    for (i, seg) in pattern.splitn(6, ':').enumerate() {
-        let text = if i + 1 == segments {
-            rest
+    // Segment by segment (the pattern's first five colons part it, as `splitn(6, ':')` does);
+    // the pattern's last segment meets the rest of the ARN.
+    let segments = colons(&pattern) + 1;
+    let (mut pattern_rest, mut rest) = (&*pattern, arn);
+    for i in 0..segments {
+        let (seg, text) = if i + 1 == segments {
+            (pattern_rest, rest)
         } else {
-            let (head, tail) = rest.split_once(':').unwrap_or((rest, ""));
-            rest = tail;
-            head
+            let (seg, pattern_tail) = split_at_colon(pattern_rest).unwrap_or((pattern_rest, ""));
+            let (head, tail) = split_at_colon(rest).unwrap_or((rest, ""));
+            (pattern_rest, rest) = (pattern_tail, tail);
+            (seg, head)
         };
         if !glob_literal_escapes(seg, text) {
             return (false, false);
@@ -809,6 +813,72 @@ mod tests {
             ] {
                 assert_eq!(fast.decide(r, None), set.evaluate(action, r).decision, "{action} on {r}");
                 assert_eq!(fast.evaluate(r).decision, set.evaluate(action, r).decision, "{action} on {r}");
+            }
+        }
+    }
+
+    #[test]
+    fn resource_segments_are_the_ones_splitn_6_gives() {
+        // The segment matching as first written, with `splitn(6, ':')`.
+        fn by_splitn(pattern: &str, arn: &str) -> (bool, bool) {
+            let (pattern, variable) = substitute_variables(pattern);
+            if pattern == "*" {
+                return (true, variable);
+            }
+            if arn == "*" {
+                return (false, false);
+            }
+            if arn.splitn(6, ':').count() < 6 {
+                return (glob_literal_escapes(&pattern, arn), variable);
+            }
+            let segments = pattern.splitn(6, ':').count();
+            let mut rest = arn;
+            for (i, seg) in pattern.splitn(6, ':').enumerate() {
+                let text = if i + 1 == segments {
+                    rest
+                } else {
+                    let (head, tail) = rest.split_once(':').unwrap_or((rest, ""));
+                    rest = tail;
+                    head
+                };
+                if !glob_literal_escapes(seg, text) {
+                    return (false, false);
+                }
+            }
+            (true, variable)
+        }
+        let patterns = [
+            "*",
+            "arn:aws:s3:::b/*",
+            "arn:aws:s3:::b",
+            "arn:*:s3:::*",
+            "arn:aws:logs:*:*:log-group:/a:*",
+            "arn:aws:logs:us-east-1:1:log-group:/a:log-stream:*",
+            "arn:aws:iam::*:role/*",
+            "arn:aws:s3",
+            "arn:aws:s3:::${aws:username}/*",
+            "arn:aws:s3:::lit${*}/k",
+            "arn:aws:*",
+            "not-an-arn*",
+            "a:b:c:d:e:f:g",
+            "",
+        ];
+        let arns = [
+            "arn:aws:s3:::b/k",
+            "arn:aws:s3:::b",
+            "arn:aws:s3:::b/k:with:colons",
+            "arn:aws:logs:us-east-1:1:log-group:/a:log-stream:s",
+            "arn:aws:iam::123456789012:role/path/r",
+            "arn:aws:s3:::lit*/k",
+            "arn:aws:s3::",
+            "not-an-arn-at-all",
+            "a:b:c:d:e:f:g",
+            "*",
+            "",
+        ];
+        for p in patterns {
+            for a in arns {
+                assert_eq!(resource_matches(p, a), by_splitn(p, a), "{p} on {a}");
             }
         }
     }
