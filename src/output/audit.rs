@@ -397,26 +397,71 @@ pub struct Audit {
     pub previous_audit: Option<String>,
 }
 
-/// Bytes with `indent` after every newline: JSON written pretty at the top, placed deeper (a
-/// JSON text holds no raw newline inside its strings, so every one is between tokens).
-struct IndentedLines {
-    out: Vec<u8>,
-    indent: &'static [u8],
+/// serde_json's pretty format (two spaces per level), begun `level` levels deep: a principal
+/// written on its own reads as it does inside the whole audit. The same steps as
+/// `serde_json::ser::PrettyFormatter`, which always begins at the top.
+struct NestedPretty {
+    level: usize,
+    has_value: bool,
 }
 
-impl std::io::Write for IndentedLines {
-    fn write(&mut self, buf: &[u8]) -> std::io::Result<usize> {
-        let mut rest = buf;
-        while let Some(i) = rest.iter().position(|&b| b == b'\n') {
-            self.out.extend_from_slice(&rest[..=i]);
-            self.out.extend_from_slice(self.indent);
-            rest = &rest[i + 1..];
+impl NestedPretty {
+    fn indent<W: ?Sized + std::io::Write>(&self, out: &mut W) -> std::io::Result<()> {
+        for _ in 0..self.level {
+            out.write_all(b"  ")?;
         }
-        self.out.extend_from_slice(rest);
-        Ok(buf.len())
+        Ok(())
     }
 
-    fn flush(&mut self) -> std::io::Result<()> {
+    fn open<W: ?Sized + std::io::Write>(&mut self, out: &mut W, bracket: &[u8]) -> std::io::Result<()> {
+        self.level += 1;
+        self.has_value = false;
+        out.write_all(bracket)
+    }
+
+    fn close<W: ?Sized + std::io::Write>(&mut self, out: &mut W, bracket: &[u8]) -> std::io::Result<()> {
+        self.level -= 1;
+        if self.has_value {
+            out.write_all(b"\n")?;
+            self.indent(out)?;
+        }
+        out.write_all(bracket)
+    }
+
+    fn next<W: ?Sized + std::io::Write>(&mut self, out: &mut W, first: bool) -> std::io::Result<()> {
+        out.write_all(if first { b"\n" } else { b",\n" })?;
+        self.indent(out)
+    }
+}
+
+impl serde_json::ser::Formatter for NestedPretty {
+    fn begin_array<W: ?Sized + std::io::Write>(&mut self, out: &mut W) -> std::io::Result<()> {
+        self.open(out, b"[")
+    }
+    fn end_array<W: ?Sized + std::io::Write>(&mut self, out: &mut W) -> std::io::Result<()> {
+        self.close(out, b"]")
+    }
+    fn begin_array_value<W: ?Sized + std::io::Write>(&mut self, out: &mut W, first: bool) -> std::io::Result<()> {
+        self.next(out, first)
+    }
+    fn end_array_value<W: ?Sized + std::io::Write>(&mut self, _: &mut W) -> std::io::Result<()> {
+        self.has_value = true;
+        Ok(())
+    }
+    fn begin_object<W: ?Sized + std::io::Write>(&mut self, out: &mut W) -> std::io::Result<()> {
+        self.open(out, b"{")
+    }
+    fn end_object<W: ?Sized + std::io::Write>(&mut self, out: &mut W) -> std::io::Result<()> {
+        self.close(out, b"}")
+    }
+    fn begin_object_key<W: ?Sized + std::io::Write>(&mut self, out: &mut W, first: bool) -> std::io::Result<()> {
+        self.next(out, first)
+    }
+    fn begin_object_value<W: ?Sized + std::io::Write>(&mut self, out: &mut W) -> std::io::Result<()> {
+        out.write_all(b": ")
+    }
+    fn end_object_value<W: ?Sized + std::io::Write>(&mut self, _: &mut W) -> std::io::Result<()> {
+        self.has_value = true;
         Ok(())
     }
 }
@@ -485,9 +530,12 @@ impl Audit {
             .principals
             .par_iter()
             .map(|p| {
-                let mut text = IndentedLines { out: Vec::new(), indent: b"    " };
-                serde_json::to_writer_pretty(&mut text, p).ok()?;
-                serde_json::value::RawValue::from_string(String::from_utf8(text.out).ok()?).ok()
+                // Two levels deep: in the audit's object, in its `principals` list.
+                let mut text = Vec::new();
+                let mut ser =
+                    serde_json::Serializer::with_formatter(&mut text, NestedPretty { level: 2, has_value: false });
+                p.serialize(&mut ser).ok()?;
+                serde_json::value::RawValue::from_string(String::from_utf8(text).ok()?).ok()
             })
             .collect::<Option<_>>()
             .unwrap_or_default();
