@@ -478,11 +478,44 @@ struct AuditJson<'a> {
     records_read: u64,
     records_matched: u64,
     summary: &'a AuditSummary,
-    principals: Vec<Box<serde_json::value::RawValue>>,
+    principals: PrincipalsWritten<'a>,
     unknown_principals: &'a [UnknownPrincipal],
     policies_from: &'a str,
     #[serde(skip_serializing_if = "Option::is_none")]
     previous_audit: Option<&'a str>,
+}
+
+/// The principals of an audit as `audit.json` lists them, written a few at a time side by side
+/// on every core: each as pretty JSON begun two levels deep (in the audit's object, in its
+/// `principals` list), which is the text one `to_string_pretty` of the whole writes (tested), in
+/// a fraction of the time. Only one batch is held as text at once.
+struct PrincipalsWritten<'a>(&'a [PrincipalAudit]);
+
+impl Serialize for PrincipalsWritten<'_> {
+    fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        use rayon::prelude::*;
+        use serde::ser::{Error, SerializeSeq};
+        let batch = 4 * rayon::current_num_threads().max(1);
+        let mut seq = serializer.serialize_seq(Some(self.0.len()))?;
+        for principals in self.0.chunks(batch) {
+            let written: Vec<Box<serde_json::value::RawValue>> = principals
+                .par_iter()
+                .map(|p| {
+                    let mut text = Vec::new();
+                    let mut ser =
+                        serde_json::Serializer::with_formatter(&mut text, NestedPretty { level: 2, has_value: false });
+                    p.serialize(&mut ser)?;
+                    let text = String::from_utf8(text).map_err(serde_json::Error::custom)?;
+                    serde_json::value::RawValue::from_string(text)
+                })
+                .collect::<Result<_, serde_json::Error>>()
+                .map_err(|e| S::Error::custom(format!("a principal could not be written as JSON: {e}")))?;
+            for p in &written {
+                seq.serialize_element(p)?;
+            }
+        }
+        seq.end()
+    }
 }
 
 /// Access levels in the order reports list them.
@@ -520,29 +553,9 @@ impl Audit {
     }
 
     /// [`Audit::to_json`] written to `out` as it is made (`audit.json` is tens of megabytes
-    /// for a large account: it is never held whole in memory).
+    /// for a large account: it is never held whole in memory, and a few principals at a time
+    /// are held as text).
     pub fn write_json(&self, out: &mut dyn std::io::Write) -> std::io::Result<()> {
-        use rayon::prelude::*;
-        // Each principal is written on its own, side by side on every core, as pretty JSON
-        // indented for its place (two levels down, in the top object's `principals`): the text
-        // is what one `to_string_pretty` of the whole writes (tested), in a fraction of the time.
-        let principals: Vec<Box<serde_json::value::RawValue>> = self
-            .principals
-            .par_iter()
-            .map(|p| {
-                // Two levels deep: in the audit's object, in its `principals` list.
-                let mut text = Vec::new();
-                let mut ser =
-                    serde_json::Serializer::with_formatter(&mut text, NestedPretty { level: 2, has_value: false });
-                p.serialize(&mut ser).ok()?;
-                serde_json::value::RawValue::from_string(String::from_utf8(text).ok()?).ok()
-            })
-            .collect::<Option<_>>()
-            .unwrap_or_default();
-        if principals.len() != self.principals.len() {
-            serde_json::to_writer_pretty(&mut *out, self)?;
-            return out.write_all(b"\n");
-        }
         let view = AuditJson {
             schema: self.schema,
             iamtrim_version: self.iamtrim_version,
@@ -552,7 +565,7 @@ impl Audit {
             records_read: self.records_read,
             records_matched: self.records_matched,
             summary: &self.summary,
-            principals,
+            principals: PrincipalsWritten(&self.principals),
             unknown_principals: &self.unknown_principals,
             policies_from: &self.policies_from,
             previous_audit: self.previous_audit.as_deref(),
@@ -878,10 +891,14 @@ mod tests {
 
     #[test]
     fn audit_json_written_a_principal_at_a_time_is_the_pretty_json_of_the_whole() {
+        // More principals than one batch written side by side holds, and a batch left part full.
+        let many: Vec<PrincipalAudit> =
+            (0..4 * rayon::current_num_threads() + 3).map(|i| principal(&format!("p{i}"), i % 2 == 0)).collect();
         for (principals, previous) in [
             (vec![principal("a", true), principal("b", false), principal("c", true)], Some("2026-10-02".to_string())),
             (vec![principal("only", false)], None),
             (Vec::new(), None),
+            (many, None),
         ] {
             let audit = Audit {
                 schema: AUDIT_SCHEMA,
