@@ -483,34 +483,34 @@ pub(crate) fn collect_local(
     use std::sync::atomic::{AtomicU64, Ordering};
     let (done, records) = (AtomicU64::new(0), AtomicU64::new(0));
     let groups_seen = std::sync::Mutex::new(std::collections::HashSet::<String>::new());
-    // One aggregate per rayon split (not per file), merged at the end: few partial copies of
-    // the role's resource sets are alive at once. Each split remembers how many records and
+    // One aggregate per thread at work (not per file, nor per rayon split), merged at the end:
+    // a file is read into an aggregate no other file is being read into at the time, taken
+    // from a pool and given back, so the pool holds about one per thread and few partial copies
+    // of the resource sets are ever merged. Each aggregate remembers how many records and
     // groups it had already reported, so the shared counters add only what is new.
-    let (mut usage, _, _) = found
-        .files
-        .par_iter()
-        .fold(
-            || (Usage::default(), 0u64, 0usize),
-            |(mut u, reported_records, reported_groups), path| {
-                u.counts.files_read += 1;
-                let name = path.display().to_string();
-                source::read_file_with(path, &selection.limits, &mut |item| u.ingest(&name, item, selection, mapper));
-                let read = u.records_read_with_groups();
-                let all = records.fetch_add(read - reported_records, Ordering::Relaxed) + read - reported_records;
-                let groups = if u.groups.len() != reported_groups {
-                    let mut seen = groups_seen.lock().unwrap_or_else(|e| e.into_inner());
-                    seen.extend(u.groups.keys().cloned());
-                    seen.len()
-                } else {
-                    groups_seen.lock().map(|s| s.len()).unwrap_or(0)
-                };
-                let files = done.fetch_add(1, Ordering::Relaxed) + 1;
-                progress(ReadProgress { files, records: all, groups: groups as u64 });
-                let g = u.groups.len();
-                (u, read, g)
-            },
-        )
-        .reduce(|| (Usage::default(), 0, 0), |a, b| (a.0.merge(b.0), 0, 0));
+    let pool = std::sync::Mutex::new(Vec::<(Usage, u64, usize)>::new());
+    let lock = || pool.lock().unwrap_or_else(|e| e.into_inner());
+    found.files.par_iter().for_each(|path| {
+        let (mut u, reported_records, reported_groups) = lock().pop().unwrap_or_default();
+        u.counts.files_read += 1;
+        let name = path.display().to_string();
+        source::read_file_with(path, &selection.limits, &mut |item| u.ingest(&name, item, selection, mapper));
+        let read = u.records_read_with_groups();
+        let all = records.fetch_add(read - reported_records, Ordering::Relaxed) + read - reported_records;
+        let groups = if u.groups.len() != reported_groups {
+            let mut seen = groups_seen.lock().unwrap_or_else(|e| e.into_inner());
+            seen.extend(u.groups.keys().cloned());
+            seen.len()
+        } else {
+            groups_seen.lock().map(|s| s.len()).unwrap_or(0)
+        };
+        let files = done.fetch_add(1, Ordering::Relaxed) + 1;
+        progress(ReadProgress { files, records: all, groups: groups as u64 });
+        let g = u.groups.len();
+        lock().push((u, read, g));
+    });
+    let aggregates = pool.into_inner().unwrap_or_else(|e| e.into_inner());
+    let mut usage = aggregates.into_iter().map(|(u, _, _)| u).reduce(Usage::merge).unwrap_or_default();
     usage.counts.files_skipped_by_date += found.skipped_by_date as u64;
     usage.counts.files_ignored += found.ignored as u64;
     usage.counts.files_not_regular += found.not_regular as u64;
