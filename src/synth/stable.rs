@@ -79,6 +79,11 @@ fn all_digits(s: &str) -> bool {
 
 /// Why one segment varies, if it does.
 fn segment_varies(seg: &str) -> Option<Varying> {
+    // Every rule but the UUID's needs a digit or a `[`, and a UUID needs 36 bytes: a segment with
+    // neither (a plain word) is decided here.
+    if !seg.bytes().any(|b| b.is_ascii_digit() || b == b'[') {
+        return has_uuid(seg).then_some(Varying::Uuid);
+    }
     if seg.contains("[$LATEST]") || lambda_version(seg) {
         return Some(Varying::LambdaVersion);
     }
@@ -185,6 +190,8 @@ mod tests {
             ("snapshots/backup-1791331200.tar", Some(("snapshots/", Varying::Epoch))),
             ("snapshots/backup-1791331200123.tar", Some(("snapshots/", Varying::Epoch))),
             ("jobs/6f1c2d3e-4b5a-4978-8796-a5b4c3d2e1f0/out.json", Some(("jobs/", Varying::Uuid))),
+            // A UUID of hex letters only (no digit in the segment).
+            ("jobs/abcdefab-abcd-abcd-abcd-abcdefabcdef/out.json", Some(("jobs/", Varying::Uuid))),
             ("ecs/app/3f2a9c8b7d6e5f4a3b2c1d0e9f8a7b6c", Some(("ecs/app/", Varying::Id))),
             ("stream/2026-10-01T00:00:00.000", Some(("stream/", Varying::Date))),
             // Stable names stay.

@@ -72,10 +72,13 @@ impl Usage {
             let key = by.group_of(&event);
             self.group_limit = by.max_groups();
             self.counts.records_read -= weight;
-            let new = !self.groups.contains_key(key.as_ref());
+            let mut new = false;
             let group = match self.groups.get_mut(key.as_ref()) {
                 Some(g) => g,
-                None => self.groups.entry(key.into_owned()).or_default(),
+                None => {
+                    new = true;
+                    self.groups.entry(key.into_owned()).or_default()
+                }
             };
             group.counts.records_read += weight;
             group.ingest_admitted(file, location, &event, time, weight, selection, mapper);
