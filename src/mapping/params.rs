@@ -153,9 +153,16 @@ pub(super) fn transform_value(var: &str, value: &str, params: &Map<String, Value
 /// that merely holds an ARN (`description`, `comment`, `message`, a policy document) never
 /// names the resource a call was authorized on.
 pub(super) fn arn_parameters(params: &Map<String, Value>) -> Vec<String> {
+    // Only values that start `arn:` are read as names ([`string_values`]; `literal` leaves that
+    // start as it is): other values are not copied to be dropped.
+    let arn_like = |v: &Value| match v {
+        Value::String(s) => s.starts_with("arn:"),
+        Value::Array(items) => items.iter().any(|i| i.as_str().is_some_and(|s| s.starts_with("arn:"))),
+        _ => false,
+    };
     params
         .iter()
-        .filter(|(k, _)| identifies_resource(k))
+        .filter(|(k, v)| arn_like(v) && identifies_resource(k))
         .flat_map(|(_, v)| string_values(Some(v)))
         .filter(|s| s.starts_with("arn:") && Arn::parse(s).is_some())
         .collect()
@@ -164,9 +171,77 @@ pub(super) fn arn_parameters(params: &Map<String, Value>) -> Vec<String> {
 /// True for a parameter name that identifies a resource: it ends in `Arn(s)`, `Id(s)`,
 /// `Name(s)`, `Identifier(s)`, `Resource(s)` or is one of those words (any case).
 pub(super) fn identifies_resource(key: &str) -> bool {
-    let k = key.to_ascii_lowercase();
-    let k = k.strip_suffix('s').filter(|b| !b.ends_with('s')).unwrap_or(&k);
-    ["arn", "id", "name", "identifier", "resource", "resourcearn"].iter().any(|suffix| k.ends_with(suffix))
+    let k = key.as_bytes();
+    let is_s = |b: Option<&u8>| b.is_some_and(|b| b.eq_ignore_ascii_case(&b's'));
+    // One plural `s` is dropped (not the second of a double `s`).
+    let k = if is_s(k.last()) && !is_s(k.len().checked_sub(2).and_then(|i| k.get(i))) { &k[..k.len() - 1] } else { k };
+    ["arn", "id", "name", "identifier", "resource", "resourcearn"]
+        .iter()
+        .any(|suffix| k.len() >= suffix.len() && k[k.len() - suffix.len()..].eq_ignore_ascii_case(suffix.as_bytes()))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// The rule as first written: the name lowercased, one plural `s` dropped, then its ending.
+    fn identifies_resource_as_written(key: &str) -> bool {
+        let k = key.to_ascii_lowercase();
+        let k = k.strip_suffix('s').filter(|b| !b.ends_with('s')).unwrap_or(&k);
+        ["arn", "id", "name", "identifier", "resource", "resourcearn"].iter().any(|suffix| k.ends_with(suffix))
+    }
+
+    #[test]
+    fn a_parameter_identifies_a_resource_by_its_name_ending_whatever_its_case() {
+        for (key, want) in [
+            ("functionName", true),
+            ("TopicArn", true),
+            ("resourceArns", true),
+            ("ResourceARNS", true),
+            ("secretId", true),
+            ("instanceIds", true),
+            ("Identifier", true),
+            ("resources", true),
+            ("names", true),
+            ("arn", true),
+            ("ARNs", true),
+            ("id", true),
+            ("ids", true),
+            ("description", false),
+            ("policyDocument", false),
+            ("address", false),
+            ("Process", false),
+            ("status", false),
+            ("s", false),
+            ("ss", false),
+            ("", false),
+            ("namess", false),
+            ("naméId", true),
+            ("nameß", false),
+            ("idß", false),
+        ] {
+            assert_eq!(identifies_resource(key), want, "{key}");
+            assert_eq!(identifies_resource(key), identifies_resource_as_written(key), "{key}");
+        }
+    }
+
+    #[test]
+    fn only_arn_values_of_parameters_that_identify_a_resource_are_arn_parameters() {
+        let params: Map<String, Value> = serde_json::from_str(
+            r#"{"functionName":"arn:aws:lambda:us-east-1:123456789012:function:f","bucketName":"b",
+            "description":"arn:aws:s3:::not-this","resourceArns":["x","arn:aws:sns:us-east-1:123456789012:t",""],
+            "roleArn":"arn:not-an-arn","keyId":"arn:aws:kms:us-east-1:123456789012:key/k*"}"#,
+        )
+        .unwrap();
+        assert_eq!(
+            arn_parameters(&params),
+            vec![
+                "arn:aws:lambda:us-east-1:123456789012:function:f".to_string(),
+                literal("arn:aws:kms:us-east-1:123456789012:key/k*").into_owned(),
+                "arn:aws:sns:us-east-1:123456789012:t".to_string(),
+            ]
+        );
+    }
 }
 
 /// `https://sqs.us-east-1.amazonaws.com/123456789012/jobs` -> `arn:aws:sqs:us-east-1:123456789012:jobs`;
