@@ -180,70 +180,6 @@ pub(super) fn identifies_resource(key: &str) -> bool {
         .any(|suffix| k.len() >= suffix.len() && k[k.len() - suffix.len()..].eq_ignore_ascii_case(suffix.as_bytes()))
 }
 
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    /// The rule as first written: the name lowercased, one plural `s` dropped, then its ending.
-    fn identifies_resource_as_written(key: &str) -> bool {
-        let k = key.to_ascii_lowercase();
-        let k = k.strip_suffix('s').filter(|b| !b.ends_with('s')).unwrap_or(&k);
-        ["arn", "id", "name", "identifier", "resource", "resourcearn"].iter().any(|suffix| k.ends_with(suffix))
-    }
-
-    #[test]
-    fn a_parameter_identifies_a_resource_by_its_name_ending_whatever_its_case() {
-        for (key, want) in [
-            ("functionName", true),
-            ("TopicArn", true),
-            ("resourceArns", true),
-            ("ResourceARNS", true),
-            ("secretId", true),
-            ("instanceIds", true),
-            ("Identifier", true),
-            ("resources", true),
-            ("names", true),
-            ("arn", true),
-            ("ARNs", true),
-            ("id", true),
-            ("ids", true),
-            ("description", false),
-            ("policyDocument", false),
-            ("address", false),
-            ("Process", false),
-            ("status", false),
-            ("s", false),
-            ("ss", false),
-            ("", false),
-            ("namess", false),
-            ("naméId", true),
-            ("nameß", false),
-            ("idß", false),
-        ] {
-            assert_eq!(identifies_resource(key), want, "{key}");
-            assert_eq!(identifies_resource(key), identifies_resource_as_written(key), "{key}");
-        }
-    }
-
-    #[test]
-    fn only_arn_values_of_parameters_that_identify_a_resource_are_arn_parameters() {
-        let params: Map<String, Value> = serde_json::from_str(
-            r#"{"functionName":"arn:aws:lambda:us-east-1:123456789012:function:f","bucketName":"b",
-            "description":"arn:aws:s3:::not-this","resourceArns":["x","arn:aws:sns:us-east-1:123456789012:t",""],
-            "roleArn":"arn:not-an-arn","keyId":"arn:aws:kms:us-east-1:123456789012:key/k*"}"#,
-        )
-        .unwrap();
-        assert_eq!(
-            arn_parameters(&params),
-            vec![
-                "arn:aws:lambda:us-east-1:123456789012:function:f".to_string(),
-                literal("arn:aws:kms:us-east-1:123456789012:key/k*").into_owned(),
-                "arn:aws:sns:us-east-1:123456789012:t".to_string(),
-            ]
-        );
-    }
-}
-
 /// `https://sqs.us-east-1.amazonaws.com/123456789012/jobs` -> `arn:aws:sqs:us-east-1:123456789012:jobs`;
 /// `fallback_region` serves legacy `queue.amazonaws.com` URLs, which name no region.
 pub fn queue_url_to_arn(url: &str, fallback_region: Option<&str>) -> Option<String> {
@@ -309,5 +245,69 @@ fn lower_camel_value(v: &Value) -> Value {
         Value::Object(m) => Value::Object(lower_camel_keys(m)),
         Value::Array(items) => Value::Array(items.iter().map(lower_camel_value).collect()),
         other => other.clone(),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// The rule as first written: the name lowercased, one plural `s` dropped, then its ending.
+    fn identifies_resource_as_written(key: &str) -> bool {
+        let k = key.to_ascii_lowercase();
+        let k = k.strip_suffix('s').filter(|b| !b.ends_with('s')).unwrap_or(&k);
+        ["arn", "id", "name", "identifier", "resource", "resourcearn"].iter().any(|suffix| k.ends_with(suffix))
+    }
+
+    #[test]
+    fn a_parameter_identifies_a_resource_by_its_name_ending_whatever_its_case() {
+        for (key, want) in [
+            ("functionName", true),
+            ("TopicArn", true),
+            ("resourceArns", true),
+            ("ResourceARNS", true),
+            ("secretId", true),
+            ("instanceIds", true),
+            ("Identifier", true),
+            ("resources", true),
+            ("names", true),
+            ("arn", true),
+            ("ARNs", true),
+            ("id", true),
+            ("ids", true),
+            ("description", false),
+            ("policyDocument", false),
+            ("address", false),
+            ("Process", false),
+            ("status", false),
+            ("s", false),
+            ("ss", false),
+            ("", false),
+            ("namess", false),
+            ("naméId", true),
+            ("nameß", false),
+            ("idß", false),
+        ] {
+            assert_eq!(identifies_resource(key), want, "{key}");
+            assert_eq!(identifies_resource(key), identifies_resource_as_written(key), "{key}");
+        }
+    }
+
+    #[test]
+    fn only_arn_values_of_parameters_that_identify_a_resource_are_arn_parameters() {
+        let params: Map<String, Value> = serde_json::from_str(
+            r#"{"functionName":"arn:aws:lambda:us-east-1:123456789012:function:f","bucketName":"b",
+            "description":"arn:aws:s3:::not-this","resourceArns":["x","arn:aws:sns:us-east-1:123456789012:t",""],
+            "roleArn":"arn:not-an-arn","keyId":"arn:aws:kms:us-east-1:123456789012:key/k*"}"#,
+        )
+        .unwrap();
+        assert_eq!(
+            arn_parameters(&params),
+            vec![
+                "arn:aws:lambda:us-east-1:123456789012:function:f".to_string(),
+                literal("arn:aws:kms:us-east-1:123456789012:key/k*").into_owned(),
+                "arn:aws:sns:us-east-1:123456789012:t".to_string(),
+            ]
+        );
     }
 }
