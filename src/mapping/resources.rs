@@ -170,18 +170,16 @@ pub(super) fn fill_all(
 /// Drops an ARN when a longer one in the set extends it (`table/t` when `table/t/index/i` is
 /// there; `function:f` when `function:f:live` is): the call was authorized on the longer one.
 pub(super) fn prune_covered_prefixes(set: BTreeSet<String>) -> Vec<String> {
-    let mut all: Vec<String> = set.into_iter().collect();
-    // Most calls name one resource: nothing to prune, nothing copied.
-    if all.len() < 2 {
-        return all;
+    // Most calls name one resource: nothing to prune.
+    if set.len() < 2 {
+        return set.into_iter().collect();
     }
-    let covered = |a: &str, all: &[String]| {
-        all.iter().any(|b| b.len() > a.len() && b.starts_with(a) && matches!(b.as_bytes()[a.len()], b'/' | b':'))
+    let covered = |a: &str| {
+        set.iter().any(|b| b.len() > a.len() && b.starts_with(a) && matches!(b.as_bytes()[a.len()], b'/' | b':'))
     };
-    let keep: Vec<bool> = all.iter().map(|a| !covered(a, &all)).collect();
-    let mut flags = keep.into_iter();
-    all.retain(|_| flags.next().unwrap_or(true));
-    all
+    let kept: Vec<bool> = set.iter().map(|a| !covered(a)).collect();
+    // The ARNs are moved out, not copied.
+    set.into_iter().zip(kept).filter_map(|(a, keep)| keep.then_some(a)).collect()
 }
 
 #[cfg(test)]
