@@ -115,6 +115,7 @@ pub(super) fn run_audit(args: &AuditArgs) -> Result<ExitCode, CliError> {
     check_outputs(&[], Some(&args.out))?;
     let (details, policies_from) = account_policies(args)?;
     let (collected, range) = collect_every_principal(&args.input)?;
+    let collected = super::kept_until_exit(collected);
     let window = if range.is_bounded() { range.to_string() } else { "all events in the logs".to_string() };
     let opts = crate::app::audit::AuditOptions {
         include: args.include.clone(),
@@ -132,7 +133,7 @@ pub(super) fn run_audit(args: &AuditArgs) -> Result<ExitCode, CliError> {
     };
     let audit = crate::app::audit::audit(&collected.usage, &details, ActionCatalog::embedded(), &opts, &last_accessed)
         .map_err(|e| CliError::BadSource(format!("{policies_from}: {e}")))?;
-    let mut audit = audit;
+    let mut audit = super::kept_until_exit(audit);
     if let Some(store) = &args.input.store {
         keep_in_history(store.as_deref(), &args.input, &mut audit)?;
     }

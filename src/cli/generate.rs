@@ -91,7 +91,7 @@ pub(super) fn generate(args: &GenerateArgs) -> Result<ExitCode, CliError> {
         return done;
     }
     check_outputs(&[args.output.as_deref(), args.report.as_deref()], args.output_dir.as_deref())?;
-    let c = collect(&args.input, args.split_by)?;
+    let c = super::kept_until_exit(collect(&args.input, args.split_by)?);
     let opts = synth::SynthOptions {
         resources: match args.resources {
             ResourcesArg::Exact => synth::ResourceMode::Exact,
