@@ -295,8 +295,8 @@ pub async fn collect(
                     let mut u = Usage::default();
                     u.counts.files_read = 1;
                     match body {
-                        Ok(bytes) => source::read_bytes(&bytes, &name, &selection.limits, &mut |item| {
-                            u.ingest(&name, item, &selection, &mapper)
+                        Ok(bytes) => source::read_bytes_batched(&bytes, &name, &selection.limits, &mut |d| {
+                            u.ingest_delivered(&name, d, &selection, &mapper)
                         }),
                         Err(reason) => u.ingest(
                             &name,

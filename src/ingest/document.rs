@@ -9,9 +9,13 @@ use serde::de::{DeserializeSeed, IgnoredAny, MapAccess, SeqAccess, Visitor};
 use serde::Deserialize;
 use serde_json::value::RawValue;
 
-use super::record::{Item, Location, RejectReason};
+use super::record::{Delivered, Item, Location, RejectReason};
 
-pub(super) type RecordFn<'f> = dyn FnMut(Location, &str, &mut dyn FnMut(Item<'_>)) + 'f;
+/// What a record's text is as an item (a record, or a rejection of it).
+pub(super) type RecordFn<'f> = dyn for<'j> FnMut(Location, &'j str) -> Item<'j> + 'f;
+
+/// Records delivered together ([`Delivered::Records`]).
+const RECORDS_PER_BATCH: usize = 64;
 pub(super) type RejectFn<'f> = dyn Fn(Location, RejectReason) -> Item<'static> + 'f;
 
 /// Streams the records of one JSON document: `{"Records":[...]}` or `{"Events":[...]}`.
@@ -20,7 +24,7 @@ pub(super) fn read_document(
     record: &mut RecordFn<'_>,
     reject: &RejectFn<'_>,
     gzip_error: Option<&RejectReason>,
-    emit: &mut dyn FnMut(Item<'_>),
+    emit: &mut dyn FnMut(Delivered<'_>),
 ) {
     let position = Cell::new(Location::File);
     let mut de = serde_json::Deserializer::from_str(doc);
@@ -29,18 +33,18 @@ pub(super) fn read_document(
     match result {
         Ok(Found::Records) => {
             if let Some(g) = gzip_error {
-                emit(reject(Location::File, g.and_then_lost("records after the break are lost")));
+                emit(Delivered::One(reject(Location::File, g.and_then_lost("records after the break are lost"))));
             }
         }
-        Ok(Found::Nothing) => emit(reject(Location::File, RejectReason::NotALog)),
+        Ok(Found::Nothing) => emit(Delivered::One(reject(Location::File, RejectReason::NotALog))),
         // Positively another document (the IAM authorization details an audit reads, kept
         // beside the logs): not a log, and not a gap.
         Ok(Found::AuthorizationDetails) => {
-            emit(Item::NotALog("IAM authorization details (aws iam get-account-authorization-details)"))
+            emit(Delivered::One(Item::NotALog("IAM authorization details (aws iam get-account-authorization-details)")))
         }
         // The templates a review reads, kept beside the logs.
-        Ok(Found::TerraformPlan) => emit(Item::NotALog("a Terraform plan (terraform show -json)")),
-        Ok(Found::Template) => emit(Item::NotALog("a CloudFormation template")),
+        Ok(Found::TerraformPlan) => emit(Delivered::One(Item::NotALog("a Terraform plan (terraform show -json)"))),
+        Ok(Found::Template) => emit(Delivered::One(Item::NotALog("a CloudFormation template"))),
         Err(e) => {
             let what = if e.is_eof() {
                 match gzip_error {
@@ -52,7 +56,7 @@ pub(super) fn read_document(
             } else {
                 RejectReason::Corrupt(format!("invalid JSON ({e}); the rest of the file is not read"))
             };
-            emit(reject(position.get(), what));
+            emit(Delivered::One(reject(position.get(), what)));
         }
     }
 }
@@ -76,7 +80,7 @@ enum Found {
 struct DocVisitor<'v, 'f> {
     record: &'v mut RecordFn<'f>,
     reject: &'v RejectFn<'f>,
-    emit: &'v mut dyn FnMut(Item<'_>),
+    emit: &'v mut dyn FnMut(Delivered<'_>),
     position: &'v Cell<Location>,
 }
 
@@ -129,7 +133,7 @@ impl<'de> Visitor<'de> for DocVisitor<'_, '_> {
 struct RecordsSeed<'v, 'f> {
     record: &'v mut RecordFn<'f>,
     reject: &'v RejectFn<'f>,
-    emit: &'v mut dyn FnMut(Item<'_>),
+    emit: &'v mut dyn FnMut(Delivered<'_>),
     position: &'v Cell<Location>,
     lookup: bool,
 }
@@ -153,28 +157,57 @@ impl<'de> Visitor<'de> for RecordsSeed<'_, '_> {
         f.write_str("an array of CloudTrail records")
     }
     fn visit_seq<S: SeqAccess<'de>>(self, mut seq: S) -> Result<(), S::Error> {
+        // Records borrowed from the document are delivered a batch at a time; anything else in
+        // its place in the order, after the records before it.
+        let mut batch: Vec<(Location, &'de str)> = Vec::with_capacity(RECORDS_PER_BATCH);
+        let deliver = |batch: &mut Vec<(Location, &'de str)>, emit: &mut dyn FnMut(Delivered<'_>)| {
+            if !batch.is_empty() {
+                emit(Delivered::Records(batch));
+                batch.clear();
+            }
+        };
         let mut i = 0;
-        loop {
+        let read = loop {
             let loc = if self.lookup { Location::LookupEvent(i) } else { Location::Record(i) };
             self.position.set(loc);
             if self.lookup {
-                match seq.next_element::<LookupRow>()? {
-                    None => break,
-                    Some(LookupRow { cloud_trail_event: Some(json) }) => (self.record)(loc, &json, self.emit),
-                    Some(LookupRow { cloud_trail_event: None }) => (self.emit)((self.reject)(
+                match seq.next_element::<LookupRow>() {
+                    Err(e) => break Err(e),
+                    Ok(None) => break Ok(()),
+                    Ok(Some(LookupRow { cloud_trail_event: Some(json) })) => {
+                        (self.emit)(Delivered::One((self.record)(loc, &json)))
+                    }
+                    Ok(Some(LookupRow { cloud_trail_event: None })) => (self.emit)(Delivered::One((self.reject)(
                         loc,
                         RejectReason::NotARecord("lookup event has no CloudTrailEvent".into()),
-                    )),
+                    ))),
                 }
             } else {
-                match seq.next_element::<&'de RawValue>()? {
-                    None => break,
-                    Some(raw) => (self.record)(loc, raw.get(), self.emit),
+                match seq.next_element::<&'de RawValue>() {
+                    Err(e) => break Err(e),
+                    Ok(None) => break Ok(()),
+                    Ok(Some(raw)) => match (self.record)(loc, raw.get()) {
+                        Item::Record { location, json } => {
+                            batch.push((location, json));
+                            if batch.len() == RECORDS_PER_BATCH {
+                                deliver(&mut batch, self.emit);
+                            }
+                        }
+                        other => {
+                            deliver(&mut batch, self.emit);
+                            (self.emit)(Delivered::One(other))
+                        }
+                    },
                 }
             }
             i += 1;
+        };
+        // The records read before an error are delivered before it is reported (at the
+        // position it was met).
+        deliver(&mut batch, self.emit);
+        if read.is_ok() {
+            self.position.set(Location::File);
         }
-        self.position.set(Location::File);
-        Ok(())
+        read
     }
 }

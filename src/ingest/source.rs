@@ -13,8 +13,8 @@ use chrono::Duration;
 use flate2::read::MultiGzDecoder;
 use serde_json::value::RawValue;
 
-use super::document::read_document;
-pub use super::record::{Item, Location, RejectReason, Rejection};
+use super::document::{read_document, RecordFn};
+pub use super::record::{Delivered, Item, Location, RejectReason, Rejection};
 
 pub use super::discover::{discover, is_log_name, trail_dir_interval, trail_file_time, Discovery};
 
@@ -55,32 +55,56 @@ pub fn read_file(path: &Path, emit: &mut dyn FnMut(Item<'_>)) {
 
 /// [`read_file`] within `limits`.
 pub(crate) fn read_file_with(path: &Path, limits: &ReadLimits, emit: &mut dyn FnMut(Item<'_>)) {
+    read_file_batched(path, limits, &mut |d| d.one_by_one(emit))
+}
+
+/// [`read_file_with`], the records of a log document delivered a batch at a time
+/// ([`Delivered::Records`]).
+pub(crate) fn read_file_batched(path: &Path, limits: &ReadLimits, emit: &mut dyn FnMut(Delivered<'_>)) {
     let name = path.display().to_string();
     match fs::File::open(path) {
         Ok(f) => read_reader(BufReader::with_capacity(256 * 1024, f), &name, limits, emit),
-        Err(e) => emit(Item::Rejected(Rejection {
-            file: name,
-            location: Location::File,
-            reason: RejectReason::Io(format!("cannot read: {e}")),
-        })),
+        Err(e) => one(
+            emit,
+            Item::Rejected(Rejection {
+                file: name,
+                location: Location::File,
+                reason: RejectReason::Io(format!("cannot read: {e}")),
+            }),
+        ),
     }
 }
 
 /// Reads the bytes of one log object (e.g. downloaded from S3), named `name` in rejections.
 pub fn read_bytes(bytes: &[u8], name: &str, limits: &ReadLimits, emit: &mut dyn FnMut(Item<'_>)) {
+    read_reader(bytes, name, limits, &mut |d| d.one_by_one(emit))
+}
+
+/// [`read_bytes`], the records of a log document delivered a batch at a time
+/// ([`Delivered::Records`]).
+#[cfg(feature = "aws")]
+pub(crate) fn read_bytes_batched(bytes: &[u8], name: &str, limits: &ReadLimits, emit: &mut dyn FnMut(Delivered<'_>)) {
     read_reader(bytes, name, limits, emit)
 }
 
 /// Reads a log stream, gunzipping it when it starts with the gzip magic bytes.
-pub(crate) fn read_reader<R: BufRead>(mut raw: R, name: &str, limits: &ReadLimits, emit: &mut dyn FnMut(Item<'_>)) {
+pub(crate) fn read_reader<R: BufRead>(
+    mut raw: R,
+    name: &str,
+    limits: &ReadLimits,
+    emit: &mut dyn FnMut(Delivered<'_>),
+) {
     let gzipped = match raw.fill_buf() {
         Ok(head) => head.starts_with(&[0x1f, 0x8b]),
         Err(e) => {
-            return emit(Item::Rejected(Rejection {
-                file: name.to_string(),
-                location: Location::File,
-                reason: RejectReason::Io(format!("cannot read: {e}")),
-            }))
+            return one(
+                emit,
+                Item::Rejected(Rejection {
+                    file: name.to_string(),
+                    location: Location::File,
+                    reason: RejectReason::Io(format!("cannot read: {e}")),
+                }),
+            )
         }
     };
     if gzipped {
@@ -178,6 +202,11 @@ fn keep_spare_line(v: Vec<u8>) {
     }
 }
 
+/// Hands over one item.
+fn one(emit: &mut dyn FnMut(Delivered<'_>), item: Item<'_>) {
+    emit(Delivered::One(item))
+}
+
 fn describe_read_error(e: &std::io::Error) -> RejectReason {
     RejectReason::Corrupt(format!("corrupt or truncated gzip data ({e})"))
 }
@@ -186,18 +215,23 @@ fn describe_read_error(e: &std::io::Error) -> RejectReason {
 /// does not grow with the file; a log document (`{"Records":[...]}` over several lines, or
 /// lookup-events output) is read whole, which for trail files means one delivery object.
 pub fn read_stream<R: BufRead>(reader: R, name: &str, emit: &mut dyn FnMut(Item<'_>)) {
-    read_stream_with(reader, name, &ReadLimits::default(), emit)
+    read_stream_with(reader, name, &ReadLimits::default(), &mut |d| d.one_by_one(emit))
 }
 
 /// [`read_stream`] within `limits`.
-pub(crate) fn read_stream_with<R: BufRead>(reader: R, name: &str, limits: &ReadLimits, emit: &mut dyn FnMut(Item<'_>)) {
+pub(crate) fn read_stream_with<R: BufRead>(
+    reader: R,
+    name: &str,
+    limits: &ReadLimits,
+    emit: &mut dyn FnMut(Delivered<'_>),
+) {
     let rejection =
         |location, reason: RejectReason| Item::Rejected(Rejection { file: name.to_string(), location, reason });
     let mut lines = Lines { reader, number: 0, error: None, limit: limits.max_document.max(1) };
     let max_record = limits.max_record;
     let Some(first) = lines.next_line() else {
         let reason = lines.error.take().unwrap_or(RejectReason::Empty);
-        return emit(rejection(Location::File, reason));
+        return one(emit, rejection(Location::File, reason));
     };
     let (mut first_text, first_invalid) = to_utf8(first.bytes);
     let bom = first_text.len() - first_text.trim_start_matches('\u{feff}').len();
@@ -220,7 +254,7 @@ pub(crate) fn read_stream_with<R: BufRead>(reader: R, name: &str, limits: &ReadL
                         "a log document over {} (decompressed): not read (raise the limit with --max-document-mb)",
                         mib(lines.limit)
                     ));
-                    return emit(rejection(Location::File, reason));
+                    return one(emit, rejection(Location::File, reason));
                 }
                 Ok(_) => {}
                 Err(e) => gzip_error = Some(describe_read_error(&e)),
@@ -229,9 +263,7 @@ pub(crate) fn read_stream_with<R: BufRead>(reader: R, name: &str, limits: &ReadL
         let (rest_text, rest_invalid) = to_utf8(rest);
         let body = first_text + &rest_text;
         let invalid = first_invalid || rest_invalid;
-        let record = &mut |loc: Location, json: &str, emit: &mut dyn FnMut(Item<'_>)| {
-            emit(checked_record(invalid, loc, json, name, max_record))
-        };
+        let record: &mut RecordFn<'_> = &mut |loc, json| checked_record(invalid, loc, json, name, max_record);
         read_document(&body, record, &|loc, reason| rejection(loc, reason), gzip_error.as_ref(), emit);
         return keep_spare_line(body.into_bytes());
     }
@@ -258,7 +290,7 @@ pub(crate) fn read_stream_with<R: BufRead>(reader: R, name: &str, limits: &ReadL
     keep_spare_line(current.text.into_bytes());
     // A break between lines is reported here; one inside a line was reported with that line.
     if let (Some(e), false) = (lines.error, last_cut) {
-        emit(rejection(Location::File, e.and_then_lost("records after the break are lost")));
+        one(emit, rejection(Location::File, e.and_then_lost("records after the break are lost")));
     }
 }
 
@@ -302,7 +334,7 @@ fn read_line(
     name: &str,
     break_error: Option<&RejectReason>,
     max_record: usize,
-    emit: &mut dyn FnMut(Item<'_>),
+    emit: &mut dyn FnMut(Delivered<'_>),
 ) {
     let rejection =
         |location, reason: RejectReason| Item::Rejected(Rejection { file: name.to_string(), location, reason });
@@ -312,20 +344,18 @@ fn read_line(
     let break_error = if line.cut { break_error } else { None };
     if starts_with_key(text, "Records") || starts_with_key(text, "Events") {
         let on_line = |loc: Location| if single { loc } else { loc.on_line(n) };
-        let record = &mut |loc: Location, json: &str, emit: &mut dyn FnMut(Item<'_>)| {
-            emit(checked_record(invalid, on_line(loc), json, name, max_record))
-        };
+        let record: &mut RecordFn<'_> = &mut |loc, json| checked_record(invalid, on_line(loc), json, name, max_record);
         return read_document(text, record, &|loc, reason| rejection(on_line(loc), reason), break_error, emit);
     }
     match break_error {
         Some(e) if serde_json::from_str::<&RawValue>(text).is_err() => {
-            emit(rejection(Location::Line(n), e.and_then_lost("line cut short")))
+            one(emit, rejection(Location::Line(n), e.and_then_lost("line cut short")))
         }
         Some(e) => {
-            emit(checked_record(invalid, Location::Line(n), text, name, max_record));
-            emit(rejection(Location::File, e.and_then_lost("records after the break are lost")));
+            one(emit, checked_record(invalid, Location::Line(n), text, name, max_record));
+            one(emit, rejection(Location::File, e.and_then_lost("records after the break are lost")));
         }
-        None => emit(checked_record(invalid, Location::Line(n), text, name, max_record)),
+        None => one(emit, checked_record(invalid, Location::Line(n), text, name, max_record)),
     }
 }
 
@@ -455,6 +485,52 @@ mod tests {
             collect_broken("{\"a\":1}\n"),
             ["ok line 1 7", "rejected file corrupt or truncated gzip data (x); records after the break are lost"]
         );
+    }
+
+    #[test]
+    fn records_delivered_in_batches_are_the_items_read_one_by_one_in_the_same_order() {
+        // 150 records, one of them not UTF-8 (rejected in its place), and the document cut
+        // short (the rejection of the rest comes after every record before it).
+        let mut doc = b"{\"Records\": [".to_vec();
+        for i in 0..150 {
+            if i > 0 {
+                doc.push(b',');
+            }
+            doc.extend_from_slice(format!("{{\"n\":{i},\"s\":\"").as_bytes());
+            if i == 70 {
+                doc.extend_from_slice(&[0xff]);
+            }
+            doc.extend_from_slice(b"\"}");
+        }
+        let cut = &doc[..doc.len() - 5];
+        for bytes in [&doc[..], cut] {
+            let whole = doc_end(bytes);
+            let one_by_one = collect_bytes(&whole);
+            let (mut batched, mut sizes) = (Vec::new(), Vec::new());
+            read_reader(std::io::Cursor::new(&whole[..]), "f.json", &ReadLimits::default(), &mut |d| {
+                if let Delivered::Records(r) = &d {
+                    sizes.push(r.len());
+                }
+                d.one_by_one(&mut show(&mut batched))
+            });
+            assert_eq!(batched, one_by_one);
+            assert!(one_by_one.iter().any(|r| r.starts_with("rejected Records[70]")), "{one_by_one:?}");
+            // Records 0..70 before the rejection: 64 and 6; then 64, 15 (or fewer when cut).
+            assert_eq!(sizes[..2], [64, 6]);
+            assert!(sizes.iter().all(|n| (1..=64).contains(n)), "{sizes:?}");
+            if bytes.len() < doc.len() {
+                let last = one_by_one.last().map_or("", String::as_str);
+                assert!(last.starts_with("rejected Records[149] truncated JSON"), "{one_by_one:?}");
+            }
+        }
+
+        fn doc_end(bytes: &[u8]) -> Vec<u8> {
+            let mut v = bytes.to_vec();
+            if bytes.ends_with(b"\"}") {
+                v.extend_from_slice(b"]}");
+            }
+            v
+        }
     }
 
     #[test]

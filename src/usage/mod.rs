@@ -494,7 +494,7 @@ pub(crate) fn collect_local(
         let (mut u, reported_records, reported_groups) = lock().pop().unwrap_or_default();
         u.counts.files_read += 1;
         let name = path.display().to_string();
-        source::read_file_with(path, &selection.limits, &mut |item| u.ingest(&name, item, selection, mapper));
+        source::read_file_batched(path, &selection.limits, &mut |d| u.ingest_delivered(&name, d, selection, mapper));
         let read = u.records_read_with_groups();
         let all = records.fetch_add(read - reported_records, Ordering::Relaxed) + read - reported_records;
         let groups = if u.groups.len() != reported_groups {
