@@ -121,6 +121,13 @@ impl ArnTemplate {
         self.matches_fields(arn, arn_fields(arn).as_ref())
     }
 
+    /// [`ArnTemplate::matches`] by the pieces alone, without the prefilter (what it must agree
+    /// with).
+    #[cfg(test)]
+    pub(crate) fn matches_by_pieces(&self, arn: &str) -> bool {
+        match_pieces(&self.pieces, arn)
+    }
+
     /// [`matches`](Self::matches) with `arn`'s fields split once by the caller ([`arn_fields`]),
     /// for one ARN tried against many templates.
     pub(crate) fn matches_fields(&self, arn: &str, fields: Option<&[&str; 6]>) -> bool {

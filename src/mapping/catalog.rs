@@ -461,6 +461,44 @@ mod tests {
     }
 
     #[test]
+    fn a_template_matches_exactly_the_arns_its_pieces_match_whatever_its_prefilter_skips() {
+        // Every template of every service, against ARNs of that service's templates filled in
+        // (and cut short, lengthened, or with a resource part of another first letter) and
+        // against ARNs of other services.
+        let c = catalog();
+        let fill = |t: &ArnTemplate, value: &str| {
+            t.fill(|v| Some(if matches!(v, "Partition") { "aws" } else { value })).unwrap_or_default()
+        };
+        let foreign: Vec<String> =
+            ["arn:aws:s3:::bucket/key", "arn:aws:dynamodb:us-east-1:1:table/t", "arn:aws:iam::1:role/r"]
+                .map(String::from)
+                .to_vec();
+        let (mut checked, mut matched) = (0, 0);
+        for svc in c.services.values() {
+            let templates: Vec<&ArnTemplate> = svc.resources.values().flatten().collect();
+            let mut arns = foreign.clone();
+            for t in &templates {
+                for value in ["x", "abc/def", "Zed:1", ""] {
+                    let arn = fill(t, value);
+                    arns.extend([arn.clone(), format!("{arn}x"), arn.replacen(":x", ":", 1), arn.replace("/x", "/Q")]);
+                    if let Some((head, _)) = arn.rsplit_once(':') {
+                        arns.push(format!("{head}:"));
+                    }
+                }
+            }
+            for t in &templates {
+                for arn in &arns {
+                    let by_pieces = t.matches_by_pieces(arn);
+                    assert_eq!(t.matches(arn), by_pieces, "{t} against {arn}");
+                    checked += 1;
+                    matched += usize::from(by_pieces);
+                }
+            }
+        }
+        assert!(checked > 100_000 && matched > 1_000, "{checked} checked, {matched} matched");
+    }
+
+    #[test]
     fn an_override_source_that_is_not_known_fails_when_the_table_loads() {
         let ok: OverrideAction =
             serde_json::from_str(r#"{"action": "s3:GetObject", "source": "s3-copy-source"}"#).unwrap();
