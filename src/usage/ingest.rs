@@ -33,20 +33,13 @@ impl Usage {
         match delivered {
             Delivered::One(item) => self.ingest(file, item, selection, mapper),
             Delivered::Records(records) => {
-                // Parsed, then admitted and mapped, then counted: each stage for the whole batch.
-                let parsed: Vec<_> = records.iter().map(|(_, json)| Event::from_json(json)).collect();
-                let staged: Vec<_> = parsed
-                    .into_iter()
-                    .map(|parsed| {
-                        parsed.map(|event| {
-                            let admission =
-                                crate::select::admit(selection.principal.as_ref(), &selection.range, &event);
-                            let mapped = matches!(admission, Admission::Admitted(_))
-                                .then(|| mapper.map_memoized(&Call::of(&event)));
-                            (event, admission, mapped)
-                        })
-                    })
-                    .collect();
+                // Parsed and admitted, then mapped, then counted: each stage for the whole batch.
+                let mut staged: Vec<_> = records.iter().map(|(_, json)| stage(json, selection)).collect();
+                for (event, admission, mapped) in staged.iter_mut().flatten() {
+                    if matches!(admission, Admission::Admitted(_)) {
+                        *mapped = Some(mapper.map_memoized(&Call::of(event)));
+                    }
+                }
                 for (&(location, _), staged) in records.iter().zip(staged) {
                     self.counts.records_read += 1;
                     self.ingest_staged(file, location, staged, 1, selection, mapper);
@@ -83,11 +76,7 @@ impl Usage {
                 return;
             }
         };
-        let staged = Event::from_json(json).map(|event| {
-            let admission = crate::select::admit(selection.principal.as_ref(), &selection.range, &event);
-            (event, admission, None)
-        });
-        self.ingest_staged(file, location, staged, weight, selection, mapper)
+        self.ingest_staged(file, location, stage(json, selection), weight, selection, mapper)
     }
 
     /// Takes in a record parsed (or not), with its admission and, when admitted, its mapping
@@ -96,7 +85,7 @@ impl Usage {
         &mut self,
         file: &str,
         location: Location,
-        staged: Result<(Event<'_>, Admission, Option<Rc<MappedCall>>), serde_json::Error>,
+        staged: Staged<'_>,
         weight: u64,
         selection: &Selection,
         mapper: &EventMapper<'_>,
@@ -379,6 +368,18 @@ impl Usage {
         }
         self.calls_absorbed.insert(id)
     }
+}
+
+/// A record parsed (or why it cannot be), with its admission; its mapping is added later, when
+/// it is admitted.
+type Staged<'a> = Result<(Event<'a>, Admission, Option<Rc<MappedCall>>), serde_json::Error>;
+
+/// Parses and admits one record.
+fn stage<'a>(json: &'a str, selection: &Selection) -> Staged<'a> {
+    Event::from_json(json).map(|event| {
+        let admission = crate::select::admit(selection.principal.as_ref(), &selection.range, &event);
+        (event, admission, None)
+    })
 }
 
 /// Adds `s` to `set` unless it is there (cloned only then).
