@@ -357,6 +357,14 @@ impl ActionCatalog {
     /// templates match, the most specific (most literal characters) wins, so
     /// `arn:aws:s3:::b/k` is an `object`, not a `bucket`.
     pub(crate) fn classify_arn(&self, prefix: &str, arn: &str) -> Option<&str> {
+        if std::ptr::eq(self, ActionCatalog::embedded()) {
+            return classify_known(prefix, arn);
+        }
+        self.classify_uncached(prefix, arn)
+    }
+
+    /// [`ActionCatalog::classify_arn`], worked out.
+    fn classify_uncached(&self, prefix: &str, arn: &str) -> Option<&str> {
         let svc = self.services.get(prefix)?;
         let mut best: Option<(&str, usize)> = None;
         let fields = crate::mapping::arn::arn_fields(arn);
@@ -437,6 +445,59 @@ impl ActionCatalog {
     }
 }
 
+/// ARNs classified by the embedded catalog that a thread keeps the answer for.
+const CLASSIFIED_KEPT: usize = 4096;
+/// Slots of the hashes of ARNs classified per thread (an ARN is kept the second time it is seen:
+/// most seen once are an object's or an item's, the same bucket or table is seen again and again).
+const CLASSIFIED_SEEN_SLOTS: usize = 1 << 12;
+
+/// A prefix, an ARN, and the resource type it is of that service.
+type ClassifiedArn = (Box<str>, Box<str>, Option<&'static str>);
+
+/// One thread's classified ARNs: by the hash of (prefix, ARN), each compared in full.
+#[derive(Default)]
+struct Classified {
+    kept: FastMap<u64, Vec<ClassifiedArn>>,
+    count: usize,
+    seen: Vec<u64>,
+}
+
+thread_local! {
+    static CLASSIFIED: std::cell::RefCell<Classified> = std::cell::RefCell::default();
+}
+
+/// [`ActionCatalog::classify_arn`] of the embedded catalog (which lives as long as the process,
+/// so its answers can be kept): an ARN seen before is not classified again.
+fn classify_known(prefix: &str, arn: &str) -> Option<&'static str> {
+    use std::hash::BuildHasher;
+    let catalog = ActionCatalog::embedded();
+    let hash = foldhash::fast::FixedState::with_seed(0xc1a5_51f1).hash_one((prefix, arn));
+    CLASSIFIED.with(|c| {
+        let mut c = c.borrow_mut();
+        if let Some(&(_, _, found)) =
+            c.kept.get(&hash).and_then(|b| b.iter().find(|(p, a, _)| **p == *prefix && **a == *arn))
+        {
+            return found;
+        }
+        let answer = catalog.classify_uncached(prefix, arn);
+        if c.seen.is_empty() {
+            c.seen = vec![0; CLASSIFIED_SEEN_SLOTS];
+        }
+        let slot = &mut c.seen[(hash as usize) & (CLASSIFIED_SEEN_SLOTS - 1)];
+        if *slot != hash {
+            *slot = hash;
+            return answer;
+        }
+        if c.count >= CLASSIFIED_KEPT {
+            c.kept.clear();
+            c.count = 0;
+        }
+        c.kept.entry(hash).or_default().push((prefix.into(), arn.into(), answer));
+        c.count += 1;
+        answer
+    })
+}
+
 /// Calls `f` with `prefix:name`, built on the stack when short (every record is looked up
 /// twice or more: no allocation for it).
 fn with_joined_key<T>(prefix: &str, name: &str, f: impl FnOnce(&str) -> T) -> T {
@@ -458,6 +519,32 @@ mod tests {
 
     fn catalog() -> &'static ActionCatalog {
         ActionCatalog::embedded()
+    }
+
+    #[test]
+    fn an_arn_classified_again_gets_the_answer_it_got_worked_out() {
+        // Every template of every service filled in, each ARN asked three times (worked out,
+        // kept, then answered from what was kept), more ARNs than are kept, and the answers of
+        // another service's prefix for each.
+        let c = catalog();
+        let mut asked = 0;
+        for round in 0..2 {
+            for (prefix, svc) in &c.services {
+                for t in svc.resources.values().flatten() {
+                    for value in ["x", "abc/def", &format!("v{round}")] {
+                        let arn = t.fill(|v| Some(if v == "Partition" { "aws" } else { value })).unwrap_or_default();
+                        for p in [prefix.as_str(), "s3"] {
+                            let worked_out = c.classify_uncached(p, &arn);
+                            for _ in 0..3 {
+                                assert_eq!(c.classify_arn(p, &arn), worked_out, "{p} {arn}");
+                            }
+                            asked += 1;
+                        }
+                    }
+                }
+            }
+        }
+        assert!(asked > 2 * CLASSIFIED_KEPT, "{asked}");
     }
 
     #[test]
@@ -550,6 +637,7 @@ mod tests {
     fn arns_classify_to_the_most_specific_type() {
         let c = catalog();
         assert_eq!(c.classify_arn("s3", "arn:aws:s3:::b/k"), Some("object"));
+        assert!(std::ptr::eq(c, ActionCatalog::embedded()), "the kept answers are the ones tested here");
         assert_eq!(c.classify_arn("s3", "arn:aws:s3:::b"), Some("bucket"));
         assert_eq!(c.classify_arn("dynamodb", "arn:aws:dynamodb:us-east-1:1:table/t/index/i"), Some("index"));
         assert_eq!(c.classify_arn("dynamodb", "arn:aws:dynamodb:us-east-1:1:table/t"), Some("table"));
