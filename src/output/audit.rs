@@ -488,31 +488,49 @@ struct AuditJson<'a> {
 /// The principals of an audit as `audit.json` lists them, written a few at a time side by side
 /// on every core: each as pretty JSON begun two levels deep (in the audit's object, in its
 /// `principals` list), which is the text one `to_string_pretty` of the whole writes (tested), in
-/// a fraction of the time. Only one batch is held as text at once.
+/// a fraction of the time. While one batch is written out, the next is made: at most two
+/// batches are held as text at once.
 struct PrincipalsWritten<'a>(&'a [PrincipalAudit]);
+
+/// The `audit.json` text of each of `principals`.
+fn principals_as_text(
+    principals: &[PrincipalAudit],
+) -> Result<Vec<Box<serde_json::value::RawValue>>, serde_json::Error> {
+    use rayon::prelude::*;
+    use serde::ser::Error;
+    principals
+        .par_iter()
+        .map(|p| {
+            let mut text = Vec::new();
+            let mut ser =
+                serde_json::Serializer::with_formatter(&mut text, NestedPretty { level: 2, has_value: false });
+            p.serialize(&mut ser)?;
+            let text = String::from_utf8(text).map_err(serde_json::Error::custom)?;
+            serde_json::value::RawValue::from_string(text)
+        })
+        .collect()
+}
 
 impl Serialize for PrincipalsWritten<'_> {
     fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
-        use rayon::prelude::*;
         use serde::ser::{Error, SerializeSeq};
+        let failed = |e: serde_json::Error| S::Error::custom(format!("a principal could not be written as JSON: {e}"));
         let batch = 4 * rayon::current_num_threads().max(1);
         let mut seq = serializer.serialize_seq(Some(self.0.len()))?;
-        for principals in self.0.chunks(batch) {
-            let written: Vec<Box<serde_json::value::RawValue>> = principals
-                .par_iter()
-                .map(|p| {
-                    let mut text = Vec::new();
-                    let mut ser =
-                        serde_json::Serializer::with_formatter(&mut text, NestedPretty { level: 2, has_value: false });
-                    p.serialize(&mut ser)?;
-                    let text = String::from_utf8(text).map_err(serde_json::Error::custom)?;
-                    serde_json::value::RawValue::from_string(text)
-                })
-                .collect::<Result<_, serde_json::Error>>()
-                .map_err(|e| S::Error::custom(format!("a principal could not be written as JSON: {e}")))?;
-            for p in &written {
-                seq.serialize_element(p)?;
-            }
+        let mut batches = self.0.chunks(batch);
+        let mut ready = batches.next().map(principals_as_text).transpose().map_err(failed)?;
+        while let Some(written) = ready.take() {
+            // The next batch is made on the other cores while this one is written out here.
+            let mut next = None;
+            let out = rayon::in_place_scope(|scope| {
+                if let Some(principals) = batches.next() {
+                    let next = &mut next;
+                    scope.spawn(move |_| *next = Some(principals_as_text(principals)));
+                }
+                written.iter().try_for_each(|p| seq.serialize_element(p))
+            });
+            out?;
+            ready = next.transpose().map_err(failed)?;
         }
         seq.end()
     }
@@ -891,9 +909,10 @@ mod tests {
 
     #[test]
     fn audit_json_written_a_principal_at_a_time_is_the_pretty_json_of_the_whole() {
-        // More principals than one batch written side by side holds, and a batch left part full.
+        // More principals than two batches written side by side hold (each batch is written
+        // out while the next is made), and the last batch left part full.
         let many: Vec<PrincipalAudit> =
-            (0..4 * rayon::current_num_threads() + 3).map(|i| principal(&format!("p{i}"), i % 2 == 0)).collect();
+            (0..8 * rayon::current_num_threads() + 3).map(|i| principal(&format!("p{i}"), i % 2 == 0)).collect();
         for (principals, previous) in [
             (vec![principal("a", true), principal("b", false), principal("c", true)], Some("2026-10-02".to_string())),
             (vec![principal("only", false)], None),
