@@ -14,9 +14,11 @@ use super::record::{Delivered, Item, Location, RejectReason};
 /// What a record's text is as an item (a record, or a rejection of it).
 pub(super) type RecordFn<'f> = dyn for<'j> FnMut(Location, &'j str) -> Item<'j> + 'f;
 
+/// The rejection of a record or of the document at a location.
+pub(super) type RejectFn<'f> = dyn Fn(Location, RejectReason) -> Item<'static> + 'f;
+
 /// Records delivered together ([`Delivered::Records`]).
 const RECORDS_PER_BATCH: usize = 64;
-pub(super) type RejectFn<'f> = dyn Fn(Location, RejectReason) -> Item<'static> + 'f;
 
 /// Streams the records of one JSON document: `{"Records":[...]}` or `{"Events":[...]}`.
 pub(super) fn read_document(
