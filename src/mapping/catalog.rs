@@ -8,6 +8,7 @@ use std::sync::OnceLock;
 use serde::Deserialize;
 
 use crate::mapping::arn::ArnTemplate;
+use crate::mapping::kept::KeptAnswers;
 
 /// The catalog's maps: looked up for every record and every granted action, with keys from the
 /// bundled tables (foldhash: several times faster than std's SipHash on short strings).
@@ -447,20 +448,12 @@ impl ActionCatalog {
 
 /// ARNs classified by the embedded catalog that a thread keeps the answer for.
 const CLASSIFIED_KEPT: usize = 4096;
-/// Slots of the hashes of ARNs classified per thread (an ARN is kept the second time it is seen:
-/// most seen once are an object's or an item's, the same bucket or table is seen again and again).
+/// Slots of the hashes of ARNs classified per thread ([`KeptAnswers`]): the same bucket or table
+/// is named again and again, an object or an item once.
 const CLASSIFIED_SEEN_SLOTS: usize = 1 << 12;
 
-/// A prefix, an ARN, and the resource type it is of that service.
-type ClassifiedArn = (Box<str>, Box<str>, Option<&'static str>);
-
-/// One thread's classified ARNs: by the hash of (prefix, ARN), each compared in full.
-#[derive(Default)]
-struct Classified {
-    kept: FastMap<u64, Vec<ClassifiedArn>>,
-    count: usize,
-    seen: Vec<u64>,
-}
+/// Resource types of (prefix, ARN), as the embedded catalog classified them.
+type Classified = KeptAnswers<(Box<str>, Box<str>), Option<&'static str>, CLASSIFIED_SEEN_SLOTS>;
 
 thread_local! {
     static CLASSIFIED: std::cell::RefCell<Classified> = std::cell::RefCell::default();
@@ -474,26 +467,17 @@ fn classify_known(prefix: &str, arn: &str) -> Option<&'static str> {
     let hash = foldhash::fast::FixedState::with_seed(0xc1a5_51f1).hash_one((prefix, arn));
     CLASSIFIED.with(|c| {
         let mut c = c.borrow_mut();
-        if let Some(&(_, _, found)) =
-            c.kept.get(&hash).and_then(|b| b.iter().find(|(p, a, _)| **p == *prefix && **a == *arn))
-        {
+        if let Some(&found) = c.find(hash, |(p, a)| **p == *prefix && **a == *arn) {
             return found;
         }
         let answer = catalog.classify_uncached(prefix, arn);
-        if c.seen.is_empty() {
-            c.seen = vec![0; CLASSIFIED_SEEN_SLOTS];
-        }
-        let slot = &mut c.seen[(hash as usize) & (CLASSIFIED_SEEN_SLOTS - 1)];
-        if *slot != hash {
-            *slot = hash;
+        if !c.seen_before(hash) {
             return answer;
         }
-        if c.count >= CLASSIFIED_KEPT {
-            c.kept.clear();
-            c.count = 0;
+        if c.len() >= CLASSIFIED_KEPT {
+            *c = Classified::default();
         }
-        c.kept.entry(hash).or_default().push((prefix.into(), arn.into(), answer));
-        c.count += 1;
+        c.keep(hash, (prefix.into(), arn.into()), answer);
         answer
     })
 }

@@ -10,11 +10,11 @@
 //! than mapping them.
 
 use std::cell::RefCell;
-use std::collections::HashMap;
 use std::hash::{BuildHasher, Hash, Hasher};
 use std::rc::Rc;
 use std::sync::atomic::{AtomicU64, Ordering};
 
+use super::kept::KeptAnswers;
 use super::mapper::{Call, EventMapper, Mapping};
 use super::resources::Context;
 
@@ -24,9 +24,7 @@ const MAX_ENTRIES: usize = 1 << 16;
 const MAX_BYTES: usize = 8 << 20;
 /// Calls larger than this (raw resources and parameters) are mapped each time, not kept.
 const MAX_CALL_BYTES: usize = 16 << 10;
-/// Slots of the hashes of calls seen per thread: a hash is remembered in the slot its low bits
-/// name, in place of the one there before (a call whose slot was taken meanwhile is kept a
-/// sighting later; whether a call is kept only saves work, an answer is always its own).
+/// Slots of the hashes of calls seen per thread ([`KeptAnswers`]).
 const SEEN_SLOTS: usize = 1 << 18;
 
 /// The answer for one call.
@@ -94,11 +92,8 @@ fn call_hash(call: &Call<'_>) -> u64 {
 struct Memo {
     /// The catalog the entries were mapped with.
     catalog: u64,
-    /// Entries by the hash of their call; a hash is only where to look, the call is compared.
-    entries: HashMap<u64, Vec<(CallKey, Rc<MappedCall>)>, foldhash::fast::FixedState>,
-    /// Hashes of the calls seen (kept or not), [`SEEN_SLOTS`] of them once the first is.
-    seen: Vec<u64>,
-    count: usize,
+    /// The mappings kept, by call.
+    entries: KeptAnswers<CallKey, Rc<MappedCall>, SEEN_SLOTS>,
     bytes: usize,
 }
 
@@ -132,23 +127,17 @@ impl EventMapper<'_> {
         let instance = self.catalog.instance();
         MEMO.with(|memo| {
             let mut memo = memo.borrow_mut();
-            if memo.catalog != instance || memo.count >= MAX_ENTRIES || memo.bytes + size > MAX_BYTES {
+            if memo.catalog != instance || memo.entries.len() >= MAX_ENTRIES || memo.bytes + size > MAX_BYTES {
                 *memo = Memo { catalog: instance, ..Memo::default() };
             }
-            if let Some((_, found)) = memo.entries.get(&hash).and_then(|b| b.iter().find(|(k, _)| k.is(call))) {
+            if let Some(found) = memo.entries.find(hash, |k| k.is(call)) {
                 return Rc::clone(found);
             }
-            if memo.seen.is_empty() {
-                memo.seen = vec![0; SEEN_SLOTS];
-            }
-            let slot = &mut memo.seen[(hash as usize) & (SEEN_SLOTS - 1)];
-            if *slot != hash {
-                *slot = hash;
+            if !memo.entries.seen_before(hash) {
                 return compute(false);
             }
             let mapped = compute(true);
-            memo.entries.entry(hash).or_default().push((CallKey::of(call), Rc::clone(&mapped)));
-            memo.count += 1;
+            memo.entries.keep(hash, CallKey::of(call), Rc::clone(&mapped));
             memo.bytes += size + std::mem::size_of::<CallKey>();
             mapped
         })

@@ -7,6 +7,7 @@ pub mod authorized;
 pub mod catalog;
 pub mod evidence;
 pub mod implied;
+pub(crate) mod kept;
 pub mod mapper;
 pub mod memo;
 pub mod params;
