@@ -295,7 +295,7 @@ pub async fn collect(
                     let mut u = Usage::default();
                     u.counts.files_read = 1;
                     match body {
-                        Ok(bytes) => source::read_bytes_batched(&bytes, &name, &selection.limits, &mut |d| {
+                        Ok(bytes) => source::read_reader(&bytes[..], &name, &selection.limits, &mut |d| {
                             u.ingest_delivered(&name, d, &selection, &mapper)
                         }),
                         Err(reason) => u.ingest(

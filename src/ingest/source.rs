@@ -80,14 +80,8 @@ pub fn read_bytes(bytes: &[u8], name: &str, limits: &ReadLimits, emit: &mut dyn 
     read_reader(bytes, name, limits, &mut |d| d.one_by_one(emit))
 }
 
-/// [`read_bytes`], the records of a log document delivered a batch at a time
-/// ([`Delivered::Records`]).
-#[cfg(feature = "aws")]
-pub(crate) fn read_bytes_batched(bytes: &[u8], name: &str, limits: &ReadLimits, emit: &mut dyn FnMut(Delivered<'_>)) {
-    read_reader(bytes, name, limits, emit)
-}
-
-/// Reads a log stream, gunzipping it when it starts with the gzip magic bytes.
+/// Reads a log stream, gunzipping it when it starts with the gzip magic bytes; the records of a
+/// log document are delivered a batch at a time ([`Delivered::Records`]).
 pub(crate) fn read_reader<R: BufRead>(
     mut raw: R,
     name: &str,

@@ -1,11 +1,11 @@
 //! Taking in one record (or one row of an aggregating query): parse it, admit it by principal,
 //! window and event type, classify its outcome, map it, and count it in exactly one place.
 
+use std::rc::Rc;
+
 use crate::ingest::event::Event;
 use crate::ingest::source::{Delivered, Item, Location, RejectReason, Rejection};
 use crate::mapping::evidence::Outcome;
-use std::rc::Rc;
-
 use crate::mapping::mapper::{Call, EventMapper, Mapping, Resolution};
 use crate::mapping::memo::MappedCall;
 use crate::select::warehouse::{call_shape, CallShape, Row};
